@@ -1,0 +1,190 @@
+"""Ingestion: files, directories and globs in; normalised :class:`Article` rows out.
+
+Readers (``readers.py``) turn one file into :class:`Record` objects or
+:class:`Skipped` reasons; :func:`build_article` normalises a record and fills what
+metadata it can from the text; :func:`ingest` writes articles in batches, one
+transaction each, and marks a file finished only once all its records are in, so an
+interrupted run resumes where it stopped and re-ingesting unchanged input is a no-op.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import InputError
+from ..model import Article, Skipped, article_id_for, content_hash
+from ..store import Store
+from ..text import normalize_text, paragraph_spans, sentence_spans
+from .heuristics import detect_language, infer_metadata
+from .readers import READERS, reader_for
+from .record import Record
+
+__all__ = ["IngestReport", "Record", "build_article", "discover", "ingest", "read_file"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+BATCH_SIZE = 500
+MAX_TEXT_CHARS = 2_000_000
+
+
+@dataclass(slots=True)
+class IngestReport:
+    files: int = 0
+    files_unchanged: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"files": self.files, "files_unchanged": self.files_unchanged, "added": self.added,
+                "updated": self.updated, "unchanged": self.unchanged,
+                "skipped": [s.to_dict() for s in self.skipped]}
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Skipped]]:
+    """Expand files, directories (recursively) and glob patterns into a sorted file list."""
+    files: list[Path] = []
+    skips: list[Skipped] = []
+    for raw in paths:
+        raw = str(raw)
+        matches = [Path(m) for m in sorted(glob.glob(raw, recursive=True))] if glob.has_magic(raw) else [Path(raw)]
+        if not matches:
+            skips.append(Skipped(raw, "no file matches this pattern", "NT201"))
+        for path in matches:
+            if path.is_dir():
+                for root, dirs, names in os.walk(path):
+                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
+            elif path.exists():
+                files.append(path)
+            else:
+                skips.append(Skipped(str(path), "no such file or directory", "NT201"))
+    seen: set[Path] = set()
+    unique = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+    return unique, skips
+
+
+def read_file(path: Path) -> Iterator[Record | Skipped]:
+    """Records of one file; an unreadable file yields one :class:`Skipped` with the reason."""
+    reader = reader_for(path)
+    if reader is None:
+        yield Skipped(str(path), f"unsupported file type {''.join(path.suffixes) or '(none)'}; "
+                                 f"supported: {', '.join(sorted(READERS))}", "NT202")
+        return
+    try:
+        yield from reader(path)
+    except InputError as exc:
+        yield Skipped(str(path), exc.message, exc.code)
+    except (OSError, UnicodeError, ValueError) as exc:
+        yield Skipped(str(path), f"cannot read: {type(exc).__name__}: {exc}", "NT203")
+
+
+def build_article(record: Record) -> Article | Skipped:
+    """Normalise a record into an Article: text, metadata heuristics, language, segments."""
+    text = normalize_text(record.text)
+    if not text:
+        return Skipped(record.source, "no text (empty after extraction)", "NT204")
+    if len(text) > MAX_TEXT_CHARS:
+        return Skipped(record.source, f"text of {len(text):,} characters is over the limit of "
+                                      f"{MAX_TEXT_CHARS:,} for one article", "NT205")
+    record = replace(record, text=text)
+    record = infer_metadata(record)
+    language = record.language or detect_language(text)
+    paragraphs = paragraph_spans(text)
+    meta_for_hash = dict(title=record.title, url=record.url, outlet=record.outlet, author=record.author,
+                         published=record.published)
+    return Article(
+        id=article_id_for(record.ref), ref=record.ref, text=text, title=record.title, url=record.url,
+        outlet=record.outlet, author=record.author, published=record.published,
+        published_how=record.published_how, language=language, source=record.source,
+        paragraphs=paragraphs, sentences=sentence_spans(text, paragraphs),
+        content_hash=content_hash(text, **meta_for_hash), meta=dict(record.meta))
+
+
+def _signature(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _source_path(source: str | None) -> str:
+    return (source or "").split("#", 1)[0]
+
+
+def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE,
+           on_file: Callable[[Path, IngestReport], None] | None = None,
+           files: Sequence[Path] | None = None) -> IngestReport:
+    """Ingest every readable record under ``paths`` into ``store``; skips are stored and returned.
+
+    Each batch is one transaction; a file is marked finished (by size and mtime) in the
+    transaction of its last batch, so a re-run skips finished files and redoes at most
+    the batches of an interrupted one, where unchanged records are no-ops.
+    """
+    report = IngestReport()
+    if files is None:
+        files, skips = discover(paths)
+        if skips:
+            store.add_skips(skips)
+            report.skipped.extend(skips)
+    claimed: dict[str, str] = {}
+    for path in files:
+        report.files += 1
+        signature = _signature(path)
+        if store.source_signature(str(path)) == signature:
+            report.files_unchanged += 1
+            if on_file:
+                on_file(path, report)
+            continue
+        batch: list[Article] = []
+        skips = []
+        records = 0
+        for item in read_file(path):
+            if isinstance(item, Record):
+                records += 1
+                item = _claim_ref(store, item, claimed)
+                item = build_article(item)
+            if isinstance(item, Skipped):
+                skips.append(item)
+                log.info("skipped %s: %s", item.path, item.reason)
+                continue
+            batch.append(item)
+            if len(batch) >= batch_size:
+                _write(store, report, batch, skips)
+                batch, skips = [], []
+        _write(store, report, batch, skips, source=str(path), signature=signature, records=records)
+        if on_file:
+            on_file(path, report)
+    return report
+
+
+def _write(store: Store, report: IngestReport, batch: list[Article], skips: list[Skipped], *,
+           source: str | None = None, signature: str | None = None, records: int = 0) -> None:
+    counts = store.write_articles(batch, source=source, source_signature=signature, records=records,
+                                  skips=skips)
+    report.added += counts.added
+    report.updated += counts.updated
+    report.unchanged += counts.unchanged
+    report.skipped.extend(skips)
+
+
+def _claim_ref(store: Store, record: Record, claimed: dict[str, str]) -> Record:
+    """Keep refs unique: the same ref from a *different* file gets a short suffix."""
+    path = _source_path(record.source)
+    owner = claimed.get(record.ref)
+    if owner is None:
+        state = store.article_states([record.ref]).get(record.ref)
+        owner = _source_path(state.source) if state else path
+        claimed[record.ref] = owner
+    if owner == path:
+        return record
+    suffix = hashlib.sha256(path.encode()).hexdigest()[:6]
+    new_ref = f"{record.ref}~{suffix}"
+    claimed.setdefault(new_ref, path)
+    return replace(record, ref=new_ref)

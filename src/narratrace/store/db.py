@@ -1,0 +1,325 @@
+"""SQLite store: the one place narratrace reads and writes a corpus.
+
+One file, WAL journal, named migrations, FTS5 over titles and texts. Every write
+method is one transaction, so a crash loses at most the batch being written and a
+re-run picks up where the last commit ended. Only one connection writes (the
+process that owns the Store); stages never see it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import NotFound, StoreError
+from ..model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
+from .migrations import apply_migrations
+
+__all__ = ["ArticleState", "SearchHit", "Store", "WriteCounts"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+_ARTICLE_COLUMNS = ("id", "ref", "content_hash", "title", "url", "outlet", "author", "published",
+                    "published_how", "language", "source", "text", "paragraphs", "sentences", "meta")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleState:
+    id: str
+    ref: str
+    content_hash: str
+    source: str | None
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    ref: str
+    title: str | None
+    outlet: str | None
+    published: str | None
+    snippet: str
+    score: float
+
+
+class Store:
+    """A narratrace corpus in one SQLite file (``":memory:"`` for throwaway stores)."""
+
+    def __init__(self, path: str | Path = "narratrace.db") -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                parent = Path(self.path).parent
+                if not parent.exists():
+                    raise StoreError(f"directory of database does not exist: {parent}")
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            apply_migrations(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- ingestion ---------------------------------------------------------------------
+    def article_states(self, refs: Iterable[str]) -> dict[str, ArticleState]:
+        """Current id/hash of the given refs, to decide what an ingest batch changes."""
+        out: dict[str, ArticleState] = {}
+        refs = list(refs)
+        for i in range(0, len(refs), 500):
+            chunk = refs[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                    f"SELECT id, ref, content_hash, source FROM articles WHERE ref IN ({marks})", chunk):
+                out[row[1]] = ArticleState(*row)
+        return out
+
+    def write_articles(self, articles: Sequence[Article], *, source: str | None = None,
+                       source_signature: str | None = None, records: int = 0,
+                       skips: Sequence[Skipped] = ()) -> WriteCounts:
+        """Insert or update a batch of articles (and optionally mark a source finished), atomically.
+
+        An article whose content hash is unchanged is left alone; a changed one replaces
+        the old version and drops every analysis result of it, so ``analyze`` redoes it.
+        """
+        counts = WriteCounts()
+        states = self.article_states(a.ref for a in articles)
+        with self._transaction():
+            for art in articles:
+                old = states.get(art.ref)
+                if old is not None and old.content_hash == art.content_hash:
+                    counts.unchanged += 1
+                    continue
+                values = self._article_values(art)
+                if old is not None:
+                    rowid = self.db.execute("SELECT rowid FROM articles WHERE id = ?", (old.id,)).fetchone()[0]
+                    self._fts_delete(rowid)
+                    self._forget_analyses(old.id)
+                    sets = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS)
+                    self.db.execute(f"UPDATE articles SET {sets}, chars = ?, ingested_at = ? WHERE rowid = ?",
+                                    (*values, len(art.text), _now(), rowid))
+                    counts.updated += 1
+                else:
+                    cols = ", ".join(_ARTICLE_COLUMNS)
+                    cur = self.db.execute(
+                        f"INSERT INTO articles ({cols}, chars, ingested_at) VALUES "
+                        f"({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
+                        (*values, len(art.text), _now()))
+                    rowid = cur.lastrowid
+                    counts.added += 1
+                self.db.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+                                (rowid, art.title or "", art.text))
+            self._write_skips(skips)
+            if source is not None and source_signature is not None:
+                self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+                                (source, source_signature, records, _now()))
+                self.db.execute("DELETE FROM skipped WHERE path = ? AND code != 'NT201'", (source,))
+        return counts
+
+    def _article_values(self, art: Article) -> tuple[Any, ...]:
+        return (art.id, art.ref, art.content_hash, art.title, art.url, art.outlet, art.author,
+                art.published, art.published_how, art.language, art.source, art.text,
+                json.dumps([[s.start, s.end] for s in art.paragraphs]),
+                json.dumps([[s.start, s.end] for s in art.sentences]),
+                json.dumps(dict(art.meta), ensure_ascii=False, default=str))
+
+    def _fts_delete(self, rowid: int) -> None:
+        row = self.db.execute("SELECT title, text FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+        self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                        (rowid, row[0] or "", row[1]))
+
+    def _forget_analyses(self, article_id: str) -> None:
+        for table in ("stage_results", "annotations"):
+            self.db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM republication_pairs WHERE original = ? OR copy = ?", (article_id, article_id))
+
+    def source_signature(self, path: str) -> str | None:
+        """Signature recorded when ``path`` was last ingested to the end (None if never)."""
+        row = self.db.execute("SELECT signature FROM sources WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def add_skips(self, skips: Sequence[Skipped]) -> None:
+        with self._transaction():
+            self._write_skips(skips)
+
+    def _write_skips(self, skips: Sequence[Skipped]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
+                            [(s.path, s.reason, s.code, _now()) for s in skips])
+
+    def skipped(self) -> list[Skipped]:
+        return [Skipped(p, r, c) for p, r, c in
+                self.db.execute("SELECT path, reason, code FROM skipped ORDER BY path, reason")]
+
+    # -- reading articles --------------------------------------------------------------
+    def count_articles(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def article(self, key: str) -> Article:
+        """An article by ref or by id."""
+        row = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE ref = ? OR id = ?",
+                              (key, key)).fetchone()
+        if row is None:
+            raise NotFound(f"no article with ref or id {key!r}")
+        return _article_from_row(row)
+
+    def articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]:
+        """Articles in ingestion order (all, or the given ids)."""
+        cols = ", ".join(_ARTICLE_COLUMNS)
+        if ids is None:
+            for row in self.db.execute(f"SELECT {cols} FROM articles ORDER BY rowid"):
+                yield _article_from_row(row)
+            return
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self.db.execute(f"SELECT {cols} FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+                                   " ORDER BY rowid", chunk).fetchall()
+            for row in rows:
+                yield _article_from_row(row)
+
+    def article_index(self) -> list[dict[str, Any]]:
+        """Light metadata of every article (no text), in ingestion order."""
+        rows = self.db.execute("SELECT id, ref, title, outlet, published, published_how, language, chars, url, "
+                               "author, rowid FROM articles ORDER BY rowid")
+        keys = ("id", "ref", "title", "outlet", "published", "published_how", "language", "chars", "url",
+                "author", "seq")
+        return [dict(zip(keys, row)) for row in rows]
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Full-text search (FTS5, BM25); plain words are matched as words, not as syntax."""
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return []
+        fts_query = " ".join(f'"{t}"' for t in terms)
+        sql = ("SELECT a.ref, a.title, a.outlet, a.published, "
+               "snippet(articles_fts, 1, '[', ']', ' … ', 16), bm25(articles_fts) "
+               "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+               "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) LIMIT ?")
+        return [SearchHit(r[0], r[1], r[2], r[3], r[4], -float(r[5]))
+                for r in self.db.execute(sql, (fts_query, limit))]
+
+    # -- per-article stage results -----------------------------------------------------
+    def pending(self, stage: str, version: str) -> list[str]:
+        """Ids of articles without an up-to-date result of ``stage`` (in ingestion order)."""
+        rows = self.db.execute(
+            "SELECT a.id FROM articles a LEFT JOIN stage_results r ON r.article_id = a.id AND r.stage = ? "
+            "WHERE r.article_id IS NULL OR r.version != ? OR r.content_hash != a.content_hash "
+            "ORDER BY a.rowid", (stage, version))
+        return [r[0] for r in rows]
+
+    def save_stage_results(self, stage: str, version: str,
+                           results: Sequence[tuple[str, str, Any, Sequence[Annotation]]]) -> None:
+        """Persist ``(article_id, content_hash, data, annotations)`` of one stage, atomically."""
+        with self._transaction():
+            for article_id, chash, data, annotations in results:
+                self.db.execute("DELETE FROM annotations WHERE article_id = ? AND stage = ?", (article_id, stage))
+                blob = data if isinstance(data, (bytes, type(None))) else json.dumps(data).encode()
+                self.db.execute("INSERT OR REPLACE INTO stage_results VALUES (?, ?, ?, ?, ?)",
+                                (article_id, stage, version, chash, blob))
+                self.db.executemany(
+                    'INSERT INTO annotations (article_id, stage, kind, start, "end", label, data) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(article_id, stage, a.kind, a.start, a.end, a.label, json.dumps(dict(a.data)))
+                     for a in annotations])
+
+    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]:
+        """``(article_id, data)`` of every stored result of ``stage``, in ingestion order."""
+        yield from self.db.execute(
+            "SELECT r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
+            "WHERE r.stage = ? ORDER BY a.rowid", (stage,))
+
+    def annotations(self, article_id: str, *, stage: str | None = None) -> list[Annotation]:
+        sql = 'SELECT kind, start, "end", label, data FROM annotations WHERE article_id = ?'
+        args: tuple[Any, ...] = (article_id,)
+        if stage is not None:
+            sql += " AND stage = ?"
+            args += (stage,)
+        return [Annotation(k, s, e, lab, json.loads(d)) for k, s, e, lab, d in self.db.execute(sql + " ORDER BY start", args)]
+
+    # -- republication ------------------------------------------------------------------
+    def save_republications(self, stage: str, version: str, *, pairs: Sequence[RepublicationPair],
+                            groups: Sequence[RepublicationGroup], compared: Sequence[tuple[str, str]]) -> None:
+        """Add the pairs found for newly compared articles and replace the groups, atomically."""
+        with self._transaction():
+            for pair in pairs:
+                self.db.execute("DELETE FROM republication_pairs WHERE original = ? AND copy = ?",
+                                (pair.copy, pair.original))
+                self.db.execute("INSERT OR REPLACE INTO republication_pairs VALUES (?, ?, ?, ?, ?)",
+                                (pair.original, pair.copy, pair.similarity, pair.copy_share,
+                                 json.dumps(pair.to_dict())))
+            self.db.execute("DELETE FROM republication_groups")
+            self.db.executemany("INSERT INTO republication_groups VALUES (?, ?, ?, ?)",
+                                [(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups])
+            self.db.executemany("INSERT OR REPLACE INTO stage_results VALUES (?, ?, ?, ?, NULL)",
+                                [(aid, stage, version, chash) for aid, chash in compared])
+
+    def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]:
+        sql = "SELECT data FROM republication_pairs"
+        args: tuple[str, ...] = ()
+        if article_id is not None:
+            sql += " WHERE original = ? OR copy = ?"
+            args = (article_id, article_id)
+        return [RepublicationPair.from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY rowid", args)]
+
+    def republication_groups(self) -> list[RepublicationGroup]:
+        return [RepublicationGroup(i, o, tuple(json.loads(m)), r)
+                for i, o, m, r in self.db.execute("SELECT id, original, members, reason FROM republication_groups ORDER BY id")]
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+def _article_from_row(row: Sequence[Any]) -> Article:
+    d = dict(zip(_ARTICLE_COLUMNS, row))
+    d["paragraphs"] = tuple(Span(a, b) for a, b in json.loads(d["paragraphs"]))
+    d["sentences"] = tuple(Span(a, b) for a, b in json.loads(d["sentences"]))
+    d["meta"] = json.loads(d["meta"] or "{}")
+    return Article(**d)

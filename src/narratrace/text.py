@@ -1,0 +1,82 @@
+"""Text normalisation and segmentation shared by ingestion and every stage.
+
+Offsets everywhere in narratrace index into the *normalised* text, so
+normalisation happens exactly once, at ingestion, through :func:`normalize_text`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .model import Span
+
+__all__ = ["normalize_text", "paragraph_spans", "sentence_spans", "word_spans", "words"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+_BLANKS = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# End of sentence: terminal punctuation, optional closing quotes/brackets, whitespace,
+# then something that can start a sentence.
+_SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9])")
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|No|Nos|vs|etc|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp|approx|ca|cf|e\.g|i\.e)"
+    r"|\b[A-Z]|\b(?:[A-Z]\.){1,3}[A-Z])\.$"
+)
+
+
+def normalize_text(raw: str) -> str:
+    """Unify newlines, drop control characters, collapse runs of spaces, NFC."""
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def paragraph_spans(text: str) -> tuple[Span, ...]:
+    """Blocks between blank lines; when a text has no blank lines, one paragraph per line."""
+    separator = _BLANKS if _BLANKS.search(text) else re.compile(r"\n")
+    spans: list[Span] = []
+    pos = 0
+    for m in separator.finditer(text):
+        if text[pos:m.start()].strip():
+            spans.append(Span(pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append(Span(pos, len(text)))
+    return tuple(spans)
+
+
+def sentence_spans(text: str, paragraphs: tuple[Span, ...] | None = None) -> tuple[Span, ...]:
+    """Rule-based sentence split inside each paragraph (never across paragraphs)."""
+    spans: list[Span] = []
+    for para in paragraphs if paragraphs is not None else paragraph_spans(text):
+        start = para.start
+        for m in _SENT_END.finditer(text, para.start, para.end):
+            head = text[start:m.start() + 1]
+            if _ABBREV.search(head.rstrip("\"'”’»)]")):
+                continue
+            end = m.end()
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end > start:
+                spans.append(Span(start, end))
+            start = m.end()
+        if start < para.end and text[start:para.end].strip():
+            spans.append(Span(start, para.end))
+    return tuple(spans)
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the words of ``text`` (Unicode ``\\w+`` runs)."""
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, the unit of every comparison between texts."""
+    return _WORD.findall(text.lower())
