@@ -272,8 +272,18 @@ class Store:
         return [Annotation(k, s, e, lab, json.loads(d)) for k, s, e, lab, d in self.db.execute(sql + " ORDER BY start", args)]
 
     # -- republication ------------------------------------------------------------------
+    def save_corpus_output(self, stage: str, version: str, output: Any) -> None:
+        """Persist what a corpus stage returned (dispatch on its type)."""
+        from ..stages.republications import RepublicationResult
+
+        if isinstance(output, RepublicationResult):
+            self.save_republications(stage, version, pairs=output.pairs, groups=output.groups,
+                                     compared=output.compared)
+        else:
+            raise StoreError(f"stage {stage!r} returned {type(output).__name__}, which the store cannot save")
+
     def save_republications(self, stage: str, version: str, *, pairs: Sequence[RepublicationPair],
-                            groups: Sequence[RepublicationGroup], compared: Sequence[tuple[str, str]]) -> None:
+                            groups: Sequence[RepublicationGroup], compared: Sequence[str]) -> None:
         """Add the pairs found for newly compared articles and replace the groups, atomically."""
         with self._transaction():
             for pair in pairs:
@@ -285,8 +295,9 @@ class Store:
             self.db.execute("DELETE FROM republication_groups")
             self.db.executemany("INSERT INTO republication_groups VALUES (?, ?, ?, ?)",
                                 [(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups])
-            self.db.executemany("INSERT OR REPLACE INTO stage_results VALUES (?, ?, ?, ?, NULL)",
-                                [(aid, stage, version, chash) for aid, chash in compared])
+            self.db.executemany("INSERT OR REPLACE INTO stage_results "
+                                "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
+                                [(stage, version, aid) for aid in compared])
 
     def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]:
         sql = "SELECT data FROM republication_pairs"

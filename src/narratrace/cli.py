@@ -1,0 +1,185 @@
+"""Command line: each command opens the store, calls one library function, prints.
+
+Library errors become one-line ``Error: [NTxxx] ...`` messages with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import NarratraceError
+from .store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True,
+                         type=click.Path(dir_okay=False), help="SQLite database file of the corpus.")
+
+
+def _library_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NarratraceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def _open(db_path: str, *, must_exist: bool = True) -> Store:
+    if must_exist and db_path != ":memory:" and not Path(db_path).exists():
+        raise click.ClickException(f"no database at {db_path}; run `narratrace ingest PATH --db {db_path}` first")
+    return Store(db_path)
+
+
+def _progress_enabled(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="narratrace")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each step does to stderr.")
+def cli(verbose: bool) -> None:
+    """narratrace: trace how stories, claims and narratives travel through the news."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_library_errors
+def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
+    """Ingest files, directories or glob patterns (.txt .html .jsonl .csv .warc .warc.gz).
+
+    Re-running is safe: unchanged files and records are skipped, an interrupted run
+    resumes. Unreadable inputs are skipped with a reason (see `narratrace export`).
+    """
+    from tqdm import tqdm
+
+    from .ingest import discover, ingest as ingest_paths
+
+    with _open(db_path, must_exist=False) as store:
+        files, missing = discover(paths)
+        if missing:
+            store.add_skips(missing)
+        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not _progress_enabled(quiet))
+
+        def tick(path: Path, report: Any) -> None:
+            bar.update(1)
+            bar.set_postfix(articles=report.added + report.updated + report.unchanged, skipped=len(report.skipped))
+
+        report = ingest_paths(store, paths, files=files, on_file=tick)
+        bar.close()
+        report.skipped[:0] = missing
+        for skip in report.skipped:
+            click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+        click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+                   f"{len(report.skipped)} skipped ({report.files} files, {report.files_unchanged} unchanged) "
+                   f"-> {db_path}")
+
+
+@cli.command()
+@db_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_library_errors
+def analyze(db_path: str, quiet: bool) -> None:
+    """Run every analysis stage on what it has not processed yet."""
+    from tqdm import tqdm
+
+    from .pipeline import Pipeline
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, disable=not _progress_enabled(quiet))
+        bar.n = done
+        bar.refresh()
+
+    with _open(db_path) as store:
+        report = Pipeline().run(store, progress=progress)
+        for bar in bars.values():
+            bar.close()
+        for name, n in report.done.items():
+            click.echo(f"{name}: {n} article(s) processed" + ("" if n else " (up to date)"))
+        for err in report.failed:
+            click.echo(f"failed: {err}", err=True)
+        groups = store.republication_groups()
+        click.echo(f"{len(store.republication_pairs())} republication pair(s) in {len(groups)} group(s)")
+
+
+@cli.command()
+@db_option
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="HTML file to write.")
+@click.option("--title", default=None, help="Title of the report.")
+@_library_errors
+def report(db_path: str, output: str, title: str | None) -> None:
+    """Write a self-contained HTML report (overview, republication groups, side-by-side passages)."""
+    from .report import build_report, render_html
+
+    with _open(db_path) as store:
+        html = render_html(build_report(store, title=title))
+    Path(output).write_text(html, encoding="utf-8")
+    click.echo(f"report written to {Path(output).resolve()}")
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("-o", "--output", default="-", help="File to write, '-' for stdout.")
+@click.option("--text/--no-text", "include_text", default=False, help="Include article texts.")
+@_library_errors
+def export(db_path: str, fmt: str, output: str, include_text: bool) -> None:
+    """Export articles, republications and skipped inputs as JSON (the stable contract)."""
+    from .export import export_corpus
+
+    with _open(db_path) as store:
+        data = export_corpus(store, include_text=include_text)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output == "-":
+        click.echo(text)
+    else:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"exported {len(data['articles'])} articles to {output}", err=True)
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@click.option("-n", "--limit", default=20, show_default=True, help="Most hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
+@_library_errors
+def search(query: str, db_path: str, limit: int, as_json: bool) -> None:
+    """Full-text search of titles and texts (best matches first)."""
+    with _open(db_path) as store:
+        hits = store.search(query, limit=limit)
+    if as_json:
+        click.echo(json.dumps([_hit(h) for h in hits],
+                              ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("no match")
+    for h in hits:
+        head = " | ".join(x for x in (h.ref, h.outlet, h.published, h.title) if x)
+        click.echo(f"{head}\n    {h.snippet.strip()}")
+
+
+def _hit(h: Any) -> dict[str, Any]:
+    return {k: getattr(h, k) for k in ("ref", "title", "outlet", "published", "snippet", "score")}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

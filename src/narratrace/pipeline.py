@@ -1,0 +1,175 @@
+"""Stages, their registry, and the runner that persists what they produce.
+
+A stage is registered with what it ``requires`` and ``produces`` (spaCy's
+``requires``/``assigns``). Article stages map one :class:`Article` to a
+:class:`StageOutput`; corpus stages read many articles through a read-only
+:class:`CorpusView` and return links between them. Neither touches SQLite: the
+:class:`Pipeline` saves every result keyed by ``(article, stage, version)`` and the
+article's content hash, so ``analyze`` only does work that is not yet done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .errors import ConfigError, StageError
+from .model import Annotation, Article, RepublicationPair
+from .store import Store
+
+__all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput",
+           "DEFAULT_STAGES", "registered_stages", "stage"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+#: What ingestion provides, so stages may require it.
+ARTICLE_FIELDS = ("article.text", "article.paragraphs", "article.sentences", "article.language",
+                  "article.published", "article.outlet", "article.title", "article.url")
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutput:
+    """What an article stage returns: annotations on the article and optional stored data."""
+
+    annotations: tuple[Annotation, ...] = ()
+    data: bytes | Mapping[str, Any] | list[Any] | None = None
+
+
+class CorpusView(Protocol):
+    """What a corpus stage may read (a Store satisfies it); it never writes."""
+
+    def articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]: ...
+    def article_index(self) -> list[dict[str, Any]]: ...
+    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]: ...
+    def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    name: str
+    version: str
+    level: Literal["article", "corpus"]
+    requires: tuple[str, ...]
+    produces: tuple[str, ...]
+    factory: Callable[..., Any]
+    default_config: Mapping[str, Any] = field(default_factory=dict)
+    doc: str = ""
+
+    def key(self, config: Mapping[str, Any]) -> str:
+        """Version string that changes when the code version or the config changes."""
+        merged = {**self.default_config, **config}
+        digest = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        return f"{self.version}+{digest}"
+
+
+_REGISTRY: dict[str, StageInfo] = {}
+
+
+def stage(name: str, *, version: str, level: Literal["article", "corpus"], requires: Sequence[str] = (),
+          produces: Sequence[str] = (), default_config: Mapping[str, Any] | None = None
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a stage factory: ``make_x(**config)`` returning the stage callable."""
+    def register(factory: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _REGISTRY and _REGISTRY[name].factory is not factory:
+            raise ConfigError(f"stage {name!r} registered twice")
+        _REGISTRY[name] = StageInfo(name, version, level, tuple(requires), tuple(produces), factory,
+                                    dict(default_config or {}), (factory.__doc__ or "").strip())
+        return factory
+    return register
+
+
+def registered_stages() -> dict[str, StageInfo]:
+    _load_builtin_stages()
+    return dict(_REGISTRY)
+
+
+def _load_builtin_stages() -> None:
+    from .stages import republications  # noqa: F401  (registers on import)
+
+
+DEFAULT_STAGES = ("fingerprints", "republications")
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one ``analyze`` did, per stage: how many articles it processed (0 = all done before)."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    failed: list[StageError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"done": dict(self.done), "failed": [str(e) for e in self.failed]}
+
+
+class Pipeline:
+    """An ordered list of stages, checked before anything runs."""
+
+    def __init__(self, names: Sequence[str] = DEFAULT_STAGES, *,
+                 config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        stages = registered_stages()
+        unknown = [n for n in names if n not in stages]
+        if unknown:
+            raise ConfigError(f"unknown stage(s) {unknown}; known: {sorted(stages)}")
+        self.stages = [stages[n] for n in names]
+        self.config = {n: dict((config or {}).get(n, {})) for n in names}
+        self.check()
+
+    def check(self) -> None:
+        """Fail before a run if a stage requires something no earlier stage produces."""
+        available = set(ARTICLE_FIELDS)
+        for info in self.stages:
+            missing = [r for r in info.requires if r not in available]
+            if missing:
+                raise ConfigError(f"stage {info.name!r} requires {missing}, which no earlier stage produces")
+            available.update(info.produces)
+
+    def run(self, store: Store, *, batch_size: int = 500,
+            progress: Callable[[str, int, int], None] | None = None) -> RunReport:
+        """Run every stage on what it has not processed yet; returns what was done."""
+        report = RunReport()
+        for info in self.stages:
+            config = {**info.default_config, **self.config[info.name]}
+            version = info.key(self.config[info.name])
+            fn = info.factory(**config)
+            if info.level == "article":
+                report.done[info.name] = self._run_article_stage(store, info, version, fn, batch_size,
+                                                                 progress, report)
+            else:
+                failed = {e.article_id for e in report.failed}
+                pending = [i for i in store.pending(info.name, version) if i not in failed]
+                if pending:
+                    output = fn(store, new_ids=pending, progress=progress)
+                    store.save_corpus_output(info.name, version, output)
+                report.done[info.name] = len(pending)
+        return report
+
+    @staticmethod
+    def _run_article_stage(store: Store, info: StageInfo, version: str, fn: Callable[[Article], StageOutput],
+                           batch_size: int, progress: Callable[[str, int, int], None] | None,
+                           report: RunReport) -> int:
+        pending = store.pending(info.name, version)
+        done = 0
+        for i in range(0, len(pending), batch_size):
+            results = []
+            for article in store.articles(pending[i:i + batch_size]):
+                try:
+                    out = fn(article)
+                except Exception as exc:  # a stage bug must not stop the corpus; it is reported
+                    err = StageError(f"{type(exc).__name__}: {exc}", stage=info.name, article_id=article.id)
+                    log.warning("%s", err)
+                    report.failed.append(err)
+                    continue
+                if not isinstance(out, StageOutput):
+                    raise StageError(f"stage returned {type(out).__name__}, expected StageOutput",
+                                     stage=info.name, article_id=article.id)
+                results.append((article.id, article.content_hash, out.data, out.annotations))
+            store.save_stage_results(info.name, version, results)
+            done += len(results)
+            if progress:
+                progress(info.name, done, len(pending))
+        return done

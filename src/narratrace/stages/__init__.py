@@ -1,0 +1,1 @@
+"""Analysis stages, one module each, registered with :func:`narratrace.pipeline.stage`."""
