@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 from .errors import NarratraceError
-from .model import Annotation, Article
+from .export import export_corpus
+from .ingest import ingest
+from .model import Annotation, Article, RepublicationGroup, RepublicationPair
+from .pipeline import Pipeline, analyze
 from .store import Store
 
-__all__ = ["Annotation", "Article", "NarratraceError", "Store"]
+__all__ = ["Annotation", "Article", "NarratraceError", "Pipeline", "RepublicationGroup",
+           "RepublicationPair", "Store", "analyze", "export_corpus", "ingest"]
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -21,7 +21,7 @@ from .errors import ConfigError, StageError
 from .model import Annotation, Article, RepublicationPair
 from .store import Store
 
-__all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput",
+__all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
 
 log = logging.getLogger(__name__)
@@ -173,3 +173,9 @@ class Pipeline:
             if progress:
                 progress(info.name, done, len(pending))
         return done
+
+
+def analyze(store: Store, *, stages: Sequence[str] = DEFAULT_STAGES,
+            progress: Callable[[str, int, int], None] | None = None) -> RunReport:
+    """Run the default pipeline (or ``stages``) on whatever in ``store`` is not analysed yet."""
+    return Pipeline(stages).run(store, progress=progress)

@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT := out
+
+.PHONY: demo test bench lock clean help
+
+help:
+	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
+	@echo "make test   - set up if needed, run the test suite"
+	@echo "make bench  - republication benchmark (bench/republication.py)"
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(OUT)
+	rm -f $(OUT)/demo.db $(OUT)/demo.db-wal $(OUT)/demo.db-shm
+	$(BIN)/narratrace ingest examples/corpus --db $(OUT)/demo.db
+	$(BIN)/narratrace analyze --db $(OUT)/demo.db
+	$(BIN)/narratrace export --db $(OUT)/demo.db -o $(OUT)/demo.json
+	$(BIN)/narratrace report --db $(OUT)/demo.db -o $(OUT)/report.html --title "narratrace demo: examples/corpus"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/republication.py
+
+# Re-pin every dependency after changing pyproject.toml (needs the network to PyPI).
+lock:
+	rm -rf /tmp/narratrace-lock && $(PYTHON) -m venv /tmp/narratrace-lock
+	/tmp/narratrace-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/narratrace-lock/bin/pip freeze --exclude-editable | grep -v '^narratrace' > requirements.lock
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
