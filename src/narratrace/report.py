@@ -19,7 +19,7 @@ import dataclasses
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -338,7 +338,7 @@ def _addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
                  for label in sorted(counts, key=lambda k: (order.get(k, len(order)), k)))
 
 
-def _group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], row: Any,
+def _group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], row: Callable[[str], ArticleRow],
                 view_of: Mapping[tuple[str, str], int], limits: Limits) -> GroupView:
     by_copy: dict[str, list[RepublicationPair]] = {}
     for p in pairs:
@@ -365,7 +365,7 @@ def _group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], r
                      members=tuple(members), members_not_shown=max(0, len(copies) - limits.members))
 
 
-def _pair_view(index: int, pair: RepublicationPair, row: Any, texts: Mapping[str, Article],
+def _pair_view(index: int, pair: RepublicationPair, row: Callable[[str], ArticleRow], texts: Mapping[str, Article],
                limits: Limits) -> PairView:
     orig, copy = texts.get(pair.original), texts.get(pair.copy)
     left = right = None
@@ -508,7 +508,7 @@ def _chart(counts: Sequence[Count], width: int, height: int) -> tuple[list[Bar],
         return [], 0
     top = max(c.count for c in counts) or 1
     left, bottom, plot_h = 40.0, 30.0, height - 30.0 - 10.0
-    step = (width - left - 10.0) / len(counts)
+    step = min((width - left - 10.0) / len(counts), 60.0)  # few periods: narrow bars, left-aligned
     gap = min(2.0, step * 0.2)
     n = len(counts)
     every = max(1, -(-n // 8))  # at most ~9 labels under the axis
