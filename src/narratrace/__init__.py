@@ -1,4 +1,8 @@
-"""narratrace: trace how stories, claims and narratives travel through the news."""
+"""narratrace: trace how stories, claims and narratives travel through the news.
+
+``narratrace.ingest.ingest`` reads files into a :class:`Store`, :func:`analyze` runs the
+stages, :func:`export_corpus` returns the JSON export.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,12 @@ import logging
 
 from .errors import NarratraceError
 from .export import export_corpus
-from .ingest import ingest
 from .model import Annotation, Article, RepublicationGroup, RepublicationPair
 from .pipeline import Pipeline, analyze
 from .store import Store
 
 __all__ = ["Annotation", "Article", "NarratraceError", "Pipeline", "RepublicationGroup",
-           "RepublicationPair", "Store", "analyze", "export_corpus", "ingest"]
+           "RepublicationPair", "Store", "analyze", "export_corpus"]
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -14,27 +14,38 @@ from .model import Span
 __all__ = ["normalize_text", "paragraph_spans", "sentence_spans", "word_spans", "words"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
-_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+_SPACES = re.compile(r"(?:[\t\u00a0\u2009\u202f]| (?=[ \t\u00a0\u2009\u202f]))[ \t\u00a0\u2009\u202f]*")
 _BLANKS = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ODD_SPACES = ("\t", "\u00a0", "\u2009", "\u202f")
+_LINE_EDGES = re.compile(r" \n ?|\n ")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
 
 # End of sentence: terminal punctuation, optional closing quotes/brackets, whitespace,
 # then something that can start a sentence.
 _SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9])")
+# A period after one of these tokens does not end a sentence ("Mr.", "U.S.", "J.").
 _ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|No|Nos|vs|etc|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp|approx|ca|cf|e\.g|i\.e)"
-    r"|\b[A-Z]|\b(?:[A-Z]\.){1,3}[A-Z])\.$"
+    r"[(\[\"'“‘]?(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|No|Nos|vs|etc|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp|approx|ca|cf|e\.g|i\.e|"
+    r"[A-Z]|(?:[A-Z]\.){1,3}[A-Z])\."
 )
 
 
 def normalize_text(raw: str) -> str:
     """Unify newlines, drop control characters, collapse runs of spaces, NFC."""
-    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    # Each substitution only when needed: most input is already clean (and sre is slow).
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    if "  " in text or any(c in text for c in _ODD_SPACES):
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGES.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
 
 
@@ -58,9 +69,10 @@ def sentence_spans(text: str, paragraphs: tuple[Span, ...] | None = None) -> tup
     for para in paragraphs if paragraphs is not None else paragraph_spans(text):
         start = para.start
         for m in _SENT_END.finditer(text, para.start, para.end):
-            head = text[start:m.start() + 1]
-            if _ABBREV.search(head.rstrip("\"'”’»)]")):
-                continue
+            if text[m.start()] == ".":
+                word_start = max(text.rfind(" ", start, m.start()), text.rfind("\n", start, m.start())) + 1
+                if _ABBREV.fullmatch(text, max(word_start, start), m.start() + 1):
+                    continue
             end = m.end()
             while end > start and text[end - 1].isspace():
                 end -= 1

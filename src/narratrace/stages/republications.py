@@ -25,7 +25,7 @@ import numpy as np
 
 from ..model import (Annotation, Article, Edit, Passage, RepublicationGroup, RepublicationPair, Span)
 from ..pipeline import CorpusView, StageOutput, stage
-from .shingles import Tokens, fingerprints, shingle_hashes
+from .shingles import Tokens, fingerprints, shingle_hashes, word_hashes
 
 __all__ = ["Alignment", "RepublicationResult", "align", "candidate_pairs", "choose_original",
            "compare", "group_pairs", "make_fingerprints", "make_republications"]
@@ -43,7 +43,7 @@ FINGERPRINT_SAMPLE = 8
 def make_fingerprints(*, k: int, sample: int) -> Callable[[Article], StageOutput]:
     """Sampled word-shingle hashes of each article, stored to find candidate copies."""
     def fingerprint(article: Article) -> StageOutput:
-        fps = fingerprints(Tokens(article.text).hashes, k=k, sample=sample)
+        fps = fingerprints(word_hashes(article.text), k=k, sample=sample)
         return StageOutput(data=fps.astype("<u8").tobytes())
     return fingerprint
 

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import xxhash
 
-__all__ = ["Tokens", "fingerprints", "shingle_hashes", "tokenize"]
+__all__ = ["Tokens", "fingerprints", "shingle_hashes", "tokenize", "word_hashes"]
 
 _WORD = re.compile(r"\w+")
 _CACHE: dict[str, int] = {}
@@ -24,21 +24,15 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 class Tokens:
-    """Lower-cased words of a text with their character ranges and word hashes."""
+    """Words of a text with their character ranges and hashes (for aligning two texts)."""
 
     __slots__ = ("ends", "hashes", "starts")
 
     def __init__(self, text: str) -> None:
-        starts: list[int] = []
-        ends: list[int] = []
-        keys: list[str] = []
-        for m in _WORD.finditer(text):
-            starts.append(m.start())
-            ends.append(m.end())
-            keys.append(m.group().lower())
-        self.starts = starts
-        self.ends = ends
-        self.hashes = _word_hashes(keys)
+        spans = [m.span() for m in _WORD.finditer(text)]
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+        self.hashes = _word_hashes([text[s:e].lower() for s, e in spans])
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -48,17 +42,22 @@ def tokenize(text: str) -> Tokens:
     return Tokens(text)
 
 
+def word_hashes(text: str) -> np.ndarray:
+    """Hashes of the lower-cased words of ``text``, without offsets (the fast path)."""
+    return _word_hashes(_WORD.findall(text.lower()))
+
+
 def _word_hashes(words: list[str]) -> np.ndarray:
     cache = _CACHE
-    out = []
-    for w in words:
-        h = cache.get(w)
-        if h is None:
-            h = xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass"))
-            if len(cache) < _CACHE_LIMIT:
-                cache[w] = h
-        out.append(h)
-    return np.array(out, dtype=np.uint64)
+    out = list(map(cache.get, words))
+    if None in out:
+        for n, h in enumerate(out):
+            if h is None:
+                w = words[n]
+                h = out[n] = xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass"))
+                if len(cache) < _CACHE_LIMIT:
+                    cache[w] = h
+    return np.fromiter(out, dtype=np.uint64, count=len(out))
 
 
 def shingle_hashes(word_hashes: np.ndarray, k: int) -> np.ndarray:
