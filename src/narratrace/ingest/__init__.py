@@ -142,6 +142,7 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
             if on_file:
                 on_file(path, report)
             continue
+        store.clear_skips(str(path))
         batch: list[Article] = []
         skips = []
         records = 0

@@ -3,64 +3,673 @@
 A reader raises :class:`~narratrace.errors.InputError` when the whole file is
 unreadable and yields :class:`Skipped` for single bad records, so one bad line never
 costs the rest of the file.
+
+========================  ==========  =============================================
+suffix                    kind        one record is
+========================  ==========  =============================================
+``.txt``                  ``txt``     the file (UTF-8, or a confident legacy encoding)
+``.html`` ``.htm``        ``html``    the file's main text, by trafilatura
+``.jsonl`` ``.ndjson``    ``jsonl``   one JSON object per line (:data:`FIELD_MAP`)
+``.csv`` / ``.tsv``       ``csv``/    one row under a header row (:data:`FIELD_MAP`)
+                          ``tsv``
+``.warc`` ``.warc.gz``    ``warc``    one HTML ``response`` record, by trafilatura
+========================  ==========  =============================================
+
+Skip codes: NT203 unreadable, NT206 bad JSON line, NT207 no text, NT208 over the size
+limit, NT209 binary, NT210 bad encoding, NT211 empty file, NT212 no article text in
+HTML, NT213 damaged WARC, NT214 bad CSV row, NT215 duplicate record.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import gzip
+import hashlib
+import io
 import json
-from collections.abc import Callable, Iterator
+import logging
+import re
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..model import Skipped
+from .heuristics import parse_date
 from .record import Record
 
-__all__ = ["READERS", "reader_for", "read_jsonl", "read_txt"]
+__all__ = ["FIELD_MAP", "MAX_FILE_BYTES", "READERS", "HtmlExtract", "extract_html", "read_csv", "read_html",
+           "read_jsonl", "read_tsv", "read_txt", "read_warc", "reader_for"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+for _noisy in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 MAX_FILE_BYTES = 20_000_000
+"""Largest single-article file (txt, html) and largest record of a JSONL/CSV/WARC file."""
+
+MIN_HTML_WORDS = 5
+"""A page whose main text has fewer words is navigation or boilerplate, not an article."""
+
+FIELD_MAP: dict[str, tuple[str, ...]] = {
+    "ref": ("id", "ref", "_id"),
+    "text": ("text", "content", "body", "maintext"),
+    "title": ("title", "headline"),
+    "url": ("url", "link"),
+    "outlet": ("outlet", "source", "site", "site_name", "domain"),
+    "author": ("author", "authors"),
+    "published": ("published", "date", "date_publish", "published_at", "pubDate"),
+    "language": ("language", "lang"),
+}
+"""Record field <- JSONL/CSV keys, tried in order, case-insensitively; the first non-empty wins.
+
+A list value is joined with ", " (``authors``); an object value gives its ``name`` (or
+``$oid`` for a MongoDB ``_id``); ``published`` is normalised to ``YYYY-MM-DD`` (a
+number counts as a Unix timestamp) and left empty, with the raw value in
+``meta["published_raw"]``, when it is not a date.
+"""
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise InputError("binary file (NUL bytes), not text", path=str(path))
+def _error(message: str, path: Path, code: str) -> InputError:
+    exc = InputError(message, path=str(path))
+    exc.code = code
+    return exc
+
+
+# --------------------------------------------------------------------------------------
+# Bytes -> text
+# --------------------------------------------------------------------------------------
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    """The whole file, refused (before reading) when over :data:`MAX_FILE_BYTES` or empty."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _error(f"{what} file of {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit for one article",
+                     path, "NT208")
+    if size == 0:
+        raise _error("empty file (0 bytes)", path, "NT211")
+    return path.read_bytes()
+
+
+_WESTERN = frozenset(chr(c) for c in range(0xC0, 0x100) if c not in (0xD7, 0xF7)) | frozenset(
+    "\u00a0¡¢£¥§©ª«®°·º»¿€‚„…‘’“”•–—™ŠšŒœŽžŸ")
+_LATIN_CODECS = frozenset({"cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1254", "iso8859_9",
+                           "cp1257", "iso8859_13", "cp1258"})
+
+
+def _plausible_western(text: str) -> bool:
+    """Mostly ASCII prose whose other characters are Latin letters and typographic marks."""
+    non_ascii = [c for c in text if ord(c) > 127]
+    letters = sum(c.isalpha() for c in text)
+    return bool(letters) and len(non_ascii) <= 0.15 * letters and all(c in _WESTERN for c in non_ascii)
+
+
+def _legacy_decode(data: bytes) -> tuple[str, str] | None:
+    """Text and encoding when charset-normalizer finds a confident legacy (non-UTF) encoding.
+
+    Confident means a clean decoding (chaos <= 0.1) that is either a Latin code page whose
+    cp1252 reading is plausible Western text (charset-normalizer cannot tell cp1252 from
+    its Baltic/Central-European cousins on short texts, so the plausibility test does), or
+    one in which it recognises a language (coherence >= 0.2, e.g. cp1251 Russian).
+    """
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(data) if m.chaos <= 0.1 and not m.encoding.startswith(("utf", "ascii"))]
+    if not matches:
+        return None
     try:
-        return data.decode("utf-8-sig")
+        western: str | None = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and _plausible_western(western) and \
+            any(_LATIN_CODECS & set(m.could_be_from_charset) for m in matches):
+        return western, "cp1252"
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence))
+    if best.coherence >= 0.2:
+        return str(best), best.encoding
+    return None
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Text and the encoding it was read with: UTF-8 (BOM or not), UTF-16 with BOM, or a legacy one."""
+    if data.startswith(codecs.BOM_UTF8):
+        data, bom = data[3:], True
+    else:
+        bom = False
+    if not bom and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _error(f"invalid UTF-16 at byte {exc.start}", path, "NT210") from exc
+    if b"\x00" in data:
+        raise _error(f"binary file (NUL byte at offset {data.index(0):,}), not text", path, "NT209")
+    try:
+        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError as exc:
-        raise InputError(f"invalid UTF-8 at byte {exc.start}", path=str(path)) from exc
+        legacy = None if bom else _legacy_decode(data)
+        if legacy is None:
+            raise _error(f"invalid UTF-8 at byte {exc.start} (and no confident legacy encoding)", path,
+                         "NT210") from exc
+        return legacy
 
 
 def read_txt(path: Path) -> Iterator[Record | Skipped]:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"text file of {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit for one article",
-                         path=str(path))
-    yield Record(ref=path.stem, text=_decode(path.read_bytes(), path), source=str(path), kind="txt")
+    """The file as one article; ``meta["encoding"]`` says how it was decoded."""
+    text, encoding = _decode(_read_bytes(path, "text"), path)
+    yield Record(ref=path.stem, text=text, source=str(path), kind="txt", meta={"encoding": encoding})
+
+
+# --------------------------------------------------------------------------------------
+# HTML (trafilatura)
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HtmlExtract:
+    """What :func:`extract_html` found in one page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+    published_how: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _html_to_str(data: bytes) -> tuple[str, str]:
+    """Decode HTML by BOM, UTF-8, the declared ``<meta charset>``, a legacy guess, then UTF-8 with
+    U+FFFD for the bad bytes (a page with a few broken bytes is still worth its text)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", "replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = _META_CHARSET.search(data[:4096])
+    if declared:
+        try:
+            name = codecs.lookup(declared.group(1).decode("ascii")).name
+            return data.decode(name, "replace"), name
+        except LookupError:
+            pass
+    return _legacy_decode(data) or (data.decode("utf-8", "replace"), "utf-8 (invalid bytes replaced)")
+
+
+def _date_how(html: str, iso: str, url: str | None) -> str:
+    """Where in the page the date came from, to say so in ``published_how``."""
+    for m in re.finditer(re.escape(iso), html):
+        context = html[max(0, m.start() - 200):m.start()].lower()
+        tag_start = context.rfind("<")
+        tag = context[tag_start:] if tag_start >= 0 else ""
+        if '"datepublished"' in context[-80:] or '"datecreated"' in context[-80:]:
+            return "html:json-ld"
+        if tag.startswith("<meta"):
+            return "html:meta"
+        if tag.startswith("<time"):
+            return "html:time"
+    if url and re.search(r"/(?:19|20)\d\d/\d{1,2}/", url):
+        return "html:url"
+    return "html:text"
+
+
+_MARKUP = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|</?[A-Za-z][\w:-]*(?:\s[^<>]{0,1000})?/?>", re.DOTALL)
+
+
+def _strip_markup(text: str) -> str:
+    """Drop tag-like text (a page's escaped ``&lt;script&gt;`` comes out of extraction as ``<script>``)."""
+    return re.sub(r"[ \t]{2,}", " ", _MARKUP.sub("", text)) if "<" in text else text
+
+
+def _body_text(body: Any) -> str:
+    """Plain text of trafilatura's body, one block (paragraph, heading, list...) per paragraph."""
+    from lxml import etree
+    from trafilatura.xml import xmltotxt
+
+    blocks: list[str] = []
+    if body.text and body.text.strip():
+        blocks.append(body.text.strip())
+    for child in list(body):
+        tail, child.tail = child.tail, None  # the body is ours: trafilatura made it for this call
+        wrapper = etree.Element("body")
+        wrapper.append(child)
+        block = xmltotxt(wrapper, include_formatting=False).strip()
+        if block:
+            blocks.append(block)
+        if tail and tail.strip():
+            blocks.append(tail.strip())
+    return "\n\n".join(blocks)
+
+
+def extract_html(data: bytes | str, *, url: str | None = None) -> HtmlExtract | str:
+    """Main text and metadata of one HTML page, or the reason (a string) why there is none.
+
+    Boilerplate (navigation, footers, comments), scripts and attributes are dropped; the
+    text is plain, paragraphs separated by blank lines.
+    """
+    import trafilatura
+
+    if isinstance(data, bytes):
+        if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "binary data (NUL bytes), not HTML"
+        html, encoding = _html_to_str(data)
+    else:
+        html, encoding = data, "str"
+    if not html.strip():
+        return "empty HTML document"
+    try:
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                          include_tables=True, include_images=False, include_links=False)
+    except Exception as exc:  # trafilatura/lxml raise many types on hostile input; the skip keeps the reason
+        return f"HTML extraction failed: {type(exc).__name__}: {exc}"
+    if doc is None or isinstance(doc, dict) or doc.body is None:
+        return "no article text found in HTML (only boilerplate, or not an HTML page)"
+    text = _strip_markup(_body_text(doc.body))
+    if not text.strip():
+        return "no article text found in HTML (only boilerplate, or not an HTML page)"
+    words = len(text.split())
+    if words < MIN_HTML_WORDS:
+        return (f"only {words} word{'' if words == 1 else 's'} of text found in HTML (navigation or boilerplate, "
+                f"not an article)")
+    canonical = doc.url or url
+    meta: dict[str, Any] = {"encoding": encoding}
+    for key in ("hostname", "description", "sitename"):
+        value = getattr(doc, key, None)
+        if value:
+            meta[key] = value
+    published = doc.date or None
+    return HtmlExtract(
+        text=text, title=_strip_markup(doc.title or "").strip() or None, author=doc.author or None, url=canonical,
+        outlet=doc.sitename or None, published=published,
+        published_how=_date_how(html, published, canonical) if published else None, meta=meta)
+
+
+def read_html(path: Path) -> Iterator[Record | Skipped]:
+    """The page's main text as one article (boilerplate removed) with its metadata."""
+    found = extract_html(_read_bytes(path, "HTML"))
+    if isinstance(found, str):
+        raise _error(found, path, "NT212")
+    yield Record(ref=path.stem, text=found.text, source=str(path), kind="html", title=found.title,
+                 url=found.url, outlet=found.outlet, author=found.author, published=found.published,
+                 published_how=found.published_how, meta=found.meta)
+
+
+# --------------------------------------------------------------------------------------
+# JSONL and CSV: the field mapping
+# --------------------------------------------------------------------------------------
+
+def _scalar(value: Any, *, join: bool = False) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, Mapping):
+        for key in ("name", "$oid", "value", "id", "url"):
+            if key in value:
+                return _scalar(value[key])
+        return None
+    if isinstance(value, (list, tuple)):
+        items = [s for s in (_scalar(v) for v in value) if s]
+        if not items:
+            return None
+        return ", ".join(items) if join else items[0]
+    return None
+
+
+def _published(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 100_000_000_000 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = _scalar(value)
+    return parse_date(text) if text else None
+
+
+def _map_fields(obj: Mapping[str, Any], *, ref: str, source: str, kind: str) -> Record | str:
+    """A record from one JSON object or CSV row through :data:`FIELD_MAP`, or why not."""
+    lowered = {str(k).lower(): v for k, v in obj.items()}
+
+    def first(name: str) -> tuple[str | None, Any]:
+        for key in FIELD_MAP[name]:
+            value = lowered.get(key.lower())
+            if value is None or (isinstance(value, str) and not value.strip()) or value in ([], {}):
+                continue
+            return key, value
+        return None, None
+
+    _, text = first("text")
+    if isinstance(text, list) and text and all(isinstance(p, str) for p in text):
+        text = "\n\n".join(text)  # a list of paragraphs
+    if not isinstance(text, str) or not text.strip():
+        return f"no text (none of the fields {', '.join(FIELD_MAP['text'])} holds a non-empty string)"
+    meta: dict[str, Any] = {}
+    date_key, date_value = first("published")
+    published = _published(date_value) if date_key else None
+    if date_key and not published:
+        meta["published_raw"] = str(date_value)
+    outlet = _scalar(first("outlet")[1])
+    if outlet and re.match(r"https?://", outlet):
+        outlet = (urlsplit(outlet).hostname or outlet).removeprefix("www.")
+    language = (_scalar(first("language")[1]) or "").lower()
+    language = re.split(r"[-_]", language)[0]
+    return Record(
+        ref=_scalar(first("ref")[1]) or ref, text=text, source=source, kind=kind,
+        title=_scalar(first("title")[1]), url=_scalar(first("url")[1]), outlet=outlet,
+        author=_scalar(first("author")[1], join=True), published=published,
+        published_how=f"{kind}:{date_key}" if published else None,
+        language=language if re.fullmatch(r"[a-z]{2,3}", language) else None, meta=meta)
+
+
+def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines; an over-long line is consumed in chunks and yielded as None."""
+    lineno = 0
+    while True:
+        line = fh.readline(MAX_FILE_BYTES + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_FILE_BYTES and not line.endswith(b"\n"):
+            while (chunk := fh.readline(1 << 20)) and not chunk.endswith(b"\n"):
+                pass
+            yield lineno, None
+            continue
+        yield lineno, line
 
 
 def read_jsonl(path: Path) -> Iterator[Record | Skipped]:
+    """One article per line holding a JSON object (keys: :data:`FIELD_MAP`)."""
+    kind = "jsonl"
     with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
+        for lineno, line in _lines(fh):
+            where = f"{path}#{lineno}"
+            if line is None:
+                yield Skipped(where, f"line {lineno} is over the {MAX_FILE_BYTES:,}-byte limit for one record",
+                              "NT208")
+                continue
+            if lineno == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[3:]
             if not line.strip():
                 continue
-            where = f"{path}#{lineno}"
             try:
                 obj = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield Skipped(where, f"line {lineno} is not valid JSON: {exc}", "NT206")
                 continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                yield Skipped(where, f"line {lineno} has no string field 'text'", "NT207")
+            if not isinstance(obj, dict):
+                yield Skipped(where, f"line {lineno} is JSON {type(obj).__name__}, not an object", "NT206")
                 continue
-            ref = str(obj.get("id") or f"{path.stem}-{lineno}")
-            yield Record(ref=ref, text=obj["text"], source=where, kind="jsonl", title=obj.get("title"),
-                         url=obj.get("url"), outlet=obj.get("outlet"), author=obj.get("author"),
-                         published=obj.get("published"),
-                         published_how="jsonl:published" if obj.get("published") else None)
+            found = _map_fields(obj, ref=f"{path.stem}-{lineno}", source=where, kind=kind)
+            if isinstance(found, str):
+                yield Skipped(where, f"line {lineno}: {found}", "NT207")
+                continue
+            yield found
 
+
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (read with surrogateescape)
+
+
+def _read_delimited(path: Path, *, delimiter: str, kind: str) -> Iterator[Record | Skipped]:
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise _error("empty file (no header row)", path, "NT211") from None
+        except csv.Error as exc:
+            raise _error(f"unreadable header row: {exc}", path, "NT214") from exc
+        header = [h.strip() for h in header]
+        keys = {h.lower() for h in header}
+        if not keys & {k.lower() for k in FIELD_MAP["text"]}:
+            raise _error(f"no text column in the header (expected one of {', '.join(FIELD_MAP['text'])}; "
+                         f"found {', '.join(header) or 'none'})", path, "NT207")
+        while True:
+            lineno = reader.line_num + 1
+            where = f"{path}#{lineno}"
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Skipped(where, f"row at line {lineno} is malformed: {exc}", "NT214")
+                continue
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                yield Skipped(where, f"row at line {lineno} has {len(row)} fields, the header has {len(header)}",
+                              "NT214")
+                continue
+            if any(_SURROGATE.search(cell) for cell in row):
+                yield Skipped(where, f"row at line {lineno} is not valid UTF-8", "NT210")
+                continue
+            found = _map_fields(dict(zip(header, row, strict=True)), ref=f"{path.stem}-{lineno}", source=where,
+                                kind=kind)
+            if isinstance(found, str):
+                yield Skipped(where, f"row at line {lineno}: {found}", "NT207")
+                continue
+            yield found
+
+
+def read_csv(path: Path) -> Iterator[Record | Skipped]:
+    """One article per row under a header row (comma-separated, UTF-8 with or without BOM)."""
+    return _read_delimited(path, delimiter=",", kind="csv")
+
+
+def read_tsv(path: Path) -> Iterator[Record | Skipped]:
+    """As :func:`read_csv`, tab-separated."""
+    return _read_delimited(path, delimiter="\t", kind="tsv")
+
+
+# --------------------------------------------------------------------------------------
+# WARC (warcio)
+# --------------------------------------------------------------------------------------
+
+def _warc_ref(uri: str) -> str:
+    """Stable short ref of a target URI: ``host-path-slug``, or ``warc-<sha1>`` when long or queried."""
+    parts = urlsplit(uri)
+    slug = re.sub(r"[^a-z0-9.]+", "-", f"{(parts.hostname or '').removeprefix('www.')}{parts.path}".lower())
+    slug = slug.strip("-.")
+    if not slug or parts.query or len(slug) > 80:
+        return f"warc-{hashlib.sha1(uri.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+    return slug
+
+
+class _Watched(io.RawIOBase):
+    """A read-only stream that remembers the error that ended it.
+
+    warcio 1.8 takes an EOFError while it looks for the next record as the clean end of
+    the archive, so a gzip stream cut short would pass unnoticed without this.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:  # read1: a buffered read(n) would drop what it had when the stream breaks off
+            if size is not None and size >= 0 and hasattr(self.stream, "read1"):
+                return self.stream.read1(size)
+            return self.stream.read(-1 if size is None else size)
+        except (EOFError, OSError, zlib.error) as exc:
+            self.error = exc
+            raise
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+
+def _stream_damage(error: BaseException, record: int) -> str:
+    if isinstance(error, EOFError):
+        return f"the file stops inside record {record} ({_short(error)})"
+    return f"bad compressed data at record {record} ({_short(error)})"
+
+
+def _short(exc: BaseException) -> str:
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def read_warc(path: Path) -> Iterator[Record | Skipped]:
+    """Every HTML ``response`` record (status 2xx) as one article; other records are ignored.
+
+    A ``.gz`` file is decompressed as one stream (record-per-member or not). A damaged or
+    truncated archive keeps the records read before the damage and adds a skip for the
+    file saying after how many complete records it stopped, and why.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    size = path.stat().st_size
+    if size == 0:
+        raise _error("empty file (0 bytes)", path, "NT211")
+    gz = path.name.lower().endswith(".gz")
+    records = complete = 0
+    damage: str | None = None
+    seen: dict[str, tuple[str, int]] = {}
+    previous: Any = None
+    with path.open("rb") as raw:
+        stream = _Watched(gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw)
+        iterator = ArchiveIterator(stream)
+        try:
+            for rec in iterator:
+                if previous is not None and not _cut_short(previous):
+                    complete += 1
+                previous, records = rec, records + 1
+                if rec.rec_headers.get_header("Content-Length") is None:
+                    damage = f"record {records} has no Content-Length (its header is cut or damaged)"
+                    previous = None
+                    break
+                if rec.rec_type != "response":
+                    continue
+                uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+                where = f"{path}#{records}"
+                status = rec.http_headers.get_statuscode() if rec.http_headers else None
+                ctype = (rec.http_headers.get_header("Content-Type") if rec.http_headers else None) or ""
+                if not ctype.lower().startswith(_HTML_TYPES) or not (status or "").startswith("2"):
+                    continue
+                length = int(rec.rec_headers.get_header("Content-Length") or 0)
+                if length > MAX_FILE_BYTES:
+                    yield Skipped(where, f"record {records} ({uri}) of {length:,} bytes is over the "
+                                         f"{MAX_FILE_BYTES:,}-byte limit for one article", "NT208")
+                    continue
+                payload = rec.content_stream().read(MAX_FILE_BYTES + 1)
+                if _cut_short(rec):
+                    damage = f"record {records} ({uri}) is cut short"
+                    previous = None
+                    break
+                ref = _warc_ref(uri)
+                if seen.get(ref, (uri, 0))[0] != uri:  # two URIs with one slug: the later one gets a hashed ref
+                    ref = f"warc-{hashlib.sha1(uri.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+                if ref in seen:
+                    yield Skipped(where, f"record {records}: {uri} was already read from record {seen[ref][1]}",
+                                  "NT215")
+                    continue
+                seen[ref] = (uri, records)
+                found = extract_html(_with_charset(payload, ctype), url=uri or None)
+                if isinstance(found, str):
+                    yield Skipped(where, f"record {records} ({uri}): {found}", "NT212")
+                    continue
+                published, how = found.published, found.published_how
+                if not published:
+                    published = parse_date(rec.rec_headers.get_header("WARC-Date") or "")
+                    how = "warc:date" if published else None
+                meta = {**found.meta, "warc_record_id": rec.rec_headers.get_header("WARC-Record-ID"),
+                        "warc_target_uri": uri}
+                yield Record(ref=ref, text=found.text, source=where, kind="warc", title=found.title,
+                             url=found.url or uri or None, outlet=found.outlet, author=found.author,
+                             published=published, published_how=how, meta=meta)
+        except Exception as exc:  # warcio raises assorted errors on damaged input; the skip keeps the reason
+            cut = previous is not None and _cut_short(previous)
+            where_cut = records if cut else records + 1
+            if stream.error is not None:
+                damage = _stream_damage(stream.error, where_cut)
+            else:
+                damage = f"record {where_cut} is {'cut short' if cut else 'unreadable'} ({_short(exc)})"
+            if previous is not None and not cut:
+                complete += 1
+            previous = None
+        finally:
+            iterator.close()
+        if previous is not None:
+            if _cut_short(previous):
+                damage = damage or f"record {records} is cut short"
+            else:
+                complete += 1
+        if damage is None and stream.error is not None:
+            damage = _stream_damage(stream.error, records + 1)
+        if damage is None and not gz:
+            end = sum(iterator.member_info) if iterator.member_info else iterator.offset
+            if _trailing_bytes(path, end, size):
+                damage = f"{size - end:,} bytes at the end are not a complete record"
+    log.debug("%s: %d WARC records read, %d complete, damage: %s", path, records, complete, damage)
+    if damage is not None:
+        if complete == 0:
+            raise _error(f"not a readable WARC file: {damage}", path, "NT213")
+        what = ("truncated gzip" if isinstance(stream.error, EOFError) else "damaged gzip WARC") if gz else \
+            "damaged WARC"
+        yield Skipped(str(path), f"{what} after {complete} record{'' if complete == 1 else 's'}: {damage}",
+                      "NT213")
+
+
+def _trailing_bytes(path: Path, offset: int, size: int) -> bool:
+    """True when something other than blank lines follows the last complete record."""
+    if offset >= size:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return bool(fh.read(65536).strip())
+
+
+def _cut_short(rec: Any) -> bool:
+    """True when a record's block ended before its Content-Length (the file stops inside it)."""
+    return bool(getattr(rec.raw_stream, "limit", 0) > 0)
+
+
+def _with_charset(payload: bytes, content_type: str) -> bytes | str:
+    """Decode a payload by the charset of its HTTP Content-Type when it names a known one."""
+    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    if m:
+        try:
+            return payload.decode(codecs.lookup(m.group(1)).name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return payload
+
+
+# --------------------------------------------------------------------------------------
 
 READERS: dict[str, Callable[[Path], Iterator[Record | Skipped]]] = {
     ".txt": read_txt,
+    ".html": read_html,
+    ".htm": read_html,
     ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".csv": read_csv,
+    ".tsv": read_tsv,
+    ".warc": read_warc,
+    ".warc.gz": read_warc,
 }
 
 

@@ -148,7 +148,6 @@ class Store:
             if source is not None and source_signature is not None:
                 self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
                                 (source, source_signature, records, _now()))
-                self.db.execute("DELETE FROM skipped WHERE path = ? AND code != 'NT201'", (source,))
         return counts
 
     def _article_values(self, art: Article) -> tuple[Any, ...]:
@@ -172,6 +171,12 @@ class Store:
         """Signature recorded when ``path`` was last ingested to the end (None if never)."""
         row = self.db.execute("SELECT signature FROM sources WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
+
+    def clear_skips(self, source: str) -> None:
+        """Forget the skips recorded for ``source`` (and its records), before reading it again."""
+        with self._transaction():
+            self.db.execute("DELETE FROM skipped WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                            (source, source.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "#%"))
 
     def add_skips(self, skips: Sequence[Skipped]) -> None:
         with self._transaction():
