@@ -116,9 +116,10 @@ def test_ingest_malformed_directory(messy: Path, tmp_path: Path) -> None:
     assert skips[("feed.jsonl#2", "NT206")].startswith("line 2 is not valid JSON: ")
     assert skips[("notes.md", "NT202")].startswith("unsupported file type .md")
 
-    # per-record skips are kept in the store with the file's other results
-    stored = {s.path.removeprefix(str(messy) + "/") for s in store.skipped()}
-    assert {"feed.jsonl#2", "feed.jsonl#3", "feed.jsonl#4", "table.csv#3", "table.csv#4", "table.csv#5"} <= stored
+    # the store keeps every skip, whole files and single records alike
+    assert sorted((s.path, s.code, s.reason) for s in store.skipped()) == \
+        sorted((s.path, s.code, s.reason) for s in report.skipped)
+    assert len(report.skipped) == len(skips) == 14
     store.close()
 
 
@@ -135,6 +136,9 @@ def test_ingest_malformed_whole_file_skips_are_stored(messy: Path, tmp_path: Pat
     ingest(store, [messy])
     stored = {Path(s.path).name for s in store.skipped()}
     assert {"binary.txt", "empty.txt", "junk.txt", "huge.txt", "garbage.html", "crawl.warc.gz"} <= stored
+    first = store.skipped()
+    again = ingest(store, [messy])  # unchanged files are not read again, and their skips stay
+    assert again.added == 0 and store.skipped() == first
     store.close()
 
 

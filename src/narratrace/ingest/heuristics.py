@@ -43,7 +43,7 @@ def detect_language(text: str) -> str | None:
     import pycld2
 
     try:
-        reliable, _, details = pycld2.detect(text[:3000])
+        reliable, _, details = pycld2.detect(text[:1500])
     except pycld2.error:
         return None
     code = details[0][1]

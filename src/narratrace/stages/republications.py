@@ -242,9 +242,13 @@ def _credits(article: Article) -> list[Any]:
     return list(find_credits(article.text))
 
 
+_CUE_STRENGTH = {"original-source": 0, "first-published": 1, "republished": 2, "courtesy": 3, "source": 4,
+                 "byline": 5, "via": 6, "copyright": 7}
+
+
 def _credited(by: Article, other: Article) -> Any | None:
-    """The credit line in ``by`` that names ``other`` (and not ``by`` itself), if any."""
-    for credit in _credits(by):
+    """The strongest credit line in ``by`` that names ``other`` (and not ``by`` itself), if any."""
+    for credit in sorted(_credits(by), key=lambda c: (_CUE_STRENGTH.get(c.cue, 9), c.start)):
         if _is_named(by, credit.name):
             continue
         if _is_named(other, credit.name) or (not other.outlet and _names_in_header(other, credit.name)):
@@ -274,7 +278,11 @@ def choose_original(a: Article, b: Article, *, a_seq: int, b_seq: int) -> tuple[
     for copy, original in ((b, a), (a, b)):
         credit = _credited(copy, original)
         if credit is not None and _credited(original, copy) is None:
-            quote = copy.text[credit.start:credit.end].strip()
+            line_start = copy.text.rfind("\n", 0, credit.start) + 1
+            line_end = copy.text.find("\n", credit.end)
+            quote = copy.text[line_start:line_end if line_end >= 0 else len(copy.text)].strip()
+            if len(quote) > 160:
+                quote = copy.text[max(line_start, credit.start - 80):credit.end].strip()
             return (original, copy, f"{_label(copy)} credits {credit.name} (“{quote}”), "
                     f"which is {_label(original)}", "credit")
     if a.published and b.published and a.published[:10] != b.published[:10]:
