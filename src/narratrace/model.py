@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "Annotation",
@@ -27,18 +27,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Half-open character range ``[start, end)`` into an article's text."""
+class Span(NamedTuple):
+    """Half-open character range ``[start, end)`` into an article's text.
+
+    A named tuple, not a dataclass: articles carry hundreds of them and loading a
+    corpus creates millions, so construction cost matters.
+    """
 
     start: int
     end: int
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.start <= self.end:
-            raise ValueError(f"bad span {self.start}..{self.end}")
-
-    def __len__(self) -> int:
+    @property
+    def length(self) -> int:
         return self.end - self.start
 
 
@@ -103,8 +103,8 @@ class Article:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Article:
         d = dict(d)
-        d["paragraphs"] = tuple(Span(a, b) for a, b in d.get("paragraphs") or ())
-        d["sentences"] = tuple(Span(a, b) for a, b in d.get("sentences") or ())
+        d["paragraphs"] = tuple(map(Span._make, d.get("paragraphs") or ()))
+        d["sentences"] = tuple(map(Span._make, d.get("sentences") or ()))
         d["meta"] = dict(d.get("meta") or {})
         return cls(**d)
 
@@ -131,7 +131,8 @@ class Passage:
     copy_end: int
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {"original_start": self.original_start, "original_end": self.original_end,
+                "copy_start": self.copy_start, "copy_end": self.copy_end}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,8 @@ class Edit:
     copy_end: int
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {"original_start": self.original_start, "original_end": self.original_end,
+                "copy_start": self.copy_start, "copy_end": self.copy_end}
 
 
 @dataclass(frozen=True, slots=True)

@@ -480,8 +480,8 @@ def infer_metadata(record: Record) -> Record:
     Fields the reader already knows are kept; what was inferred, and how, is listed in
     ``meta["inferred"]``.
     """
-    if record.title and record.published and record.outlet and record.author:
-        return record
+    if record.title and record.published and record.outlet and (record.author or record.kind != "txt"):
+        return record  # structured records name their fields; a byline guess is not worth a header scan
     header = analyze_header(record.text)
     changes: dict[str, object] = {}
     inferred: dict[str, str] = {}

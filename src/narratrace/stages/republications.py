@@ -14,6 +14,7 @@ Two stages:
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import re
 from collections import OrderedDict
@@ -125,29 +126,7 @@ def align(a: Tokens, b: Tokens, *, k: int = FINGERPRINT_K, max_gap: int = 8,
     and the gap becomes an edit (substitution, insertion or deletion); a longer gap
     splits passages, so an inserted paragraph shows as an addition, not as an edit.
     """
-    sa = shingle_hashes(a.hashes, k).tolist()
-    sb = shingle_hashes(b.hashes, k).tolist()
-    index: dict[int, list[int]] = {}
-    for j, h in enumerate(sa):
-        index.setdefault(h, []).append(j)
-    runs: list[list[int]] = []
-    cur: list[int] | None = None
-    last_j = -1
-    len_a = len(sa)
-    for i, h in enumerate(sb):
-        if cur is not None and cur[1] == i - 1 and cur[3] + 1 < len_a and sa[cur[3] + 1] == h:
-            cur[1] = i
-            cur[3] += 1
-            last_j = cur[3]
-            continue
-        js = index.get(h)
-        if js is None:
-            continue
-        pos = bisect.bisect_right(js, last_j)
-        j = js[pos] if pos < len(js) else js[0]
-        cur = [i, i, j, j]
-        runs.append(cur)
-        last_j = j
+    runs = _exact_runs(shingle_hashes(a.hashes, k), shingle_hashes(b.hashes, k))
     blocks: list[_Block] = []
     for i0, i1, j0, j1 in runs:
         if blocks:
@@ -175,6 +154,58 @@ def align(a: Tokens, b: Tokens, *, k: int = FINGERPRINT_K, max_gap: int = 8,
     return Alignment(tuple(passages), edit_tuples, shared_words,
                      _union_length([(p[0], p[1]) for p in passages]),
                      _union_length([(p[2], p[3]) for p in passages]))
+
+
+def _exact_runs(sa: np.ndarray, sb: np.ndarray) -> list[list[int]]:
+    """Maximal diagonal runs ``[i0, i1, j0, j1]`` of equal shingles (``sb[i] == sa[j]``), in ``b`` order.
+
+    Vectorised when every shingle of ``a`` is distinct (the usual case); a text that
+    repeats itself goes through the sequential matcher, which keeps runs monotonic.
+    """
+    if len(sa) == 0 or len(sb) == 0:
+        return []
+    order = np.argsort(sa, kind="stable")
+    sorted_a = sa[order]
+    if len(sorted_a) > 1 and bool((sorted_a[1:] == sorted_a[:-1]).any()):
+        return _exact_runs_sequential(sa.tolist(), sb.tolist())
+    pos = np.minimum(np.searchsorted(sorted_a, sb), len(sa) - 1)
+    matched = sorted_a[pos] == sb
+    j = np.where(matched, order[pos], -2)
+    cont = np.zeros(len(sb), dtype=bool)
+    cont[1:] = matched[1:] & matched[:-1] & (j[1:] == j[:-1] + 1)
+    starts = np.flatnonzero(matched & ~cont)
+    if len(starts) == 0:
+        return []
+    # a run ends just before the next position that does not continue it
+    breaks = np.append(np.flatnonzero(~cont), len(sb))
+    ends = breaks[np.searchsorted(breaks, starts, side="right")] - 1
+    js = j[starts]
+    return [[int(i0), int(i1), int(j0), int(j0 + (i1 - i0))] for i0, i1, j0 in zip(starts, ends, js)]
+
+
+def _exact_runs_sequential(sa: list[int], sb: list[int]) -> list[list[int]]:
+    index: dict[int, list[int]] = {}
+    for j, h in enumerate(sa):
+        index.setdefault(h, []).append(j)
+    runs: list[list[int]] = []
+    cur: list[int] | None = None
+    last_j = -1
+    len_a = len(sa)
+    for i, h in enumerate(sb):
+        if cur is not None and cur[1] == i - 1 and cur[3] + 1 < len_a and sa[cur[3] + 1] == h:
+            cur[1] = i
+            cur[3] += 1
+            last_j = cur[3]
+            continue
+        js = index.get(h)
+        if js is None:
+            continue
+        pos = bisect.bisect_right(js, last_j)
+        j = js[pos] if pos < len(js) else js[0]
+        cur = [i, i, j, j]
+        runs.append(cur)
+        last_j = j
+    return runs
 
 
 def _joinable(gap_a: int, gap_b: int, k: int, max_gap: int) -> bool:
@@ -236,10 +267,16 @@ def _is_named(article: Article, name: str) -> bool:
     return False
 
 
-def _credits(article: Article) -> list[Any]:
+def _credits(article: Article) -> tuple[Any, ...]:
+    return _credits_in(article.text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _credits_in(text: str) -> tuple[Any, ...]:
+    """Credit lines of a text, cached: one article takes part in many pairs."""
     from ..ingest.heuristics import find_credits
 
-    return list(find_credits(article.text))
+    return tuple(find_credits(text))
 
 
 _CUE_STRENGTH = {"original-source": 0, "first-published": 1, "republished": 2, "courtesy": 3, "source": 4,
@@ -371,10 +408,13 @@ def group_pairs(pairs: Sequence[RepublicationPair], seq: dict[str, int],
     members: dict[str, list[str]] = {}
     for x in list(parent):
         members.setdefault(find(x), []).append(x)
+    pairs_of: dict[str, list[RepublicationPair]] = {}
+    for p in pairs:
+        pairs_of.setdefault(find(p.original), []).append(p)
     groups = []
-    for ids in members.values():
+    for root, ids in members.items():
         ids.sort(key=lambda i: seq.get(i, 0))
-        inside = [p for p in pairs if p.original in ids]
+        inside = pairs_of[root]
         copies = {p.copy for p in inside}
         roots = [i for i in ids if i not in copies] or ids
         roots.sort(key=lambda i: (published.get(i) or "9999", seq.get(i, 0)))

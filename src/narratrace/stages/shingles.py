@@ -30,9 +30,11 @@ class Tokens:
 
     def __init__(self, text: str) -> None:
         spans = [m.span() for m in _WORD.finditer(text)]
-        self.starts = [s for s, _ in spans]
-        self.ends = [e for _, e in spans]
-        self.hashes = _word_hashes([text[s:e].lower() for s, e in spans])
+        self.starts, self.ends = (list(x) for x in zip(*spans)) if spans else ([], [])
+        words = _WORD.findall(text.lower())
+        if len(words) != len(spans):  # lower() changed word boundaries (rare Unicode): go word by word
+            words = [text[s:e].lower() for s, e in spans]
+        self.hashes = _word_hashes(words)
 
     def __len__(self) -> int:
         return len(self.starts)

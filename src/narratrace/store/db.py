@@ -153,8 +153,8 @@ class Store:
     def _article_values(self, art: Article) -> tuple[Any, ...]:
         return (art.id, art.ref, art.content_hash, art.title, art.url, art.outlet, art.author,
                 art.published, art.published_how, art.language, art.source, art.text,
-                json.dumps([[s.start, s.end] for s in art.paragraphs]),
-                json.dumps([[s.start, s.end] for s in art.sentences]),
+                json.dumps(art.paragraphs, separators=(",", ":")),
+                json.dumps(art.sentences, separators=(",", ":")),
                 json.dumps(dict(art.meta), ensure_ascii=False, default=str))
 
     def _fts_delete(self, rowid: int) -> None:
@@ -335,7 +335,7 @@ class _Transaction:
 
 def _article_from_row(row: Sequence[Any]) -> Article:
     d = dict(zip(_ARTICLE_COLUMNS, row))
-    d["paragraphs"] = tuple(Span(a, b) for a, b in json.loads(d["paragraphs"]))
-    d["sentences"] = tuple(Span(a, b) for a, b in json.loads(d["sentences"]))
+    d["paragraphs"] = tuple(map(Span._make, json.loads(d["paragraphs"])))
+    d["sentences"] = tuple(map(Span._make, json.loads(d["sentences"])))
     d["meta"] = json.loads(d["meta"] or "{}")
     return Article(**d)
