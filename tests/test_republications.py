@@ -128,3 +128,30 @@ def test_republications_pipeline_is_incremental(store: Store, tmp_path: Path) ->
     assert [(store.article(p.original).ref, store.article(p.copy).ref) for p in pairs] == [("a", "c")]
     groups = store.republication_groups()
     assert len(groups) == 1 and store.article(groups[0].original).ref == "a"
+
+
+def test_republications_parallel_run_equals_serial_run(tmp_path: Path, monkeypatch) -> None:
+    import random
+
+    import narratrace.pipeline as pipeline_module
+    import narratrace.stages.republications as rep_module
+    from narratrace.export import export_corpus
+
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for n in range(12):
+        (corpus / f"orig{n}.txt").write_text(article(100 + n))
+        copy = paragraph(random.Random(n), 2) + "\n\n" + edit_words(article(100 + n), 0.05, n)
+        (corpus / f"copy{n}.txt").write_text(copy)
+        (corpus / f"copy{n}b.txt").write_text(article(100 + n)[:1500])
+    exports = []
+    for workers, threshold in ((1, 10**9), (2, 1)):
+        monkeypatch.setattr(pipeline_module, "PARALLEL_MIN_ARTICLES", threshold)
+        monkeypatch.setattr(rep_module, "PARALLEL_MIN_PAIRS", threshold)
+        store = Store(tmp_path / f"w{workers}.db")
+        ingest(store, [corpus], workers=workers)
+        Pipeline(workers=workers).run(store)
+        exports.append(export_corpus(store))
+        store.close()
+    assert exports[0]["republications"] == exports[1]["republications"]
+    assert len(exports[0]["republications"]) == 36  # 12 originals x (2 copies + the copies' pair)

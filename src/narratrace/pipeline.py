@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -93,6 +95,8 @@ def _load_builtin_stages() -> None:
 
 
 DEFAULT_STAGES = ("fingerprints", "republications")
+#: Below this many pending articles a stage runs in-process (a pool costs more than it saves).
+PARALLEL_MIN_ARTICLES = 1000
 
 
 @dataclass(slots=True)
@@ -110,13 +114,14 @@ class Pipeline:
     """An ordered list of stages, checked before anything runs."""
 
     def __init__(self, names: Sequence[str] = DEFAULT_STAGES, *,
-                 config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 config: Mapping[str, Mapping[str, Any]] | None = None, workers: int | None = None) -> None:
         stages = registered_stages()
         unknown = [n for n in names if n not in stages]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}; known: {sorted(stages)}")
         self.stages = [stages[n] for n in names]
         self.config = {n: dict((config or {}).get(n, {})) for n in names}
+        self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
         self.check()
 
     def check(self) -> None:
@@ -143,37 +148,81 @@ class Pipeline:
                 failed = {e.article_id for e in report.failed}
                 pending = [i for i in store.pending(info.name, version) if i not in failed]
                 if pending:
-                    output = fn(store, new_ids=pending, progress=progress)
+                    output = fn(store, new_ids=pending, progress=progress, workers=self.workers)
                     store.save_corpus_output(info.name, version, output)
                 report.done[info.name] = len(pending)
         return report
 
-    @staticmethod
-    def _run_article_stage(store: Store, info: StageInfo, version: str, fn: Callable[[Article], StageOutput],
+    def _run_article_stage(self, store: Store, info: StageInfo, version: str, fn: Callable[[Article], StageOutput],
                            batch_size: int, progress: Callable[[str, int, int], None] | None,
                            report: RunReport) -> int:
         pending = store.pending(info.name, version)
+        chunks = [pending[i:i + 200] for i in range(0, len(pending), 200)]
+        pool = None
+        if self.workers > 1 and store.shareable and len(pending) >= PARALLEL_MIN_ARTICLES:
+            config = {**info.default_config, **self.config[info.name]}
+            pool = multiprocessing.get_context("fork").Pool(
+                self.workers, initializer=_article_worker_init, initargs=(store.path, info.name, config))
+            outputs = pool.imap(_article_worker_run, chunks)
+        else:
+            outputs = (_run_chunk(store, fn, ids) for ids in chunks)
         done = 0
-        for i in range(0, len(pending), batch_size):
-            results = []
-            for article in store.articles(pending[i:i + batch_size]):
-                try:
-                    out = fn(article)
-                except Exception as exc:  # a stage bug must not stop the corpus; it is reported
-                    err = StageError(f"{type(exc).__name__}: {exc}", stage=info.name, article_id=article.id)
+        buffer: list[tuple[str, str, Any, Sequence[Annotation]]] = []
+        try:
+            for results, errors in outputs:
+                for article_id, message in errors:
+                    if message.startswith("E005"):
+                        raise StageError(message, stage=info.name, article_id=article_id)
+                    err = StageError(message, stage=info.name, article_id=article_id)
                     log.warning("%s", err)
                     report.failed.append(err)
-                    continue
-                if not isinstance(out, StageOutput):
-                    raise StageError(f"stage returned {type(out).__name__}, expected StageOutput",
-                                     stage=info.name, article_id=article.id)
-                results.append((article.id, article.content_hash, out.data, out.annotations))
-            store.save_stage_results(info.name, version, results)
-            done += len(results)
-            if progress:
-                progress(info.name, done, len(pending))
+                buffer.extend(results)
+                if len(buffer) >= batch_size:
+                    store.save_stage_results(info.name, version, buffer)
+                    done += len(buffer)
+                    buffer = []
+                    if progress:
+                        progress(info.name, done, len(pending))
+            if buffer:
+                store.save_stage_results(info.name, version, buffer)
+                done += len(buffer)
+                if progress:
+                    progress(info.name, done, len(pending))
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
         return done
 
+
+_Results = tuple[list[tuple[str, str, Any, Sequence[Annotation]]], list[tuple[str, str]]]
+_WORKER: dict[str, Any] = {}
+
+
+def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence[str]) -> _Results:
+    """Run an article stage on some articles; a failing article is reported, not fatal."""
+    results = []
+    errors = []
+    for article in store.articles(ids):
+        try:
+            out = fn(article)
+        except Exception as exc:  # a stage bug must not stop the corpus; it is reported
+            errors.append((article.id, f"{type(exc).__name__}: {exc}"))
+            continue
+        if not isinstance(out, StageOutput):
+            errors.append((article.id, f"E005 stage returned {type(out).__name__}, expected StageOutput"))
+            continue
+        results.append((article.id, article.content_hash, out.data, out.annotations))
+    return results, errors
+
+
+def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> None:
+    _WORKER["store"] = Store(path, readonly=True)
+    _WORKER["fn"] = registered_stages()[name].factory(**config)
+
+
+def _article_worker_run(ids: Sequence[str]) -> _Results:
+    return _run_chunk(_WORKER["store"], _WORKER["fn"], ids)
 
 def analyze(store: Store, *, stages: Sequence[str] = DEFAULT_STAGES,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:

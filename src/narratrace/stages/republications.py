@@ -16,9 +16,10 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import multiprocessing
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ log.addHandler(logging.NullHandler())
 
 FINGERPRINT_K = 5
 FINGERPRINT_SAMPLE = 8
+#: Below this many candidate pairs verification runs in-process.
+PARALLEL_MIN_PAIRS = 400
 
 
 # -- per-article stage ---------------------------------------------------------------------
@@ -434,6 +437,48 @@ class RepublicationResult:
     compared: tuple[str, ...]
 
 
+class _Verifier:
+    """Loads articles (with an LRU cache of their tokens) and compares candidate pairs."""
+
+    def __init__(self, corpus: CorpusView, options: Mapping[str, Any], cache: int) -> None:
+        self.corpus = corpus
+        self.options = options
+        self.cache = cache
+        self.loaded: OrderedDict[str, tuple[Article, Tokens]] = OrderedDict()
+
+    def get(self, article_id: str) -> tuple[Article, Tokens]:
+        if article_id in self.loaded:
+            self.loaded.move_to_end(article_id)
+            return self.loaded[article_id]
+        art = next(iter(self.corpus.articles([article_id])))
+        self.loaded[article_id] = (art, Tokens(art.text))
+        if len(self.loaded) > self.cache:
+            self.loaded.popitem(last=False)
+        return self.loaded[article_id]
+
+    def verify(self, tasks: Sequence[tuple[str, str, int, int]]) -> list[RepublicationPair]:
+        found = []
+        for id_a, id_b, seq_a, seq_b in tasks:
+            (a, ta), (b, tb) = self.get(id_a), self.get(id_b)
+            pair = compare(a, b, ta, tb, a_seq=seq_a, b_seq=seq_b, **self.options)
+            if pair is not None:
+                found.append(pair)
+        return found
+
+
+_WORKER: dict[str, _Verifier] = {}
+
+
+def _verifier_init(path: str, options: Mapping[str, Any], cache: int) -> None:
+    from ..store import Store
+
+    _WORKER["verifier"] = _Verifier(Store(path, readonly=True), options, cache)
+
+
+def _verifier_run(tasks: Sequence[tuple[str, str, int, int]]) -> list[RepublicationPair]:
+    return _WORKER["verifier"].verify(tasks)
+
+
 @stage("republications", version="republications.v1", level="corpus",
        requires=["article.text", "article.sentences", "article.fingerprints", "article.published",
                  "article.outlet"],
@@ -444,8 +489,11 @@ def make_republications(*, k: int, max_gap: int, min_passage_words: int, min_sha
                         min_share: float, candidate_share: float, max_df: int, cache: int
                         ) -> Callable[..., RepublicationResult]:
     """Near-duplicate and partial copies across the corpus, with passages, additions and originals."""
+    options = {"k": k, "max_gap": max_gap, "min_passage_words": min_passage_words,
+               "min_shared_words": min_shared_words, "min_share": min_share}
+
     def detect(corpus: CorpusView, *, new_ids: Sequence[str],
-               progress: Callable[[str, int, int], None] | None = None) -> RepublicationResult:
+               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> RepublicationResult:
         index = corpus.article_index()
         position = {row["id"]: n for n, row in enumerate(index)}
         seq = {row["id"]: int(row["seq"]) for row in index}
@@ -457,28 +505,27 @@ def make_republications(*, k: int, max_gap: int, min_passage_words: int, min_sha
         is_new = np.zeros(len(index), dtype=bool)
         is_new[[position[i] for i in new_ids if i in position]] = True
         candidates = candidate_pairs(fps, is_new, max_df=max_df, min_share=candidate_share)
-        loaded: OrderedDict[str, tuple[Article, Tokens]] = OrderedDict()
-
-        def get(article_id: str) -> tuple[Article, Tokens]:
-            if article_id in loaded:
-                loaded.move_to_end(article_id)
-                return loaded[article_id]
-            art = next(iter(corpus.articles([article_id])))
-            loaded[article_id] = (art, Tokens(art.text))
-            if len(loaded) > cache:
-                loaded.popitem(last=False)
-            return loaded[article_id]
-
-        found = []
-        for n, (i, j, _) in enumerate(candidates, start=1):
-            (a, ta), (b, tb) = get(index[i]["id"]), get(index[j]["id"])
-            pair = compare(a, b, ta, tb, a_seq=seq[a.id], b_seq=seq[b.id], k=k, max_gap=max_gap,
-                           min_passage_words=min_passage_words, min_shared_words=min_shared_words,
-                           min_share=min_share)
-            if pair is not None:
-                found.append(pair)
-            if progress and n % 200 == 0:
-                progress("republications", n, len(candidates))
+        tasks = [(index[i]["id"], index[j]["id"], seq[index[i]["id"]], seq[index[j]["id"]])
+                 for i, j, _ in candidates]
+        chunks = [tasks[n:n + 100] for n in range(0, len(tasks), 100)]
+        found: list[RepublicationPair] = []
+        pool = None
+        if workers > 1 and getattr(corpus, "shareable", False) and len(tasks) >= PARALLEL_MIN_PAIRS:
+            pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=_verifier_init, initargs=(getattr(corpus, "path"), options, cache))
+            results = pool.imap(_verifier_run, chunks)
+        else:
+            verifier = _Verifier(corpus, options, cache)
+            results = (verifier.verify(chunk) for chunk in chunks)
+        try:
+            for n, pairs in enumerate(results, start=1):
+                found.extend(pairs)
+                if progress:
+                    progress("republications", min(n * 100, len(tasks)), len(tasks))
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
         new = set(new_ids)
         kept = [p for p in corpus.republication_pairs() if p.original not in new and p.copy not in new]
         groups = group_pairs(kept + found, seq, published)

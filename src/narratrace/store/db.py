@@ -62,22 +62,40 @@ class SearchHit:
 class Store:
     """A narratrace corpus in one SQLite file (``":memory:"`` for throwaway stores)."""
 
-    def __init__(self, path: str | Path = "narratrace.db") -> None:
+    def __init__(self, path: str | Path = "narratrace.db", *, readonly: bool = False) -> None:
         self.path = str(path)
+        self.readonly = readonly
         try:
             if self.path != ":memory:":
                 parent = Path(self.path).parent
                 if not parent.exists():
                     raise StoreError(f"directory of database does not exist: {parent}")
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if readonly:
+                if self.path == ":memory:" or not Path(self.path).exists():
+                    raise StoreError(f"cannot open {self.path} read-only: no such database file")
+                uri = f"file:{Path(self.path).resolve()}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA busy_timeout = 10000")
-            apply_migrations(self.db)
+            self.db.execute("PRAGMA cache_size = -65536")  # 64 MiB: FTS5 merges and lookups at scale
+            if not readonly:
+                if self.path != ":memory:":
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                apply_migrations(self.db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    def reader(self) -> Store:
+        """Another, read-only connection to the same file (for worker processes)."""
+        return Store(self.path, readonly=True)
+
+    @property
+    def shareable(self) -> bool:
+        """Whether worker processes can open this store themselves (a file, not ``:memory:``)."""
+        return self.path != ":memory:"
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
