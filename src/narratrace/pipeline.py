@@ -62,6 +62,11 @@ class StageInfo:
     default_config: Mapping[str, Any] = field(default_factory=dict)
     doc: str = ""
 
+    @property
+    def text_only(self) -> bool:
+        """A stage that requires nothing but the text is given articles without metadata."""
+        return set(self.requires) <= {"article.text"}
+
     def key(self, config: Mapping[str, Any]) -> str:
         """Version string that changes when the code version or the config changes."""
         merged = {**self.default_config, **config}
@@ -165,7 +170,7 @@ class Pipeline:
                 self.workers, initializer=_article_worker_init, initargs=(store.path, info.name, config))
             outputs = pool.imap(_article_worker_run, chunks)
         else:
-            outputs = (_run_chunk(store, fn, ids) for ids in chunks)
+            outputs = (_run_chunk(store, fn, ids, info.text_only) for ids in chunks)
         done = 0
         buffer: list[tuple[str, str, Any, Sequence[Annotation]]] = []
         try:
@@ -199,11 +204,12 @@ _Results = tuple[list[tuple[str, str, Any, Sequence[Annotation]]], list[tuple[st
 _WORKER: dict[str, Any] = {}
 
 
-def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence[str]) -> _Results:
+def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence[str],
+               text_only: bool = False) -> _Results:
     """Run an article stage on some articles; a failing article is reported, not fatal."""
     results = []
     errors = []
-    for article in store.articles(ids):
+    for article in store.articles(ids, text_only=text_only):
         try:
             out = fn(article)
         except Exception as exc:  # a stage bug must not stop the corpus; it is reported
@@ -217,12 +223,14 @@ def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence
 
 
 def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> None:
+    info = registered_stages()[name]
     _WORKER["store"] = Store(path, readonly=True)
-    _WORKER["fn"] = registered_stages()[name].factory(**config)
+    _WORKER["fn"] = info.factory(**config)
+    _WORKER["text_only"] = info.text_only
 
 
 def _article_worker_run(ids: Sequence[str]) -> _Results:
-    return _run_chunk(_WORKER["store"], _WORKER["fn"], ids)
+    return _run_chunk(_WORKER["store"], _WORKER["fn"], ids, _WORKER["text_only"])
 
 def analyze(store: Store, *, stages: Sequence[str] = DEFAULT_STAGES,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:

@@ -220,12 +220,18 @@ class Store:
             raise NotFound(f"no article with ref or id {key!r}")
         return _article_from_row(row)
 
-    def articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]:
-        """Articles in ingestion order (all, or the given ids)."""
-        cols = ", ".join(_ARTICLE_COLUMNS)
+    def articles(self, ids: Iterable[str] | None = None, *, text_only: bool = False) -> Iterator[Article]:
+        """Articles in ingestion order (all, or the given ids).
+
+        ``text_only`` loads just id, ref, text and content hash (no metadata or segments),
+        for stages that need nothing else: it is several times cheaper.
+        """
+        columns = ("id", "ref", "content_hash", "text") if text_only else _ARTICLE_COLUMNS
+        make = _text_article_from_row if text_only else _article_from_row
+        cols = ", ".join(columns)
         if ids is None:
             for row in self.db.execute(f"SELECT {cols} FROM articles ORDER BY rowid"):
-                yield _article_from_row(row)
+                yield make(row)
             return
         ids = list(ids)
         for i in range(0, len(ids), 500):
@@ -233,7 +239,7 @@ class Store:
             rows = self.db.execute(f"SELECT {cols} FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
                                    " ORDER BY rowid", chunk).fetchall()
             for row in rows:
-                yield _article_from_row(row)
+                yield make(row)
 
     def article_index(self) -> list[dict[str, Any]]:
         """Light metadata of every article (no text), in ingestion order."""
@@ -349,6 +355,10 @@ class _Transaction:
             self.db.execute("COMMIT")
         else:
             self.db.execute("ROLLBACK")
+
+
+def _text_article_from_row(row: Sequence[Any]) -> Article:
+    return Article(id=row[0], ref=row[1], content_hash=row[2], text=row[3])
 
 
 def _article_from_row(row: Sequence[Any]) -> Article:
