@@ -10,7 +10,7 @@ from typing import Any
 
 from .store import Store
 
-__all__ = ["EXPORT_VERSION", "export_corpus"]
+__all__ = ["EXPORT_VERSION", "export_claims", "export_corpus", "export_entities"]
 
 EXPORT_VERSION = 1
 
@@ -38,5 +38,50 @@ def export_corpus(store: Store, *, include_text: bool = False) -> dict[str, Any]
     for g in store.republication_groups():
         groups.append({"id": g.id, "original": ref[g.original], "members": [ref[m] for m in g.members],
                        "reason": g.reason})
-    return {"narratrace_export": EXPORT_VERSION, "articles": articles, "republications": republications,
-            "republication_groups": groups, "skipped": [s.to_dict() for s in store.skipped()]}
+    data: dict[str, Any] = {
+        "narratrace_export": EXPORT_VERSION, "articles": articles, "republications": republications,
+        "republication_groups": groups, "skipped": [s.to_dict() for s in store.skipped()]}
+    data["claims"] = export_claims(store, ref)
+    data["entities"] = export_entities(store, ref)
+    return data
+
+
+_CLAIM_FIELDS = ("score", "source", "source_canonical", "source_kind", "cue", "quote", "hedges", "carried")
+
+
+def export_claims(store: Store, ref: dict[str, str] | None = None, *, article_id: str | None = None,
+                  source: str | None = None) -> list[dict[str, Any]]:
+    """Claims with their attribution (export contract), optionally of one article or one source."""
+    ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
+    texts: dict[str, str] = {}
+    wanted = source.casefold() if source else None
+    out = []
+    for aid, ann in store.annotations_of_kind("claim", article_id=article_id):
+        d = ann.data
+        if wanted and wanted not in {str(d.get("source") or "").casefold(),
+                                     str(d.get("source_canonical") or "").casefold()}:
+            continue
+        if aid not in texts:
+            texts = {aid: store.article(aid).text}
+        item = {"id": d.get("id"), "article": ref.get(aid, aid), "start": ann.start, "end": ann.end,
+                "text": texts[aid][ann.start:ann.end]}
+        item.update({k: d.get(k) for k in _CLAIM_FIELDS})
+        item["hedges"] = list(d.get("hedges") or [])
+        item["quote"] = d.get("quote") or "none"
+        out.append(item)
+    return out
+
+
+def export_entities(store: Store, ref: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Entities by canonical form, with every mention (export contract)."""
+    ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
+    texts: dict[str, str] = {}
+    by_canonical: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for aid, ann in store.annotations_of_kind("entity"):
+        if aid not in texts:
+            texts = {aid: store.article(aid).text}
+        canonical = str(ann.data.get("canonical") or texts[aid][ann.start:ann.end])
+        by_canonical.setdefault((canonical, ann.label or ""), []).append(
+            {"article": ref.get(aid, aid), "start": ann.start, "end": ann.end,
+             "text": texts[aid][ann.start:ann.end]})
+    return [{"canonical": c, "kind": k, "mentions": m} for (c, k), m in sorted(by_canonical.items())]

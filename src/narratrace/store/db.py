@@ -300,6 +300,18 @@ class Store:
             args += (stage,)
         return [Annotation(k, s, e, lab, json.loads(d)) for k, s, e, lab, d in self.db.execute(sql + " ORDER BY start", args)]
 
+    def annotations_of_kind(self, kind: str, *, article_id: str | None = None
+                            ) -> Iterator[tuple[str, Annotation]]:
+        """``(article_id, annotation)`` of one kind across the corpus, in ingestion order."""
+        sql = ('SELECT n.article_id, n.kind, n.start, n."end", n.label, n.data FROM annotations n '
+               "JOIN articles a ON a.id = n.article_id WHERE n.kind = ?")
+        args: tuple[Any, ...] = (kind,)
+        if article_id is not None:
+            sql += " AND n.article_id = ?"
+            args += (article_id,)
+        for aid, k, s, e, lab, d in self.db.execute(sql + " ORDER BY a.rowid, n.start", args):
+            yield aid, Annotation(k, s, e, lab, json.loads(d))
+
     # -- republication ------------------------------------------------------------------
     def save_corpus_output(self, stage: str, version: str, output: Any) -> None:
         """Persist what a corpus stage returned (dispatch on its type)."""
