@@ -79,7 +79,7 @@ class Store:
                 self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA busy_timeout = 10000")
-            self.db.execute("PRAGMA cache_size = -65536")  # 64 MiB: FTS5 merges and lookups at scale
+            self.db.execute("PRAGMA cache_size = -262144")  # 256 MiB: random-key indexes and FTS5 at scale
             if not readonly:
                 if self.path != ":memory:":
                     self.db.execute("PRAGMA journal_mode = WAL")
