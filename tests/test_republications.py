@@ -116,13 +116,13 @@ def test_republications_pipeline_is_incremental(store: Store, tmp_path: Path) ->
     (tmp_path / "in" / "a.txt").write_text(base)
     (tmp_path / "in" / "b.txt").write_text(article(61))
     ingest(store, [tmp_path / "in"])
-    first = Pipeline().run(store)
+    first = Pipeline(("fingerprints", "republications")).run(store)
     assert first.done == {"fingerprints": 2, "republications": 2}
     assert store.republication_pairs() == []
-    assert Pipeline().run(store).done == {"fingerprints": 0, "republications": 0}
+    assert Pipeline(("fingerprints", "republications")).run(store).done == {"fingerprints": 0, "republications": 0}
     (tmp_path / "in" / "c.txt").write_text("A short note first.\n\n" + base)
     ingest(store, [tmp_path / "in"])
-    third = Pipeline().run(store)
+    third = Pipeline(("fingerprints", "republications")).run(store)
     assert third.done == {"fingerprints": 1, "republications": 1}
     pairs = store.republication_pairs()
     assert [(store.article(p.original).ref, store.article(p.copy).ref) for p in pairs] == [("a", "c")]

@@ -177,6 +177,81 @@ def search(query: str, db_path: str, limit: int, as_json: bool) -> None:
         click.echo(f"{head}\n    {h.snippet.strip()}")
 
 
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--token", envvar="NARRATRACE_WRITE_TOKEN", default=None, metavar="TOKEN",
+              help="Enable the write endpoints for requests sending 'Authorization: Bearer TOKEN' "
+                   "(or set NARRATRACE_WRITE_TOKEN). Without it the app is read-only.")
+@_library_errors
+def serve(db_path: str, host: str, port: int, token: str | None) -> None:
+    """Serve the web app and JSON API (pages, search, republication groups) over the corpus."""
+    try:
+        import uvicorn
+
+        from .web import create_app
+    except ImportError as exc:
+        raise click.ClickException(f"the web app needs its extra: pip install 'narratrace[web]' ({exc})") from exc
+
+    _open(db_path).close()  # exists, and its schema is up to date; the app only reads
+    click.echo(f"serving {db_path} on http://{host}:{port}/ (API: /api, schema: /openapi.json"
+               f"{', write endpoints enabled' if token else ', read-only'})", err=True)
+    uvicorn.run(create_app(db_path, write_token=token), host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@db_option
+@click.option("--source", default=None, help="Only claims attributed to this source (as written or canonical).")
+@click.option("--article", "article_ref", default=None, help="Only claims of this article (ref or id).")
+@click.option("--json", "as_json", is_flag=True, help="Print claims as JSON (the export's `claims`).")
+@_library_errors
+def claims(db_path: str, source: str | None, article_ref: str | None, as_json: bool) -> None:
+    """Check-worthy claims with who they are attributed to (source, cue, quote, hedges)."""
+    from .export import export_claims
+
+    with _open(db_path) as store:
+        article_id = store.article(article_ref).id if article_ref else None
+        found = export_claims(store, article_id=article_id, source=source)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("no claims (run `narratrace analyze` first?)")
+    for c in found:
+        who = c["source_canonical"] or c["source"] or "(unattributed)"
+        extra = ", ".join(x for x in (c["cue"], c["quote"] if c["quote"] != "none" else "",
+                                      "hedged: " + "/".join(c["hedges"]) if c["hedges"] else "") if x)
+        click.echo(f"{c['article']} [{c['score']:.2f}] {who}" + (f" ({extra})" if extra else ""))
+        click.echo(f"    {c['text'].strip()[:300]}")
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print sources as JSON.")
+@click.option("--graphml", type=click.Path(dir_okay=False), default=None,
+              help="Also write the whole provenance graph (outlets, articles, sources) as GraphML.")
+@_library_errors
+def sources(db_path: str, as_json: bool, graphml: str | None) -> None:
+    """Who is cited, how often, and by which outlets (from the claims' attributions)."""
+    from .provenance import build_graph, sources_summary, write_graphml
+
+    with _open(db_path) as store:
+        graph = build_graph(store)
+        found = sources_summary(store, graph=graph)
+    if graphml:
+        write_graphml(graph, graphml)
+        click.echo(f"provenance graph written to {graphml}", err=True)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("no cited sources (run `narratrace analyze` first?)")
+    for s in found:
+        outlets = ", ".join(f"{o.outlet} ({o.claims})" for o in s.outlets[:8])
+        click.echo(f"{s.source} [{s.kind}]: {s.claims} claim(s) in {len(set(s.articles))} article(s); {outlets}")
+
+
 def _hit(h: Any) -> dict[str, Any]:
     return {k: getattr(h, k) for k in ("ref", "title", "outlet", "published", "snippet", "score")}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .store import Store
 
-__all__ = ["EXPORT_VERSION", "export_claims", "export_corpus", "export_entities"]
+__all__ = ["EXPORT_VERSION", "export_claim_groups", "export_claims", "export_corpus", "export_entities"]
 
 EXPORT_VERSION = 1
 
@@ -43,7 +43,22 @@ def export_corpus(store: Store, *, include_text: bool = False) -> dict[str, Any]
         "republication_groups": groups, "skipped": [s.to_dict() for s in store.skipped()]}
     data["claims"] = export_claims(store, ref)
     data["entities"] = export_entities(store, ref)
+    data["claim_groups"] = export_claim_groups(store, ref)
+    from .provenance import build_graph, graph_to_json
+
+    data["provenance"] = graph_to_json(build_graph(store))
     return data
+
+
+def export_claim_groups(store: Store, ref: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The same claim across articles (export contract: id, label, articles, claims, first_seen)."""
+    ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
+    out = []
+    for group in store.claim_groups():
+        d = group.to_export()
+        d["members"] = [{**m.to_dict(), "article": ref.get(m.article, m.article)} for m in group.members]
+        out.append(d)
+    return out
 
 
 _CLAIM_FIELDS = ("score", "source", "source_canonical", "source_kind", "cue", "quote", "hedges", "carried")

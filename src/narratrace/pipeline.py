@@ -49,6 +49,7 @@ class CorpusView(Protocol):
     def article_index(self) -> list[dict[str, Any]]: ...
     def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]: ...
     def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]: ...
+    def annotations(self, article_id: str, *, stage: str | None = None) -> list[Annotation]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +98,11 @@ def registered_stages() -> dict[str, StageInfo]:
 
 def _load_builtin_stages() -> None:
     from .stages import republications  # noqa: F401  (registers on import)
+    from .stages import claims  # noqa: F401  (claims: entities, claims with attribution)
+    from .stages import claim_groups  # noqa: F401  (claim_vectors, claim_groups)
 
 
-DEFAULT_STAGES = ("fingerprints", "republications")
+DEFAULT_STAGES = ("fingerprints", "republications", "claims", "claim_vectors", "claim_groups")
 #: Below this many pending articles a stage runs in-process (a pool costs more than it saves).
 PARALLEL_MIN_ARTICLES = 1000
 

@@ -91,7 +91,36 @@ _M001_INITIAL = """
         );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("001_initial", _M001_INITIAL),)
+_M002_BROWSE_INDEXES = """
+        CREATE INDEX articles_outlet_published ON articles(outlet, published);
+        CREATE INDEX articles_language_published ON articles(language, published);
+        DROP INDEX articles_outlet;
+"""
+"""Filtered, newest-first article pages (web overview, source pages) without a table scan."""
+
+_M003_CLAIM_GROUPS = """
+        CREATE TABLE claim_groups (
+            id TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            first_article TEXT NOT NULL,
+            first_published TEXT,
+            articles INTEGER NOT NULL,
+            claims INTEGER NOT NULL,
+            attribution_conflict INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE claim_group_articles (
+            group_id TEXT NOT NULL REFERENCES claim_groups(id) ON DELETE CASCADE,
+            article_id TEXT NOT NULL,
+            PRIMARY KEY (group_id, article_id)
+        );
+        CREATE INDEX claim_group_articles_article ON claim_group_articles(article_id);
+"""
+"""Groups of one claim across articles (stage ``claim_groups``), replaced whole at each run."""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("001_initial", _M001_INITIAL),
+                                     Migration("002_browse_indexes", _M002_BROWSE_INDEXES),
+                                     Migration("003_claim_groups", _M003_CLAIM_GROUPS))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,158 @@
+"""Check-worthiness: how much a sentence states a verifiable fact, scored 0..1 from features.
+
+A logistic combination of hand-set weights over what makes a statement checkable (named actors,
+numbers, dates, an event verb, a cited source) and what makes it not (a question, an opinion in
+the first or second person, an order, speculation nobody is cited for, site boilerplate, a
+fragment). Rule-based on purpose: the features are visible in the output and the weights are
+one table to argue about; see docs/stages.md for the measured behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
+
+__all__ = ["WEIGHTS", "CheckFeatures", "is_boilerplate", "score_features", "sentence_features"]
+
+_BOILERPLATE = re.compile(
+    r"please\s+enter\s+your|leave\s+a\s+(?:reply|comment)|all\s+rights\s+reserved|copyright\s|©|"
+    r"^\s*\(?c\)\s*\d{4}|subscribe\s+(?:to|now)|sign\s+up\s+for|newsletter|cookies?\b.*(?:accept|policy|consent)|"
+    r"click\s+here|read\s+more\b|share\s+(?:this|on)\b|follow\s+us\b|posted\s+on\b.*\bby\b|"
+    r"^\s*(?:tags?|related|advertisement|image|photo|video|source|tips?)\s*:|redistribution\s+to|"
+    r"the\s+original\s+source\s+of\s+this\s+article|first\s+published\s+(?:by|in|on)|"
+    r"https?://\S+\s*$|@\w+\.\w+",
+    re.IGNORECASE)
+_OPINION = re.compile(
+    r"\b(?:it\s+is\s+(?:no\s+secret|understandable|clear|obvious|evident|important|necessary|time)|"
+    r"there\s+is\s+no\s+doubt|no\s+doubt|needless\s+to\s+say|in\s+other\s+words|of\s+course|"
+    r"clear\s+to\s+everyone|destined\s+to|it\s+may\s+be\s+mentioned|we\s+must|one\s+must|"
+    r"(?:shameful|disgraceful|outrageous|ridiculous|absurd|brilliant|wonderful|terrible|awful))\b",
+    re.IGNORECASE)
+_OPINION_VERBS = frozenset({"think", "believe", "feel", "hope", "guess", "suppose", "wish", "want", "love", "hate",
+                            "like", "prefer", "doubt", "wonder"})
+_FIRST_SECOND = frozenset({"i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours"})
+_MODALS = frozenset({"could", "might", "may", "would", "should", "must", "ought"})
+_DEONTIC = frozenset({"should", "must", "ought"})
+_COPULAS = frozenset({"be", "seem", "appear", "become", "remain"})
+
+#: Weight of each feature in the logistic score (``bias`` is the intercept).
+WEIGHTS: Mapping[str, float] = {
+    "bias": -1.6,
+    "named": 0.75,          # first named actor (person, organisation, place...)
+    "named_more": 0.25,     # each further one, up to two more
+    "number": 0.7,
+    "date": 0.6,
+    "event_verb": 0.8,      # a finite non-copular verb: something happened or was done
+    "attributed": 1.1,      # someone is cited for it
+    "anonymous": -0.4,      # ... but not by name
+    "hedged": 0.1,
+    "question": -2.2,
+    "first_second_opinion": -1.4,
+    "first_second": -0.5,
+    "imperative": -1.6,
+    "speculation": -0.9,    # could/might/may/would without anyone cited
+    "deontic": -1.0,        # should/must
+    "opinion": -1.0,
+    "short": -2.2,          # under 5 words
+    "shortish": -0.7,       # 5 to 7 words
+    "no_verb": -1.2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFeatures:
+    """What the score of one sentence is made of."""
+
+    words: int
+    named: int
+    numbers: int
+    dates: int
+    event_verb: bool
+    attributed: bool
+    anonymous: bool
+    hedged: bool
+    question: bool
+    first_second: bool
+    first_second_opinion: bool
+    imperative: bool
+    speculation: bool
+    deontic: bool
+    opinion: bool
+    boilerplate: bool
+    has_verb: bool
+
+
+def is_boilerplate(text: str) -> bool:
+    """Site furniture: comment prompts, copyright and credit lines, share/subscribe links."""
+    return bool(_BOILERPLATE.search(text))
+
+
+def sentence_features(text: str, tokens: Sequence[Token], *, named: int, numbers: int, dates: int,
+                      attributed: bool, anonymous: bool, hedged: bool,
+                      quoted: Iterable[tuple[int, int]] = (), start_of: Callable[[Token], int] | None = None
+                      ) -> CheckFeatures:
+    """Features of one sentence; ``quoted`` are character ranges (``start_of`` gives a token's offset
+    in the same text) inside quotation marks, where first-person words are the speaker's, not the
+    writer's, and modals are not the writer's speculation."""
+    quoted = list(quoted)
+
+    def in_quote(t: Token) -> bool:
+        if start_of is None:
+            return False
+        pos = start_of(t)
+        return any(a < pos < b for a, b in quoted)
+
+    words = [t for t in tokens if not t.is_punct and not t.is_space]
+    verbs = [t for t in tokens if t.pos_ in ("VERB", "AUX")]
+    finite = [t for t in verbs if t.tag_ in ("VBD", "VBZ", "VBP", "VBN", "VBG") and t.dep_ not in ("amod", "aux", "auxpass")
+              and t.lemma_.lower() not in _COPULAS]
+    first_second = [t for t in tokens if t.lower_ in _FIRST_SECOND and not in_quote(t)]
+    opinion_verb = any(t.lemma_.lower() in _OPINION_VERBS and any(c.lower_ in _FIRST_SECOND for c in t.children)
+                       for t in verbs if not in_quote(t))
+    modals = [t for t in tokens if t.tag_ == "MD" and t.lower_ in _MODALS and not in_quote(t)]
+    first = next((t for t in tokens if not t.is_punct and not t.is_space), None)
+    imperative = bool(first is not None and first.tag_ == "VB" and first.dep_ == "ROOT"
+                      and not any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in first.children))
+    stripped = text.rstrip(" \"'”’»)")
+    return CheckFeatures(
+        words=len(words), named=named, numbers=numbers, dates=dates,
+        event_verb=bool(finite), attributed=attributed, anonymous=anonymous, hedged=hedged,
+        question=stripped.endswith("?"),
+        first_second=bool(first_second), first_second_opinion=bool(first_second) and opinion_verb,
+        imperative=imperative, speculation=bool(modals) and not attributed,
+        deontic=any(t.lower_ in _DEONTIC for t in modals) and not attributed,
+        opinion=bool(_OPINION.search(text)) and not attributed,
+        boilerplate=is_boilerplate(text), has_verb=bool(verbs),
+    )
+
+
+def score_features(f: CheckFeatures, weights: Mapping[str, float] = WEIGHTS) -> float:
+    """The check-worthiness of a sentence with features ``f``, in 0..1 (0 for boilerplate)."""
+    if f.boilerplate or f.words == 0:
+        return 0.0
+    w = weights
+    z = w["bias"]
+    if f.named:
+        z += w["named"] + w["named_more"] * min(2, f.named - 1)
+    z += w["number"] * (f.numbers > 0) + w["date"] * (f.dates > 0) + w["event_verb"] * f.event_verb
+    if f.attributed:
+        z += w["attributed"] + w["anonymous"] * f.anonymous
+    z += w["hedged"] * f.hedged + w["question"] * f.question + w["imperative"] * f.imperative
+    if f.first_second_opinion:
+        z += w["first_second_opinion"]
+    elif f.first_second:
+        z += w["first_second"]
+    z += w["speculation"] * (f.speculation and not f.deontic) + w["deontic"] * f.deontic + w["opinion"] * f.opinion
+    if f.words < 5:
+        z += w["short"]
+    elif f.words < 8:
+        z += w["shortish"]
+    if not f.has_verb:
+        z += w["no_verb"]
+    return 1.0 / (1.0 + math.exp(-z))

@@ -1,0 +1,458 @@
+"""The web app: server-rendered pages and their JSON twins under ``/api``.
+
+:func:`create_app` returns a FastAPI (ASGI) app over one store file. Handlers only parse
+parameters, call one function of :mod:`narratrace.web.views` and render it; every page
+names its JSON twin (``<link rel="alternate">`` and a "JSON" link).
+
+Reading: each worker thread opens its own read-only :class:`~narratrace.store.Store`
+(SQLite connections belong to one thread), so serving never writes. Writing: only the
+write endpoints do, with a token given at start-up (``Authorization: Bearer TOKEN``),
+one at a time, through a normal Store opened for that request. Without a token they
+answer 403.
+
+Safety: templates autoescape everything and highlighted text is rendered segment by
+segment; URLs from articles become links only when http(s); pages carry a
+Content-Security-Policy that allows no script at all; parameters are only ever looked
+up in the database (no file is opened from a request); request bodies are capped
+(413); errors are ``{"ok": false, "error", "errors", "status"}`` under ``/api`` and a
+plain HTML page elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
+from ..report import TEMPLATES as REPORT_TEMPLATES
+from ..store import Store
+from ..store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
+from . import schemas, views
+from .upload import upload
+
+__all__ = ["MAX_BODY_BYTES", "MAX_LIMIT", "create_app"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+HERE = Path(__file__).parent
+MAX_BODY_BYTES = 5 * 1024 * 1024
+"""Largest request body accepted (413 beyond)."""
+MAX_LIMIT = 500
+"""Largest page a list returns (``limit``)."""
+MAX_OFFSET = 10_000_000
+PAGE_SIZE = 50
+
+CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+_DATE = r"^(\d{4}-\d{2}-\d{2})?$"
+
+ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+                   Awaitable[None]]
+
+
+class _Corpus:
+    """The store file, one read-only connection per thread, and the cached corpus facets."""
+
+    def __init__(self, path: str, write_token: str | None) -> None:
+        self.path = path
+        self.write_token = write_token
+        self._local = threading.local()
+        self._opened: list[Store] = []
+        self._lock = threading.Lock()           # guards _opened
+        self._compute_lock = threading.Lock()   # one computation of a cached value at a time
+        self.write_lock = threading.Lock()
+        self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
+
+    def reader(self) -> Store:
+        store: Store | None = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = Store(self.path, readonly=True)
+            with self._lock:
+                self._opened.append(store)
+        return store
+
+    def _signature(self) -> tuple[int, ...]:
+        sig: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(self.path + suffix)
+                sig += [st.st_mtime_ns, st.st_size]
+            except OSError:
+                sig += [0, 0]
+        return tuple(sig)
+
+    def _cached(self, name: str, compute: Callable[[Store], Any]) -> Any:
+        """``compute(store)``, remembered until the database file changes (or a write here)."""
+        sig = self._signature()
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        store = self.reader()  # before taking the lock, which reader() takes to register a new connection
+        with self._compute_lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == sig:
+                return hit[1]
+            value = compute(store)
+            self._cache[name] = (sig, value)
+            return value
+
+    def stats(self) -> CorpusStats:
+        """Counts and facets of the whole corpus."""
+        return self._cached("stats", corpus_stats)  # type: ignore[no-any-return]
+
+    def links(self) -> list[tuple[str | None, str | None, int]]:
+        """Pairs per (copy's outlet, original's outlet) over the whole corpus."""
+        return self._cached("links", outlet_links)  # type: ignore[no-any-return]
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._opened:
+                try:
+                    store.close()
+                except Exception:  # a connection already closed by its thread's end
+                    log.debug("closing a reader failed", exc_info=True)
+            self._opened.clear()
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(HERE / "templates")),
+                                    jinja2.FileSystemLoader(str(REPORT_TEMPLATES))]),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.0f}%"
+    env.filters["num"] = lambda x: f"{x:,}"
+    env.filters["article_path"] = views.article_path
+    env.filters["outlet_path"] = views.outlet_path
+    return env
+
+
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
+
+
+def _error_json(status: int, message: str, errors: list[dict[str, Any]] | None = None,
+                headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message, "errors": errors or [], "status": status},
+                        status_code=status, headers=headers)
+
+
+class _Guard:
+    """ASGI middleware: caps request bodies (413) and adds security headers to every response."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = _is_api(scope["path"])
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                         (b"x-frame-options", b"DENY"), (b"content-security-policy", CSP.encode())]
+                headers += [(k, v) for k, v in extra if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                await self._reject(scope, receive, send_with_headers, 400, "invalid Content-Length header", api)
+                return
+            if too_big:
+                await self._reject(scope, receive, send_with_headers, 413,
+                                   f"request body over the limit of {self.max_body:,} bytes", api)
+                return
+        received = 0
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise HTTPException(413, f"request body over the limit of {self.max_body:,} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+    @staticmethod
+    async def _reject(scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[Any]],
+                      send: Callable[[Any], Awaitable[None]], status: int, message: str, api: bool) -> None:
+        response: Response
+        if api:
+            response = _error_json(status, message)
+        else:
+            response = HTMLResponse(f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{message}</p>",
+                                    status_code=status)
+        await response(scope, receive, send)
+
+
+def create_app(store_path: str, *, write_token: str | None = None, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """The web app over the store at ``store_path`` (which must exist; it is only read).
+
+    ``write_token`` enables the write endpoints (``POST /api/articles``) for requests that
+    send ``Authorization: Bearer <write_token>``; without it they answer 403.
+    """
+    if store_path == ":memory:" or not Path(store_path).is_file():
+        raise StoreError(f"no database at {store_path}; run `narratrace ingest PATH --db {store_path}` first")
+    if write_token is not None and not write_token.strip():
+        raise ConfigError("the write token must not be empty")
+    corpus = _Corpus(str(store_path), write_token)
+    with Store(corpus.path, readonly=True) as probe:  # fail now, not on the first request
+        try:
+            probe.count_articles()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{store_path} is not a narratrace database: {exc}") from exc
+    env = _environment()
+    css = "\n".join((REPORT_TEMPLATES / "report.css").read_text(encoding="utf-8").splitlines()
+                    + (HERE / "static" / "web.css").read_text(encoding="utf-8").splitlines()) + "\n"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        corpus.close()
+
+    app = FastAPI(title="narratrace", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
+                  description="Explore a narratrace corpus: articles, republication pairs and groups, search. "
+                              "Shapes mirror the JSON export contract; lists are paginated with limit/offset.")
+    app.state.corpus = corpus
+    app.add_middleware(_Guard, max_body=max_body)
+
+    def page(template: str, *, json_url: str | None, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(template).render(json_url=json_url, version=__version__, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def twin(request: Request, api_path: str) -> str:
+        return api_path + (f"?{request.url.query}" if request.url.query else "")
+
+    # -- errors ------------------------------------------------------------------------------------
+    def error_response(request: Request, status: int, message: str, errors: list[dict[str, Any]] | None = None,
+                       headers: dict[str, str] | None = None) -> Response:
+        if _is_api(request.url.path):
+            return _error_json(status, message, errors, headers)
+        return page("error.html", json_url=None, status=status, status_code=status, message=message,
+                    errors=errors or [], title=f"{status} error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+        return error_response(request, 422, f"invalid request ({where})", errors)
+
+    @app.exception_handler(NarratraceError)
+    async def library_error(request: Request, exc: NarratraceError) -> Response:
+        status = 404 if isinstance(exc, NotFound) else 400 if isinstance(exc, (ConfigError, InputError)) else 500
+        if status == 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, status, str(exc))
+
+    # -- parameters --------------------------------------------------------------------------------
+    def limit_q(default: int = PAGE_SIZE) -> Any:
+        return Query(default, ge=1, le=MAX_LIMIT, description=f"items per page (at most {MAX_LIMIT})")
+
+    offset_q = Query(0, ge=0, le=MAX_OFFSET, description="items to skip")
+
+    def article_filter(outlet: str | None, language: str | None, date_from: str | None,
+                       date_to: str | None) -> ArticleFilter:
+        return ArticleFilter(outlet=outlet or None, language=language or None, date_from=date_from or None,
+                             date_to=date_to or None)
+
+    # -- pages ---------------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview_page(request: Request, outlet: str | None = None, language: str | None = None,
+                      date_from: str | None = Query(None, pattern=_DATE),
+                      date_to: str | None = Query(None, pattern=_DATE),
+                      limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = views.overview_view(corpus.reader(), corpus.stats(),
+                                   article_filter(outlet, language, date_from, date_to), limit=limit, offset=offset)
+        return page("overview.html", json_url=twin(request, "/api/overview"), v=view, title="Overview")
+
+    @app.get("/articles/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
+    def article_page(ref: str, with_: str | None = Query(None, alias="with")) -> HTMLResponse:
+        view = views.article_view(corpus.reader(), ref, with_ref=with_ or None)
+        return page("article.html", json_url="/api" + views.article_path(view.article.ref), v=view,
+                    title=view.article.title or view.article.ref)
+
+    @app.get("/groups", response_class=HTMLResponse, include_in_schema=False)
+    def groups_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = views.groups_view(corpus.reader(), limit=limit, offset=offset)
+        return page("groups.html", json_url=twin(request, "/api/groups"), v=view, title="Republication groups")
+
+    @app.get("/groups/{group_id:int}", response_class=HTMLResponse, include_in_schema=False)
+    def group_page(group_id: int, copy: str | None = None) -> HTMLResponse:
+        view = views.group_view(corpus.reader(), group_id, copy_ref=copy or None)
+        return page("group.html", json_url=f"/api/groups/{group_id}", v=view, title=f"Republication group {group_id}")
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, q: str = Query("", max_length=500), limit: int = limit_q(20),
+                    offset: int = Query(0, ge=0, le=views.SEARCH_MAX)) -> HTMLResponse:
+        view = views.search_view(corpus.reader(), q, limit=limit, offset=offset)
+        return page("search.html", json_url=twin(request, "/api/search"), v=view, query=q,
+                    window=views.SEARCH_WINDOW, title=f"Search: {q}" if q else "Search")
+
+    @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
+    def outlets_page(request: Request, limit: int = limit_q(100), offset: int = offset_q) -> HTMLResponse:
+        view = views.outlets_view(corpus.stats(), limit=limit, offset=offset)
+        return page("outlets.html", json_url=twin(request, "/api/outlets"), v=view, title="Sources")
+
+    @app.get("/outlets/{name:path}", response_class=HTMLResponse, include_in_schema=False)
+    def outlet_page(request: Request, name: str, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = views.outlet_view(corpus.reader(), name, corpus.links(), limit=limit, offset=offset)
+        return page("outlet.html", json_url=twin(request, "/api" + views.outlet_path(name)), v=view, title=name)
+
+    @app.get("/skipped", response_class=HTMLResponse, include_in_schema=False)
+    def skipped_page(request: Request, limit: int = limit_q(100), offset: int = offset_q) -> HTMLResponse:
+        view = views.skipped_view(corpus.reader(), limit=limit, offset=offset)
+        return page("skipped.html", json_url=twin(request, "/api/skipped"), v=view, title="Skipped inputs")
+
+    @app.get("/static/narratrace.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    # -- JSON API ------------------------------------------------------------------------------------
+    @app.get("/api", tags=["meta"])
+    def api_index() -> dict[str, Any]:
+        """What the API offers (the OpenAPI schema is at /openapi.json)."""
+        return {"ok": True, "name": "narratrace", "version": __version__, "openapi": "/openapi.json",
+                "endpoints": sorted({getattr(r, "path", "") for r in app.routes
+                                     if getattr(r, "path", "").startswith("/api/")})}
+
+    @app.get("/api/overview", response_model=schemas.OverviewOut, tags=["pages"])
+    def api_overview(outlet: str | None = None, language: str | None = None,
+                     date_from: str | None = Query(None, pattern=_DATE),
+                     date_to: str | None = Query(None, pattern=_DATE),
+                     limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """The overview page's data: corpus counts and facets, one page of filtered articles, the first groups."""
+        view = views.overview_view(corpus.reader(), corpus.stats(),
+                                   article_filter(outlet, language, date_from, date_to), limit=limit, offset=offset)
+        return views.overview_json(view)
+
+    @app.get("/api/articles", response_model=schemas.ArticlePage, tags=["articles"])
+    def api_articles(outlet: str | None = None, language: str | None = None,
+                     date_from: str | None = Query(None, pattern=_DATE),
+                     date_to: str | None = Query(None, pattern=_DATE),
+                     limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Articles (no text), newest first, filtered by outlet, language and date range (inclusive)."""
+        return views.articles_json(corpus.reader(), article_filter(outlet, language, date_from, date_to),
+                                   limit=limit, offset=offset)
+
+    @app.get("/api/articles/{ref:path}", response_model=schemas.ArticleDetail, tags=["articles"])
+    def api_article(ref: str) -> dict[str, Any]:
+        """One article by ref or id: text, segments, republication pairs, group, annotations."""
+        return views.article_detail_json(corpus.reader(), ref)
+
+    @app.post("/api/articles", response_model=schemas.UploadOut, tags=["write"],
+              responses={401: {"model": schemas.ErrorOut}, 403: {"model": schemas.ErrorOut},
+                         413: {"model": schemas.ErrorOut}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": schemas.UploadIn.model_json_schema()}}}})
+    async def api_upload(request: Request) -> dict[str, Any]:
+        """Ingest articles (JSONL field names) and analyse them. Needs ``Authorization: Bearer TOKEN``."""
+        _authorize(request)
+        raw = await request.body()
+        try:
+            body = schemas.UploadIn.model_validate(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"body is not valid JSON: {exc}") from exc
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from exc
+        result = await run_in_threadpool(_write, body.articles)
+        return {"ok": True, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
+                "refs": result.refs, "skipped": [{"path": s.path, "reason": s.reason, "code": s.code}
+                                                 for s in result.skipped],
+                "analysis": dict(result.run.done), "failed": [str(e) for e in result.run.failed]}
+
+    def _authorize(request: Request) -> None:
+        if corpus.write_token is None:
+            raise HTTPException(403, "write endpoints are disabled: the server was started without a write token")
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
+                                                                 corpus.write_token.encode()):
+            raise HTTPException(401, "missing or wrong token (send Authorization: Bearer TOKEN)",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    def _write(objects: list[dict[str, Any]]) -> Any:
+        with corpus.write_lock:
+            try:
+                with Store(corpus.path) as store:
+                    return upload(store, objects)
+            finally:
+                corpus.invalidate()
+
+    @app.get("/api/republications", response_model=schemas.RepublicationPage, tags=["republication"])
+    def api_republications(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Republication pairs in detection order, with passages, additions and edits (offsets in the texts)."""
+        return views.pairs_json(corpus.reader(), limit=limit, offset=offset)
+
+    @app.get("/api/groups", response_model=schemas.GroupPage, tags=["republication"])
+    def api_groups(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Republication groups: the original, every member, why that one is the original."""
+        return views.groups_json(corpus.reader(), limit=limit, offset=offset)
+
+    @app.get("/api/groups/{group_id}", response_model=schemas.GroupDetail, tags=["republication"])
+    def api_group(group_id: int) -> dict[str, Any]:
+        """One group with its articles and the pairs of its copies (the group page's data)."""
+        return views.group_detail_json(corpus.reader(), group_id)
+
+    @app.get("/api/search", response_model=schemas.SearchPage, tags=["search"])
+    def api_search(q: str = Query(..., max_length=500, description="words to find (all of them)"),
+                   limit: int = limit_q(20), offset: int = Query(0, ge=0, le=views.SEARCH_MAX)) -> dict[str, Any]:
+        """Full-text search of titles and texts (SQLite FTS5, BM25), best first."""
+        return views.search_json(views.search_view(corpus.reader(), q, limit=limit, offset=offset))
+
+    @app.get("/api/outlets", response_model=schemas.OutletPage, tags=["sources"])
+    def api_outlets(limit: int = limit_q(100), offset: int = offset_q) -> dict[str, Any]:
+        """Outlets with their article counts, most articles first (``null``: unknown outlet)."""
+        return views.outlets_json(views.outlets_view(corpus.stats(), limit=limit, offset=offset))
+
+    @app.get("/api/outlets/{name:path}", response_model=schemas.OutletDetail, tags=["sources"])
+    def api_outlet(name: str, limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """One outlet: its articles, the outlets it copied from and those that copied it."""
+        return views.outlet_json(views.outlet_view(corpus.reader(), name, corpus.links(), limit=limit,
+                                                   offset=offset))
+
+    @app.get("/api/skipped", response_model=schemas.SkippedPage, tags=["articles"])
+    def api_skipped(limit: int = limit_q(100), offset: int = offset_q) -> dict[str, Any]:
+        """Inputs that were not ingested, and why."""
+        return views.skipped_json(views.skipped_view(corpus.reader(), limit=limit, offset=offset))
+
+    return app

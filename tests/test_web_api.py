@@ -1,0 +1,394 @@
+"""The web app without a server: pages, JSON API, pagination, errors, safety, the write endpoint.
+
+Runs the real thing (FastAPI's TestClient over httpx) against a throwaway store built from
+examples/corpus plus two hostile articles (markup in title, text, outlet and ref).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import lxml.html
+import pytest
+from fastapi.testclient import TestClient
+
+from narratrace import analyze, export_corpus
+from narratrace.errors import ConfigError, StoreError
+from narratrace.ingest import ingest
+from narratrace.store import Store
+from narratrace.web import create_app
+from narratrace.web.app import MAX_LIMIT
+
+from textgen import article
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "corpus"
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_ORIGINAL = "hostile-original"
+HOSTILE_COPY = f"weird/ref {IMG}?a=1#b"
+HOSTILE_OUTLET = f"{SCRIPT} Post"
+TOKEN = "s3cret-token"
+
+
+def build_web_store(path: Path) -> Path:
+    """examples/corpus plus a hostile original and its hostile copy, ingested and analysed."""
+    body = article(7001, paragraphs=6)
+    lines = [
+        {"id": HOSTILE_ORIGINAL, "title": f"Harbour {SCRIPT} news", "outlet": HOSTILE_OUTLET,
+         "published": "2025-01-01", "url": "javascript:alert(1)",
+         "text": f"Harbour news {SCRIPT} today.\n\n{body}\n\nEnd {IMG} of story."},
+        {"id": HOSTILE_COPY, "title": f"Copied {IMG}", "outlet": IMG, "published": "2025-01-02",
+         "author": SCRIPT, "text": f"Shared by our partners {IMG}.\n\nHarbour news {SCRIPT} today.\n\n{body}\n\n"
+                                   f"End {IMG} of story."},
+    ]
+    src = path.parent / "hostile.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    with Store(path) as store:
+        ingest(store, [EXAMPLES, src], workers=1)
+        analyze(store)
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_web_store(tmp_path_factory.mktemp("web") / "web.db")
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(str(db))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def export(db: Path) -> dict:
+    with Store(db, readonly=True) as store:
+        return export_corpus(store)
+
+
+@pytest.fixture()
+def writable(db: Path, tmp_path: Path) -> Path:
+    """A copy of the store for tests that write."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    return copy
+
+
+def _ref_path(ref: str) -> str:
+    return quote(ref, safe="")
+
+
+def pages(export: dict) -> list[str]:
+    group = export["republication_groups"][0]
+    outlet = next(a["outlet"] for a in export["articles"] if a["outlet"])
+    return ["/", "/?outlet=" + quote(outlet), "/?language=en&date_from=2025-04-03&date_to=2025-04-04",
+            "/?limit=3&offset=3", "/groups", f"/groups/{group['id']}",
+            f"/groups/{group['id']}?copy={quote(next(m for m in group['members'] if m != group['original']))}",
+            "/articles/" + _ref_path(group["original"]), "/articles/" + _ref_path(HOSTILE_COPY),
+            "/articles/" + _ref_path(HOSTILE_ORIGINAL), "/search?q=drones", "/search?q=", "/search?q=harbour+news",
+            "/outlets", "/outlets/" + _ref_path(outlet), "/outlets/" + _ref_path(HOSTILE_OUTLET), "/skipped"]
+
+
+def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, export: dict) -> None:
+    for url in pages(export):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert r.headers["content-type"].startswith("text/html")
+        assert "script-src" not in r.headers["content-security-policy"]  # default-src 'none': no script at all
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+        twin = re.search(r'<link rel="alternate" type="application/json" href="([^"]+)">', r.text)
+        assert twin, url
+        j = client.get(twin.group(1).replace("&amp;", "&"))
+        assert j.status_code == 200, (url, twin.group(1), j.text[:300])
+        assert j.json()["ok"] is True
+
+
+def test_web_api_lists_mirror_the_export_contract(client: TestClient, export: dict) -> None:
+    arts = client.get("/api/articles", params={"limit": MAX_LIMIT}).json()
+    assert arts["total"] == len(export["articles"])
+    assert sorted(arts["articles"], key=lambda a: a["ref"]) == sorted(export["articles"], key=lambda a: a["ref"])
+    reps = client.get("/api/republications", params={"limit": MAX_LIMIT}).json()
+    assert reps["republications"] == export["republications"] and reps["total"] == len(export["republications"])
+    groups = client.get("/api/groups").json()
+    assert groups["republication_groups"] == export["republication_groups"]
+    skipped = client.get("/api/skipped").json()["skipped"]
+    assert [{"path": s["path"], "reason": s["reason"]} for s in skipped] == export["skipped"]
+
+
+def test_web_api_pagination_covers_everything_once(client: TestClient, export: dict) -> None:
+    seen: list[str] = []
+    offset = 0
+    while True:
+        page = client.get("/api/articles", params={"limit": 4, "offset": offset}).json()
+        assert page["limit"] == 4 and page["offset"] == offset and page["total"] == len(export["articles"])
+        if not page["articles"]:
+            break
+        seen += [a["ref"] for a in page["articles"]]
+        offset += 4
+    assert sorted(seen) == sorted(a["ref"] for a in export["articles"])
+    dates = [a["published"] or "" for a in client.get("/api/articles", params={"limit": 100}).json()["articles"]]
+    assert dates == sorted(dates, reverse=True)  # newest first
+
+
+@pytest.mark.parametrize("params", [{"limit": MAX_LIMIT + 1}, {"limit": 0}, {"offset": -1},
+                                    {"date_from": "yesterday"}, {"limit": "ten"}])
+def test_web_api_bad_parameters_are_clear_422s(client: TestClient, params: dict) -> None:
+    r = client.get("/api/articles", params=params)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["ok"] is False and body["status"] == 422 and body["error"] and body["errors"]
+    page = client.get("/", params=params)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+
+
+def test_web_api_filters(client: TestClient, export: dict) -> None:
+    outlet = next(a["outlet"] for a in export["articles"] if a["outlet"])
+    got = client.get("/api/articles", params={"outlet": outlet}).json()["articles"]
+    assert got and {a["ref"] for a in got} == {a["ref"] for a in export["articles"] if a["outlet"] == outlet}
+    got = client.get("/api/articles", params={"language": "de"}).json()["articles"]
+    assert {a["ref"] for a in got} == {a["ref"] for a in export["articles"] if a["language"] == "de"}
+    got = client.get("/api/articles", params={"date_from": "2025-04-03", "date_to": "2025-04-04"}).json()
+    want = {a["ref"] for a in export["articles"]
+            if a["published"] and "2025-04-03" <= a["published"][:10] <= "2025-04-04"}
+    assert {a["ref"] for a in got["articles"]} == want and got["total"] == len(want)
+    empty = client.get("/api/articles", params={"outlet": "", "language": ""}).json()  # an empty form field
+    assert empty["total"] == len(export["articles"])
+    overview = client.get("/api/overview", params={"language": "de"}).json()
+    assert overview["filters"]["language"] == "de" and overview["stats"]["articles"] == len(export["articles"])
+
+
+def test_web_api_article_detail(client: TestClient, export: dict, db: Path) -> None:
+    group = export["republication_groups"][0]
+    r = client.get("/api/articles/" + _ref_path(group["original"]))
+    assert r.status_code == 200
+    d = r.json()
+    with Store(db, readonly=True) as store:
+        art = store.article(group["original"])
+    assert d["article"]["text"] == art.text and d["article"]["ref"] == art.ref
+    assert d["republication_group"] == group
+    assert {p["copy"] for p in d["republications"] if p["original"] == art.ref} >= set(group["members"]) - {art.ref}
+    assert client.get("/api/articles/" + art.id).json()["article"]["ref"] == art.ref  # by id too
+    hostile = client.get("/api/articles/" + _ref_path(HOSTILE_COPY)).json()
+    assert hostile["article"]["ref"] == HOSTILE_COPY and hostile["republications"][0]["original"] == HOSTILE_ORIGINAL
+    g = client.get(f"/api/groups/{group['id']}").json()
+    assert g["republication_group"] == group and {a["ref"] for a in g["articles"]} == set(group["members"])
+
+
+@pytest.mark.parametrize("url", ["/articles/nope", "/api/articles/nope", "/groups/999999", "/api/groups/999999",
+                                 "/outlets/No%20Such%20Outlet", "/api/outlets/nobody", "/no/such/page", "/api/nope",
+                                 "/articles/harbour-courier-drones?with=nope"])
+def test_web_api_unknown_things_are_404(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 404
+    if url.startswith("/api"):
+        assert r.json() == {"ok": False, "error": r.json()["error"], "errors": [], "status": 404}
+    else:
+        assert r.headers["content-type"].startswith("text/html") and "404" in r.text
+
+
+@pytest.mark.parametrize("url", ["/articles/..%2F..%2F..%2Fetc%2Fpasswd", "/api/articles/../../../etc/passwd",
+                                 "/api/articles/%2e%2e/%2e%2e/pyproject.toml", "/static/../../pyproject.toml",
+                                 "/static/..%2F..%2Fpyproject.toml", "/outlets/..%2F..%2F..%2Fetc%2Fpasswd",
+                                 "/articles/%2Fetc%2Fpasswd", "/static/narratrace.css/../../../pyproject.toml",
+                                 "/api/articles/%00", "/groups/..%2F1"])
+def test_web_api_no_path_traversal(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code in (404, 422), (url, r.status_code)
+    assert "root:" not in r.text and "[project]" not in r.text and "build-system" not in r.text
+
+
+def test_web_api_hostile_content_is_escaped(client: TestClient, export: dict) -> None:
+    urls = ["/articles/" + _ref_path(HOSTILE_COPY), "/articles/" + _ref_path(HOSTILE_ORIGINAL), "/",
+            "/search?q=harbour+news", "/outlets/" + _ref_path(HOSTILE_OUTLET), "/outlets"]
+    group = next(g for g in export["republication_groups"] if HOSTILE_COPY in g["members"])
+    urls.append(f"/groups/{group['id']}")
+    for url in urls:
+        html = client.get(url).text
+        assert SCRIPT not in html and "<img" not in html and "<script" not in html.lower(), url
+        assert "&lt;script&gt;" in html or "&lt;img" in html, url  # shown as text
+        tree = lxml.html.fromstring(html)
+        assert not tree.xpath("//script | //img | //iframe | //object"), url
+        assert not [a for el in tree.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")], url
+        assert not [h for h in tree.xpath("//@href | //@src") if not re.match(r"^(/|\?|#|https?://|data:,$)", h)], url
+
+
+def test_web_api_read_only(db: Path, export: dict) -> None:
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with TestClient(create_app(str(db))) as c:
+        for url in pages(export):
+            assert c.get(url).status_code == 200
+        assert c.post("/api/articles", json={"articles": [{"text": "x"}]}).status_code == 403
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_web_api_write_needs_the_token(writable: Path) -> None:
+    doc = {"articles": [{"id": "up-1", "text": article(42), "outlet": "Upload Times"}]}
+    with TestClient(create_app(str(writable))) as c:
+        r = c.post("/api/articles", json=doc, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 403 and r.json()["ok"] is False and "token" in r.json()["error"]
+    with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
+        assert c.post("/api/articles", json=doc).status_code == 401
+        r = c.post("/api/articles", json=doc, headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        assert c.post("/api/articles", json=doc, headers={"Authorization": TOKEN}).status_code == 401
+        assert c.get("/api/articles/up-1").status_code == 404
+
+
+def test_web_api_upload_ingests_and_analyses(writable: Path) -> None:
+    text = article(4242)
+    docs = {"articles": [
+        {"id": "up-original", "text": text, "outlet": "Upload Times", "published": "2025-05-01", "title": "Up"},
+        {"id": "up-copy", "text": "Republished with permission.\n\n" + text, "outlet": "Copy Daily",
+         "published": "2025-05-03"},
+        {"id": "no-text", "title": "nothing here"},
+        {"id": "up-original", "text": "again"},
+    ]}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
+        before = c.get("/api/overview").json()["stats"]["articles"]
+        r = c.post("/api/articles", json=docs, headers=auth)
+        assert r.status_code == 200, r.text
+        d = r.json()
+        assert d["ok"] and d["added"] == 2 and d["refs"] == ["up-original", "up-copy"]
+        assert len(d["skipped"]) == 2 and d["analysis"]["republications"] >= 2 and not d["failed"]
+        assert c.get("/api/overview").json()["stats"]["articles"] == before + 2  # the cache saw the write
+        detail = c.get("/api/articles/up-copy").json()
+        assert detail["republications"][0]["original"] == "up-original"
+        assert c.get("/articles/up-copy").status_code == 200
+        again = c.post("/api/articles", json={"articles": docs["articles"][:2]}, headers=auth).json()
+        assert again["added"] == 0 and again["unchanged"] == 2
+
+
+@pytest.mark.parametrize("body, status", [(b"{not json", 400), (b'{"articles": []}', 422), (b"[1, 2]", 422),
+                                          (b'{"articles": [{"text": "x"}], "extra": 1}', 422)])
+def test_web_api_upload_rejects_bad_bodies(writable: Path, body: bytes, status: int) -> None:
+    with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
+        r = c.post("/api/articles", content=body, headers={"Authorization": f"Bearer {TOKEN}",
+                                                           "Content-Type": "application/json"})
+        assert r.status_code == status and r.json()["ok"] is False and r.json()["status"] == status
+
+
+def test_web_api_request_size_limit(writable: Path) -> None:
+    big = b'{"articles": [{"text": "' + b"a" * (6 * 1024 * 1024) + b'"}]}'
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
+        r = c.post("/api/articles", content=big, headers=auth)
+        assert r.status_code == 413 and r.json()["status"] == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while reading
+            for i in range(0, len(big), 1 << 20):
+                yield big[i:i + (1 << 20)]
+
+        r = c.post("/api/articles", content=chunks(), headers=auth)
+        assert r.status_code == 413 and r.json()["ok"] is False
+        r = c.post("/api/articles", content=b"{}", headers={**auth, "Content-Length": "lots"})
+        assert r.status_code == 400
+
+
+def test_web_api_search(client: TestClient) -> None:
+    d = client.get("/api/search", params={"q": "drones", "limit": 2}).json()
+    assert d["ok"] and len(d["hits"]) == 2 and d["hits"][0]["score"] >= d["hits"][1]["score"]
+    nxt = client.get("/api/search", params={"q": "drones", "limit": 2, "offset": 2}).json()
+    assert not {h["ref"] for h in d["hits"]} & {h["ref"] for h in nxt["hits"]}
+    assert client.get("/api/search", params={"q": '" OR * NEAR('}).json()["hits"] == []
+    assert client.get("/api/search").status_code == 422
+
+
+def test_web_api_outlet(client: TestClient, export: dict) -> None:
+    group = export["republication_groups"][0]
+    refs = {a["ref"]: a for a in export["articles"]}
+    outlet = refs[group["original"]]["outlet"]
+    d = client.get("/api/outlets/" + _ref_path(outlet)).json()
+    assert d["outlet"] == outlet and d["articles"]["total"] == sum(a["outlet"] == outlet for a in export["articles"])
+    assert sum(c["count"] for c in d["copied_by"]) >= 1
+    listing = client.get("/api/outlets").json()
+    assert sum(o["count"] for o in listing["outlets"]) == len(export["articles"])
+
+
+def test_web_api_openapi_and_no_external_docs(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    for path in ("/api/articles", "/api/articles/{ref}", "/api/republications", "/api/groups", "/api/search",
+                 "/api/outlets", "/api/overview", "/api/skipped"):
+        assert path in schema["paths"], path
+    assert "requestBody" in schema["paths"]["/api/articles"]["post"]
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    assert client.delete("/api/articles").json()["status"] == 405
+
+
+def test_web_api_create_app_needs_a_database(tmp_path: Path, db: Path) -> None:
+    with pytest.raises(StoreError, match="no database"):
+        create_app(str(tmp_path / "missing.db"))
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError):
+        create_app(str(tmp_path / "junk.db"))
+    sqlite3.connect(tmp_path / "empty.db").close()
+    (tmp_path / "empty.db").write_bytes(b"")
+    with pytest.raises(StoreError):
+        create_app(str(tmp_path / "empty.db"))
+    with pytest.raises(ConfigError):
+        create_app(str(db), write_token=" ")
+
+
+def test_web_api_cli_serve_runs_uvicorn(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    result = CliRunner().invoke(cli, ["serve", "--db", str(db), "--port", "8765", "--token", TOKEN])
+    assert result.exit_code == 0, result.output
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
+    assert seen["app"].state.corpus.write_token == TOKEN
+    missing = CliRunner().invoke(cli, ["serve", "--db", str(db.parent / "none.db")])
+    assert missing.exit_code != 0 and "no database" in missing.output
+
+
+def test_web_api_search_pages_match_the_store_and_window(client: TestClient, db: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from narratrace.store.browse import search_page
+    from narratrace.web import views
+
+    with Store(db, readonly=True) as store:
+        full = store.search("drones", limit=50)
+        page, windowed = search_page(store, "drones", limit=3, offset=2)
+        assert [h.ref for h in page] == [h.ref for h in full[2:5]] and not windowed
+        newest, windowed = search_page(store, "drones", limit=50, window=2)
+        assert windowed and len(newest) == 2
+    monkeypatch.setattr(views, "SEARCH_WINDOW", 2)
+    d = client.get("/api/search", params={"q": "drones"}).json()
+    assert d["windowed"] is True and len(d["hits"]) == 2
+    assert "most recently ingested" in client.get("/search", params={"q": "drones"}).text
+
+
+def test_web_api_article_pairs_are_capped(client: TestClient, export: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from narratrace.web import views
+
+    group = export["republication_groups"][0]
+    original = group["original"]
+    copies = [p["copy"] for p in export["republications"] if p["original"] == original]
+    assert len(copies) >= 2
+    monkeypatch.setattr(views, "RELATIONS_LIMIT", 1)
+    html = client.get("/articles/" + _ref_path(original)).text
+    assert f"{len(copies) - 1} more pairs not shown" in html
+    # a pair beyond the listed ones can still be highlighted
+    assert client.get("/articles/" + _ref_path(original), params={"with": copies[-1]}).status_code == 200
+    monkeypatch.setattr(views, "RELATIONS_JSON_LIMIT", 1)
+    d = client.get("/api/articles/" + _ref_path(original)).json()
+    assert len(d["republications"]) == 1 and d["republications_not_shown"] == len(copies) - 1
+
+
+def test_web_api_cached_pages_work_on_a_fresh_thread(db: Path) -> None:
+    """/outlets reads only cached facets: a worker thread's first request must still open its connection."""
+    with TestClient(create_app(str(db))) as c:
+        assert c.get("/outlets").status_code == 200
+        assert c.get("/api/outlets").json()["ok"] is True

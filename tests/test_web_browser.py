@@ -1,0 +1,188 @@
+"""The web app in a real browser: Debian's chromium driven by playwright, against uvicorn on loopback.
+
+Every page loads without console errors, a click-through flow works (overview -> republication
+group -> original article -> back), hostile content fires no dialog, highlight layers toggle.
+Screenshots go to test-artifacts/web/. Skipped only where chromium is missing outside CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from playwright import sync_api
+
+from narratrace.web import create_app
+
+from test_web_api import HOSTILE_COPY, HOSTILE_ORIGINAL, HOSTILE_OUTLET, build_web_store
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "web"
+
+if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must have chromium at {CHROMIUM} (make's set-up installs it)", pytrace=False)
+    pytest.skip("chromium is not installed (make test installs it)", allow_module_level=True)
+
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    db = build_web_store(tmp_path_factory.mktemp("browser") / "web.db")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors, page errors, failed requests and dialogs."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}"))
+
+        def dialog(d: Any) -> None:
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", dialog)
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture()
+def tab(browser: Any) -> Iterator[Watched]:
+    w = Watched(browser)
+    yield w
+    w.close()
+
+
+def _links(tab: Watched, base_url: str) -> dict[str, str]:
+    """Pages reached from the overview: one of each kind."""
+    page = tab.page
+    page.goto(base_url + "/")
+    group = page.locator("#groups a[href^='/groups/']").first.get_attribute("href")
+    article = page.locator("table.articles a[href^='/articles/']").first.get_attribute("href")
+    outlet = page.locator("#outlets a[href^='/outlets/']").first.get_attribute("href")
+    assert group and article and outlet
+    return {"overview": "/", "groups": "/groups", "group": group, "article": article, "outlets": "/outlets",
+            "outlet": outlet, "search": "/search?q=drones", "search-empty": "/search", "skipped": "/skipped",
+            "filtered": "/?language=en&date_from=2025-04-03&date_to=2025-04-05&limit=5",
+            "hostile-copy": "/articles/" + quote(HOSTILE_COPY, safe=""),
+            "hostile-original": "/articles/" + quote(HOSTILE_ORIGINAL, safe=""),
+            "hostile-outlet": "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "hostile-search": "/search?q=harbour+news"}
+
+
+def test_web_browser_every_page_loads_without_errors(tab: Watched, base_url: str) -> None:
+    for name, path in _links(tab, base_url).items():
+        response = tab.page.goto(base_url + path)
+        assert response is not None and response.status == 200, (name, path)
+        assert tab.page.locator("h1").first.inner_text().strip(), name
+        tab.shot(name)
+    assert tab.problems == []
+    assert tab.dialogs == []
+
+
+def test_web_browser_click_through_group_to_original_and_back(tab: Watched, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "/")
+    tab.shot("flow-1-overview")
+    page.locator("#groups a[href^='/groups/']").first.click()
+    page.wait_for_url("**/groups/*")
+    group_url = page.url
+    assert page.locator(".original-line .badge.original").is_visible()
+    assert "Why this is the original" in page.locator(".reason").first.inner_text()
+    assert page.locator(".side-original .seg.p").count() > 0 and page.locator(".side-copy .seg.p").count() > 0
+    tab.shot("flow-2-group")
+    original_ref = page.locator(".original-line code.ref").inner_text()
+    page.locator(".original-line a").first.click()
+    page.wait_for_url("**/articles/*")
+    assert page.locator("dl.meta-grid code.ref").inner_text() == original_ref
+    assert page.locator("dl.meta-grid .badge.original").count() == 1  # marked as the original
+    tab.shot("flow-3-original")
+    page.go_back()
+    page.wait_for_url(group_url)
+    assert page.locator(".original-line code.ref").inner_text() == original_ref
+    # and to another copy side by side
+    other = page.locator("table.members a[href*='copy=']")
+    if other.count():
+        other.first.click()
+        page.wait_for_url("**copy=*")
+        assert page.locator("tr.selected").count() == 1
+    tab.shot("flow-4-back-to-group")
+    assert tab.problems == []
+
+
+def test_web_browser_hostile_content_is_inert(tab: Watched, base_url: str) -> None:
+    page = tab.page
+    for path in ["/articles/" + quote(HOSTILE_COPY, safe=""), "/articles/" + quote(HOSTILE_ORIGINAL, safe=""),
+                 "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "/search?q=harbour+news", "/"]:
+        page.goto(base_url + path)
+        page.wait_for_load_state("load")
+        assert page.locator("script").count() == 0 and page.locator("img").count() == 0, path
+    page.goto(base_url + "/articles/" + quote(HOSTILE_COPY, safe=""))
+    assert "<img src=x onerror=alert(1)>" in page.locator("h1").inner_text()
+    assert "<script>alert(1)</script>" in page.locator(".article-text").inner_text()
+    page.locator("table.relations a, table.relations code.ref").first.click()  # the hostile original, via its link
+    page.wait_for_load_state("load")
+    tab.shot("hostile")
+    assert tab.dialogs == []
+    assert tab.problems == []
+
+
+def test_web_browser_highlight_layers_toggle(tab: Watched, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "/articles/" + quote(HOSTILE_COPY, safe=""))
+    seg = page.locator(".article-text .seg.p").first
+    shaded = seg.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert shaded not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.locator("label[for='show-p']").click()
+    assert seg.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert page.locator(".article-text .pno").first.is_hidden()
+    added = page.locator(".article-text .seg.a").first
+    assert added.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"  # other layers stay
+    tab.shot("layers-passages-off")
+    page.locator("label[for='show-p']").click()
+    assert seg.evaluate("e => getComputedStyle(e).backgroundColor") == shaded
