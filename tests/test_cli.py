@@ -99,3 +99,13 @@ def test_cli_killed_ingest_resumes_to_same_corpus(tmp_path: Path) -> None:
     assert 0 < at_kill < 3000, "the kill must land mid-corpus"
     subprocess.run([*exe, "ingest", str(corpus), "--db", str(killed), "-q"], check=True, capture_output=True)
     assert _export(killed) == _export(clean)
+
+
+def test_cli_evaluate_attribution_on_labelled_set() -> None:
+    from conftest import ROOT
+
+    out = _run(CliRunner(), "evaluate", "attribution", "--data", str(ROOT / "tests/data/attribution/examples.jsonl"),
+               "--corpus", str(ROOT / "examples/corpus"), "--limit", "2", "--json")
+    result = json.loads(out)
+    assert result["task"] == "attribution" and result["n"] == 2 and result["gold"] > 5
+    assert 0.5 < result["measures"]["exact"]["source"]["f1"] <= 1.0

@@ -252,6 +252,30 @@ def sources(db_path: str, as_json: bool, graphml: str | None) -> None:
         click.echo(f"{s.source} [{s.kind}]: {s.claims} claim(s) in {len(set(s.articles))} article(s); {outlets}")
 
 
+@cli.command()
+@click.argument("task", type=click.Choice(["attribution"]))
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True),
+              help="Labelled data: our JSONL set (tests/data/attribution/examples.jsonl) or a PolNeAR split folder.")
+@click.option("--corpus", default="examples/corpus", show_default=True, type=click.Path(),
+              help="Where the articles of a JSONL labelled set are.")
+@click.option("--limit", type=int, default=None, help="Evaluate the first N articles only.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_library_errors
+def evaluate(task: str, data_path: str, corpus: str, limit: int | None, as_json: bool) -> None:
+    """Measure a component on labelled data (attribution: source and cue P/R/F1)."""
+    from .evaluation import evaluate_attribution
+
+    result = evaluate_attribution(data_path, corpus=corpus, limit=limit)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{task} on {result['data']}: {result['n']} articles, {result['gold']} gold attributions "
+               f"({result['seconds']} s)")
+    for match, measures in result["measures"].items():
+        for role, m in measures.items():
+            click.echo(f"  {match:8s} {role:6s} P {m['p']:.3f}  R {m['r']:.3f}  F1 {m['f1']:.3f}")
+
+
 def _hit(h: Any) -> dict[str, Any]:
     return {k: getattr(h, k) for k in ("ref", "title", "outlet", "published", "snippet", "score")}
 

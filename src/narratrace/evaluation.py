@@ -1,0 +1,105 @@
+"""Evaluation of learned or rule-based components against labelled data.
+
+``evaluate_attribution`` scores the claims stage's attribution (source spans and cue
+spans, precision / recall / F1, exact and overlap match) on either
+
+* a labelled set in our JSONL format (``tests/data/attribution/examples.jsonl``: one
+  article ref per line with its attributions), whose texts come from a corpus directory
+  (``examples/corpus`` by default), or
+* a PolNeAR split (brat standoff: ``<split>/text/*.txt`` and
+  ``<split>/attributions/<doc>_<annotator>.ann``; the first annotator in sorted order is gold).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .ingest import build_article, read_file
+from .model import Article, article_id_for
+from .text import paragraph_spans, sentence_spans
+
+__all__ = ["evaluate_attribution", "read_brat_attributions"]
+
+
+def evaluate_attribution(data: str | Path, *, corpus: str | Path = "examples/corpus",
+                         limit: int | None = None) -> dict[str, Any]:
+    """``{"task", "data", "n", "gold", "measures": {"exact": ..., "overlap": ...}, "seconds"}``."""
+    from .nlp import evaluate, extract_claims, predictions_from_claims
+
+    started = time.perf_counter()
+    path = Path(data)
+    if path.is_dir():
+        pairs = list(read_brat_attributions(path, limit=limit))
+    elif path.is_file():
+        pairs = list(_labelled_set(path, Path(corpus), limit=limit))
+    else:
+        raise InputError(f"no evaluation data at {path}", path=str(path))
+    gold = [g for _, g in pairs]
+    predicted = []
+    for article, _ in pairs:
+        claims = extract_claims(article).claims
+        predicted.append(predictions_from_claims(article.ref, [c.data(article.id) for c in claims]))
+    return {"task": "attribution", "data": str(path), "n": len(pairs),
+            "gold": sum(len(g["attributions"]) for g in gold),
+            "measures": {"exact": evaluate(predicted, gold), "overlap": evaluate(predicted, gold, match="overlap")},
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _labelled_set(path: Path, corpus: Path, *, limit: int | None) -> Iterator[tuple[Article, dict[str, Any]]]:
+    gold = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    articles: dict[str, Article] = {}
+    for file in sorted(corpus.rglob("*")):
+        if file.is_file():
+            for item in read_file(file):
+                art = build_article(item) if not hasattr(item, "reason") else item
+                if isinstance(art, Article):
+                    articles[art.ref] = art
+    for g in gold[:limit]:
+        if g["ref"] not in articles:
+            raise InputError(f"labelled article {g['ref']!r} is not in the corpus {corpus}", path=str(path))
+        yield articles[g["ref"]], g
+
+
+_T_LINE = re.compile(r"^(T\d+)\t(\S+) ([\d ;]+)\t")
+
+
+def read_brat_attributions(split: Path, *, limit: int | None = None) -> Iterator[tuple[Article, dict[str, Any]]]:
+    """Articles (text exactly as in the file, so offsets hold) and their gold attributions."""
+    texts = sorted((split / "text").glob("*.txt"))
+    if not texts:
+        raise InputError(f"{split} has no text/*.txt: not a brat split", path=str(split))
+    for text_path in texts[:limit]:
+        doc = text_path.stem
+        anns = sorted((split / "attributions").glob(f"{doc}_*.ann"))
+        if not anns:
+            continue
+        text = text_path.read_text(encoding="utf-8")
+        spans: dict[str, tuple[int, int]] = {}
+        attributions = []
+        lines = anns[0].read_text(encoding="utf-8").splitlines()
+        for line in lines:
+            m = _T_LINE.match(line)
+            if m:
+                offsets = [int(x) for x in re.split(r"[ ;]", m.group(3).strip())]
+                spans[m.group(1)] = (offsets[0], offsets[-1])
+        for line in lines:
+            if not line.startswith("E"):
+                continue
+            roles = dict(part.split(":", 1) for part in line.split("\t")[1].split() if ":" in part)
+            cue = spans.get(roles.get("Cue", ""))
+            source = spans.get(roles.get("Source", ""))
+            if cue is None:
+                continue
+            attributions.append({"source_start": source[0] if source else None,
+                                 "source_end": source[1] if source else None,
+                                 "cue_start": cue[0], "cue_end": cue[1]})
+        paragraphs = paragraph_spans(text)
+        article = Article(id=article_id_for(doc), ref=doc, text=text, language="en",
+                          paragraphs=paragraphs, sentences=sentence_spans(text, paragraphs))
+        yield article, {"ref": doc, "attributions": attributions}
