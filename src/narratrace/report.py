@@ -75,7 +75,10 @@ __all__ = [
     "SourceView",
     "Timeline",
     "TimelineDot",
+    "addition_summary",
     "build_report",
+    "group_view",
+    "pair_view",
     "render_html",
     "render_json",
     "segment_claims",
@@ -613,10 +616,10 @@ def build_report(store: Store, *, title: str | None = None, limits: Limits | Non
     shown = ordered[:limits.pair_views]
     needed = {i for p in shown for i in (p.original, p.copy)}
     texts = {a.id: a for a in store.articles(needed)} if needed else {}
-    pair_views = tuple(_pair_view(i + 1, p, row, texts, limits) for i, p in enumerate(shown))
+    pair_views = tuple(pair_view(i + 1, p, row, texts, limits) for i, p in enumerate(shown))
     view_of = {(p.original, p.copy): v.index for p, v in zip(shown, pair_views)}
 
-    group_views = tuple(_group_view(g, pairs, row, view_of, limits) for g in groups[:limits.groups])
+    group_views = tuple(group_view(g, pairs, row, view_of, limits) for g in groups[:limits.groups])
     claims = _claim_sections(store, row, limits)
 
     return Report(
@@ -656,7 +659,7 @@ def _order_pairs(pairs: Sequence[RepublicationPair],
     return [p for _, p in keyed]
 
 
-def _addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
+def addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
     counts: Counter[str] = Counter()
     chars: Counter[str] = Counter()
     for a in pair.additions:
@@ -668,7 +671,7 @@ def _addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
                  for label in sorted(counts, key=lambda k: (order.get(k, len(order)), k)))
 
 
-def _group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], row: Callable[[str], ArticleRow],
+def group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], row: Callable[[str], ArticleRow],
                 view_of: Mapping[tuple[str, str], int], limits: Limits) -> GroupView:
     by_copy: dict[str, list[RepublicationPair]] = {}
     for p in pairs:
@@ -689,13 +692,13 @@ def _group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], r
             copied_from=row(pair.original) if pair.original != group.original else None,
             pair=view_of.get((pair.original, pair.copy)),
             similarity=pair.similarity, copy_share=pair.copy_share,
-            additions=_addition_summary(pair), edits=len(pair.edits),
+            additions=addition_summary(pair), edits=len(pair.edits),
             edited_sentences=len(pair.edited_sentences)))
     return GroupView(id=group.id, original=row(group.original), reason=group.reason,
                      members=tuple(members), members_not_shown=max(0, len(copies) - limits.members))
 
 
-def _pair_view(index: int, pair: RepublicationPair, row: Callable[[str], ArticleRow], texts: Mapping[str, Article],
+def pair_view(index: int, pair: RepublicationPair, row: Callable[[str], ArticleRow], texts: Mapping[str, Article],
                limits: Limits) -> PairView:
     orig, copy = texts.get(pair.original), texts.get(pair.copy)
     left = right = None
@@ -712,7 +715,7 @@ def _pair_view(index: int, pair: RepublicationPair, row: Callable[[str], Article
         index=index, original=row(pair.original), copy=row(pair.copy),
         similarity=pair.similarity, copy_share=pair.copy_share, original_share=pair.original_share,
         reason=pair.reason, evidence=pair.evidence, passages=len(pair.passages),
-        additions=_addition_summary(pair), edits=len(pair.edits),
+        additions=addition_summary(pair), edits=len(pair.edits),
         edited_sentences=len(pair.edited_sentences), left=left, right=right)
 
 

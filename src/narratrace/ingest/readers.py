@@ -43,7 +43,7 @@ from ..model import Skipped
 from .heuristics import parse_date
 from .record import Record
 
-__all__ = ["FIELD_MAP", "MAX_FILE_BYTES", "READERS", "HtmlExtract", "extract_html", "read_csv", "read_html",
+__all__ = ["FIELD_MAP", "MAX_FILE_BYTES", "READERS", "HtmlExtract", "extract_html", "map_fields", "read_csv", "read_html",
            "read_jsonl", "read_tsv", "read_txt", "read_warc", "reader_for"]
 
 log = logging.getLogger(__name__)
@@ -344,7 +344,7 @@ def _published(value: Any) -> str | None:
     return parse_date(text) if text else None
 
 
-def _map_fields(obj: Mapping[str, Any], *, ref: str, source: str, kind: str) -> Record | str:
+def map_fields(obj: Mapping[str, Any], *, ref: str, source: str, kind: str) -> Record | str:
     """A record from one JSON object or CSV row through :data:`FIELD_MAP`, or why not."""
     lowered = {str(k).lower(): v for k, v in obj.items()}
 
@@ -417,7 +417,7 @@ def read_jsonl(path: Path) -> Iterator[Record | Skipped]:
             if not isinstance(obj, dict):
                 yield Skipped(where, f"line {lineno} is JSON {type(obj).__name__}, not an object", "NT206")
                 continue
-            found = _map_fields(obj, ref=f"{path.stem}-{lineno}", source=where, kind=kind)
+            found = map_fields(obj, ref=f"{path.stem}-{lineno}", source=where, kind=kind)
             if isinstance(found, str):
                 yield Skipped(where, f"line {lineno}: {found}", "NT207")
                 continue
@@ -461,7 +461,7 @@ def _read_delimited(path: Path, *, delimiter: str, kind: str) -> Iterator[Record
             if any(_SURROGATE.search(cell) for cell in row):
                 yield Skipped(where, f"row at line {lineno} is not valid UTF-8", "NT210")
                 continue
-            found = _map_fields(dict(zip(header, row, strict=True)), ref=f"{path.stem}-{lineno}", source=where,
+            found = map_fields(dict(zip(header, row, strict=True)), ref=f"{path.stem}-{lineno}", source=where,
                                 kind=kind)
             if isinstance(found, str):
                 yield Skipped(where, f"row at line {lineno}: {found}", "NT207")

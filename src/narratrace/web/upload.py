@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ingest import build_article
-from ..ingest.readers import _map_fields  # the JSONL/CSV field mapping, shared with read_jsonl
+from ..ingest.readers import map_fields  # the JSONL/CSV field mapping, shared with read_jsonl
 from ..model import Article, Skipped
 from ..pipeline import Pipeline, RunReport
 from ..store import Store
@@ -46,7 +46,7 @@ def ingest_objects(store: Store, objects: Sequence[Mapping[str, Any]], *, source
         if not isinstance(obj, Mapping):
             result.skipped.append(Skipped(where, f"article {n} is JSON {type(obj).__name__}, not an object", "NT206"))
             continue
-        found = _map_fields(obj, ref=f"upload-{digest}-{n}", source=where, kind="api")
+        found = map_fields(obj, ref=f"upload-{digest}-{n}", source=where, kind="api")
         if isinstance(found, str):
             result.skipped.append(Skipped(where, f"article {n}: {found}", "NT207"))
             continue

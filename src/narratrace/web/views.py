@@ -19,8 +19,9 @@ from urllib.parse import quote, urlencode
 
 from ..errors import NotFound
 from ..model import Article, RepublicationGroup, RepublicationPair
-from ..report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, _addition_summary,
-                      _group_view, _pair_view, segment_text)
+from .. import report
+from ..report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, addition_summary,
+                      segment_text)
 from ..store import Store
 from ..store import browse
 from ..store.browse import ArticleFilter, CorpusStats
@@ -322,7 +323,7 @@ def article_view(store: Store, ref: str, *, with_ref: str | None = None) -> Arti
         relations.append(Relation(
             role=role, other=_row(others, p.original if role == "copy" else p.copy),
             similarity=p.similarity, copy_share=p.copy_share, original_share=p.original_share, reason=p.reason,
-            evidence=p.evidence, passages=len(p.passages), additions=_addition_summary(p), edits=len(p.edits),
+            evidence=p.evidence, passages=len(p.passages), additions=addition_summary(p), edits=len(p.edits),
             selected=p is chosen))
     n = min(len(article.text), ARTICLE_TEXT_LIMIT)
     ranges = _highlight(article, chosen)
@@ -393,13 +394,13 @@ def group_view(store: Store, group_id: int, *, copy_ref: str | None = None) -> G
     def row(article_id: str) -> ArticleRow:
         return _row(rows, article_id)
 
-    view = _group_view(group, pairs, row, {}, LIMITS)
+    view = report.group_view(group, pairs, row, {}, LIMITS)
     selected = view.members[0] if view.members else None
     if copy_ref is not None:
         selected = next((m for m in view.members if m.article.ref == copy_ref), None)
         if selected is None:
             raise NotFound(f"group {group_id} lists no copy {copy_ref!r}")
-    pair_view = None
+    side_by_side = None
     if selected is not None:
         candidates = [p for p in pairs if p.copy == selected.article.id]
         chosen = (next((p for p in candidates if p.original == group.original), None)
@@ -407,8 +408,8 @@ def group_view(store: Store, group_id: int, *, copy_ref: str | None = None) -> G
                   or (candidates[0] if candidates else None))
         if chosen is not None:
             texts = {a.id: a for a in store.articles([chosen.original, chosen.copy])}
-            pair_view = _pair_view(1, chosen, row, texts, LIMITS)
-    return GroupPageView(view=view, size=len(copies) + 1, pair=pair_view,
+            side_by_side = report.pair_view(1, chosen, row, texts, LIMITS)
+    return GroupPageView(view=view, size=len(copies) + 1, pair=side_by_side,
                          selected=selected.article.ref if selected else None)
 
 
