@@ -201,3 +201,20 @@ def test_ingest_formats_whole_directory(tmp_path: Path) -> None:
     again = ingest(store, [data])
     assert (again.added, again.files_unchanged) == (0, 6)
     store.close()
+
+
+def test_ingest_formats_html_keeps_article_links(tmp_path) -> None:
+    from narratrace.ingest import read_file
+
+    page = tmp_path / "linked.html"
+    body = " ".join(["The ministry statement was published on Tuesday and described the seized cargo."] * 6)
+    page.write_text(
+        "<html><head><title>Linked</title><link rel='canonical' href='https://news.example/a/1'></head><body>"
+        "<nav><a href='https://news.example/menu'>Menu</a></nav>"
+        f"<article><h1>Linked</h1><p>{body} <a href='/b/2'>earlier report</a> and "
+        "<a href='https://other.example/source'>the source</a> <a href='javascript:alert(1)'>x</a></p></article>"
+        "</body></html>", encoding="utf-8")
+    records = list(read_file(page))
+    links = records[0].meta["links"]
+    assert links == [{"url": "https://news.example/b/2", "text": "earlier report"},
+                     {"url": "https://other.example/source", "text": "the source"}]

@@ -150,5 +150,18 @@ def test_provenance_examples_corpus_copies_and_no_links(tmp_path: Path, examples
     published = {v for _, v, d in g.edges(data=True) if d["kind"] == "publishes"}
     known = {n for n in articles if g.nodes[n]["outlet"] or g.nodes[n]["url"]}
     assert published == known and len(known) >= 7  # outlet from metadata, else the URL's host
-    assert _edges(g, "links_to") == set()  # ingestion keeps no hyperlinks yet
+    assert _edges(g, "links_to") == set()  # the example pages cite nothing in their running text
     assert sources_summary(store, graph=g) == []  # no claims stage has run
+
+
+def test_provenance_html_links_become_links_to_edges(tmp_path: Path) -> None:
+    body = " ".join(["The ministry statement was published on Tuesday and described the seized cargo."] * 6)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "citing.html").write_text(
+        "<html><head><title>Citing</title><link rel='canonical' href='https://news.example/a/1'></head><body>"
+        f"<article><h1>Citing</h1><p>{body} As <a href='https://wire.example/report'>the wire reported</a>, "
+        "more is expected. <a href='/authors/jo/'>Jo</a></p></article></body></html>", encoding="utf-8")
+    store = Store(tmp_path / "l.db")
+    ingest(store, [tmp_path / "in"])
+    g = build_graph(store)
+    assert _edges(g, "links_to") == {("citing", "url:https://wire.example/report")}

@@ -290,11 +290,51 @@ def extract_html(data: bytes | str, *, url: str | None = None) -> HtmlExtract | 
         value = getattr(doc, key, None)
         if value:
             meta[key] = value
+    links = _article_links(html, canonical)
+    if links:
+        meta["links"] = links
     published = doc.date or None
     return HtmlExtract(
         text=text, title=_strip_markup(doc.title or "").strip() or None, author=doc.author or None, url=canonical,
         outlet=doc.sitename or None, published=published,
         published_how=_date_how(html, published, canonical) if published else None, meta=meta)
+
+
+MAX_LINKS = 200
+# Site furniture that sits inside article markup: author pages, tags, sharing, comments.
+_NOT_CITATION = re.compile(r"/(?:authors?|tags?|topics?|category|categories|share|sharer|comments?|"
+                           r"login|subscribe|newsletter)(?:/|\?|$)|[?&]share=|^mailto:", re.IGNORECASE)
+
+
+def _article_links(html: str, base: str | None) -> list[dict[str, str]]:
+    """Hyperlinks inside the paragraphs of the article body (``<article>``, else ``<main>``, else
+    ``<body>``), absolute.
+
+    Kept in ``meta["links"]`` for the provenance graph ("links to" edges). Only links in
+    running text count: menus, share buttons, author and topic links are not citations.
+    """
+    from urllib.parse import urljoin
+
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception:  # broken markup: the text was still extracted; links are a bonus
+        return []
+    container = next(iter(root.xpath("//article") or root.xpath("//main") or root.xpath("//body")), root)
+    seen: set[str] = set()
+    out = []
+    for a in container.xpath(".//p//a[@href] | .//li//a[@href][ancestor::p]"):
+        href = (a.get("href") or "").strip()
+        url = urljoin(base, href) if base else href
+        if not url.lower().startswith(("http://", "https://")) or url in seen or _NOT_CITATION.search(url):
+            continue
+        seen.add(url)
+        text = " ".join((a.text_content() or "").split())[:200]
+        out.append({"url": url, "text": text})
+        if len(out) >= MAX_LINKS:
+            break
+    return out
 
 
 def read_html(path: Path) -> Iterator[Record | Skipped]:
