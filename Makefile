@@ -10,7 +10,7 @@ OUT := out
 help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
-	@echo "make bench  - republication benchmark (bench/republication.py)"
+	@echo "make bench  - benchmarks: republication, claims, web (bench/*.py; see bench/README.md)"
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/republication.py
+	$(BIN)/python bench/claims.py
+	$(BIN)/python bench/web.py
 
 # Re-pin every dependency after changing pyproject.toml (needs the network to PyPI).
 lock:

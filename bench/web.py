@@ -67,7 +67,9 @@ def build_store(n: int, seed: int, workdir: Path) -> Path:
     with Store(db) as store:
         report = ingest(store, [jsonl])
         log(f"ingested {report.added:,} articles in {time.perf_counter() - t0:.0f} s")
-        run = Pipeline().run(store)
+        # Republication only: the claims stages parse every sentence (a few articles/s on
+        # 2 cores, see bench/claims.py), far too slow to build 100k articles here.
+        run = Pipeline(("fingerprints", "republications")).run(store)
         log(f"analysed in {time.perf_counter() - t0:.0f} s total: {run.done}; "
             f"{len(store.republication_groups()):,} groups")
     done.write_text("ok\n")
