@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 from narratrace import analyze, export_corpus
 from narratrace.errors import ConfigError, StoreError
 from narratrace.ingest import ingest
+from narratrace.model import Annotation
+from narratrace.provenance import build_graph, sources_summary
 from narratrace.store import Store
 from narratrace.web import create_app
 from narratrace.web.app import MAX_LIMIT
@@ -94,7 +96,10 @@ def pages(export: dict) -> list[str]:
             f"/groups/{group['id']}?copy={quote(next(m for m in group['members'] if m != group['original']))}",
             "/articles/" + _ref_path(group["original"]), "/articles/" + _ref_path(HOSTILE_COPY),
             "/articles/" + _ref_path(HOSTILE_ORIGINAL), "/search?q=drones", "/search?q=", "/search?q=harbour+news",
-            "/outlets", "/outlets/" + _ref_path(outlet), "/outlets/" + _ref_path(HOSTILE_OUTLET), "/skipped"]
+            "/outlets", "/outlets/" + _ref_path(outlet), "/outlets/" + _ref_path(HOSTILE_OUTLET), "/skipped",
+            "/sources", "/sources?limit=3&offset=3", "/claim-groups", "/claim-groups?limit=2&offset=2",
+            *{"/claim-groups/" + _ref_path(g["id"]) for g in export["claim_groups"][:1]
+              + [g for g in export["claim_groups"] if g["attribution_conflict"]][:1]}]
 
 
 def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, export: dict) -> None:
@@ -392,3 +397,151 @@ def test_web_api_cached_pages_work_on_a_fresh_thread(db: Path) -> None:
     with TestClient(create_app(str(db))) as c:
         assert c.get("/outlets").status_code == 200
         assert c.get("/api/outlets").json()["ok"] is True
+
+
+# -- claims, claim groups, cited sources, provenance ---------------------------------------------------
+
+def test_web_api_claims_exist_in_the_test_corpus(export: dict) -> None:
+    assert export["claims"] and export["claim_groups"]
+    assert any(g["attribution_conflict"] for g in export["claim_groups"])
+
+
+def test_web_api_claim_groups_mirror_the_export(client: TestClient, export: dict) -> None:
+    j = client.get("/api/claim-groups", params={"limit": MAX_LIMIT}).json()
+    assert j["total"] == len(export["claim_groups"])
+    assert j["claim_groups"] == export["claim_groups"]
+    seen = []
+    for offset in range(0, j["total"], 5):
+        page = client.get("/api/claim-groups", params={"limit": 5, "offset": offset}).json()
+        assert page["limit"] == 5 and page["offset"] == offset
+        seen += [g["id"] for g in page["claim_groups"]]
+    assert seen == [g["id"] for g in export["claim_groups"]]
+    for g in export["claim_groups"][:3]:
+        d = client.get("/api/claim-groups/" + _ref_path(g["id"])).json()
+        assert d["claim_group"] == g
+        assert [t["article"] for t in d["timeline"]] == g["articles"]
+        assert [t["stance"] for t in d["timeline"]] == [a["stance"] for a in g["attributions"]]
+        assert sum(t["first"] for t in d["timeline"]) == 1
+    assert client.get("/api/claim-groups/no-such-group").status_code == 404
+    assert client.get("/claim-groups/no-such-group").status_code == 404
+
+
+def test_web_api_claim_group_page(client: TestClient, export: dict) -> None:
+    g = next(g for g in export["claim_groups"] if g["attribution_conflict"])
+    html = client.get("/claim-groups/" + _ref_path(g["id"])).text
+    tree = lxml.html.fromstring(html)
+    assert tree.xpath("//*[contains(@class, 'conflict-box')]")  # the conflict is highlighted
+    rows = tree.xpath("//table[contains(@class, 'appearances')]/tbody/tr")
+    assert len(rows) == len(g["articles"])
+    assert tree.xpath("//table[contains(@class, 'appearances')]//tr[contains(@class, 'conflicting')]")
+    links = tree.xpath("//table[contains(@class, 'appearances')]//a[starts-with(@href, '/articles/')]/@href")
+    assert {h.split("#")[0] for h in links} == {"/articles/" + _ref_path(r) for r in g["articles"]}
+    first = tree.xpath("//dl[contains(@class, 'meta-grid')]//code[contains(@class, 'ref')]/text()")
+    assert g["first_seen"] in first
+    listing = client.get("/claim-groups", params={"limit": MAX_LIMIT}).text
+    assert ('href="/claim-groups/' + g["id"] + '"') in listing
+
+
+def test_web_api_sources_and_claims_by_source(client: TestClient, export: dict, db: Path) -> None:
+    with Store(db, readonly=True) as store:
+        summary = [s.to_dict() for s in sources_summary(store, graph=build_graph(store))]
+    j = client.get("/api/sources", params={"limit": MAX_LIMIT}).json()
+    assert j["total"] == len(summary) > 0
+    assert [{k: v for k, v in s.items() if k != "claims_url"} for s in j["sources"]] == summary
+    top = j["sources"][0]
+    claims = client.get(top["claims_url"] + f"&limit={MAX_LIMIT}").json()
+    wanted = [c for c in export["claims"] if top["source"].casefold() in
+              {str(c["source"] or "").casefold(), str(c["source_canonical"] or "").casefold()}]
+    assert claims["total"] == len(wanted) > 0 and claims["claims"] == wanted
+    page = client.get("/api/claims", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == len(export["claims"]) and page["claims"] == export["claims"][1:3]
+    ref = export["claims"][0]["article"]
+    mine = client.get("/api/claims", params={"article": ref, "limit": MAX_LIMIT}).json()["claims"]
+    assert mine == [c for c in export["claims"] if c["article"] == ref]
+    assert client.get("/api/claims", params={"article": "no-such-article"}).status_code == 404
+    html = client.get("/sources").text
+    assert top["source"] in lxml.html.fromstring(html).text_content()
+    assert 'id="provenance"' in html and "provenance-cites" in html
+
+
+def test_web_api_provenance(client: TestClient, export: dict) -> None:
+    j = client.get("/api/provenance").json()
+    assert j["ok"] is True
+    assert {"nodes": j["nodes"], "edges": j["edges"]} == export["provenance"]
+
+
+def test_web_api_article_claims_layer(client: TestClient, export: dict) -> None:
+    grouped = {m["article"]: g["id"] for g in export["claim_groups"] for m in g["members"]}
+    ref = next(iter(grouped))
+    html = client.get("/articles/" + _ref_path(ref)).text
+    tree = lxml.html.fromstring(html)
+    n = sum(1 for c in export["claims"] if c["article"] == ref)
+    assert len(tree.xpath("//section[@id='claims']//span[contains(@class, 'clabel')]")) == n
+    assert tree.xpath("//input[@id='claims-c']") and tree.xpath("//label[@for='claims-c']")
+    groups = set(tree.xpath("//section[@id='claims']//a[contains(@class, 'cgrp')]/@href"))
+    assert "/claim-groups/" + grouped[ref] in groups
+    assert groups <= {"/claim-groups/" + g["id"] for g in export["claim_groups"]}
+    text = "".join(tree.xpath("//div[contains(@class, 'claims-text')]//span[contains(@class, 'seg')]/text()"))
+    full = client.get("/api/articles/" + _ref_path(ref)).json()
+    assert text == full["article"]["text"]  # the segments give the text back exactly
+    assert [c["id"] for c in full["claims"]] == [c["id"] for c in export["claims"] if c["article"] == ref]
+    assert grouped[ref] in full["claim_groups"]
+    nav = tree.xpath("//header//nav//a/@href")
+    assert "/sources" in nav and "/claim-groups" in nav
+
+
+def test_web_api_no_claims_shows_none_of_it(writable: Path, export: dict) -> None:
+    con = sqlite3.connect(writable)
+    with con:
+        con.execute("DELETE FROM annotations WHERE kind = 'claim'")
+        con.execute("DELETE FROM claim_group_articles")
+        con.execute("DELETE FROM claim_groups")
+    con.close()
+    ref = export["claims"][0]["article"]
+    with TestClient(create_app(str(writable))) as c:
+        for url in ["/", "/groups", "/articles/" + _ref_path(ref), "/outlets"]:
+            r = c.get(url)
+            assert r.status_code == 200, url
+            tree = lxml.html.fromstring(r.text)
+            assert not {"/sources", "/claim-groups"} & set(tree.xpath("//header//nav//a/@href")), url
+            assert not tree.xpath("//section[@id='claims'] | //*[contains(@class, 'clabel')]"), url
+        assert c.get("/sources").status_code == 404
+        assert c.get("/claim-groups").status_code == 404
+        assert c.get("/api/claim-groups").json()["total"] == 0
+        assert c.get("/api/sources").json()["total"] == 0
+        assert c.get("/api/claims").json()["total"] == 0
+        assert c.get("/api/articles/" + _ref_path(ref)).json()["claims"] == []
+
+
+def test_web_api_hostile_source_name_is_escaped(writable: Path) -> None:
+    with Store(writable) as store:
+        art = store.article(HOSTILE_ORIGINAL)
+        start = art.text.index("Harbour news")
+        end = art.text.index("today.") + len("today.")
+        data = {"id": "c-hostile-1", "score": 0.9, "source": SCRIPT, "source_canonical": SCRIPT,
+                "source_kind": "person", "source_start": start, "source_end": start + 7, "cue": IMG,
+                "quote": "direct", "hedges": [f"allegedly {IMG}"], "hedge_spans": [[start + 8, start + 12]],
+                "carried": False}
+        store.save_stage_results("claims", "v1", [(art.id, art.content_hash, None,
+                                                   [Annotation("claim", start, end, None, data)])])
+    with TestClient(create_app(str(writable))) as c:
+        for url in ["/articles/" + _ref_path(HOSTILE_ORIGINAL), "/sources", "/sources?limit=500"]:
+            html = c.get(url).text
+            assert "<script" not in html.lower() and "<img" not in html, url
+            tree = lxml.html.fromstring(html)
+            assert not tree.xpath("//script | //img | //iframe | //object"), url
+            assert not [a for el in tree.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
+            assert not [h for h in tree.xpath("//@href") if not re.match(r"^(/|\?|#|https?://|data:,$)", h)], url
+        article = lxml.html.fromstring(c.get("/articles/" + _ref_path(HOSTILE_ORIGINAL)).text)
+        label = article.xpath("//section[@id='claims']//span[contains(@class, 'clabel')]")[0]
+        assert SCRIPT in label.text_content() and IMG in label.text_content()
+        src = article.xpath("//div[contains(@class, 'claims-text')]//span[contains(concat(' ', @class, ' '), ' src ')]")
+        assert [s.text_content() for s in src] == ["Harbour"]  # the source span as written, highlighted
+        sources = c.get("/api/sources", params={"limit": MAX_LIMIT}).json()["sources"]
+        hostile = next(s for s in sources if s["source"] == SCRIPT)
+        assert hostile["claims_url"] == "/api/claims?" + "source=" + quote(SCRIPT, safe="").replace("%20", "+")
+        claims = c.get(hostile["claims_url"]).json()
+        assert claims["total"] == 1 and claims["claims"][0]["source"] == SCRIPT
+        assert claims["claims"][0]["cue"] == IMG
+        page = lxml.html.fromstring(c.get("/sources", params={"limit": MAX_LIMIT}).text)
+        assert SCRIPT in page.text_content()

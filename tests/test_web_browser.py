@@ -107,12 +107,23 @@ def _links(tab: Watched, base_url: str) -> dict[str, str]:
     article = page.locator("table.articles a[href^='/articles/']").first.get_attribute("href")
     outlet = page.locator("#outlets a[href^='/outlets/']").first.get_attribute("href")
     assert group and article and outlet
+    assert page.locator("header nav a[href='/claim-groups']").count() == 1  # the claims analysis ran
+    claim_group = _first_claim_group(tab, base_url)
     return {"overview": "/", "groups": "/groups", "group": group, "article": article, "outlets": "/outlets",
             "outlet": outlet, "search": "/search?q=drones", "search-empty": "/search", "skipped": "/skipped",
             "filtered": "/?language=en&date_from=2025-04-03&date_to=2025-04-05&limit=5",
             "hostile-copy": "/articles/" + quote(HOSTILE_COPY, safe=""),
             "hostile-original": "/articles/" + quote(HOSTILE_ORIGINAL, safe=""),
-            "hostile-outlet": "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "hostile-search": "/search?q=harbour+news"}
+            "hostile-outlet": "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "hostile-search": "/search?q=harbour+news",
+            "sources": "/sources", "claim-groups": "/claim-groups",
+            "claim-group": claim_group}
+
+
+def _first_claim_group(tab: Watched, base_url: str) -> str:
+    tab.page.goto(base_url + "/claim-groups")
+    href = tab.page.locator("table.claim-groups a[href^='/claim-groups/']").first.get_attribute("href")
+    assert href
+    return href
 
 
 def test_web_browser_every_page_loads_without_errors(tab: Watched, base_url: str) -> None:
@@ -142,6 +153,18 @@ def test_web_browser_click_through_group_to_original_and_back(tab: Watched, base
     assert page.locator("dl.meta-grid code.ref").inner_text() == original_ref
     assert page.locator("dl.meta-grid .badge.original").count() == 1  # marked as the original
     tab.shot("flow-3-original")
+    article_url = page.url
+    # from a claim of the original, to its claim group (the same claim in other articles)
+    claim_link = page.locator("#claims .clabel a.cgrp").first
+    assert claim_link.is_visible()
+    claim_link.click()
+    page.wait_for_url("**/claim-groups/*")
+    assert page.locator("table.appearances tbody tr").count() >= 2
+    assert page.locator("table.appearances .badge.first").count() == 1
+    assert original_ref in page.locator("table.appearances").inner_text()  # the original carries the claim
+    tab.shot("flow-3b-claim-group")
+    page.go_back()
+    page.wait_for_url(article_url)
     page.go_back()
     page.wait_for_url(group_url)
     assert page.locator(".original-line code.ref").inner_text() == original_ref
@@ -186,3 +209,26 @@ def test_web_browser_highlight_layers_toggle(tab: Watched, base_url: str) -> Non
     tab.shot("layers-passages-off")
     page.locator("label[for='show-p']").click()
     assert seg.evaluate("e => getComputedStyle(e).backgroundColor") == shaded
+
+
+def test_web_browser_claims_layer_toggles(tab: Watched, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "/claim-groups")
+    page.locator("table.claim-groups a[href^='/claim-groups/']").first.click()
+    page.wait_for_url("**/claim-groups/*")
+    page.locator("table.appearances a[href^='/articles/']").first.click()
+    page.wait_for_url("**/articles/*")
+    seg = page.locator(".claims-text .seg.claim").first
+    shaded = seg.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert shaded not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert page.locator(".claims-text .clabel").first.is_visible()
+    page.locator("label[for='claims-c']").click()
+    assert seg.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert page.locator(".claims-text .clabel").first.is_hidden()
+    tab.shot("claims-layer-off")
+    page.locator("label[for='claims-c']").click()
+    assert seg.evaluate("e => getComputedStyle(e).backgroundColor") == shaded
+    page.goto(base_url + "/sources")
+    assert page.locator("#provenance").is_visible()
+    tab.shot("sources")
+    assert tab.problems == [] and tab.dialogs == []

@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
+from .. import report
 from ..report import TEMPLATES as REPORT_TEMPLATES
 from ..store import Store
 from ..store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
@@ -122,6 +123,39 @@ class _Corpus:
         """Pairs per (copy's outlet, original's outlet) over the whole corpus."""
         return self._cached("links", outlet_links)  # type: ignore[no-any-return]
 
+    def claims(self) -> tuple[bool, bool]:
+        """Whether the store holds claims, and claim groups (the claims pages appear only then)."""
+        def compute(store: Store) -> tuple[bool, bool]:
+            has = store.db.execute("SELECT EXISTS(SELECT 1 FROM annotations WHERE kind = 'claim')").fetchone()[0]
+            groups = store.db.execute("SELECT EXISTS(SELECT 1 FROM claim_groups)").fetchone()[0]
+            return bool(has), bool(groups)
+        return self._cached("claims", compute)  # type: ignore[no-any-return]
+
+    def claim_groups(self) -> list[Any]:
+        """Every claim group (most articles first)."""
+        return self._cached("claim_groups", lambda s: s.claim_groups())  # type: ignore[no-any-return]
+
+    def claim_group(self, group_id: str) -> Any:
+        groups = self.claim_groups()  # before: _cached holds a lock that is not reentrant
+        index = self._cached("claim_group_index", lambda s: {g.id: g for g in groups})
+        group = index.get(group_id)
+        if group is None:
+            raise NotFound(f"no claim group {group_id!r}")
+        return group
+
+    def graph(self) -> Any:
+        """The provenance graph of the whole corpus."""
+        from ..provenance import build_graph
+
+        return self._cached("graph", build_graph)
+
+    def sources(self) -> list[Any]:
+        """Cited sources, most cited first (``narratrace.provenance.sources_summary``)."""
+        from ..provenance import sources_summary
+
+        graph = self.graph()
+        return self._cached("sources", lambda s: sources_summary(s, graph=graph))  # type: ignore[no-any-return]
+
     def invalidate(self) -> None:
         self._cache.clear()
 
@@ -144,6 +178,11 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = lambda x: f"{x:,}"
     env.filters["article_path"] = views.article_path
     env.filters["outlet_path"] = views.outlet_path
+    env.filters["claim_group_path"] = views.claim_group_path
+    env.filters["source_claims_url"] = views.source_claims_url
+    env.filters["kind"] = lambda x: report.SOURCE_KIND_LABELS.get(x, x)
+    env.filters["stance"] = lambda x: report.STANCE_LABELS.get(x, x)
+    env.filters["firsthow"] = lambda x: report.FIRST_SEEN_LABELS.get(x, x)
     return env
 
 
@@ -249,7 +288,12 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     app.add_middleware(_Guard, max_body=max_body)
 
     def page(template: str, *, json_url: str | None, status: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(template).render(json_url=json_url, version=__version__, **context)
+        try:
+            has_claims, has_groups = corpus.claims()
+        except sqlite3.Error:  # the nav only; the page itself says what went wrong
+            has_claims = has_groups = False
+        html = env.get_template(template).render(json_url=json_url, version=__version__, has_claims=has_claims,
+                                                 has_claim_groups=has_groups, **context)
         return HTMLResponse(html, status_code=status)
 
     def twin(request: Request, api_path: str) -> str:
@@ -339,6 +383,28 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     def skipped_page(request: Request, limit: int = limit_q(100), offset: int = offset_q) -> HTMLResponse:
         view = views.skipped_view(corpus.reader(), limit=limit, offset=offset)
         return page("skipped.html", json_url=twin(request, "/api/skipped"), v=view, title="Skipped inputs")
+
+    def need_claims() -> None:
+        if not corpus.claims()[0]:
+            raise NotFound("this corpus has no claims (run `narratrace analyze` with the claims stage)")
+
+    @app.get("/claim-groups", response_class=HTMLResponse, include_in_schema=False)
+    def claim_groups_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        need_claims()
+        view = views.claim_groups_view(corpus.claim_groups(), limit=limit, offset=offset)
+        return page("claim_groups.html", json_url=twin(request, "/api/claim-groups"), v=view, title="Claim groups")
+
+    @app.get("/claim-groups/{group_id}", response_class=HTMLResponse, include_in_schema=False)
+    def claim_group_page(group_id: str) -> HTMLResponse:
+        view = views.claim_group_view(corpus.reader(), corpus.claim_group(group_id))
+        return page("claim_group.html", json_url="/api" + views.claim_group_path(group_id), v=view,
+                    title=f"Claim group {group_id}")
+
+    @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
+    def sources_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        need_claims()
+        view = views.sources_view(corpus.sources(), corpus.graph(), corpus.links(), limit=limit, offset=offset)
+        return page("sources.html", json_url=twin(request, "/api/sources"), v=view, title="Cited sources")
 
     @app.get("/static/narratrace.css", include_in_schema=False)
     def stylesheet() -> Response:
@@ -454,5 +520,37 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     def api_skipped(limit: int = limit_q(100), offset: int = offset_q) -> dict[str, Any]:
         """Inputs that were not ingested, and why."""
         return views.skipped_json(views.skipped_view(corpus.reader(), limit=limit, offset=offset))
+
+    @app.get("/api/claims", response_model=schemas.ClaimPage, tags=["claims"])
+    def api_claims(source: str | None = Query(None, max_length=500, description="cited source (as written or "
+                                                                                "canonical, any case)"),
+                   article: str | None = Query(None, max_length=1000, description="ref or id of an article"),
+                   limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Claims with their attribution (export contract), optionally of one source or one article."""
+        return views.claims_json(corpus.reader(), article=article or None, source=source or None, limit=limit,
+                                 offset=offset)
+
+    @app.get("/api/claim-groups", response_model=schemas.ClaimGroupPage, tags=["claims"])
+    def api_claim_groups(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Claim groups: the same claim across articles, first appearance, attributions, conflicts."""
+        return views.claim_groups_json(views.claim_groups_view(corpus.claim_groups(), limit=limit, offset=offset))
+
+    @app.get("/api/claim-groups/{group_id}", response_model=schemas.ClaimGroupDetail, tags=["claims"])
+    def api_claim_group(group_id: str) -> dict[str, Any]:
+        """One claim group with the timeline of its appearances (the claim group page's data)."""
+        return views.claim_group_detail_json(views.claim_group_view(corpus.reader(), corpus.claim_group(group_id)))
+
+    @app.get("/api/sources", response_model=schemas.SourcePage, tags=["claims"])
+    def api_sources(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Cited sources, most cited first: how often, in which articles, by which outlets."""
+        return views.sources_json(views.sources_view(corpus.sources(), corpus.graph(), corpus.links(), limit=limit,
+                                                     offset=offset))
+
+    @app.get("/api/provenance", response_model=schemas.ProvenanceOut, tags=["claims"])
+    def api_provenance() -> dict[str, Any]:
+        """The provenance graph (who publishes, copies, cites and links to whom) as nodes and edges."""
+        from ..provenance import graph_to_json
+
+        return {"ok": True, **graph_to_json(corpus.graph())}
 
     return app

@@ -17,6 +17,9 @@ __all__ = [
     "ArticleOut",
     "ArticlePage",
     "ArticleText",
+    "ClaimGroupDetail",
+    "ClaimGroupPage",
+    "ClaimPage",
     "CountOut",
     "ErrorOut",
     "GroupDetail",
@@ -27,12 +30,14 @@ __all__ = [
     "OutletPage",
     "OverviewOut",
     "PassageOut",
+    "ProvenanceOut",
     "RepublicationOut",
     "RepublicationPage",
     "SearchHitOut",
     "SearchPage",
     "SkippedOut",
     "SkippedPage",
+    "SourcePage",
     "StatsOut",
     "UploadIn",
     "UploadOut",
@@ -186,6 +191,8 @@ class ArticleDetail(_Out):
     republications_not_shown: int = Field(description="pairs beyond the first 1,000")
     republication_group: GroupOut | None
     annotations: list[AdditionOut]
+    claims: list[dict[str, Any]] = Field(default_factory=list, description="its claims (export contract)")
+    claim_groups: list[str] = Field(default_factory=list, description="ids of the claim groups it is in")
 
 
 class GroupDetail(_Out):
@@ -224,3 +231,31 @@ class UploadOut(_Out):
     skipped: list[SkippedOut]
     analysis: dict[str, int] = Field(description="articles processed per stage")
     failed: list[str]
+
+
+# -- claims, claim groups, cited sources, provenance (shown only when the claims analysis ran) ------
+
+class ClaimPage(_Page):
+    claims: list[dict[str, Any]] = Field(description="claims in the export contract's shape (article by ref)")
+
+
+class ClaimGroupPage(_Page):
+    claim_groups: list[dict[str, Any]] = Field(description="claim groups in the export contract's shape")
+
+
+class ClaimGroupDetail(_Out):
+    ok: bool = True
+    claim_group: dict[str, Any] = Field(description="the group in the export contract's shape, with its members")
+    timeline: list[dict[str, Any]] = Field(description="appearances in order: article, outlet, published, "
+                                                       "stance, attribution, sources, claims")
+
+
+class SourcePage(_Page):
+    sources: list[dict[str, Any]] = Field(description="cited sources, most cited first: source, kind, names, "
+                                                      "claims, articles (refs), outlets")
+
+
+class ProvenanceOut(_Out):
+    ok: bool = True
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ..errors import NotFound
+from ..export import export_claims
 from ..model import Article, RepublicationGroup, RepublicationPair
 from .. import report
 from ..report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, addition_summary,
@@ -26,7 +27,26 @@ from ..store import Store
 from ..store import browse
 from ..store.browse import ArticleFilter, CorpusStats
 
+if TYPE_CHECKING:
+    from ..provenance import SourceSummary
+    from ..stages.claim_groups import ClaimGroup
+
 __all__ = [
+    "ArticleClaims",
+    "ClaimGroupPageView",
+    "ClaimGroupsView",
+    "SourcesView",
+    "article_claims",
+    "claim_group_detail_json",
+    "claim_group_json",
+    "claim_group_path",
+    "claim_group_view",
+    "claim_groups_json",
+    "claim_groups_view",
+    "claims_json",
+    "source_claims_url",
+    "sources_json",
+    "sources_view",
     "ARTICLE_TEXT_LIMIT",
     "RELATIONS_JSON_LIMIT",
     "RELATIONS_LIMIT",
@@ -271,6 +291,7 @@ class ArticleView:
     group: GroupItem | None
     annotations: tuple[tuple[str, str | None, str], ...]     # (kind, label, text) of other stages' findings
     layers: tuple[str, ...]                                   # "passage", "addition", "edit" present
+    claims: ArticleClaims | None = None                       # the claims layer (None: no claims)
 
 
 def _highlight(article: Article, pair: RepublicationPair | None) -> list[tuple[int, int, str, Any]]:
@@ -330,14 +351,16 @@ def article_view(store: Store, ref: str, *, with_ref: str | None = None) -> Arti
     group = browse.group_of(store, article.id)
     row = browse.article_rows(store, [article.id])[article.id]
     annotations = tuple((a.kind, a.label, article.text[a.start:a.end][:300])
-                        for a in store.annotations(article.id) if not a.kind.startswith("republication."))
+                        for a in store.annotations(article.id)
+                        if not a.kind.startswith("republication.") and a.kind != "claim")
     return ArticleView(
         article=ArticleRow.from_index(row), author=article.author,
         segments=tuple(segment_text(article.text[:n], ranges)), chars_not_shown=len(article.text) - n,
         relations=tuple(relations), relations_not_shown=max(0, in_pairs - len(relations)),
         selected=next((r for r in relations if r.selected), None),
         group=_group_items(store, [group])[0] if group else None, annotations=annotations,
-        layers=tuple(k for k in ("passage", "addition", "edit") if any(r[2] == k for r in ranges)))
+        layers=tuple(k for k in ("passage", "addition", "edit") if any(r[2] == k for r in ranges)),
+        claims=article_claims(store, article))
 
 
 def article_detail_json(store: Store, ref: str) -> dict[str, Any]:
@@ -355,7 +378,9 @@ def article_detail_json(store: Store, ref: str) -> dict[str, Any]:
     return {"ok": True, "article": text, "republications": [pair_json(p, refs) for p in pairs],
             "republications_not_shown": max(0, in_pairs - len(pairs)),
             "republication_group": group_json(group, refs) if group else None,
-            "annotations": [a.to_dict() for a in store.annotations(article.id)]}
+            "annotations": [a.to_dict() for a in store.annotations(article.id)],
+            "claims": export_claims(store, {article.id: article.ref}, article_id=article.id),
+            "claim_groups": [g.id for g in store.claim_groups(article_id=article.id)]}
 
 
 # -- republication groups ----------------------------------------------------------------------------
@@ -604,3 +629,213 @@ def articles_json(store: Store, flt: ArticleFilter, *, limit: int, offset: int) 
     total, rows = browse.article_page(store, flt, limit=limit, offset=offset)
     return {"ok": True, "total": total, "limit": limit, "offset": offset,
             "articles": [article_json(r) for r in rows]}
+
+
+# -- claims, claim groups, cited sources, provenance -------------------------------------------------
+
+CLAIM_KINDS = {"person", "organisation", "government", "media", "social_media", "anonymous"}
+
+
+def claim_group_path(group_id: str) -> str:
+    return "/claim-groups/" + quote(str(group_id), safe="")
+
+
+def source_claims_url(name: str) -> str:
+    return "/api/claims?" + urlencode({"source": name})
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list, tuple, bool)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _span(start: Any, end: Any) -> tuple[int, int] | None:
+    if isinstance(start, int) and isinstance(end, int) and not isinstance(start, bool) \
+            and not isinstance(end, bool) and 0 <= start < end:
+        return start, end
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleClaims:
+    """An article's claims layer: its text cut at claims, sources, cues and hedges, and each claim's label."""
+
+    claims: tuple[report.ClaimView, ...]
+    segments: tuple[report.ClaimSegment, ...]
+    chars_not_shown: int
+
+    def claim(self, index: int) -> report.ClaimView:
+        return next(c for c in self.claims if c.index == index)
+
+    @property
+    def attributed(self) -> int:
+        return sum(1 for c in self.claims if c.attributed)
+
+
+def article_claims(store: Store, article: Article, *, limit: int = ARTICLE_TEXT_LIMIT) -> ArticleClaims | None:
+    """The claims layer of an article (None when it has no claim); stored data is read defensively."""
+    anns = [a for a in store.annotations(article.id, stage="claims") if a.kind == "claim"]
+    if not anns:
+        return None
+    group_of = {m.claim: g.id for g in store.claim_groups(article_id=article.id) for m in g.members
+                if m.article == article.id}
+    text = article.text
+    n = min(len(text), limit)
+    views: list[report.ClaimView] = []
+    marks: list[tuple[int, int, str, int]] = []
+    for index, ann in enumerate(sorted(anns, key=lambda a: (a.start, a.end)), start=1):
+        if not isinstance(ann.start, int) or not isinstance(ann.end, int) or ann.start >= n or ann.end <= ann.start:
+            continue
+        d = ann.data if isinstance(ann.data, Mapping) else {}
+        source = _opt_str(d.get("source"))
+        kind = _opt_str(d.get("source_kind")) or ("organisation" if source else "none")
+        name = " ".join((_opt_str(d.get("source_canonical")) or source or "").split()) or None \
+            if source and kind != "none" else None
+        hedges = d.get("hedges")
+        score = d.get("score")
+        cid = _opt_str(d.get("id")) or f"c-{article.id[:10]}-{ann.start}"
+        view = report.ClaimView(
+            id=cid, anchor=f"claim-{index}", index=index, start=ann.start, end=ann.end,
+            text=text[ann.start:ann.end],
+            score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+            source=source, source_name=name, source_kind=kind if name else "none", source_anchor=None,
+            cue=_opt_str(d.get("cue")), quote=_opt_str(d.get("quote")) or "none",
+            hedges=tuple(h for h in (_opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
+            carried=d.get("carried") is True, group_id=group_of.get(cid),
+            group_anchor=claim_group_path(group_of[cid]) if cid in group_of else None)
+        views.append(view)
+        for key, what in (("source", "source"), ("cue", "cue")):
+            span = _span(d.get(f"{key}_start"), d.get(f"{key}_end"))
+            if span:
+                marks.append((*span, what, index))
+        spans = d.get("hedge_spans")
+        if isinstance(spans, list):
+            for h in spans:
+                span = _span(*h) if isinstance(h, list) and len(h) == 2 else None
+                if span:
+                    marks.append((*span, "hedge", index))
+    if not views:
+        return None
+    segments = report.segment_claims(text[:n], [(c.start, c.end, c.index, c.attributed) for c in views], marks)
+    return ArticleClaims(tuple(views), tuple(segments), len(text) - n)
+
+
+def claims_json(store: Store, *, article: str | None, source: str | None, limit: int,
+                offset: int) -> dict[str, Any]:
+    article_id = store.article(article).id if article else None
+    claims = export_claims(store, article_id=article_id, source=source or None)
+    return {"ok": True, "total": len(claims), "limit": limit, "offset": offset,
+            "claims": claims[offset:offset + limit]}
+
+
+def claim_group_json(g: ClaimGroup) -> dict[str, Any]:
+    """A claim group in the export contract's shape (members name their article by ref)."""
+    return {**g.to_export(), "members": [{**m.to_dict(), "article": m.ref} for m in g.members]}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimGroupsView:
+    groups: tuple[ClaimGroup, ...]
+    pager: Pager
+    conflicts: int
+
+
+def claim_groups_view(groups: Sequence[ClaimGroup], *, limit: int, offset: int) -> ClaimGroupsView:
+    page = tuple(groups[offset:offset + limit])
+    return ClaimGroupsView(page, _pager("/claim-groups", {}, limit=limit, offset=offset, shown=len(page),
+                                        total=len(groups)),
+                           sum(1 for g in groups if g.attribution_conflict))
+
+
+def claim_groups_json(view: ClaimGroupsView) -> dict[str, Any]:
+    return {"ok": True, "total": view.pager.total, "limit": view.pager.limit, "offset": view.pager.offset,
+            "claim_groups": [claim_group_json(g) for g in view.groups]}
+
+
+@dataclass(frozen=True, slots=True)
+class AppearanceItem:
+    """One article carrying the grouped claim: when, where, and the attribution it gave."""
+
+    article: ArticleRow
+    first: bool
+    stance: str                                   # "attributed", "hedged" or "fact"
+    attribution: str
+    sources: tuple[str, ...]
+    claims: tuple[Any, ...]                       # ClaimMember records of this article
+    conflicting: bool                             # on one side of the group's attribution conflict
+
+    @property
+    def path(self) -> str:
+        return article_path(self.article.ref) + "#claims"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimGroupPageView:
+    group: ClaimGroup
+    first: ArticleRow
+    appearances: tuple[AppearanceItem, ...]
+    stances: tuple[tuple[str, int], ...]
+
+
+def claim_group_view(store: Store, group: ClaimGroup) -> ClaimGroupPageView:
+    rows = browse.article_rows(store, {group.first_seen, *(a.article for a in group.articles)})
+    by_article: dict[str, list[Any]] = {}
+    for m in group.members:
+        by_article.setdefault(m.article, []).append(m)
+    items = []
+    for a in group.articles:
+        row = rows.get(a.article)
+        art = ArticleRow.from_index(row) if row else ArticleRow(id=a.article, ref=a.ref, outlet=a.outlet,
+                                                                published=a.published, missing=True)
+        items.append(AppearanceItem(art, a.article == group.first_seen, a.stance, a.attribution, a.sources,
+                                    tuple(by_article.get(a.article, ())),
+                                    group.attribution_conflict and a.stance in ("attributed", "fact")))
+    stances: dict[str, int] = {}
+    for a in group.articles:
+        stances[a.stance] = stances.get(a.stance, 0) + 1
+    return ClaimGroupPageView(group, _row(rows, group.first_seen), tuple(items), tuple(stances.items()))
+
+
+def claim_group_detail_json(view: ClaimGroupPageView) -> dict[str, Any]:
+    return {"ok": True, "claim_group": claim_group_json(view.group),
+            "timeline": [{"article": i.article.ref, "outlet": i.article.outlet, "published": i.article.published,
+                          "first": i.first, "stance": i.stance, "attribution": i.attribution,
+                          "sources": list(i.sources), "claims": [m.claim for m in i.claims]}
+                         for i in view.appearances]}
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesView:
+    sources: tuple[SourceSummary, ...]
+    pager: Pager
+    total_claims: int
+    edge_counts: tuple[tuple[str, int], ...]      # provenance graph edges per kind
+    node_counts: tuple[tuple[str, int], ...]
+    copies: tuple[tuple[str | None, str | None, int], ...]   # (copying outlet, copied outlet, pairs), capped
+    cites: tuple[tuple[str, str, int], ...]       # (outlet, source, claims), capped
+
+
+def sources_view(summaries: Sequence[SourceSummary], graph: Any,
+                 links: Sequence[tuple[str | None, str | None, int]], *, limit: int, offset: int,
+                 cap: int = 100) -> SourcesView:
+    page = tuple(summaries[offset:offset + limit])
+    edges: dict[str, int] = {}
+    for _, _, d in graph.edges(data=True):
+        edges[str(d.get("kind"))] = edges.get(str(d.get("kind")), 0) + 1
+    nodes: dict[str, int] = {}
+    for _, d in graph.nodes(data=True):
+        nodes[str(d.get("kind"))] = nodes.get(str(d.get("kind")), 0) + 1
+    cites = sorted(((o.outlet, s.source, o.claims) for s in summaries for o in s.outlets),
+                   key=lambda t: (-t[2], t[0].casefold(), t[1].casefold()))
+    copies = sorted(links, key=lambda t: -t[2])
+    return SourcesView(page, _pager("/sources", {}, limit=limit, offset=offset, shown=len(page),
+                                    total=len(summaries)),
+                       sum(s.claims for s in summaries), tuple(sorted(edges.items())), tuple(sorted(nodes.items())),
+                       tuple(copies[:cap]), tuple(cites[:cap]))
+
+
+def sources_json(view: SourcesView) -> dict[str, Any]:
+    return {"ok": True, "total": view.pager.total, "limit": view.pager.limit, "offset": view.pager.offset,
+            "sources": [{**s.to_dict(), "claims_url": source_claims_url(s.source)} for s in view.sources]}
