@@ -393,7 +393,9 @@ def worker_narratrace(corpus: Path, workdir: Path, out: Path, profile: bool, wor
     ingest_report = ingest(store, [corpus], **ingest_kw)
     t1 = time.perf_counter()
     log(f"narratrace ingest: {ingest_report.added:,} articles in {t1 - t0:.1f} s")
-    pipeline = Pipeline(**pipe_kw)
+    # Republication detection only: the claims stages (spaCy, embeddings) are benchmarked by
+    # bench/claims.py; at a few articles/s they would dominate this run by hours.
+    pipeline = Pipeline(("fingerprints", "republications"), **pipe_kw)
     run_report = pipeline.run(store, progress=progress)
     t2 = time.perf_counter()
     if prof:
