@@ -545,3 +545,15 @@ def test_web_api_hostile_source_name_is_escaped(writable: Path) -> None:
         assert claims["claims"][0]["cue"] == IMG
         page = lxml.html.fromstring(c.get("/sources", params={"limit": MAX_LIMIT}).text)
         assert SCRIPT in page.text_content()
+
+
+def test_web_api_semantic_claim_search(client: TestClient) -> None:
+    r = client.get("/api/search/claims", params={"q": "drones were smuggled through the port of Kessport", "limit": 5})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert len(hits) == 5
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert "drone" in hits[0]["text"].lower() and hits[0]["score"] > 0.5
+    page = client.get("/search/claims", params={"q": "drones were smuggled through the port"})
+    assert page.status_code == 200 and hits[0]["article"] in page.text
+    assert "search claims by meaning" in client.get("/search", params={"q": "drones"}).text

@@ -20,6 +20,8 @@ plain HTML page elsewhere.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import contextlib
 import hmac
 import json
@@ -369,6 +371,15 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         return page("search.html", json_url=twin(request, "/api/search"), v=view, query=q,
                     window=views.SEARCH_WINDOW, title=f"Search: {q}" if q else "Search")
 
+    @app.get("/search/claims", response_class=HTMLResponse, include_in_schema=False)
+    def claim_search_page(q: str = Query("", max_length=500), limit: int = limit_q(20)) -> HTMLResponse:
+        index = corpus._cached("claim_index", views.claim_index)
+        if index is None:
+            raise NotFound("no claim embeddings in this corpus: run `narratrace analyze` (claims stages) first")
+        hits = views.semantic_claim_search(index, q, limit=limit)
+        return page("search_claims.html", json_url=f"/api/search/claims?q={quote(q)}", hits=hits, query=q,
+                    title=f"Claims like: {q}" if q else "Search claims by meaning")
+
     @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
     def outlets_page(request: Request, limit: int = limit_q(100), offset: int = offset_q) -> HTMLResponse:
         view = views.outlets_view(corpus.stats(), limit=limit, offset=offset)
@@ -498,6 +509,17 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     def api_group(group_id: int) -> dict[str, Any]:
         """One group with its articles and the pairs of its copies (the group page's data)."""
         return views.group_detail_json(corpus.reader(), group_id)
+
+    @app.get("/api/search/claims", tags=["search"])
+    def api_claim_search(q: str = Query(..., max_length=500, description="a claim, in any wording"),
+                         limit: int = limit_q(20)) -> dict[str, Any]:
+        """Semantic search: the claims closest in meaning (sentence embeddings, cosine), best first."""
+        index = corpus._cached("claim_index", views.claim_index)
+        if index is None:
+            raise NotFound("no claim embeddings in this corpus: run `narratrace analyze` (claims stages) first")
+        hits = views.semantic_claim_search(index, q, limit=limit)
+        return {"ok": True, "query": q, "limit": limit,
+                "hits": [{"article": h.ref, "claim": h.claim, "text": h.text, "score": h.score} for h in hits]}
 
     @app.get("/api/search", response_model=schemas.SearchPage, tags=["search"])
     def api_search(q: str = Query(..., max_length=500, description="words to find (all of them)"),

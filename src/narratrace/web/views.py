@@ -839,3 +839,64 @@ def sources_view(summaries: Sequence[SourceSummary], graph: Any,
 def sources_json(view: SourcesView) -> dict[str, Any]:
     return {"ok": True, "total": view.pager.total, "limit": view.pager.limit, "offset": view.pager.offset,
             "sources": [{**s.to_dict(), "claims_url": source_claims_url(s.source)} for s in view.sources]}
+
+
+# -- semantic search over claims ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ClaimIndex:
+    """Every embedded claim of the corpus (from the ``claim_vectors`` stage), for semantic search."""
+
+    refs: tuple[str, ...]
+    ids: tuple[str, ...]
+    texts: tuple[str, ...]
+    matrix: Any  # (n, dim) float32, unit rows
+
+
+def claim_index(store: Store) -> ClaimIndex | None:
+    """Load the stored claim embeddings once (the app caches it until the database changes)."""
+    import numpy as np
+
+    from ..stages.claim_groups import unpack_vectors
+
+    ref = {row["id"]: row["ref"] for row in store.article_index()}
+    refs: list[str] = []
+    ids: list[str] = []
+    texts: list[str] = []
+    mats = []
+    for article_id, data in store.stage_data("claim_vectors"):
+        if not data:
+            continue
+        vectors = unpack_vectors(data)
+        if len(vectors) == 0:
+            continue
+        refs += [ref.get(article_id, article_id)] * len(vectors)
+        ids += list(vectors.ids)
+        texts += list(vectors.texts)
+        mats.append(np.asarray(vectors.matrix, dtype=np.float32))
+    if not mats:
+        return None
+    return ClaimIndex(tuple(refs), tuple(ids), tuple(texts), np.vstack(mats))
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticHit:
+    ref: str
+    claim: str
+    text: str
+    score: float
+    path: str
+
+
+def semantic_claim_search(index: ClaimIndex | None, query: str, *, limit: int) -> list[SemanticHit]:
+    """Claims closest in meaning to ``query`` (all-MiniLM-L6-v2 cosine), best first."""
+    import numpy as np
+
+    from ..stages.claim_groups import encode
+
+    if index is None or not query.strip():
+        return []
+    scores = index.matrix @ encode([query])[0]
+    top = np.argsort(-scores, kind="stable")[:limit]
+    return [SemanticHit(index.refs[i], index.ids[i], index.texts[i], round(float(scores[i]), 4),
+                        article_path(index.refs[i])) for i in top]
