@@ -155,3 +155,15 @@ def test_republications_parallel_run_equals_serial_run(tmp_path: Path, monkeypat
         store.close()
     assert exports[0]["republications"] == exports[1]["republications"]
     assert len(exports[0]["republications"]) == 36  # 12 originals x (2 copies + the copies' pair)
+
+
+def test_pipeline_stage_version_follows_config_file_content(tmp_path: Path) -> None:
+    from narratrace.pipeline import registered_stages
+
+    info = registered_stages()["claims"]
+    table = tmp_path / "aliases.tsv"
+    table.write_text("SVR\tForeign Intelligence Service\n")
+    first = info.key({"aliases": str(table)})
+    assert info.key({"aliases": str(table)}) == first
+    table.write_text("SVR\tForeign Intelligence Service|SVR RF\n")
+    assert info.key({"aliases": str(table)}) != first

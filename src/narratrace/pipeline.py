@@ -15,6 +15,7 @@ import json
 import logging
 import multiprocessing
 import os
+from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -71,7 +72,11 @@ class StageInfo:
     def key(self, config: Mapping[str, Any]) -> str:
         """Version string that changes when the code version or the config changes."""
         merged = {**self.default_config, **config}
-        digest = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        h = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode())
+        for value in merged.values():  # a config file (an alias table...) counts by its content
+            if isinstance(value, (str, Path)) and str(value) and Path(value).is_file():
+                h.update(Path(value).read_bytes())
+        digest = h.hexdigest()[:8]
         return f"{self.version}+{digest}"
 
 
