@@ -78,11 +78,13 @@ __all__ = [
     "addition_summary",
     "build_report",
     "group_view",
+    "opt_str",
     "pair_view",
     "render_html",
     "render_json",
     "segment_claims",
     "segment_text",
+    "span_or_none",
 ]
 
 log = logging.getLogger(__name__)
@@ -898,14 +900,16 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def _opt_str(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list, tuple)):
+def opt_str(value: Any) -> str | None:
+    """A stored value as a non-empty string, or None (stored data is not trusted to be typed)."""
+    if value is None or isinstance(value, (dict, list, tuple, bool)):
         return None
     text = str(value).strip()
     return text or None
 
 
-def _offsets(start: Any, end: Any) -> tuple[int, int] | None:
+def span_or_none(start: Any, end: Any) -> tuple[int, int] | None:
+    """``(start, end)`` when both are ints and the span is non-empty, else None."""
     if isinstance(start, int) and isinstance(end, int) and not isinstance(start, bool) \
             and not isinstance(end, bool) and 0 <= start < end:
         return start, end
@@ -937,25 +941,25 @@ class _Claim:
     @classmethod
     def read(cls, article_id: str, index: int, ann: Annotation) -> _Claim:
         d = ann.data if isinstance(ann.data, Mapping) else {}
-        source = _opt_str(d.get("source"))
-        kind = _opt_str(d.get("source_kind")) or ("organisation" if source else "none")
+        source = opt_str(d.get("source"))
+        kind = opt_str(d.get("source_kind")) or ("organisation" if source else "none")
         name = None
         if source and kind != "none":
-            name = " ".join((_opt_str(d.get("source_canonical")) or source).split())
+            name = " ".join((opt_str(d.get("source_canonical")) or source).split())
         hedges = d.get("hedges")
         spans = d.get("hedge_spans")
         score = d.get("score")
         return cls(
-            article_id=article_id, id=_opt_str(d.get("id")) or f"c-{article_id[:10]}-{ann.start}",
+            article_id=article_id, id=opt_str(d.get("id")) or f"c-{article_id[:10]}-{ann.start}",
             anchor=_anchor("claim", f"{article_id}-{index}"), index=index, start=ann.start, end=ann.end,
             score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
-            source=source, source_name=name, source_kind=kind if name else "none", cue=_opt_str(d.get("cue")),
-            quote=_opt_str(d.get("quote")) or "none",
-            hedges=tuple(h for h in (_opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
+            source=source, source_name=name, source_kind=kind if name else "none", cue=opt_str(d.get("cue")),
+            quote=opt_str(d.get("quote")) or "none",
+            hedges=tuple(h for h in (opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
             carried=bool(d.get("carried")),
-            source_span=_offsets(d.get("source_start"), d.get("source_end")),
-            cue_span=_offsets(d.get("cue_start"), d.get("cue_end")),
-            hedge_spans=tuple(s for s in (_offsets(*h) for h in spans if isinstance(h, list) and len(h) == 2)
+            source_span=span_or_none(d.get("source_start"), d.get("source_end")),
+            cue_span=span_or_none(d.get("cue_start"), d.get("cue_end")),
+            hedge_spans=tuple(s for s in (span_or_none(*h) for h in spans if isinstance(h, list) and len(h) == 2)
                               if s) if isinstance(spans, list) else ())
 
 

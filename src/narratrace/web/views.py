@@ -644,20 +644,6 @@ def source_claims_url(name: str) -> str:
     return "/api/claims?" + urlencode({"source": name})
 
 
-def _opt_str(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list, tuple, bool)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _span(start: Any, end: Any) -> tuple[int, int] | None:
-    if isinstance(start, int) and isinstance(end, int) and not isinstance(start, bool) \
-            and not isinstance(end, bool) and 0 <= start < end:
-        return start, end
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class ArticleClaims:
     """An article's claims layer: its text cut at claims, sources, cues and hedges, and each claim's label."""
@@ -689,31 +675,31 @@ def article_claims(store: Store, article: Article, *, limit: int = ARTICLE_TEXT_
         if not isinstance(ann.start, int) or not isinstance(ann.end, int) or ann.start >= n or ann.end <= ann.start:
             continue
         d = ann.data if isinstance(ann.data, Mapping) else {}
-        source = _opt_str(d.get("source"))
-        kind = _opt_str(d.get("source_kind")) or ("organisation" if source else "none")
-        name = " ".join((_opt_str(d.get("source_canonical")) or source or "").split()) or None \
+        source = report.opt_str(d.get("source"))
+        kind = report.opt_str(d.get("source_kind")) or ("organisation" if source else "none")
+        name = " ".join((report.opt_str(d.get("source_canonical")) or source or "").split()) or None \
             if source and kind != "none" else None
         hedges = d.get("hedges")
         score = d.get("score")
-        cid = _opt_str(d.get("id")) or f"c-{article.id[:10]}-{ann.start}"
+        cid = report.opt_str(d.get("id")) or f"c-{article.id[:10]}-{ann.start}"
         view = report.ClaimView(
             id=cid, anchor=f"claim-{index}", index=index, start=ann.start, end=ann.end,
             text=text[ann.start:ann.end],
             score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
             source=source, source_name=name, source_kind=kind if name else "none", source_anchor=None,
-            cue=_opt_str(d.get("cue")), quote=_opt_str(d.get("quote")) or "none",
-            hedges=tuple(h for h in (_opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
+            cue=report.opt_str(d.get("cue")), quote=report.opt_str(d.get("quote")) or "none",
+            hedges=tuple(h for h in (report.opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
             carried=d.get("carried") is True, group_id=group_of.get(cid),
             group_anchor=claim_group_path(group_of[cid]) if cid in group_of else None)
         views.append(view)
         for key, what in (("source", "source"), ("cue", "cue")):
-            span = _span(d.get(f"{key}_start"), d.get(f"{key}_end"))
+            span = report.span_or_none(d.get(f"{key}_start"), d.get(f"{key}_end"))
             if span:
                 marks.append((*span, what, index))
         spans = d.get("hedge_spans")
         if isinstance(spans, list):
             for h in spans:
-                span = _span(*h) if isinstance(h, list) and len(h) == 2 else None
+                span = report.span_or_none(*h) if isinstance(h, list) and len(h) == 2 else None
                 if span:
                     marks.append((*span, "hedge", index))
     if not views:
