@@ -5,44 +5,20 @@ Library errors become one-line ``Error: [NTxxx] ...`` messages with a non-zero e
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import NarratraceError
-from .store import Store
+from .commands import common, register
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True,
-                         type=click.Path(dir_okay=False), help="SQLite database file of the corpus.")
-
-
-def _library_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except NarratraceError as exc:
-            raise click.ClickException(str(exc)) from exc
-    return wrapper  # type: ignore[return-value]
-
-
-def _open(db_path: str, *, must_exist: bool = True) -> Store:
-    if must_exist and db_path != ":memory:" and not Path(db_path).exists():
-        raise click.ClickException(f"no database at {db_path}; run `narratrace ingest PATH --db {db_path}` first")
-    return Store(db_path)
-
-
-def _progress_enabled(quiet: bool) -> bool:
-    return not quiet and sys.stderr.isatty()
+db_option = common.db_option
+_library_errors = common.library_errors
+_open = common.open_store
+_progress_enabled = common.progress_enabled
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -252,33 +228,11 @@ def sources(db_path: str, as_json: bool, graphml: str | None) -> None:
         click.echo(f"{s.source} [{s.kind}]: {s.claims} claim(s) in {len(set(s.articles))} article(s); {outlets}")
 
 
-@cli.command()
-@click.argument("task", type=click.Choice(["attribution"]))
-@click.option("--data", "data_path", required=True, type=click.Path(exists=True),
-              help="Labelled data: our JSONL set (tests/data/attribution/examples.jsonl) or a PolNeAR split folder.")
-@click.option("--corpus", default="examples/corpus", show_default=True, type=click.Path(),
-              help="Where the articles of a JSONL labelled set are.")
-@click.option("--limit", type=int, default=None, help="Evaluate the first N articles only.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@_library_errors
-def evaluate(task: str, data_path: str, corpus: str, limit: int | None, as_json: bool) -> None:
-    """Measure a component on labelled data (attribution: source and cue P/R/F1)."""
-    from .evaluation import evaluate_attribution
-
-    result = evaluate_attribution(data_path, corpus=corpus, limit=limit)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    click.echo(f"{task} on {result['data']}: {result['n']} articles, {result['gold']} gold attributions "
-               f"({result['seconds']} s)")
-    for match, measures in result["measures"].items():
-        for role, m in measures.items():
-            click.echo(f"  {match:8s} {role:6s} P {m['p']:.3f}  R {m['r']:.3f}  F1 {m['f1']:.3f}")
-
-
 def _hit(h: Any) -> dict[str, Any]:
     return {k: getattr(h, k) for k in ("ref", "title", "outlet", "published", "snippet", "score")}
 
+
+register(cli)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -76,6 +76,8 @@ class StageInfo:
         for value in merged.values():  # a config file (an alias table...) counts by its content
             if isinstance(value, (str, Path)) and str(value) and Path(value).is_file():
                 h.update(Path(value).read_bytes())
+            elif isinstance(value, (str, Path)) and str(value) and (Path(value) / "card.json").is_file():
+                h.update((Path(value) / "card.json").read_bytes())  # a model: its card holds the weights' hash
         digest = h.hexdigest()[:8]
         return f"{self.version}+{digest}"
 

@@ -1,4 +1,4 @@
-"""Evaluation of learned or rule-based components against labelled data.
+"""Attribution: does the claims stage find who said what (PolNeAR's source and cue spans)?
 
 ``evaluate_attribution`` scores the claims stage's attribution (source spans and cue
 spans, precision / recall / F1, exact and overlap match) on either
@@ -19,25 +19,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .ingest import build_article, read_file
-from .model import Article, article_id_for
-from .text import paragraph_spans, sentence_spans
+from . import Benchmark, PublishedFigure, Task, in_split
+from ..errors import InputError
+from ..ingest import build_article, read_file
+from ..model import Article, article_id_for
+from ..text import paragraph_spans, sentence_spans
 
 __all__ = ["evaluate_attribution", "read_brat_attributions"]
 
 
-def evaluate_attribution(data: str | Path, *, corpus: str | Path = "examples/corpus",
-                         limit: int | None = None) -> dict[str, Any]:
+def evaluate_attribution(data: str | Path, *, corpus: str | Path | None = None, limit: int | None = None,
+                         split: str = "all", model: str | None = None) -> dict[str, Any]:
     """``{"task", "data", "n", "gold", "measures": {"exact": ..., "overlap": ...}, "seconds"}``."""
-    from .nlp import evaluate, extract_claims, predictions_from_claims
+    from ..nlp import evaluate, extract_claims, predictions_from_claims
 
     started = time.perf_counter()
     path = Path(data)
     if path.is_dir():
-        pairs = list(read_brat_attributions(path, limit=limit))
+        pairs = list(read_brat_attributions(path, limit=limit, part=split))
     elif path.is_file():
-        pairs = list(_labelled_set(path, Path(corpus), limit=limit))
+        pairs = list(_labelled_set(path, Path(corpus or "examples/corpus"), limit=limit, split=split))
     else:
         raise InputError(f"no evaluation data at {path}", path=str(path))
     gold = [g for _, g in pairs]
@@ -45,14 +46,16 @@ def evaluate_attribution(data: str | Path, *, corpus: str | Path = "examples/cor
     for article, _ in pairs:
         claims = extract_claims(article).claims
         predicted.append(predictions_from_claims(article.ref, [c.data(article.id) for c in claims]))
-    return {"task": "attribution", "data": str(path), "n": len(pairs),
+    return {"task": "attribution", "model": "rules-v1", "data": str(path), "n": len(pairs),
             "gold": sum(len(g["attributions"]) for g in gold),
             "measures": {"exact": evaluate(predicted, gold), "overlap": evaluate(predicted, gold, match="overlap")},
             "seconds": round(time.perf_counter() - started, 2)}
 
 
-def _labelled_set(path: Path, corpus: Path, *, limit: int | None) -> Iterator[tuple[Article, dict[str, Any]]]:
+def _labelled_set(path: Path, corpus: Path, *, limit: int | None, split: str = "all"
+                  ) -> Iterator[tuple[Article, dict[str, Any]]]:
     gold = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    gold = [g for g in gold if in_split(g["ref"], split)]
     articles: dict[str, Article] = {}
     for file in sorted(corpus.rglob("*")):
         if file.is_file():
@@ -69,9 +72,10 @@ def _labelled_set(path: Path, corpus: Path, *, limit: int | None) -> Iterator[tu
 _T_LINE = re.compile(r"^(T\d+)\t(\S+) ([\d ;]+)\t")
 
 
-def read_brat_attributions(split: Path, *, limit: int | None = None) -> Iterator[tuple[Article, dict[str, Any]]]:
+def read_brat_attributions(split: Path, *, limit: int | None = None, part: str = "all"
+                           ) -> Iterator[tuple[Article, dict[str, Any]]]:
     """Articles (text exactly as in the file, so offsets hold) and their gold attributions."""
-    texts = sorted((split / "text").glob("*.txt"))
+    texts = [t for t in sorted((split / "text").glob("*.txt")) if in_split(t.stem, part)]
     if not texts:
         raise InputError(f"{split} has no text/*.txt: not a brat split", path=str(split))
     for text_path in texts[:limit]:
@@ -103,3 +107,19 @@ def read_brat_attributions(split: Path, *, limit: int | None = None) -> Iterator
         article = Article(id=article_id_for(doc), ref=doc, text=text, language="en",
                           paragraphs=paragraphs, sentences=sentence_spans(text, paragraphs))
         yield article, {"ref": doc, "attributions": attributions}
+
+
+TASK = Task(
+    name="attribution",
+    summary="who a claim is attributed to: source and cue spans (claims stage, rules)",
+    data_format="PolNeAR split folder (text/*.txt, attributions/*.ann brat standoff; first annotator is gold), "
+                "or our JSONL set with --corpus",
+    evaluate=evaluate_attribution,
+    published=(PublishedFigure("overlap.source.f1", "source span F1 (overlap)", None,
+                               "no published model score on PolNeAR (Newell et al., LREC 2018: corpus only)"),
+               PublishedFigure("exact.source.f1", "source span F1 (exact)", None, "none published"),
+               PublishedFigure("overlap.cue.f1", "cue span F1 (overlap)", None, "none published")),
+    benchmark=Benchmark("PolNeAR dev (84 articles)", "polnear/dev", eval_split="all"),
+    stage="claims",
+    default_model="rules-v1",
+)

@@ -1,0 +1,42 @@
+"""What every command module shares with ``narratrace.cli``: the ``--db`` option, error mapping, opening."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import NarratraceError
+from ..store import Store
+
+__all__ = ["db_option", "library_errors", "open_store", "progress_enabled"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True,
+                         type=click.Path(dir_okay=False), help="SQLite database file of the corpus.")
+
+
+def library_errors(fn: F) -> F:
+    """Library errors become one-line ``Error: [NTxxx] ...`` messages with a non-zero exit."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NarratraceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def open_store(db_path: str, *, must_exist: bool = True) -> Store:
+    if must_exist and db_path != ":memory:" and not Path(db_path).exists():
+        raise click.ClickException(f"no database at {db_path}; run `narratrace ingest PATH --db {db_path}` first")
+    return Store(db_path)
+
+
+def progress_enabled(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()

@@ -1,0 +1,130 @@
+"""``evaluate``, ``train``, ``models`` and ``quality``: measuring components and managing their models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..evaluation import SPLITS, flatten_measures, task_names
+from .common import library_errors
+
+split_option = click.option("--split", type=click.Choice(SPLITS), default="all", show_default=True,
+                            help="Score only this part of the data (documents are assigned to train/heldout "
+                                 "by a hash of their id; see docs/quality.md).")
+
+
+@click.command()
+@click.argument("task", type=click.Choice(task_names()))
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True),
+              help="Labelled data in the task's format (see `narratrace evaluate --help` and docs/quality.md).")
+@click.option("--model", default=None, help="Model name or directory (default: the shipped default).")
+@split_option
+@click.option("--corpus", default=None, type=click.Path(),
+              help="Where the articles of a JSONL labelled set are (attribution, republication).")
+@click.option("--limit", type=int, default=None, help="Evaluate the first N documents only.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@library_errors
+def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: str | None, limit: int | None,
+             as_json: bool) -> None:
+    """Score a component on labelled data with the task's official measures.
+
+    \b
+    attribution      PolNeAR brat split folder, or our JSONL set (--corpus for its texts)
+    checkworthiness  CheckThat! check-worthiness TSV (Sentence_id, Text, class_label)
+    republication    labelled pairs JSONL (docs/quality.md) with --corpus
+    narratives       SemEval-2025 Task 10 folder (raw-documents/, subtask-2-annotations.txt)
+    framing          SemEval-2025 Task 10 folder (raw-documents/, subtask-1-annotations.txt)
+    techniques       PTC folder (train-articles/, train-labels-task2-technique-classification/)
+    matching         CheckThat! claim-retrieval folder (queries TSV, qrels TSV, vclaims)
+    """
+    from ..evaluation import run_evaluation
+
+    options: dict[str, Any] = {"corpus": corpus} if corpus else {}
+    result = run_evaluation(task, data_path, model=model, split=split, limit=limit, **options)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{result['task']} on {result['data']} (split {result['split']}, model {result['model']}): "
+               f"n = {result['n']} ({result['seconds']} s)")
+    for name, value in flatten_measures(result["measures"]).items():
+        click.echo(f"  {name:40s} {value:.4f}" if isinstance(value, float) else f"  {name:40s} {value}")
+
+
+@click.command()
+@click.argument("task", type=click.Choice(task_names()))
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True),
+              help="Labelled training data in the task's format.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory to write the model (weights + card.json + README.md) into.")
+@click.option("--split", type=click.Choice(SPLITS), default="train", show_default=True,
+              help="Learn from this part only (the rest stays unseen for `evaluate --split heldout`).")
+@click.option("--seed", default=13, show_default=True, help="Random seed (training is reproducible).")
+@library_errors
+def train(task: str, data_path: str, out_dir: str, split: str, seed: int) -> None:
+    """Train a component's model on CPU from labelled data; writes weights and a model card."""
+    from ..evaluation import run_training
+
+    card = run_training(task, data_path, out_dir, split=split, seed=seed)
+    click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
+    values = flatten_measures((card.get("measures") or {}).get("values", {}))
+    for name, value in values.items():
+        click.echo(f"  {name:40s} {value:.4f}" if isinstance(value, float) else f"  {name:40s} {value}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
+@library_errors
+def models(as_json: bool) -> None:
+    """Installed models per task (shipped defaults and your own), and which one is the default."""
+    from ..errors import ConfigError
+    from ..evaluation import get_task
+    from ..models import installed_models
+
+    rows = []
+    for task_name in task_names():
+        try:
+            task = get_task(task_name)
+        except ConfigError:
+            continue
+        for m in installed_models(task_name):
+            rows.append({"task": task_name, "name": m.name, "default": m.name == task.default_model,
+                         "shipped": m.shipped, "kind": m.card.get("kind"), "path": str(m.path),
+                         "data": (m.card.get("data") or {}).get("path"),
+                         "licence": (m.card.get("data") or {}).get("licence"),
+                         "created": m.card.get("created")})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no models installed")
+    for r in rows:
+        flag = "*" if r["default"] else " "
+        click.echo(f"{flag} {r['task']:16s} {r['name']:28s} {r['kind'] or '-':10s} "
+                   f"{'shipped' if r['shipped'] else 'user':7s} {r['path']}")
+    click.echo("(* = default; select another with --model NAME|DIR)")
+
+
+@click.command()
+@click.option("--data-root", default="../shared/data", show_default=True, type=click.Path(),
+              help="Folder holding the benchmarks (each task knows its subfolder).")
+@click.option("--out", "out_path", default="docs/quality.md", show_default=True, type=click.Path(dir_okay=False),
+              help="Markdown file to (re)write.")
+@click.option("--work", "work_dir", default="out/quality", show_default=True, type=click.Path(file_okay=False),
+              help="Where benchmark-trained models and raw results go.")
+@click.option("--task", "only", multiple=True, type=click.Choice(task_names()), help="Only these tasks.")
+@click.option("--retrain", is_flag=True, help="Train again even where a trained model is already there.")
+@library_errors
+def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool) -> None:
+    """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
+    from ..quality import build_quality
+
+    table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
+                          log=lambda msg: click.echo(msg, err=True))
+    Path(out_path).write_text(table, encoding="utf-8")
+    click.echo(f"quality table written to {out_path}")
+
+
+COMMANDS: list[click.Command] = [evaluate, train, models, quality]

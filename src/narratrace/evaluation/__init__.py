@@ -1,0 +1,172 @@
+"""One registry of evaluation (and training) tasks, one for each learned or rule-based component.
+
+Each task lives in its own module of this package and defines ``TASK = Task(...)``: how to read
+labelled data in the benchmark's own format, how to score a model on it with the task's official
+measures (computed here from their published definitions, never by calling an external scorer),
+and, where the component is trainable, how to train a model from such data. ``narratrace
+evaluate``, ``narratrace train``, ``make quality`` and the quality gate in the tests all go
+through :func:`run_evaluation` and :func:`run_training`, so every figure printed anywhere comes
+from the same code.
+
+Splits: most benchmarks here hold only a training part. ``split_of`` assigns every document (or
+query) to ``train`` or ``heldout`` by a hash of its id, the same way on every machine, so a model
+trained with ``--split train`` is always scored with ``--split heldout`` on documents it never saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigError, InputError
+
+__all__ = ["SPLITS", "Benchmark", "PublishedFigure", "Task", "flatten_measures", "get_task", "in_split",
+           "run_evaluation", "run_training", "split_of", "task_names"]
+
+Split = Literal["all", "train", "heldout"]
+SPLITS: tuple[str, ...] = ("all", "train", "heldout")
+#: One document in this many goes to the held-out split (20 %).
+HELDOUT_EVERY = 5
+
+#: Task name -> module defining ``TASK``; imported only when the task is used.
+TASK_MODULES: Mapping[str, str] = {
+    "attribution": "narratrace.evaluation.attribution",
+    "checkworthiness": "narratrace.evaluation.checkworthiness",
+    "republication": "narratrace.evaluation.republication",
+    "narratives": "narratrace.evaluation.narratives",
+    "framing": "narratrace.evaluation.framing",
+    "techniques": "narratrace.evaluation.techniques",
+    "matching": "narratrace.evaluation.matching",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFigure:
+    """The best published figure for one measure, with where it was published."""
+
+    measure: str          # key in the task's flattened measures, e.g. "si.f1"
+    label: str            # what the table calls it, e.g. "span identification F1"
+    value: float | None   # None: no published model figure exists
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """Where ``make quality`` finds the benchmark under ``../shared/data`` and how it splits it."""
+
+    name: str                       # e.g. "PTC (SemEval-2020 Task 11), train part"
+    path: str                       # relative to the data root, e.g. "ptc-semeval2020-task11/datasets"
+    eval_split: Split = "heldout"   # scored on this split
+    train_split: Split = "train"    # a benchmark-trained model learns from this one
+    eval_path: str | None = None    # when the benchmark has its own dev split: score on that path instead
+    eval_args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A component's evaluation (and training) on labelled data in a benchmark's format.
+
+    ``evaluate(data, *, model, split, limit, **options)`` returns at least ``{"n": int,
+    "measures": {...}}`` (measures may nest; they are flattened with dots for printing and for
+    the floors). ``train(data, out, *, split, seed, **options)`` writes a model directory with
+    its card (see :mod:`narratrace.models`) and returns the card.
+    """
+
+    name: str
+    summary: str
+    data_format: str
+    evaluate: Callable[..., dict[str, Any]]
+    train: Callable[..., dict[str, Any]] | None = None
+    published: Sequence[PublishedFigure] = ()
+    benchmark: Benchmark | None = None
+    stage: str | None = None           # the pipeline stage whose model this task scores
+    default_model: str | None = None   # name of the shipped default (see ``narratrace models``)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "evaluate_attribution":  # the name it had before the registry
+        from .attribution import evaluate_attribution
+        return evaluate_attribution
+    raise AttributeError(name)
+
+
+def task_names() -> list[str]:
+    return list(TASK_MODULES)
+
+
+def get_task(name: str) -> Task:
+    """The registered task ``name``; a clear error for an unknown one."""
+    module = TASK_MODULES.get(name)
+    if module is None:
+        raise ConfigError(f"unknown evaluation task {name!r}; known: {', '.join(TASK_MODULES)}")
+    try:
+        task = getattr(importlib.import_module(module), "TASK", None)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise ConfigError(f"evaluation task {name!r} is not available in this version") from None
+    if not isinstance(task, Task):
+        raise ConfigError(f"{module} does not define TASK")
+    return task
+
+
+def split_of(key: str) -> Literal["train", "heldout"]:
+    """``heldout`` for one key in ``HELDOUT_EVERY`` (by SHA-256 of the key), else ``train``."""
+    digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+    return "heldout" if digest % HELDOUT_EVERY == 0 else "train"
+
+
+def in_split(key: str, split: str) -> bool:
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    return split == "all" or split_of(key) == split
+
+
+def flatten_measures(measures: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """``{"si": {"f1": 0.5}}`` -> ``{"si.f1": 0.5}`` (numbers only)."""
+    flat: dict[str, float] = {}
+    for key, value in measures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_measures(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[name] = value
+    return flat
+
+
+def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None, split: str = "all",
+                   limit: int | None = None, **options: Any) -> dict[str, Any]:
+    """``{"task", "model", "data", "split", "n", "measures", "seconds", ...}`` for one evaluation."""
+    task = get_task(task_name)
+    path = Path(data)
+    if not path.exists():
+        raise InputError(f"no evaluation data at {path}", path=str(path))
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    started = time.perf_counter()
+    result = dict(task.evaluate(path, model=model, split=split, limit=limit, **options))
+    seconds = round(time.perf_counter() - started, 2)
+    head = {"task": task.name, "model": result.pop("model", None) or model or task.default_model or "default",
+            "data": str(path), "split": split, "n": result.pop("n"), "measures": result.pop("measures"),
+            "seconds": seconds}
+    return {**head, **result}
+
+
+def run_training(task_name: str, data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+                 **options: Any) -> dict[str, Any]:
+    """Train the task's model on ``data`` (only its ``split`` part) into ``out``; returns the card."""
+    task = get_task(task_name)
+    if task.train is None:
+        raise ConfigError(f"task {task_name!r} has no trainable model (it is rule-based); "
+                          f"see `narratrace models`")
+    path = Path(data)
+    if not path.exists():
+        raise InputError(f"no training data at {path}", path=str(path))
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    return task.train(path, Path(out), split=split, seed=seed, **options)
