@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-__all__ = ["WEIGHTS", "CheckFeatures", "is_boilerplate", "score_features", "sentence_features"]
+__all__ = ["WEIGHTS", "CheckFeatures", "feature_values", "is_boilerplate", "score_features", "sentence_features"]
 
 _BOILERPLATE = re.compile(
     r"please\s+enter\s+your|leave\s+a\s+(?:reply|comment)|all\s+rights\s+reserved|copyright\s|©|"
@@ -132,27 +132,24 @@ def sentence_features(text: str, tokens: Sequence[Token], *, named: int, numbers
     )
 
 
+def feature_values(f: CheckFeatures) -> dict[str, float]:
+    """The sentence as the linear score sees it: one value per key of :data:`WEIGHTS` (bar ``bias``)."""
+    return {
+        "named": float(f.named > 0), "named_more": float(min(2, f.named - 1)) if f.named else 0.0,
+        "number": float(f.numbers > 0), "date": float(f.dates > 0), "event_verb": float(f.event_verb),
+        "attributed": float(f.attributed), "anonymous": float(f.attributed and f.anonymous),
+        "hedged": float(f.hedged), "question": float(f.question), "imperative": float(f.imperative),
+        "first_second_opinion": float(f.first_second_opinion),
+        "first_second": float(f.first_second and not f.first_second_opinion),
+        "speculation": float(f.speculation and not f.deontic), "deontic": float(f.deontic),
+        "opinion": float(f.opinion), "short": float(f.words < 5), "shortish": float(5 <= f.words < 8),
+        "no_verb": float(not f.has_verb),
+    }
+
+
 def score_features(f: CheckFeatures, weights: Mapping[str, float] = WEIGHTS) -> float:
     """The check-worthiness of a sentence with features ``f``, in 0..1 (0 for boilerplate)."""
     if f.boilerplate or f.words == 0:
         return 0.0
-    w = weights
-    z = w["bias"]
-    if f.named:
-        z += w["named"] + w["named_more"] * min(2, f.named - 1)
-    z += w["number"] * (f.numbers > 0) + w["date"] * (f.dates > 0) + w["event_verb"] * f.event_verb
-    if f.attributed:
-        z += w["attributed"] + w["anonymous"] * f.anonymous
-    z += w["hedged"] * f.hedged + w["question"] * f.question + w["imperative"] * f.imperative
-    if f.first_second_opinion:
-        z += w["first_second_opinion"]
-    elif f.first_second:
-        z += w["first_second"]
-    z += w["speculation"] * (f.speculation and not f.deontic) + w["deontic"] * f.deontic + w["opinion"] * f.opinion
-    if f.words < 5:
-        z += w["short"]
-    elif f.words < 8:
-        z += w["shortish"]
-    if not f.has_verb:
-        z += w["no_verb"]
+    z = weights["bias"] + sum(weights.get(k, 0.0) * v for k, v in feature_values(f).items())
     return 1.0 / (1.0 + math.exp(-z))

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..model import Article, Span
 from .attribution import NO_ATTRIBUTION, Attribution, attribute_units, find_quotes
-from .checkworthiness import score_features, sentence_features
+from .checkworthiness import WEIGHTS, CheckFeatures, score_features, sentence_features
 from .entities import NAME_LABELS, AliasTable, EntityMention, default_aliases, load_aliases, resolve_mentions
 from .hedges import find_hedges
 from .parsing import PIECE_CHARS, load_english, ner_spans, parse_units
 
-__all__ = ["Claim", "ClaimOptions", "Extraction", "alias_table", "extract_claims", "score_sentences"]
+__all__ = ["Claim", "ClaimOptions", "Extraction", "alias_table", "extract_claims", "score_sentences",
+           "sentence_checks"]
 
 _NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 _DATE_LABELS = frozenset({"DATE", "TIME"})
@@ -35,6 +37,7 @@ class ClaimOptions:
     piece_chars: int = PIECE_CHARS
     max_chars: int = 500_000
     languages: tuple[str, ...] = ("en",)
+    weights: Mapping[str, float] | None = None  # check-worthiness weights (None: the hand-set WEIGHTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class Claim:
     entities: tuple[str, ...]
     numbers: tuple[str, ...]
     dates: tuple[str, ...]
+    features: CheckFeatures | None = field(default=None, compare=False)
 
     def data(self, article_id: str) -> dict[str, Any]:
         """The annotation ``data`` of the contract in docs/stages.md (plus ``source_role``)."""
@@ -130,27 +134,36 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
             sent_text, u.tokens, named=len(names), numbers=len(numbers), dates=len(dates),
             attributed=att is not None, anonymous=att is not None and att.source_kind == "anonymous",
             hedged=bool(hs), quoted=quotes, start_of=lambda t, off=offset: off + t.idx)
-        score = score_features(feats)
+        score = score_features(feats, opts.weights or WEIGHTS)
         if att is None and score < opts.threshold:
             continue
         claims.append(Claim(u.start, u.end, score, att or NO_ATTRIBUTION, tuple(hs), tuple(names), tuple(numbers),
-                            tuple(dates)))
+                            tuple(dates), feats))
     return Extraction(claims=tuple(claims), entities=tuple(mentions), sentences=len(units), truncated=truncated,
                       stats={"sentences": len(units), "quotes": len(quotes)})
 
 
-def score_sentences(sentences: list[str], *, aliases: str | None = None) -> list[float]:
+def score_sentences(sentences: list[str], *, aliases: str | None = None,
+                    weights: Mapping[str, float] | None = None) -> list[float]:
     """Check-worthiness of standalone sentences (each read as a one-sentence article)."""
-    out = []
+    return [score for score, _ in sentence_checks(sentences, aliases=aliases, weights=weights)]
+
+
+def sentence_checks(sentences: list[str], *, aliases: str | None = None,
+                    weights: Mapping[str, float] | None = None) -> list[tuple[float, CheckFeatures | None]]:
+    """Score and features of standalone sentences (the best-scoring unit where spaCy splits one)."""
+    out: list[tuple[float, CheckFeatures | None]] = []
+    options = ClaimOptions(threshold=0.0, aliases=aliases, weights=weights)
     for text in sentences:
         text = " ".join(text.split())
         if not text:
-            out.append(0.0)
+            out.append((0.0, None))
             continue
         art = Article(id="score", ref="score", text=text, language="en", sentences=(Span(0, len(text)),),
                       paragraphs=(Span(0, len(text)),))
-        found = extract_claims(art, ClaimOptions(threshold=0.0, aliases=aliases))
-        out.append(max((c.score for c in found.claims), default=0.0))
+        found = extract_claims(art, options)
+        best = max(found.claims, key=lambda c: c.score, default=None)
+        out.append((best.score, best.features) if best else (0.0, None))
     return out
 
 

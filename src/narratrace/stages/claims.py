@@ -23,23 +23,30 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 DEFAULT_CONFIG = {"threshold": 0.5, "aliases": None, "piece_chars": PIECE_CHARS, "max_chars": 500_000,
-                  "languages": ["en"]}
+                  "languages": ["en"], "checkworthiness_model": None}
 
 
 @stage("claims", version="claims.rules.v1", level="article",
        requires=["article.text", "article.sentences", "article.language"],
        produces=["article.entities", "article.claims"], default_config=DEFAULT_CONFIG)
 def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_chars: int,
-                languages: Sequence[str]) -> Callable[[Article], StageOutput]:
-    """Check-worthy claims with source, cue, quote and hedges; entities with canonical forms."""
+                languages: Sequence[str], checkworthiness_model: str | None) -> Callable[[Article], StageOutput]:
+    """Check-worthy claims with source, cue, quote and hedges; entities with canonical forms.
+
+    ``checkworthiness_model``: a check-worthiness model (name or directory, see ``narratrace
+    models``); its weights replace the hand-set ones, and ``threshold`` stays the cut-off.
+    """
+    from ..evaluation.checkworthiness import load_weights
+
     if not 0.0 <= float(threshold) <= 1.0:
         raise ConfigError(f"claims: threshold must be between 0 and 1, not {threshold!r}")
     if int(piece_chars) < 100:
         raise ConfigError(f"claims: piece_chars must be at least 100, not {piece_chars!r}")
     if aliases is not None and not Path(aliases).is_file():
         raise ConfigError(f"claims: alias table {aliases!r} does not exist")
+    weights, _ = load_weights(checkworthiness_model)
     options = ClaimOptions(threshold=float(threshold), aliases=aliases, piece_chars=int(piece_chars),
-                           max_chars=int(max_chars), languages=tuple(languages))
+                           max_chars=int(max_chars), languages=tuple(languages), weights=weights)
     alias_table(aliases)  # read (and validate) the user's table before any article is processed
 
     def claims(article: Article) -> StageOutput:

@@ -1,0 +1,107 @@
+"""The evaluation registry, splits, training with model cards, and model selection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from narratrace.cli import cli
+from narratrace.errors import ConfigError, InputError
+from narratrace.evaluation import flatten_measures, get_task, in_split, run_evaluation, run_training, split_of
+from narratrace.models import installed_models, load_card, resolve_model
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = ROOT / "tests" / "data" / "checkworthiness" / "sentences.tsv"
+
+
+def test_split_is_stable_and_holds_out_about_a_fifth() -> None:
+    keys = [f"doc-{i}" for i in range(5000)]
+    held = [k for k in keys if split_of(k) == "heldout"]
+    assert 0.17 < len(held) / len(keys) < 0.23
+    assert [split_of(k) for k in keys[:50]] == [split_of(k) for k in keys[:50]]
+    assert all(in_split(k, "all") for k in keys[:10])
+    assert all(in_split(k, "train") != in_split(k, "heldout") for k in keys[:200])
+    with pytest.raises(ConfigError):
+        in_split("x", "test")
+
+
+def test_unknown_task_and_missing_data_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown evaluation task"):
+        get_task("sentiment")
+    with pytest.raises(InputError, match="no evaluation data"):
+        run_evaluation("checkworthiness", tmp_path / "nothing.tsv")
+    with pytest.raises(ConfigError, match="rule-based"):
+        run_training("republication", SENTENCES, tmp_path / "m")
+
+
+def test_flatten_measures_keeps_numbers_with_dotted_names() -> None:
+    assert flatten_measures({"si": {"f1": 0.5, "p": 1}, "note": "x", "ok": True}) == {"si.f1": 0.5, "si.p": 1}
+
+
+def test_malformed_checkworthiness_data_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("id\ttext\nx\ty\n", encoding="utf-8")
+    with pytest.raises(InputError, match="header"):
+        run_evaluation("checkworthiness", bad)
+    bad.write_text("Sentence_id\tText\tclass_label\n1\tA sentence.\tMaybe\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Yes or No"):
+        run_evaluation("checkworthiness", bad)
+
+
+def test_evaluate_json_has_the_documented_shape() -> None:
+    result = CliRunner().invoke(cli, ["evaluate", "checkworthiness", "--data", str(SENTENCES), "--json"])
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.output)
+    assert {"task", "model", "data", "n", "measures", "seconds"} <= set(obj)
+    assert obj["task"] == "checkworthiness" and obj["model"] == "rules-v1" and obj["n"] == 60
+    assert 0.0 <= obj["measures"]["f1"] <= 1.0
+
+
+def test_train_writes_weights_and_a_card_and_the_model_is_selectable(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    models = tmp_path / "models"
+    out = models / "checkworthiness" / "mine"
+    result = CliRunner().invoke(cli, ["train", "checkworthiness", "--data", str(SENTENCES), "--out", str(out),
+                                      "--split", "all", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    card = load_card(out)
+    assert card["task"] == "checkworthiness" and card["kind"] == "trained" and card["seed"] == 3
+    assert len(card["data"]["sha256"]) == 64 and card["data"]["n"] == 60
+    assert (out / "weights.json").is_file() and (out / "README.md").is_file()
+    weights = json.loads((out / "weights.json").read_text())["weights"]
+    assert weights["question"] < 0 < weights["number"], "learned weights should point the obvious way"
+    trained = run_evaluation("checkworthiness", SENTENCES, model=str(out))
+    assert trained["model"] == "mine"
+    assert trained["measures"]["f1"] >= 0.8, "a model fitted on these very sentences must fit them"
+    # the same training run again gives the same weights (seeded, deterministic)
+    again = tmp_path / "again"
+    run_training("checkworthiness", SENTENCES, again, split="all", seed=3)
+    assert json.loads((again / "weights.json").read_text()) == json.loads((out / "weights.json").read_text())
+    # found by name once it sits under $NARRATRACE_MODELS
+    monkeypatch.setenv("NARRATRACE_MODELS", str(models))
+    assert resolve_model("checkworthiness", "mine") == out
+    assert any(m.name == "mine" and not m.shipped for m in installed_models("checkworthiness"))
+    listed = CliRunner().invoke(cli, ["models", "--json"])
+    rows = json.loads(listed.output)
+    assert {"task": "checkworthiness", "name": "rules-v1", "default": True} in [
+        {k: r[k] for k in ("task", "name", "default")} for r in rows]
+    with pytest.raises(ConfigError, match="not 'attribution'"):
+        resolve_model("attribution", str(out))
+
+
+def test_every_shipped_default_has_a_card_with_own_data() -> None:
+    from narratrace.evaluation import task_names
+
+    for name in task_names():
+        try:
+            task = get_task(name)
+        except ConfigError:
+            continue  # a task whose component has not landed
+        path = resolve_model(name, None, default=task.default_model)
+        card = load_card(path)
+        assert card["task"] == name and card["measures"], f"{name}: the default's card has no measures"
+        licence = str(card["data"].get("licence", "")).lower()
+        assert "research" not in licence, f"{name}: a shipped default must not come from research-only data"
