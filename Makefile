@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out
 
-.PHONY: demo test bench lock clean help
+.PHONY: demo test bench quality lock clean help
 
 help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
+	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
 	@echo "make bench  - benchmarks: republication, claims, web (bench/*.py; see bench/README.md)"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -33,6 +34,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/republication.py
 	$(BIN)/python bench/claims.py
 	$(BIN)/python bench/web.py
+
+quality: $(STAMP)
+	$(BIN)/narratrace quality --data-root ../shared/data --out docs/quality.md
 
 # Re-pin every dependency after changing pyproject.toml (needs the network to PyPI).
 lock:

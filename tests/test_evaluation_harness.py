@@ -105,3 +105,34 @@ def test_every_shipped_default_has_a_card_with_own_data() -> None:
         assert card["task"] == name and card["measures"], f"{name}: the default's card has no measures"
         licence = str(card["data"].get("licence", "")).lower()
         assert "research" not in licence, f"{name}: a shipped default must not come from research-only data"
+
+
+def test_analyze_runs_a_stage_with_a_chosen_model(tmp_path: Path) -> None:
+    from narratrace.evaluation import stage_config_for_models
+    from narratrace.store import Store
+
+    with pytest.raises(ConfigError, match="TASK=NAME_OR_DIR"):
+        stage_config_for_models(["checkworthiness"])
+    with pytest.raises(ConfigError, match="one built-in model"):
+        stage_config_for_models(["republication=x"])
+    with pytest.raises(ConfigError, match="no checkworthiness model"):
+        stage_config_for_models(["checkworthiness=nowhere"])
+    model = tmp_path / "cw"
+    run_training("checkworthiness", SENTENCES, model, split="all", seed=1)
+    assert stage_config_for_models([f"checkworthiness={model}"]) == {"claims": {"checkworthiness_model": str(model)}}
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Harbour talks\n\nThe ministry said 42 drones were shot down on Tuesday. "
+                                  "We must stay calm.\n", encoding="utf-8")
+    db = str(tmp_path / "t.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(corpus), "--db", db, "-q"]).exit_code == 0
+    first = runner.invoke(cli, ["analyze", "--db", db, "-q"])
+    assert first.exit_code == 0, first.output
+    chosen = runner.invoke(cli, ["analyze", "--db", db, "-q", "--model", f"checkworthiness={model}"])
+    assert chosen.exit_code == 0, chosen.output
+    assert "claims: 1 article(s) processed" in chosen.output, "another model is another stage version: it re-runs"
+    with Store(db) as store:
+        versions = {v for (v,) in store.db.execute("SELECT version FROM stage_results WHERE stage = 'claims'")}
+    assert len(versions) == 1  # the new results replaced the old ones

@@ -68,11 +68,15 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
 @cli.command()
 @db_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--model", "models", multiple=True, metavar="TASK=NAME|DIR",
+              help="Run a component with another model (see `narratrace models`), e.g. "
+                   "--model checkworthiness=out/cw; repeatable.")
 @_library_errors
-def analyze(db_path: str, quiet: bool) -> None:
+def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
     """Run every analysis stage on what it has not processed yet."""
     from tqdm import tqdm
 
+    from .evaluation import stage_config_for_models
     from .pipeline import Pipeline
 
     bars: dict[str, Any] = {}
@@ -85,7 +89,7 @@ def analyze(db_path: str, quiet: bool) -> None:
         bar.refresh()
 
     with _open(db_path) as store:
-        report = Pipeline().run(store, progress=progress)
+        report = Pipeline(config=stage_config_for_models(models)).run(store, progress=progress)
         for bar in bars.values():
             bar.close()
         for name, n in report.done.items():

@@ -116,13 +116,15 @@ def models(as_json: bool) -> None:
               help="Where benchmark-trained models and raw results go.")
 @click.option("--task", "only", multiple=True, type=click.Choice(task_names()), help="Only these tasks.")
 @click.option("--retrain", is_flag=True, help="Train again even where a trained model is already there.")
+@click.option("--gates", default="tests/quality_floors.json", show_default=True, type=click.Path(dir_okay=False),
+              help="Quality-gate file whose own labelled sets are scored too (skipped if absent).")
 @library_errors
-def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool) -> None:
+def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
     from ..quality import build_quality
 
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
-                          log=lambda msg: click.echo(msg, err=True))
+                          gates=Path(gates), log=lambda msg: click.echo(msg, err=True))
     Path(out_path).write_text(table, encoding="utf-8")
     click.echo(f"quality table written to {out_path}")
 

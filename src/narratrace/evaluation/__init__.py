@@ -26,7 +26,7 @@ from typing import Any, Literal
 from ..errors import ConfigError, InputError
 
 __all__ = ["SPLITS", "Benchmark", "PublishedFigure", "Task", "flatten_measures", "get_task", "in_split",
-           "run_evaluation", "run_training", "split_of", "task_names"]
+           "run_evaluation", "run_training", "split_of", "stage_config_for_models", "task_names"]
 
 Split = Literal["all", "train", "heldout"]
 SPLITS: tuple[str, ...] = ("all", "train", "heldout")
@@ -86,6 +86,7 @@ class Task:
     benchmark: Benchmark | None = None
     stage: str | None = None           # the pipeline stage whose model this task scores
     default_model: str | None = None   # name of the shipped default (see ``narratrace models``)
+    config_key: str | None = "model"   # the stage's config key that selects the model (None: not selectable)
 
 
 def __getattr__(name: str) -> Any:
@@ -155,6 +156,22 @@ def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None
             "data": str(path), "split": split, "n": result.pop("n"), "measures": result.pop("measures"),
             "seconds": seconds}
     return {**head, **result}
+
+
+def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``["framing=DIR", ...]`` (``analyze --model``) -> the pipeline's per-stage config."""
+    config: dict[str, dict[str, str]] = {}
+    for choice in choices:
+        name, sep, model = choice.partition("=")
+        if not sep or not name or not model:
+            raise ConfigError(f"--model takes TASK=NAME_OR_DIR, not {choice!r}")
+        task = get_task(name.strip())
+        if task.stage is None or task.config_key is None:
+            raise ConfigError(f"the {task.name} component has one built-in model; there is nothing to select")
+        from ..models import resolve_model
+        resolve_model(task.name, model.strip())  # fail now, not halfway through a run
+        config.setdefault(task.stage, {})[task.config_key] = model.strip()
+    return config
 
 
 def run_training(task_name: str, data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,

@@ -122,4 +122,5 @@ TASK = Task(
     benchmark=Benchmark("PolNeAR dev (84 articles)", "polnear/dev", eval_split="all"),
     stage="claims",
     default_model="rules-v1",
+    config_key=None,
 )

@@ -154,4 +154,5 @@ TASK = Task(
     benchmark=Benchmark("CheckThat! 2024 T1 EN train (ClaimBuster debates)", "checkworthiness-en/train"),
     stage="claims",
     default_model="rules-v1",
+    config_key="checkworthiness_model",
 )

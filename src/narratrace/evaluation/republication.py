@@ -83,4 +83,5 @@ TASK = Task(
     published=(PublishedFigure("pairs.f1", "copy-pair F1", None, "no public benchmark of news republication"),),
     stage="republications",
     default_model="shingles-v1",
+    config_key=None,
 )
