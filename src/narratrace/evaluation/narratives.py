@@ -69,7 +69,8 @@ def read_semeval(path: str | Path, *, split: str = "all", limit: int | None = No
         file = folder / doc_id
         if not file.is_file():
             raise InputError(f"{ann}:{n}: document {doc_id} is not in {folder}", path=str(ann))
-        text = open(file, encoding="utf-8", newline="").read()
+        with open(file, encoding="utf-8", newline="") as fh:
+            text = fh.read()
         paragraphs = paragraph_spans(text)
         docs.append(Document(doc_id, text, tuple(sentence_spans(text, paragraphs)),
                              tuple(x.strip() for x in cols[1].split(";") if x.strip()),
@@ -158,7 +159,7 @@ def evaluate_narratives(data: str | Path, *, model: str | None = None, split: st
 
 
 def train_narratives(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
-                     c: float = 1.0, threshold: float = 0.35, **_: Any) -> dict[str, Any]:
+                     c: float = 1.0, threshold: float = 0.65, **_: Any) -> dict[str, Any]:
     """A :class:`~narratrace.narratives.classifier.LinearModel` trained on ``split``; card with held-out measures."""
     from sklearn.linear_model import LogisticRegression
 
@@ -186,6 +187,7 @@ def train_narratives(data: str | Path, out: str | Path, *, split: str = "train",
         out, taxonomies=["urw.json", "cc.json"], c=c, ignored_labels=ignored)
     heldout = "heldout" if split == "train" else None
     measures: dict[str, Any] = {}
+    write_card(out, task="narratives", name=out.name, kind="trained", data={})  # provisional: found as a model
     if heldout:
         from ..narratives import classifier as _c
 
