@@ -29,6 +29,8 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
     the document shows the floors beside what the shipped defaults measure on our own data.
     """
     work.mkdir(parents=True, exist_ok=True)
+    from .evaluation import checkworthiness
+    checkworthiness.CACHE_DIR = work / "cache"  # sentence features: one spaCy pass for every model
     results: list[dict[str, Any]] = []
     for name in tasks or task_names():
         try:

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..models import data_sha256, load_card, resolve_model, write_card
-from ..nlp.checkworthiness import WEIGHTS, CheckFeatures, feature_values
+from ..nlp.checkworthiness import WEIGHTS, CheckFeatures, CheckModel, feature_values, hashed_words, score_features
 from . import Benchmark, PublishedFigure, Task, in_split
 
-__all__ = ["TASK", "load_weights", "read_sentences"]
+__all__ = ["TASK", "load_check_model", "read_sentences"]
 
 WEIGHTS_FILE = "weights.json"
+#: Where sentence features are kept between runs (None: only in memory).
+CACHE_DIR: Path | None = None
 _FEATURES: dict[tuple[str, str, int | None], list[CheckFeatures | None]] = {}
 
 
@@ -48,33 +52,60 @@ def read_sentences(path: Path, *, split: str = "all", limit: int | None = None) 
 
 def _features(path: Path, rows: Sequence[tuple[str, str, bool]], split: str, limit: int | None
               ) -> list[CheckFeatures | None]:
-    """Features of each sentence (one spaCy pass; kept per process: every model reuses them)."""
+    """Features of each sentence: one spaCy pass, kept per process and, when ``CACHE_DIR`` is set
+    (``make quality`` sets it), on disk, since every model is scored on the same features."""
     from ..nlp.claims import sentence_checks
 
     key = (data_sha256(path), split, limit)
     if key not in _FEATURES:
-        _FEATURES[key] = [f for _, f in sentence_checks([text for _, text, _ in rows])]
+        cached = CACHE_DIR / f"checkworthiness-{key[0][:16]}-{split}-{limit}.pickle" if CACHE_DIR else None
+        if cached is not None and cached.is_file():
+            _FEATURES[key] = pickle.loads(cached.read_bytes())
+        else:
+            _FEATURES[key] = [f for _, f in sentence_checks([text for _, text, _ in rows])]
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                cached.write_bytes(pickle.dumps(_FEATURES[key]))
     return _FEATURES[key]
 
 
-def load_weights(model: str | Path | None) -> tuple[dict[str, float], float]:
-    """Weights and decision threshold of a check-worthiness model (name or directory)."""
+TEXT_FILE = "words.npy"
+
+
+def load_check_model(model: str | Path | None) -> CheckModel:
+    """A check-worthiness model (name or directory): its weights, threshold and word weights if any."""
+    import numpy as np
+
     model_dir = resolve_model("checkworthiness", model, default=TASK.default_model)
     try:
         stored = json.loads((model_dir / WEIGHTS_FILE).read_text(encoding="utf-8"))
         weights = {k: float(v) for k, v in stored["weights"].items()}
         threshold = float(stored.get("threshold", 0.5))
+        text_coef = np.load(model_dir / TEXT_FILE) if (model_dir / TEXT_FILE).is_file() else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"unreadable check-worthiness weights in {model_dir}: {exc}", path=str(model_dir)) from None
+        raise InputError(f"unreadable check-worthiness model in {model_dir}: {exc}", path=str(model_dir)) from None
     if "bias" not in weights:
         raise InputError(f"check-worthiness weights in {model_dir} have no bias", path=str(model_dir))
-    return weights, threshold
+    if text_coef is not None and text_coef.ndim != 1:
+        raise InputError(f"{model_dir / TEXT_FILE} is not a vector", path=str(model_dir))
+    return CheckModel(weights, threshold, text_coef)
 
 
-def _score(f: CheckFeatures | None, weights: Mapping[str, float]) -> float:
-    from ..nlp.checkworthiness import score_features
-
-    return 0.0 if f is None else score_features(f, weights)
+def _scores(model: CheckModel, rows: Sequence[tuple[str, str, bool]], feats: Sequence[CheckFeatures | None]
+            ) -> list[float]:
+    """Scores of many sentences at once (the words of all of them hashed in one go)."""
+    base = [0.0 if f is None else score_features(f, model.weights) for f in feats]
+    if model.text_coef is None:
+        return base
+    words = hashed_words([text for _, text, _ in rows], len(model.text_coef)) @ model.text_coef
+    out = []
+    for f, b, w in zip(feats, base, words, strict=True):
+        if f is None or b == 0.0:
+            out.append(0.0)
+            continue
+        z = math.log(b / (1.0 - b)) if 0.0 < b < 1.0 else (-50.0 if b <= 0 else 50.0)
+        out.append(1.0 / (1.0 + math.exp(-(z + float(w)))))
+    return out
 
 
 def _measures(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
@@ -93,18 +124,23 @@ def evaluate(data: Path, *, model: str | None = None, split: str = "all", limit:
     rows = read_sentences(data, split=split, limit=limit)
     if not rows:
         raise InputError(f"no labelled sentences in {data} (split {split})", path=str(data))
-    weights, threshold = load_weights(model)
-    feats = _features(data, rows, split, limit)
-    predicted = [_score(f, weights) >= threshold for f in feats]
+    check_model = load_check_model(model)
+    scores = _scores(check_model, rows, _features(data, rows, split, limit))
     model_dir = resolve_model("checkworthiness", model, default=TASK.default_model)
     return {"n": len(rows), "model": load_card(model_dir)["name"],
-            "measures": _measures([g for _, _, g in rows], predicted),
+            "measures": _measures([g for _, _, g in rows], [s >= check_model.threshold for s in scores]),
             "positives": sum(g for _, _, g in rows)}
 
 
-def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, **_options: Any) -> dict[str, Any]:
-    """Fit the feature weights by logistic regression; the threshold maximises F1 on what it learned from."""
+def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words: bool = True,
+          **_options: Any) -> dict[str, Any]:
+    """Logistic regression over the check-worthiness features and (``words``) hashed word n-grams.
+
+    The feature weights land in ``weights.json`` (one table to read, as the hand-set ones), the
+    word weights in ``words.npy``; the threshold maximises F1 on what the model learned from.
+    """
     import numpy as np
+    from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
     rows = read_sentences(data, split=split)
@@ -113,34 +149,36 @@ def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, **_opt
     feats = _features(data, rows, split, None)
     names = [k for k in WEIGHTS if k != "bias"]
     keep = [i for i, f in enumerate(feats) if f is not None and not f.boilerplate and f.words]
-    x = np.array([[feature_values(feats[i])[k] for k in names] for i in keep], dtype=np.float64)
+    x = sparse.csr_matrix(np.array([[feature_values(feats[i])[k] for k in names] for i in keep], dtype=np.float64))
+    if words:
+        x = sparse.hstack([x, hashed_words([rows[i][1] for i in keep])], format="csr")
     y = np.array([rows[i][2] for i in keep], dtype=np.int8)
-    clf = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(x, y)
-    weights = {"bias": float(clf.intercept_[0]), **{k: float(w) for k, w in zip(names, clf.coef_[0], strict=True)}}
+    clf = LogisticRegression(C=4.0 if words else 1.0, max_iter=2000, random_state=seed).fit(x, y)
+    coef = clf.coef_[0]
+    weights = {"bias": float(clf.intercept_[0]), **{k: float(w) for k, w in zip(names, coef[:len(names)], strict=True)}}
+    text_coef = coef[len(names):].astype(np.float32) if words else None
+    provisional = CheckModel(weights, 0.5, text_coef)
     gold = [g for _, _, g in rows]
-    scores = [_score(f, weights) for f in feats]
-    threshold = max((t / 100 for t in range(5, 96)),
-                    key=lambda t: _measures(gold, [s >= t for s in scores])["f1"])
+    scores = _scores(provisional, rows, feats)
+    threshold = max((t / 100 for t in range(5, 96)), key=lambda t: _measures(gold, [s >= t for s in scores])["f1"])
     out.mkdir(parents=True, exist_ok=True)
     (out / WEIGHTS_FILE).write_text(json.dumps({"weights": {k: round(v, 4) for k, v in weights.items()},
                                                 "threshold": threshold}, indent=2) + "\n", encoding="utf-8")
+    if text_coef is not None:
+        np.save(out / TEXT_FILE, text_coef)
+    elif (out / TEXT_FILE).exists():
+        (out / TEXT_FILE).unlink()
+    card = {"task": "checkworthiness", "name": out.name, "kind": "trained", "seed": seed,
+            "data": {"path": str(data), "sha256": data_sha256(data), "split": split, "n": len(rows),
+                     "licence": "as stated in the data's README (CheckThat!/ClaimBuster: research use)"},
+            "notes": f"Logistic regression over the check-worthiness features"
+                     f"{' and hashed word uni/bigrams' if words else ''}; threshold {threshold:.2f}."}
+    write_card(out, **card)  # resolvable, so it can be scored on what it did not see
     measures: dict[str, Any] = {}
-    heldout = "heldout" if split == "train" else None
-    if heldout:
-        result = evaluate(data, model=str(_stub_card(out, data, split, len(rows), seed)), split=heldout)
-        measures = {"data": str(data), "split": heldout, "n": result["n"], "values": result["measures"]}
-    return write_card(out, task="checkworthiness", name=out.name, kind="trained",
-                      data={"path": str(data), "sha256": data_sha256(data), "split": split, "n": len(rows),
-                            "licence": "as stated in the data's README (CheckThat!/ClaimBuster: research use)"},
-                      measures=measures, seed=seed,
-                      notes=f"Logistic regression over the check-worthiness features; threshold {threshold:.2f}.")
-
-
-def _stub_card(out: Path, data: Path, split: str, n: int, seed: int) -> Path:
-    """A provisional card so the model can be scored before its final card (with the measures) is written."""
-    write_card(out, task="checkworthiness", name=out.name, kind="trained",
-               data={"path": str(data), "split": split, "n": n}, seed=seed)
-    return out
+    if split == "train":
+        result = evaluate(data, model=str(out), split="heldout")
+        measures = {"data": str(data), "split": "heldout", "n": result["n"], "values": result["measures"]}
+    return write_card(out, **card, measures=measures)
 
 
 TASK = Task(

@@ -13,12 +13,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-__all__ = ["WEIGHTS", "CheckFeatures", "feature_values", "is_boilerplate", "score_features", "sentence_features"]
+__all__ = ["WEIGHTS", "CheckFeatures", "CheckModel", "feature_values", "hashed_words", "is_boilerplate", "score_features", "sentence_features"]
 
 _BOILERPLATE = re.compile(
     r"please\s+enter\s+your|leave\s+a\s+(?:reply|comment)|all\s+rights\s+reserved|copyright\s|©|"
@@ -153,3 +153,31 @@ def score_features(f: CheckFeatures, weights: Mapping[str, float] = WEIGHTS) -> 
         return 0.0
     z = weights["bias"] + sum(weights.get(k, 0.0) * v for k, v in feature_values(f).items())
     return 1.0 / (1.0 + math.exp(-z))
+
+
+#: Size of the hashed word space of a model that also reads the words (``CheckModel.text_coef``).
+HASH_FEATURES = 1 << 16
+
+
+def hashed_words(texts: Sequence[str], n_features: int = HASH_FEATURES) -> Any:
+    """Word unigrams and bigrams of each text, hashed, L2-normalised (a scipy sparse matrix)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(n_features=n_features, ngram_range=(1, 2), alternate_sign=False, norm="l2",
+                             lowercase=True).transform(list(texts))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckModel:
+    """A check-worthiness model: feature weights, optionally a weight per hashed word n-gram."""
+
+    weights: Mapping[str, float]
+    threshold: float = 0.5
+    text_coef: Any = None  # numpy vector of length HASH_FEATURES, or None (features only)
+
+    def score(self, f: CheckFeatures, text: str) -> float:
+        if self.text_coef is None or f.boilerplate or f.words == 0:
+            return score_features(f, self.weights)
+        z = self.weights["bias"] + sum(self.weights.get(k, 0.0) * v for k, v in feature_values(f).items())
+        z += float((hashed_words([text], len(self.text_coef)) @ self.text_coef)[0])
+        return 1.0 / (1.0 + math.exp(-z))

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..model import Article, Span
 from .attribution import NO_ATTRIBUTION, Attribution, attribute_units, find_quotes
-from .checkworthiness import WEIGHTS, CheckFeatures, score_features, sentence_features
+from .checkworthiness import WEIGHTS, CheckFeatures, CheckModel, score_features, sentence_features
 from .entities import NAME_LABELS, AliasTable, EntityMention, default_aliases, load_aliases, resolve_mentions
 from .hedges import find_hedges
 from .parsing import PIECE_CHARS, load_english, ner_spans, parse_units
@@ -37,7 +36,7 @@ class ClaimOptions:
     piece_chars: int = PIECE_CHARS
     max_chars: int = 500_000
     languages: tuple[str, ...] = ("en",)
-    weights: Mapping[str, float] | None = None  # check-worthiness weights (None: the hand-set WEIGHTS)
+    model: CheckModel | None = None  # check-worthiness model (None: the hand-set WEIGHTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +133,7 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
             sent_text, u.tokens, named=len(names), numbers=len(numbers), dates=len(dates),
             attributed=att is not None, anonymous=att is not None and att.source_kind == "anonymous",
             hedged=bool(hs), quoted=quotes, start_of=lambda t, off=offset: off + t.idx)
-        score = score_features(feats, opts.weights or WEIGHTS)
+        score = opts.model.score(feats, sent_text) if opts.model else score_features(feats, WEIGHTS)
         if att is None and score < opts.threshold:
             continue
         claims.append(Claim(u.start, u.end, score, att or NO_ATTRIBUTION, tuple(hs), tuple(names), tuple(numbers),
@@ -144,16 +143,16 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
 
 
 def score_sentences(sentences: list[str], *, aliases: str | None = None,
-                    weights: Mapping[str, float] | None = None) -> list[float]:
+                    model: CheckModel | None = None) -> list[float]:
     """Check-worthiness of standalone sentences (each read as a one-sentence article)."""
-    return [score for score, _ in sentence_checks(sentences, aliases=aliases, weights=weights)]
+    return [score for score, _ in sentence_checks(sentences, aliases=aliases, model=model)]
 
 
 def sentence_checks(sentences: list[str], *, aliases: str | None = None,
-                    weights: Mapping[str, float] | None = None) -> list[tuple[float, CheckFeatures | None]]:
+                    model: CheckModel | None = None) -> list[tuple[float, CheckFeatures | None]]:
     """Score and features of standalone sentences (the best-scoring unit where spaCy splits one)."""
     out: list[tuple[float, CheckFeatures | None]] = []
-    options = ClaimOptions(threshold=0.0, aliases=aliases, weights=weights)
+    options = ClaimOptions(threshold=0.0, aliases=aliases, model=model)
     for text in sentences:
         text = " ".join(text.split())
         if not text:

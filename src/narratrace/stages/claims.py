@@ -36,7 +36,7 @@ def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_
     ``checkworthiness_model``: a check-worthiness model (name or directory, see ``narratrace
     models``); its weights replace the hand-set ones, and ``threshold`` stays the cut-off.
     """
-    from ..evaluation.checkworthiness import load_weights
+    from ..evaluation.checkworthiness import load_check_model
 
     if not 0.0 <= float(threshold) <= 1.0:
         raise ConfigError(f"claims: threshold must be between 0 and 1, not {threshold!r}")
@@ -44,9 +44,9 @@ def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_
         raise ConfigError(f"claims: piece_chars must be at least 100, not {piece_chars!r}")
     if aliases is not None and not Path(aliases).is_file():
         raise ConfigError(f"claims: alias table {aliases!r} does not exist")
-    weights, _ = load_weights(checkworthiness_model)
+    check_model = load_check_model(checkworthiness_model)
     options = ClaimOptions(threshold=float(threshold), aliases=aliases, piece_chars=int(piece_chars),
-                           max_chars=int(max_chars), languages=tuple(languages), weights=weights)
+                           max_chars=int(max_chars), languages=tuple(languages), model=check_model)
     alias_table(aliases)  # read (and validate) the user's table before any article is processed
 
     def claims(article: Article) -> StageOutput:
