@@ -1,0 +1,60 @@
+"""The framing task in the evaluation harness: evaluate and train through the CLI, the model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from narratrace.cli import cli
+from narratrace.evaluation import get_task, run_evaluation
+from narratrace.models import load_card, resolve_model
+
+DATA = Path(__file__).parent / "data" / "framing"
+
+
+def test_framing_task_is_registered_with_its_benchmark() -> None:
+    task = get_task("framing")
+    assert task.train is not None and task.stage == "framing" and task.default_model == "exemplars-v1"
+    assert task.benchmark is not None and task.benchmark.path == "semeval2025-task10/train/EN"
+    assert task.benchmark.eval_path == "semeval2025-task10/dev/EN"
+    assert any(p.measure == "main_role_accuracy" and p.value == 0.9362 for p in task.published)
+
+
+def test_framing_shipped_default_is_reproducible_and_small() -> None:
+    path = resolve_model("framing", None, default="exemplars-v1")
+    card = load_card(path)
+    assert card["data"]["path"] == "tests/data/framing/exemplars" and card["data"]["licence"].startswith("CC0")
+    assert card["command"].startswith("narratrace train framing --data tests/data/framing/exemplars")
+    assert sum(f.stat().st_size for f in path.iterdir()) < 5_000_000
+    assert "cross-validation" in card["measures"]["split"]
+
+
+def test_framing_evaluate_on_the_handwritten_test_set() -> None:
+    result = run_evaluation("framing", DATA / "testset")
+    assert result["n"] == 19 and result["documents"] == 8
+    m = result["measures"]
+    # better than always answering the majority role (Antagonist, 9 of 19 here)
+    assert m["main_role_accuracy"] > result["majority_main_role"]["accuracy"]
+    assert 0.0 <= m["emr"] <= m["main_role_accuracy"]
+
+
+def test_framing_train_and_evaluate_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(cli, ["train", "framing", "--data", str(DATA / "exemplars"), "--out", str(tmp_path / "m")])
+    assert out.exit_code == 0, out.output
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["task"] == "framing" and card["data"]["split"] == "train" and card["measures"]["split"] == "heldout"
+    assert card["measures"]["n"] > 0 and "main_role_accuracy" in card["measures"]["values"]
+    assert len(card["data"]["sha256"]) == 64 and card["seed"] == 13
+    out = runner.invoke(cli, ["evaluate", "framing", "--data", str(DATA / "exemplars"), "--split", "heldout",
+                              "--model", str(tmp_path / "m"), "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert result["measures"] == card["measures"]["values"]  # same code, same split: same figures
+
+
+def test_framing_evaluate_bad_data_is_a_clear_error(tmp_path: Path) -> None:
+    out = CliRunner().invoke(cli, ["evaluate", "framing", "--data", str(tmp_path)])
+    assert out.exit_code != 0 and "subtask-1-annotations.txt" in out.output
