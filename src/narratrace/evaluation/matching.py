@@ -11,7 +11,9 @@ Measures, as the CheckThat! scorer defines them: AP@k sums the precision at each
 vclaim in the top k and divides by the number of relevant vclaims of the query; MAP@k is its
 mean over queries; Recall@k is the share of a query's relevant vclaims in its top k (mean over
 queries); MRR the mean reciprocal rank of the first relevant one. Queries are split with
-``in_split(tweet_id, split)``.
+``in_split(tweet_id, split)``. Beside the measures: precision and recall of the "match" threshold,
+and how well the score is calibrated over each query's top 5 (Brier score, and the expected
+calibration error over ten equal-width bins).
 
 Embeddings of the collection and the queries are cached under ``bench/.cache/matching`` (option
 ``cache``; ``cache=None`` embeds every time).
@@ -193,10 +195,17 @@ def evaluate_matching(data: str | Path, *, model: str | None = None, split: str 
     threshold = matcher.reranker.threshold
     calib = [(c.score, key_to_id[c.key] in found.qrels[q]) for q, cands in ranked.items() for c in cands[:5]]
     above = [rel for s, rel in calib if s >= threshold]
+    scores = np.asarray([s for s, _ in calib], dtype=np.float64)
+    truth = np.asarray([r for _, r in calib], dtype=np.float64)
+    bins = np.minimum((scores * 10).astype(int), 9)
+    ece = sum(abs(scores[bins == b].mean() - truth[bins == b].mean()) * (bins == b).sum()
+              for b in range(10) if (bins == b).any()) / max(len(calib), 1)
     return {"n": len(found.queries), "model": matcher.reranker.name,
             "measures": _measures(runs, found.qrels),
             "at_threshold": {"threshold": threshold, "precision": round(sum(above) / len(above), 4) if above else 0.0,
                              "recall": round(sum(above) / sum(len(v) for v in found.qrels.values()), 4)},
+            "calibration_top5": {"brier": round(float(((scores - truth) ** 2).mean()), 4) if len(calib) else 0.0,
+                                 "ece": round(float(ece), 4)},
             "baselines": {"bm25": _measures(bm25_runs, found.qrels),
                                        "minilm": _measures(dense_runs, found.qrels)}}
 
@@ -229,14 +238,16 @@ def train_matching(data: str | Path, out: str | Path, *, split: str = "train", s
     reranker = Reranker(tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), FEATURES, out.name)
     (out / "weights.json").write_text(json.dumps(reranker.to_dict(), indent=2) + "\n", encoding="utf-8")
     other = "heldout" if split == "train" else ("train" if split == "heldout" else None)
+    licence = "research-only (CheckThat! lab data)" if "checkthat" in str(data).lower() else "see the data's README"
+    trained_on = {"path": str(data), "sha256": data_sha256(data), "licence": licence, "split": split,
+                  "n": len(found.queries), "candidates": len(ys), "positives": int(y.sum())}
+    write_card(out, task="matching", name=out.name, kind="trained", data=trained_on, seed=seed)
     measures: dict[str, Any] = {}
     if other is not None:
         ev = evaluate_matching(data, model=str(out), split=other, cache=cache)
-        measures = {"data": str(data), "split": other, "n": ev["n"], "values": ev["measures"]}
-    licence = "research-only (CheckThat! lab data)" if "checkthat" in str(data).lower() else "see the data's README"
-    return write_card(out, task="matching", name=out.name, kind="trained",
-                      data={"path": str(data), "sha256": data_sha256(data), "licence": licence, "split": split,
-                            "n": len(found.queries), "candidates": len(ys), "positives": int(y.sum())},
+        measures = {"data": str(data), "split": other, "n": ev["n"], "values": ev["measures"],
+                    "at_threshold": ev["at_threshold"]}
+    return write_card(out, task="matching", name=out.name, kind="trained", data=trained_on,
                       measures=measures, seed=seed,
                       notes=f"Logistic regression (C={c}) over the fused candidates' features {list(FEATURES)}. "
                             f"Made with: narratrace train matching --data {data} --out {out} --split {split}")

@@ -1,0 +1,27 @@
+"""The ``factcheck_matches`` key of the JSON export (contract of issue 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import Store
+
+__all__ = ["export_factcheck_matches"]
+
+
+def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
+    """``[{"claim": claim id, "factcheck": {"url", "publisher", "rating", "claim"}, "score"}]``, plus the
+    article ref, the fact-check's verdict, numeric rating score and date, and the match rank."""
+    from ..store.factchecks import factcheck_matches
+
+    ref = {row["id"]: row["ref"] for row in store.article_index()}
+    out = []
+    for m in factcheck_matches(store):
+        f = m["factcheck"]
+        out.append({"claim": m["claim"], "article": ref.get(m["article"], m["article"]),
+                    "factcheck": {"url": f.get("url"), "publisher": f.get("publisher"), "rating": f.get("rating"),
+                                  "claim": f.get("claim"), "verdict": f.get("verdict"),
+                                  "rating_score": f.get("rating_score"), "published": f.get("published"),
+                                  "claimant": f.get("claimant"), "language": f.get("language")},
+                    "score": m["score"], "rank": m["rank"]})
+    return out

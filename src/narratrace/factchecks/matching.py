@@ -1,0 +1,236 @@
+"""Matching claims to stored fact-checks: hybrid retrieval, fusion, re-ranking, a calibrated score.
+
+For one claim (its text and, when the claims stages stored one, its MiniLM vector):
+
+1. **Retrieval.** BM25 over the fact-checks' claim and title (SQLite FTS5, Porter stemming, any
+   content word of the claim) and cosine similarity of the claim's vector to every stored claim
+   vector and title vector (a brute-force float32 matrix product; see ``docs/decisions.md``):
+   the best ``candidates`` of each, united.
+2. **Fusion and features.** Per candidate: cosine to the claim and to the title, the BM25 score
+   relative to the query's best, reciprocal-rank fusion of the two rankings (k = 60), the reciprocal
+   ranks themselves, and word coverage both ways (content words of one found in the other).
+3. **Re-ranking and calibration.** A logistic model over those features gives the score, read as
+   the probability that the fact-check checks the same claim. The shipped default
+   (``hybrid-v1``) has hand-set weights (no data was fitted); ``narratrace train matching`` fits
+   the same features on data in the CheckThat! format. A match is kept when its score reaches
+   ``threshold``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..store import Store
+from ..store.factchecks import FactcheckTable, bm25_search, load_table
+
+__all__ = ["FEATURES", "Candidate", "MatchOptions", "Matcher", "Reranker", "clean_query", "content_words",
+           "load_reranker"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+FEATURES = ("cos_claim", "cos_title", "cos_max", "bm25_rel", "rrf", "dense_rr", "bm25_rr", "cover_fc", "cover_q")
+DEFAULT_MODEL = "hybrid-v1"
+
+_STOP = frozenset("""a an the and or but if then than so of in on at to for from by with without about into over
+under after before during between through against as is are was were be been being am do does did doing have has
+had having it its it's this that these those there here what which who whom whose when where why how not no nor
+only own same too very can will just should would could may might must shall i me my we our you your he him his
+she her they them their rt via amp s t also all any some such more most other each few both up down out off again
+further once""".split())
+_WORD = re.compile(r"\w+", re.UNICODE)
+_URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S+", re.IGNORECASE)
+_SIGNATURE = re.compile(r"\s[—–-]\s*([^—–\n]{0,80}?)\s*\(@\w+\)\s*(?:\w+\s+\d{1,2},\s*\d{4})?\s*$")
+_HANDLE = re.compile(r"(?<!\w)@(\w+)")
+_HASHTAG = re.compile(r"(?<!\w)#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def clean_query(text: str) -> str:
+    """The claim text as matched: links dropped, a social-media post's trailing "— Name (@handle) date"
+    signature cut to the name (who said it is part of the claim: +2.5 points MAP@5 on the CheckThat!
+    train split), and the ``#``/``@`` signs dropped (``#AustralianFires`` -> "Australian Fires")."""
+    text = _SIGNATURE.sub(lambda m: " " + m.group(1), text)
+    text = _URL.sub(" ", text)
+    text = _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
+    text = _HANDLE.sub(lambda m: m.group(1), text)
+    return " ".join(text.split())
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words that are not stop words (the BM25 query, and word coverage)."""
+    return [w for w in _WORD.findall(text.casefold()) if w not in _STOP and (len(w) > 1 or w.isdigit())]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    candidates: int = 50      # from each retriever
+    top: int = 5              # matches reported per claim
+    threshold: float = 0.5    # calibrated score a match needs
+    rrf_k: int = 60
+    max_terms: int = 32           # BM25 query: at most this many of the claim's rarest words
+    common_share: float = 0.10    # ... leaving out words in more than this share of the fact-checks
+    common_min: int = 2000        # ... once the collection holds at least this many
+
+
+@dataclass(frozen=True, slots=True)
+class Reranker:
+    """A logistic model over :data:`FEATURES`: ``score = sigmoid(intercept + coef · features)``."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    features: tuple[str, ...] = FEATURES
+    name: str = DEFAULT_MODEL
+    threshold: float = 0.5
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
+                "threshold": self.threshold}
+
+
+def load_reranker(model: str | Path | None = None) -> Reranker:
+    """The re-ranker of a model directory (``weights.json``) or name; the shipped ``hybrid-v1`` by default."""
+    from ..models import load_card, resolve_model
+
+    path = resolve_model("matching", model, default=DEFAULT_MODEL)
+    try:
+        weights = json.loads((path / "weights.json").read_text(encoding="utf-8"))
+        features = tuple(weights["features"])
+        coef = tuple(float(c) for c in weights["coef"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
+    if features != FEATURES or len(coef) != len(FEATURES):
+        raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
+    return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
+                    float(weights.get("threshold", 0.5)))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One fact-check ranked for one claim."""
+
+    rowid: int
+    key: str
+    rank: int
+    score: float                          # calibrated: probability of the same claim
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
+class Matcher:
+    """Matches texts against the fact-checks of a store (loaded once: vectors in memory, BM25 in SQLite)."""
+
+    def __init__(self, store: Store, *, reranker: Reranker | None = None, options: MatchOptions | None = None,
+                 table: FactcheckTable | None = None) -> None:
+        self.store = store
+        self.reranker = reranker or load_reranker()
+        self.options = options or MatchOptions()
+        self.table = table if table is not None else load_table(store)
+        self._pos = {int(r): i for i, r in enumerate(self.table.rowids.tolist())}
+        self._texts: dict[int, str] = {}
+        self._df: dict[str, int] | None = None
+
+    def _doc_freq(self) -> dict[str, int]:
+        """How many fact-checks use each content word (counted once, on first use)."""
+        if self._df is None:
+            df: dict[str, int] = {}
+            for claim, title in self.store.db.execute("SELECT claim, title FROM factchecks"):
+                for w in set(content_words(f"{claim} {title or ''}")):
+                    df[w] = df.get(w, 0) + 1
+            self._df = df
+        return self._df
+
+    def query_terms(self, text: str) -> list[str]:
+        """The BM25 query: the claim's content words, rarest first, without the very common ones.
+
+        Words in more than ``common_share`` of a large collection add little to the ranking but
+        make FTS5 score most of the collection (10x the time at 100,000 fact-checks)."""
+        words = list(dict.fromkeys(content_words(text)))
+        n = len(self.table)
+        if n < self.options.common_min and len(words) <= self.options.max_terms:
+            return words
+        df = self._doc_freq()
+        limit = self.options.common_share * n if n >= self.options.common_min else float("inf")
+        kept = [w for w in words if df.get(w, 0) <= limit]
+        kept.sort(key=lambda w: df.get(w, 0))
+        return kept[:self.options.max_terms]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def _claim_texts(self, rowids: Sequence[int]) -> dict[int, str]:
+        missing = [r for r in rowids if r not in self._texts]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            for rowid, claim, title in self.store.db.execute(
+                    f"SELECT rowid, claim, title FROM factchecks WHERE rowid IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                self._texts[rowid] = f"{claim} {title or ''}"
+        if len(self._texts) > 200_000:
+            self._texts.clear()
+        return {r: self._texts.get(r, "") for r in rowids}
+
+    def rank(self, text: str, vector: np.ndarray | None = None, *, k: int | None = None) -> list[Candidate]:
+        """The best ``k`` (default ``options.top``) fact-checks for ``text``, best first, whatever their score."""
+        from .embedding import embed
+
+        k = self.options.top if k is None else k
+        if not len(self.table) or not text.strip():
+            return []
+        query = clean_query(text)
+        q = embed([query])[0] if vector is None else np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(q))
+        q = q / norm if norm > 0 else q
+        cos_c = self.table.vectors @ q
+        cos_t = self.table.title_vectors @ q
+        cos_m = np.maximum(cos_c, cos_t)
+        n_c = min(self.options.candidates, len(cos_m))
+        dense_top = np.argpartition(-cos_m, n_c - 1)[:n_c]
+        dense_top = dense_top[np.argsort(-cos_m[dense_top], kind="stable")]
+        dense_rank = {int(i): r for r, i in enumerate(dense_top.tolist(), start=1)}
+        words = content_words(query)
+        bm25 = [(self._pos[r], s) for r, s in bm25_search(self.store, self.query_terms(query),
+                                                          limit=self.options.candidates)
+                if r in self._pos]
+        bm25_rank = {i: r for r, (i, _) in enumerate(bm25, start=1)}
+        bm25_score = dict(bm25)
+        best_bm25 = max((s for _, s in bm25), default=0.0) or 1.0
+        pool = list(dict.fromkeys([*dense_rank, *bm25_rank]))
+        rowids = [int(self.table.rowids[i]) for i in pool]
+        texts = self._claim_texts(rowids)
+        qset = set(words)
+        rrf_k = self.options.rrf_k
+        x = np.zeros((len(pool), len(FEATURES)), dtype=np.float64)
+        for row, (i, rowid) in enumerate(zip(pool, rowids)):
+            fset = set(content_words(texts[rowid]))
+            shared = len(qset & fset)
+            dr, br = dense_rank.get(i), bm25_rank.get(i)
+            x[row] = (cos_c[i], cos_t[i], cos_m[i], bm25_score.get(i, 0.0) / best_bm25,
+                      (1 / (rrf_k + dr) if dr else 0.0) + (1 / (rrf_k + br) if br else 0.0),
+                      1 / dr if dr else 0.0, 1 / br if br else 0.0,
+                      shared / len(fset) if fset else 0.0, shared / len(qset) if qset else 0.0)
+        scores = self.reranker.score(x)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [Candidate(rowids[j], self.table.keys[pool[j]], rank, float(scores[j]),
+                          {f: round(float(v), 4) for f, v in zip(FEATURES, x[j])})
+                for rank, j in enumerate(order.tolist(), start=1)]
+
+    def match(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
+        """The fact-checks that match ``text`` (score ≥ threshold), best first, at most ``options.top``."""
+        return [c for c in self.rank(text, vector) if c.score >= self.options.threshold]
+
+    def features_for(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
+        """Every fused candidate with its features (for training), in no particular order."""
+        return self.rank(text, vector, k=2 * self.options.candidates)

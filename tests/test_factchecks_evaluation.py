@@ -1,0 +1,68 @@
+"""``narratrace evaluate/train matching``: CheckThat! measures, the reader of its format, training a re-ranker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from narratrace.cli import cli
+from narratrace.errors import InputError
+from narratrace.evaluation import get_task, run_evaluation, run_training
+from narratrace.evaluation.matching import average_precision, read_claim_retrieval
+from narratrace.factchecks.matching import load_reranker
+
+DATA = Path(__file__).parent / "data" / "factchecks" / "retrieval"
+
+
+def test_factchecks_evaluation_average_precision_as_the_checkthat_scorer() -> None:
+    assert average_precision(["a", "b", "c"], {"a"}, 5) == 1.0
+    assert average_precision(["x", "a", "c"], {"a"}, 5) == 0.5
+    assert average_precision(["x", "a", "b"], {"a", "b"}, 5) == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert average_precision(["x", "y", "a"], {"a"}, 2) == 0.0
+    assert average_precision(["a", "x"], {"a", "b"}, 1) == 0.5  # divided by the number relevant
+
+
+def test_factchecks_evaluation_reads_the_format_and_splits() -> None:
+    data = read_claim_retrieval(DATA)
+    assert len(data.queries) == 24 and len(data.vclaims) == 26
+    train, heldout = read_claim_retrieval(DATA, split="train"), read_claim_retrieval(DATA, split="heldout")
+    assert set(train.queries) | set(heldout.queries) == set(data.queries)
+    assert not set(train.queries) & set(heldout.queries)
+
+
+def test_factchecks_evaluation_bad_data_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="queries file"):
+        read_claim_retrieval(tmp_path)
+    (tmp_path / "q_Queries.tsv").write_text("tweet-1\tsome text\n")
+    (tmp_path / "q_QRELs.tsv").write_text("tweet-1\t0\tvclaim-missing\t1\n")
+    (tmp_path / "vclaims.jsonl").write_text(json.dumps({"vclaim_id": "vclaim-other", "vclaim": "x", "title": "y"}) + "\n")
+    with pytest.raises(InputError, match="not in the collection"):
+        read_claim_retrieval(tmp_path)
+
+
+def test_factchecks_evaluation_default_model_on_our_set() -> None:
+    result = run_evaluation("matching", DATA, cache=None)
+    assert result["n"] == 24 and result["model"] == "hybrid-v1"
+    m = result["measures"]
+    assert set(m) == {"map_at_1", "map_at_5", "map_at_10", "recall_at_10", "mrr"}
+    assert m["map_at_5"] >= 0.9 and m["recall_at_10"] >= 0.95
+    assert result["at_threshold"]["precision"] >= 0.9
+    assert set(result["calibration_top5"]) == {"brier", "ece"}
+    assert set(result["baselines"]) == {"bm25", "minilm"}
+    assert get_task("matching").benchmark.path == "checkthat-claim-retrieval-en"
+
+
+def test_factchecks_evaluation_train_writes_a_usable_model(tmp_path: Path) -> None:
+    out = tmp_path / "my-matcher"
+    card = run_training("matching", DATA, out, split="train", cache=None)
+    assert card["kind"] == "trained" and card["data"]["split"] == "train" and card["data"]["sha256"]
+    assert card["measures"]["split"] == "heldout" and "map_at_5" in card["measures"]["values"]
+    reranker = load_reranker(str(out))
+    assert reranker.name == "my-matcher" and len(reranker.coef) == 9
+    runner = CliRunner()
+    res = runner.invoke(cli, ["evaluate", "matching", "--data", str(DATA), "--model", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["model"] == "my-matcher"

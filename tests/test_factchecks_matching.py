@@ -1,0 +1,202 @@
+"""Fact-checks in the store, matching, the factcheck_matches stage, export, report and CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from claimkit import add, article, claim
+from narratrace import pipeline
+from narratrace.cli import cli
+from narratrace.factchecks import claimreview_skeletons, import_factchecks, match_text
+from narratrace.factchecks.matching import clean_query, content_words, load_reranker
+from narratrace.stages import claim_groups as cg
+from narratrace.store import Store
+from narratrace.store.factchecks import count_factchecks, factcheck_matches
+
+DATA = Path(__file__).parent / "data" / "factchecks"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model() -> object:
+    return cg.load_encoder()
+
+
+@pytest.fixture
+def checked(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "fc.db")
+    report = import_factchecks(store, DATA)
+    assert report.added >= 14 and report.embedded == report.added
+    return store
+
+
+def test_factchecks_matching_reimport_updates_never_duplicates(checked: Store, tmp_path: Path) -> None:
+    n = count_factchecks(checked)
+    again = import_factchecks(checked, DATA)
+    assert (again.added, again.updated, again.embedded) == (0, 0, 0) and again.unchanged == n
+    changed = json.loads((DATA / "claimreview_single.jsonld").read_text())
+    changed["reviewRating"]["alternateName"] = "False"
+    changed["claimReviewed"] = "The Arlen bridge toll will be scrapped on 1 May."
+    (tmp_path / "changed.json").write_text(json.dumps(changed))
+    third = import_factchecks(checked, tmp_path / "changed.json")
+    assert (third.added, third.updated, third.embedded) == (0, 1, 1)
+    assert count_factchecks(checked) == n
+    (hit, *_) = match_text(checked, "Toll on the Arlen bridge scrapped from May 1")
+    assert hit.factcheck.claim == "The Arlen bridge toll will be scrapped on 1 May." and hit.factcheck.verdict == "false"
+
+
+def test_factchecks_matching_finds_the_checked_claim_and_rejects_unrelated(checked: Store) -> None:
+    hits = match_text(checked, "They put tracking microchips into the flu jab so the state can follow you")
+    assert hits[0].matched and hits[0].factcheck.publisher == "Harbour Verify"
+    assert hits[0].score > 0.7
+    assert all(not h.matched for h in hits[1:])
+    unrelated = match_text(checked, "The football club won the league after a late goal on Sunday.")
+    assert unrelated and not any(h.matched for h in unrelated)
+    assert all(h.score < 0.2 for h in unrelated)
+    assert match_text(checked, "   ") == []
+
+
+def test_factchecks_matching_query_cleaning() -> None:
+    tweet = ("Shark on the highway!! #HurricaneHarvey @storm_desk https://t.co/x pic.twitter.com/abc "
+             "— Some Person (@someone) August 28, 2017")
+    assert clean_query(tweet) == "Shark on the highway!! Hurricane Harvey storm_desk Some Person"
+    assert content_words("The toll WILL be scrapped on 1 June") == ["toll", "scrapped", "1", "june"]
+
+
+def test_factchecks_matching_fts_input_is_never_syntax(checked: Store) -> None:
+    for text in ['"unbalanced quote', "NEAR(a b) OR *", "col:value AND -x", "^caret ( )"]:
+        match_text(checked, text)  # no sqlite3.OperationalError
+
+
+def test_factchecks_matching_default_model_is_hand_set() -> None:
+    r = load_reranker(None)
+    assert r.name == "hybrid-v1" and r.threshold == 0.5
+    from narratrace.models import resolve_model, load_card
+
+    card = load_card(resolve_model("matching", None, default="hybrid-v1"))
+    assert card["kind"] == "rules" and card["data"]["path"].startswith("none")
+
+
+def _corpus(store: Store) -> tuple[str, str]:
+    a = article("herald", "Sources close to the investigation say the drones were intended for attacks on power "
+                          "stations. The football club won the league on Sunday after a late goal.",
+                outlet="Harbour Herald", published="2025-04-06")
+    b = article("gazette", "Readers keep sending us posts claiming that flu vaccines contain microchips for "
+                           "tracking people. The weather stayed mild all week.",
+                outlet="Gazette <b>&</b>", published="2020-01-01")
+    add(store, a, [claim(a, "Sources close", to="power stations.", source="Sources close to the investigation",
+                         kind="anonymous", cue="say"),
+                   claim(a, "The football club won the league on Sunday after a late goal.")])
+    add(store, b, [claim(b, "flu vaccines contain microchips for tracking people.")])
+    return a.id, b.id
+
+
+def _run(store: Store, monkeypatch: pytest.MonkeyPatch) -> pipeline.RunReport:
+    monkeypatch.setattr(pipeline, "ARTICLE_FIELDS", pipeline.ARTICLE_FIELDS + ("article.claims", "article.entities"))
+    return pipeline.Pipeline(("claim_vectors", "factcheck_matches"), workers=1).run(store)
+
+
+def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "c.db")
+    a_id, b_id = _corpus(store)
+    report = _run(store, monkeypatch)
+    assert report.done["factcheck_matches"] == 2 and factcheck_matches(store) == []  # nothing imported yet
+    (tmp_path / "fc.json").write_text(json.dumps([
+        {"@type": "ClaimReview", "claimReviewed": "The Kessport drones were meant for attacks on power plants.",
+         "url": "https://factdesk.example/drones", "datePublished": "2025-04-03",
+         "author": {"name": "Coastal Fact Desk"}, "reviewRating": {"alternateName": "False"}},
+        {"@type": "ClaimReview", "claimReviewed": "Flu vaccines contain microchips <script>alert(1)</script>.",
+         "url": "javascript:alert(1)", "datePublished": "2021-03-02",
+         "author": {"name": "Harbour <i>Verify</i>"}, "reviewRating": {"alternateName": "False"}}]))
+    import_factchecks(store, tmp_path / "fc.json")
+    assert _run(store, monkeypatch).done["factcheck_matches"] == 2  # an import re-matches every article
+    assert _run(store, monkeypatch).done["factcheck_matches"] == 0  # then it is up to date
+    matches = factcheck_matches(store)
+    assert {(m["article"], m["factcheck"]["publisher"]) for m in matches} == {
+        (a_id, "Coastal Fact Desk"), (b_id, "Harbour <i>Verify</i>")}
+    assert all(m["score"] >= 0.5 and m["rank"] == 1 for m in matches)
+
+    from narratrace.export import export_corpus
+
+    exported = export_corpus(store)["factcheck_matches"]
+    assert {e["article"] for e in exported} == {"herald", "gazette"}
+    for e in exported:
+        assert set(e) >= {"claim", "factcheck", "score"}
+        assert set(e["factcheck"]) >= {"url", "publisher", "rating", "claim"}
+        assert e["claim"].startswith("c-")
+
+    from narratrace.report import build_report, render_html
+
+    page = render_html(build_report(store))
+    assert '<section id="factchecks">' in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    assert 'href="javascript:' not in page
+    assert "Harbour &lt;i&gt;Verify&lt;/i&gt;" in page
+    section = page[page.index('<section id="factchecks">'):]
+    section = section[:section.index("</section>")]
+    assert "Already-debunked claims" in section
+    # the herald (2025-04-06) repeats the drone claim after its debunk (2025-04-03); the gazette
+    # (2020-01-01) carried the vaccine claim before it was checked (2021-03-02)
+    assert '<span class="after">Harbour Herald</span>' in section
+    assert "none after 2021-03-02" in section
+
+    skeletons = claimreview_skeletons(store, article="herald")
+    assert [s["@type"] for s in skeletons] == ["ClaimReview", "ClaimReview"]
+    first = skeletons[0]
+    assert first["claimReviewed"].startswith("Sources close") and first["reviewRating"]["alternateName"] == ""
+    assert first["itemReviewed"]["author"]["name"] == "Sources close to the investigation"
+    assert first["narratrace:relatedFactChecks"][0]["publisher"] == "Coastal Fact Desk"
+    assert [s["claimReviewed"][:8] for s in claimreview_skeletons(store, unmatched=True)] == ["The foot"]
+
+
+def test_factchecks_matching_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "cli.db")
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "wrong_types.json"), "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "2 fact-check(s) added" in out.output and "claimReviewed is int, not text" in out.output
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "google_factcheck_tools.json"), "--db", db, "--json"])
+    assert json.loads(out.output)["added"] == 3
+    out = runner.invoke(cli, ["match", "Lake Orrin has dried up completely", "--db", db, "--json", "-n", "2"])
+    assert out.exit_code == 0, out.output
+    hits = json.loads(out.output)
+    assert len(hits) == 2 and hits[0]["matched"] and "Lake Orrin" in hits[0]["factcheck"]["claim"]
+    out = runner.invoke(cli, ["match", "Lake Orrin has dried up completely", "--db", db])
+    assert out.output.startswith("MATCH")
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "factchecks_custom.csv"), "--db", db,
+                              "--map", "claim=statement", "--map", "rating=verdict"])
+    assert "1 fact-check(s) added" in out.output
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "factchecks_custom.csv"), "--db", db, "--map", "x"])
+    assert out.exit_code != 0 and "FIELD=COLUMN" in out.output
+    out = runner.invoke(cli, ["factchecks", "export", "--db", db])
+    assert out.exit_code == 0 and json.loads(out.output) == []  # no articles, no claims
+    out = runner.invoke(cli, ["match", "x", "--db", str(tmp_path / "missing.db")])
+    assert out.exit_code != 0 and "no database" in out.output
+
+
+def test_factchecks_matching_bm25_query_leaves_out_common_words(checked: Store) -> None:
+    from narratrace.factchecks.matching import Matcher, MatchOptions
+
+    small = Matcher(checked)
+    assert small.query_terms("Flu vaccines contain tracking microchips") == ["flu", "vaccines", "contain",
+                                                                             "tracking", "microchips"]
+    strict = Matcher(checked, options=MatchOptions(common_min=1, common_share=0.1, max_terms=2))
+    terms = strict.query_terms("The Arlen bridge toll will be abolished in Kessport")
+    assert len(terms) <= 2 and "arlen" not in terms  # "Arlen" is in more than 10 % of the fact-checks
+    assert strict.match("Flu vaccines contain microchips that let the government track people")
+
+
+def test_factchecks_matching_no_embed_then_embed(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "ne.db")
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "lines.jsonl"), "--db", db, "--no-embed"])
+    assert "3 fact-check(s) added" in out.output and "0 embedded" in out.output
+    out = runner.invoke(cli, ["match", "Marrenland expelled the ambassador", "--db", db])
+    assert "3 fact-check(s) are not embedded" in out.output
+    out = runner.invoke(cli, ["factchecks", "import", str(DATA / "lines.jsonl"), "--db", db])
+    assert "3 unchanged, 3 embedded" in out.output
+    out = runner.invoke(cli, ["match", "Marrenland expelled the ambassador", "--db", db, "--json"])
+    assert json.loads(out.output)[0]["matched"]
