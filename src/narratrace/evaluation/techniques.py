@@ -40,7 +40,7 @@ def evaluate_techniques(data: str | Path, *, model: str | None = None, split: st
     from ..techniques.labels import TECHNIQUES
 
     tm = load_model(model)
-    threshold = getattr(tm, "threshold", 0.5) if min_score is None else float(min_score)
+    threshold = tm.min_score if min_score is None else float(min_score)
     predicted: dict[str, list[tuple[int, int]]] = {}
     gold: dict[str, list[tuple[int, int]]] = {}
     tc_pairs: list[tuple[list[str], list[str]]] = []
