@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
-	@echo "make bench  - benchmarks: republication, claims, web (bench/*.py; see bench/README.md)"
+	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ demo: $(STAMP)
 	@mkdir -p $(OUT)
 	rm -f $(OUT)/demo.db $(OUT)/demo.db-wal $(OUT)/demo.db-shm
 	$(BIN)/narratrace ingest examples/corpus --db $(OUT)/demo.db
+	$(BIN)/narratrace factchecks import examples/factchecks.jsonld --db $(OUT)/demo.db
 	$(BIN)/narratrace analyze --db $(OUT)/demo.db
 	$(BIN)/narratrace export --db $(OUT)/demo.db -o $(OUT)/demo.json
 	$(BIN)/narratrace report --db $(OUT)/demo.db -o $(OUT)/report.html --title "narratrace demo: examples/corpus"
@@ -34,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/republication.py
 	$(BIN)/python bench/claims.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/narratives.py
+	$(BIN)/python bench/techniques.py
+	$(BIN)/python bench/framing.py
 
 quality: $(STAMP)
 	$(BIN)/narratrace quality --data-root ../shared/data --out docs/quality.md

@@ -44,6 +44,19 @@ def export_corpus(store: Store, *, include_text: bool = False) -> dict[str, Any]
     data["claims"] = export_claims(store, ref)
     data["entities"] = export_entities(store, ref)
     data["claim_groups"] = export_claim_groups(store, ref)
+    from .narratives.views import export_narratives, export_stories
+
+    data["stories"] = export_stories(store, ref)
+    data["narratives"] = export_narratives(store, ref)
+    from .factchecks.export import export_factcheck_matches
+
+    data["factcheck_matches"] = export_factcheck_matches(store)
+    from .techniques.corpus import export_techniques
+
+    data["techniques"] = export_techniques(store, ref)
+    from .framing.views import export_framing
+
+    data["framing"] = export_framing(store, ref)
     from .provenance import build_graph, graph_to_json
 
     data["provenance"] = graph_to_json(build_graph(store))

@@ -107,9 +107,14 @@ def _load_builtin_stages() -> None:
     from .stages import republications  # noqa: F401  (registers on import)
     from .stages import claims  # noqa: F401  (claims: entities, claims with attribution)
     from .stages import claim_groups  # noqa: F401  (claim_vectors, claim_groups)
+    from .stages import factcheck_matches  # noqa: F401  (claims matched to imported fact-checks)
+    from .stages import narratives, stories  # noqa: F401  (narratives, narrative_discovery, stories)
+    from .stages import techniques  # noqa: F401  (persuasion technique spans)
+    from .stages import framing  # noqa: F401  (entity framing: roles of named entities)
 
 
-DEFAULT_STAGES = ("fingerprints", "republications", "claims", "claim_vectors", "claim_groups")
+DEFAULT_STAGES = ("fingerprints", "republications", "claims", "framing", "techniques", "claim_vectors", "claim_groups",
+                  "narratives", "stories", "narrative_discovery", "factcheck_matches")
 #: Below this many pending articles a stage runs in-process (a pool costs more than it saves).
 PARALLEL_MIN_ARTICLES = 1000
 

@@ -595,6 +595,10 @@ class Report:
     claim_groups: tuple[ClaimGroupView, ...] = ()
     claim_groups_not_shown: int = 0
     graph: GraphView | None = None
+    techniques: Any = None   # narratrace.techniques.report.TechniquesSection; None when the stage has not run
+    factchecks: Any = None   # narratrace.factchecks.report.FactcheckSection; None when none are imported
+    narratives: Any = None   # narratrace.narratives.views.NarrativesView; None when neither stage has run
+    framing: Any = None      # narratrace.framing.report.FramingSection; None when the framing stage gave no roles
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -646,7 +650,35 @@ def build_report(store: Store, *, title: str | None = None, limits: Limits | Non
         claim_groups=claims.groups,
         claim_groups_not_shown=claims.groups_not_shown,
         graph=claims.graph,
+        techniques=_techniques_section(store, row),
+        factchecks=_factchecks_section(store),
+        narratives=_narratives_section(store),
+        framing=_framing_section(store),
     )
+
+
+def _framing_section(store: Store) -> Any:
+    from .framing.report import build_framing_section  # the section's code lives with the framing
+
+    return build_framing_section(store)
+
+
+def _narratives_section(store: Store) -> Any:
+    from .narratives.views import build_view
+
+    return build_view(store)
+
+
+def _factchecks_section(store: Store) -> Any:
+    from .factchecks.report import build_factcheck_section  # the section's code lives with the fact-checks
+
+    return build_factcheck_section(store)
+
+
+def _techniques_section(store: Store, row: Callable[[str], ArticleRow]) -> Any:
+    from .techniques.report import build_section  # the section's code lives with the techniques
+
+    return build_section(store, row)
 
 
 def _order_pairs(pairs: Sequence[RepublicationPair],

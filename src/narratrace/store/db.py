@@ -319,7 +319,12 @@ class Store:
     def save_corpus_output(self, stage: str, version: str, output: Any) -> None:
         """Persist what a corpus stage returned (dispatch on its type)."""
         from ..stages.claim_groups import ClaimGroupResult, ClaimVectorsResult
+        from ..stages.factcheck_matches import FactcheckMatchResult
+        from ..stages.framing import FramingResult
+        from ..stages.narratives import DiscoveryResult, NarrativesResult
         from ..stages.republications import RepublicationResult
+        from ..stages.stories import StoriesResult
+        from . import factchecks, narratives
 
         if isinstance(output, RepublicationResult):
             self.save_republications(stage, version, pairs=output.pairs, groups=output.groups,
@@ -328,6 +333,16 @@ class Store:
             self.save_stage_results(stage, version, [(aid, chash, data, ()) for aid, chash, data in output.rows])
         elif isinstance(output, ClaimGroupResult):
             self.save_claim_groups(stage, version, groups=output.groups, compared=output.compared)
+        elif isinstance(output, FramingResult):  # entity roles: per-article annotations
+            self.save_stage_results(stage, version, list(output.rows))
+        elif isinstance(output, FactcheckMatchResult):
+            factchecks.save_factcheck_matches(self, stage, version, output)
+        elif isinstance(output, NarrativesResult):
+            narratives.save_narratives(self, stage, version, output)
+        elif isinstance(output, StoriesResult):
+            narratives.save_stories(self, stage, version, output)
+        elif isinstance(output, DiscoveryResult):
+            narratives.save_discovery(self, stage, version, output)
         else:
             raise StoreError(f"stage {stage!r} returned {type(output).__name__}, which the store cannot save")
 

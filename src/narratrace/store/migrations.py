@@ -118,9 +118,77 @@ _M003_CLAIM_GROUPS = """
 """
 """Groups of one claim across articles (stage ``claim_groups``), replaced whole at each run."""
 
+_M004_FACTCHECKS = """
+        CREATE TABLE factchecks (
+            rowid INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            claim TEXT NOT NULL,
+            title TEXT,
+            url TEXT,
+            publisher TEXT,
+            rating TEXT,
+            rating_score REAL,
+            verdict TEXT NOT NULL,
+            claimant TEXT,
+            claim_date TEXT,
+            published TEXT,
+            language TEXT,
+            data TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            vector BLOB,
+            title_vector BLOB,
+            imported_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX factchecks_published ON factchecks(published);
+        CREATE VIRTUAL TABLE factchecks_fts USING fts5(
+            claim, title, content='factchecks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE factcheck_matches (
+            article_id TEXT NOT NULL,
+            claim_id TEXT NOT NULL,
+            factcheck_key TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            score REAL NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (claim_id, factcheck_key)
+        );
+        CREATE INDEX factcheck_matches_article ON factcheck_matches(article_id);
+        CREATE INDEX factcheck_matches_factcheck ON factcheck_matches(factcheck_key);
+"""
+"""Imported fact-checks (ClaimReview), their full-text index and claim vectors, and the matches of
+the corpus's claims to them (stage ``factcheck_matches``)."""
+
+_M005_STORIES_NARRATIVES = """
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            start TEXT,
+            "end" TEXT,
+            articles INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE story_articles (
+            story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            article_id TEXT NOT NULL,
+            PRIMARY KEY (story_id, article_id)
+        );
+        CREATE INDEX story_articles_article ON story_articles(article_id);
+        CREATE TABLE narrative_topics (
+            id TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            articles INTEGER NOT NULL,
+            claims INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+"""
+"""Stories (stage ``stories``) and discovered narrative topics (``narrative_discovery``), replaced whole."""
+
 MIGRATIONS: tuple[Migration, ...] = (Migration("001_initial", _M001_INITIAL),
                                      Migration("002_browse_indexes", _M002_BROWSE_INDEXES),
-                                     Migration("003_claim_groups", _M003_CLAIM_GROUPS))
+                                     Migration("003_claim_groups", _M003_CLAIM_GROUPS),
+                                     Migration("004_factchecks", _M004_FACTCHECKS),
+                                     Migration("005_stories_narratives", _M005_STORIES_NARRATIVES))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
