@@ -1,7 +1,9 @@
 """The web app without a server: pages, JSON API, pagination, errors, safety, the write endpoint.
 
 Runs the real thing (FastAPI's TestClient over httpx) against a throwaway store built from
-examples/corpus plus two hostile articles (markup in title, text, outlet and ref).
+examples/corpus plus two hostile articles (markup in title, text, outlet and ref) and a hostile
+article the narratives and techniques stages label, with examples/factchecks.jsonld imported
+before ``analyze`` (as ``make demo`` does).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import lxml.html
@@ -21,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from narratrace import analyze, export_corpus
 from narratrace.errors import ConfigError, StoreError
+from narratrace.factchecks import import_factchecks
 from narratrace.ingest import ingest
 from narratrace.model import Annotation
 from narratrace.provenance import build_graph, sources_summary
@@ -38,10 +42,19 @@ HOSTILE_ORIGINAL = "hostile-original"
 HOSTILE_COPY = f"weird/ref {IMG}?a=1#b"
 HOSTILE_OUTLET = f"{SCRIPT} Post"
 TOKEN = "s3cret-token"
+FACTCHECKS = ROOT / "examples" / "factchecks.jsonld"
+NARRATIVE_REF = "alarm-wire-war-fears"
+NARRATIVE_OUTLET = f"Alarm {IMG} Wire"
+NARRATIVE_TEXT = (f"Kyiv asked NATO for more weapons to fight Russia, and officials said {SCRIPT} nothing more.\n\n"
+                  "Every new shipment of weapons brings us closer to World War Three. This conflict could spiral "
+                  "into a catastrophe for the whole of Europe. Experts warn that the escalation may soon be "
+                  f"impossible to stop.\n\nResidents said they had never seen such fear {IMG} in the capital, the "
+                  "biggest wave of panic in years.")
 
 
 def build_web_store(path: Path) -> Path:
-    """examples/corpus plus a hostile original and its hostile copy, ingested and analysed."""
+    """examples/corpus, a hostile original, its hostile copy and a hostile narrative article, with the
+    example fact-checks imported, ingested and analysed."""
     body = article(7001, paragraphs=6)
     lines = [
         {"id": HOSTILE_ORIGINAL, "title": f"Harbour {SCRIPT} news", "outlet": HOSTILE_OUTLET,
@@ -50,11 +63,15 @@ def build_web_store(path: Path) -> Path:
         {"id": HOSTILE_COPY, "title": f"Copied {IMG}", "outlet": IMG, "published": "2025-01-02",
          "author": SCRIPT, "text": f"Shared by our partners {IMG}.\n\nHarbour news {SCRIPT} today.\n\n{body}\n\n"
                                    f"End {IMG} of story."},
+        # labelled by the narratives stage (taxonomy example sentences) and rich in technique spans
+        {"id": NARRATIVE_REF, "title": f"War fears {SCRIPT} grow", "outlet": NARRATIVE_OUTLET,
+         "published": "2025-04-07", "text": NARRATIVE_TEXT},
     ]
     src = path.parent / "hostile.jsonl"
     src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     with Store(path) as store:
         ingest(store, [EXAMPLES, src], workers=1)
+        import_factchecks(store, FACTCHECKS)  # as `make demo` does, so claims get fact-check matches
         analyze(store)
     return path
 
@@ -99,7 +116,10 @@ def pages(export: dict) -> list[str]:
             "/outlets", "/outlets/" + _ref_path(outlet), "/outlets/" + _ref_path(HOSTILE_OUTLET), "/skipped",
             "/sources", "/sources?limit=3&offset=3", "/claim-groups", "/claim-groups?limit=2&offset=2",
             *{"/claim-groups/" + _ref_path(g["id"]) for g in export["claim_groups"][:1]
-              + [g for g in export["claim_groups"] if g["attribution_conflict"]][:1]}]
+              + [g for g in export["claim_groups"] if g["attribution_conflict"]][:1]},
+            "/narratives", "/stories", "/stories?limit=2&offset=2", "/stories/" + _ref_path(export["stories"][0]["id"]),
+            "/techniques", "/techniques?limit=1&offset=1", "/factchecks", "/factchecks?limit=2&offset=1",
+            "/articles/" + NARRATIVE_REF, "/outlets/" + _ref_path(NARRATIVE_OUTLET)]
 
 
 def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, export: dict) -> None:
@@ -557,3 +577,231 @@ def test_web_api_semantic_claim_search(client: TestClient) -> None:
     page = client.get("/search/claims", params={"q": "drones were smuggled through the port"})
     assert page.status_code == 200 and hits[0]["article"] in page.text
     assert "search claims by meaning" in client.get("/search", params={"q": "drones"}).text
+
+
+# -- the analysis pages: narratives and stories, techniques, framing, fact-checks ----------------------
+
+DEBUNKED_CLAIM = "The drones found at Kessport were intended for attacks on civilian infrastructure"
+WAR_NARRATIVE = "URW: Amplifying war-related fears"
+EVIDENCE = "Every new shipment of weapons brings us closer to World War Three."
+
+
+def _tree(client: TestClient, url: str) -> Any:
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.text[:300])
+    return lxml.html.fromstring(r.text)
+
+
+def test_web_api_analyses_ran_on_the_test_corpus(export: dict) -> None:
+    assert any(n["article"] == NARRATIVE_REF and n["narrative"] == WAR_NARRATIVE for n in export["narratives"])
+    assert any(len(s["articles"]) > 1 for s in export["stories"])
+    assert any(t["article"] == NARRATIVE_REF and t["text"] == "never seen" for t in export["techniques"])
+    assert export["framing"] and export["factcheck_matches"]
+
+
+def test_web_api_nav_shows_the_analysis_pages(client: TestClient) -> None:
+    nav = set(_tree(client, "/").xpath("//header//nav//a/@href"))
+    assert {"/narratives", "/stories", "/techniques", "/factchecks"} <= nav
+
+
+def test_web_api_narratives_page(client: TestClient, export: dict) -> None:
+    tree = _tree(client, "/narratives")
+    section = next(s for s in tree.xpath("//section[contains(@class, 'narrative')]")
+                   if s.xpath("string(h2)").startswith(WAR_NARRATIVE))
+    carriers = {n["article"] for n in export["narratives"] if n["narrative"] == WAR_NARRATIVE}
+    assert f"{len(carriers)} article" in section.xpath("string(h2)")
+    assert NARRATIVE_REF in section.xpath(".//code[@class='ref']/text()")
+    assert EVIDENCE in [m.text_content() for m in section.xpath(".//mark[contains(@class, 'nev')]")]
+    assert "By continuing the war we risk WWIII" in section.text_content()   # its subnarrative
+    j = client.get("/api/narratives").json()
+    war = next(n for n in j["narratives"] if n["narrative"] == WAR_NARRATIVE)
+    assert war["articles"] == len(carriers)
+    assert EVIDENCE in next(e for e in war["evidence"] if e["article"] == NARRATIVE_REF)["sentences"]
+    assert client.get("/api/narratives", params={"offset": 500}).json()["narratives"] == []
+
+
+def test_web_api_article_narratives_and_techniques_highlighted(client: TestClient, export: dict) -> None:
+    url = "/articles/" + NARRATIVE_REF
+    html = client.get(url).text
+    assert SCRIPT not in html and "<img" not in html
+    tree = lxml.html.fromstring(html)
+    narr = tree.xpath("//section[@id='narratives']")[0]
+    assert WAR_NARRATIVE in narr.xpath("string(.//ul)")
+    marks = [m.text_content() for m in narr.xpath(".//div[contains(@class, 'narratives-text')]/mark")]
+    assert EVIDENCE in marks
+    # the whole text, escaped, markup shown as text
+    assert narr.xpath("string(.//div[contains(@class, 'narratives-text')])") == NARRATIVE_TEXT
+    tq = tree.xpath("//section[@id='techniques']")[0]
+    text = tq.xpath(".//div[contains(@class, 'techniques-text')]")[0]
+    assert text.text_content() == NARRATIVE_TEXT
+    spans = {m.text_content(): m.get("title") for m in text.xpath("./mark")}
+    assert "never seen" in spans and "Exaggeration" in spans["never seen"]
+    mine = [t for t in export["techniques"] if t["article"] == NARRATIVE_REF]
+    assert {t["text"] for t in mine} <= set(spans)
+    legend = [c.text_content() for c in tq.xpath(".//p[@class='tq-legend']/span")]
+    counts: dict[str, int] = {}
+    for t in mine:
+        counts[t["technique"]] = counts.get(t["technique"], 0) + 1
+    assert sorted(int(x.split()[-1]) for x in legend) == sorted(counts.values())
+    j = client.get("/api" + url).json()
+    assert j["technique_counts"] == counts
+    assert [(t["start"], t["end"], t["technique"]) for t in j["techniques"]] == \
+        [(t["start"], t["end"], t["technique"]) for t in mine]
+    assert j["narratives"][0]["narrative"] == WAR_NARRATIVE
+    assert EVIDENCE in [e["text"] for e in j["narratives"][0]["evidence"]]
+    assert j["stories"] and j["stories"][0]["id"] in {s["id"] for s in export["stories"] if NARRATIVE_REF in s["articles"]}
+    # the generic annotation table no longer repeats what the sections show
+    assert not tree.xpath("//section[@id='annotations']//code[text()='technique' or text()='narrative']")
+
+
+def test_web_api_stories(client: TestClient, export: dict) -> None:
+    biggest = max(export["stories"], key=lambda s: len(s["articles"]))
+    tree = _tree(client, "/stories")
+    row = next(r for r in tree.xpath("//table[contains(@class, 'stories')]//tbody/tr")
+               if r.xpath("string(td[1])") == biggest["label"])
+    assert row.xpath("string(td[2])") == str(len(biggest["articles"]))
+    assert biggest["start"] in row.xpath("string(td[3])") and biggest["end"] in row.xpath("string(td[3])")
+    j = client.get("/api/stories", params={"limit": MAX_LIMIT}).json()
+    assert j["total"] == len(export["stories"]) and j["stories"][0]["id"] == biggest["id"]
+    seen = [s["id"] for off in range(0, j["total"], 2)
+            for s in client.get("/api/stories", params={"limit": 2, "offset": off}).json()["stories"]]
+    assert sorted(seen) == sorted(s["id"] for s in export["stories"])
+    page = _tree(client, "/stories/" + _ref_path(biggest["id"]))
+    assert page.xpath("//table[contains(@class, 'story-articles')]//code[@class='ref']/text()") == biggest["articles"]
+    detail = client.get("/api/stories/" + _ref_path(biggest["id"])).json()
+    assert [a["ref"] for a in detail["articles"]] == biggest["articles"] and detail["story"]["label"] == biggest["label"]
+    assert client.get("/stories/st-nope").status_code == 404
+    assert client.get("/api/stories/st-nope").json()["status"] == 404
+
+
+def test_web_api_techniques_page(client: TestClient, export: dict) -> None:
+    totals: dict[str, int] = {}
+    for t in export["techniques"]:
+        totals[t["technique"]] = totals.get(t["technique"], 0) + 1
+    j = client.get("/api/techniques").json()
+    assert {t["technique"]: t["count"] for t in j["techniques"] if t["count"]} == totals
+    assert j["spans"] == len(export["techniques"])
+    mine = next(o for o in j["outlets"] if o["outlet"] == NARRATIVE_OUTLET)
+    assert mine["spans"] == sum(1 for t in export["techniques"] if t["article"] == NARRATIVE_REF)
+    assert j["articles"][0]["article"] == NARRATIVE_REF  # most spans first
+    html = client.get("/techniques").text
+    assert "<img" not in html and "<script" not in html.lower()
+    tree = lxml.html.fromstring(html)
+    rows = {r.xpath("string(td[1])"): r.xpath("string(td[2])")
+            for r in tree.xpath("//table[@class='tq-totals']//tbody/tr")}
+    assert rows["Exaggeration / minimisation"] == str(totals["Exaggeration,Minimisation"])
+    outlets = [r.xpath("string(td[1])") for r in tree.xpath("//section[@id='per-outlet']//tbody/tr")]
+    assert NARRATIVE_OUTLET in outlets  # the hostile outlet name, as text
+    assert tree.xpath("//section[@id='per-article']//a/@href")[0] == "/articles/" + NARRATIVE_REF + "#techniques"
+
+
+def test_web_api_article_and_outlet_framing(client: TestClient, export: dict) -> None:
+    role = export["framing"][0]
+    tree = _tree(client, "/articles/" + _ref_path(role["article"]))
+    rows = [[td.text_content().strip() for td in tr.xpath("td")]
+            for tr in tree.xpath("//section[@id='framing']//tbody/tr")]
+    assert len(rows) == sum(1 for r in export["framing"] if r["article"] == role["article"])
+    row = next(r for r in rows if r[0].startswith(role["entity"]) and r[1] == role["main_role"].lower())
+    assert row[2] == ", ".join(role["fine_roles"])
+    art = client.get("/api/articles/" + _ref_path(role["article"])).json()
+    assert art["framing"][0]["entity"] == role["entity"] and art["framing"][0]["main_role"] == role["main_role"]
+    text = art["article"]["text"]
+    assert " ".join(text[role["evidence"]["start"]:role["evidence"]["end"]].split()) == row[4]
+    # the outlet page: how the outlet casts each entity, counted per article
+    outlet = "Daily Meridian"
+    refs = {a["ref"] for a in export["articles"] if a["outlet"] == outlet}
+    mine = [r for r in export["framing"] if r["article"] in refs]
+    assert mine
+    j = client.get("/api/outlets/" + _ref_path(outlet)).json()
+    entity = mine[0]["entity"]
+    casts = next(f for f in j["framing"] if f["entity"] == entity)
+    assert casts["articles"] == len({r["article"] for r in mine if r["entity"] == entity})
+    assert casts["sentence"].startswith(f"{outlet} casts {entity} as {casts['role'].lower()} in {casts['count']} of ")
+    page = _tree(client, "/outlets/" + _ref_path(outlet))
+    assert casts["sentence"] in page.xpath("string(//section[@id='framing'])")
+    hostile = client.get("/api/outlets/" + _ref_path(HOSTILE_OUTLET)).json()["framing"]
+    assert hostile and all(f["outlet"] == HOSTILE_OUTLET for f in hostile)
+    section = _tree(client, "/outlets/" + _ref_path(HOSTILE_OUTLET)).xpath("//section[@id='framing']")[0]
+    assert hostile[0]["sentence"] in section.text_content()   # the outlet's markup shown as text
+
+
+def test_web_api_factchecks_page_and_article_matches(client: TestClient, export: dict) -> None:
+    tree = _tree(client, "/factchecks")
+    row = next(r for r in tree.xpath("//table[@class='debunked']//tbody/tr")
+               if r.xpath("string(td[1])").startswith(DEBUNKED_CLAIM))
+    assert row.xpath("string(td[2])").strip() == "False" and row.xpath("string(td[3])") == "2025-04-03"
+    assert "veloria-today-drones-repost" in row.xpath(".//td[4]//code/text()")
+    assert row.xpath("string(td[5])").strip() == "Veloria Today"   # repeated after the debunk date
+    assert row.xpath("td[1]/a/@href")[0].startswith("https://factdesk.example/")
+    j = client.get("/api/factchecks").json()
+    d = next(x for x in j["debunked"] if x["claim"].startswith(DEBUNKED_CLAIM))
+    assert d["outlets_after"] == ["Veloria Today"] and d["debunked_on"] == "2025-04-03"
+    assert j["matched_claims"] == len({m["claim"] for m in export["factcheck_matches"]}) == j["total"]
+    seen = [c["claim"] for off in range(0, j["total"], 2)
+            for c in client.get("/api/factchecks", params={"limit": 2, "offset": off}).json()["claims"]]
+    assert sorted(seen) == sorted({m["claim"] for m in export["factcheck_matches"]})
+    # the article page: each claim with its matched fact-checks (rating, publisher link, score)
+    ref = "veloria-today-drones-repost"
+    art = _tree(client, "/articles/" + ref)
+    section = art.xpath("//section[@id='factchecks']")[0]
+    mine = [m for m in export["factcheck_matches"] if m["article"] == ref]
+    assert len(section.xpath(".//div[@class='fcmatch']")) == len(mine)
+    match = next(m for m in mine if m["factcheck"]["claim"].startswith(DEBUNKED_CLAIM))
+    div = next(x for x in section.xpath(".//div[@class='fcmatch']") if DEBUNKED_CLAIM in x.text_content())
+    assert div.xpath("a/@href") == [match["factcheck"]["url"]] and div.xpath("string(a)") == "Coastal Fact Desk"
+    assert div.xpath("string(span[contains(@class, 'verdict')])") == "False"
+    assert f"score {match['score']:.2f}" in div.text_content()
+    api = client.get("/api/articles/" + ref).json()["factcheck_matches"]
+    assert sorted(m["claim"] for m in api) == sorted({m["claim"] for m in mine})
+
+
+def test_web_api_hostile_content_on_analysis_pages(writable: Path) -> None:
+    """Hostile text in fact-checks (a javascript: URL, markup) and articles stays inert on the new pages."""
+    con = sqlite3.connect(writable)
+    with con:
+        rowid, data = con.execute("SELECT rowid, data FROM factcheck_matches ORDER BY rowid LIMIT 1").fetchone()
+        d = json.loads(data)
+        d["factcheck"].update(url="javascript:alert(1)", publisher=SCRIPT, claim=IMG, rating=SCRIPT, verdict="false")
+        con.execute("UPDATE factcheck_matches SET data = ? WHERE rowid = ?", (json.dumps(d), rowid))
+        ref = con.execute("SELECT ref FROM articles WHERE id = ?", (d["article"],)).fetchone()[0]
+    con.close()
+    with TestClient(create_app(str(writable))) as c:
+        story = c.get("/api/articles/" + NARRATIVE_REF).json()["stories"][0]["id"]
+        for url in ["/articles/" + _ref_path(ref), "/factchecks", "/factchecks?limit=500", "/narratives",
+                    "/techniques", "/articles/" + NARRATIVE_REF, "/stories/" + _ref_path(story), "/stories",
+                    "/outlets/" + _ref_path(NARRATIVE_OUTLET)]:
+            html = c.get(url).text
+            assert SCRIPT not in html and "<img" not in html and "<script" not in html.lower(), url
+            tree = lxml.html.fromstring(html)
+            assert not tree.xpath("//script | //img | //iframe | //object"), url
+            assert not [a for el in tree.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")]
+            assert not [h for h in tree.xpath("//@href | //@src") if not re.match(r"^(/|\?|#|https?://|data:,$)", h)], url
+        page = lxml.html.fromstring(c.get("/articles/" + _ref_path(ref)).text)
+        div = next(x for x in page.xpath("//section[@id='factchecks']//div[@class='fcmatch']") if IMG in x.text_content())
+        assert not div.xpath(".//a") and SCRIPT in div.text_content()   # no link, the publisher as text
+        assert c.get("/api/articles/" + _ref_path(ref)).json()["factcheck_matches"]  # the data itself is kept
+
+
+def test_web_api_no_analyses_shows_none_of_them(writable: Path) -> None:
+    con = sqlite3.connect(writable)
+    with con:
+        con.execute("DELETE FROM annotations WHERE kind IN ('narrative', 'technique', 'framing')")
+        con.execute("DELETE FROM stage_results WHERE stage IN ('narratives', 'techniques', 'framing')")
+        con.execute("DELETE FROM story_articles")
+        con.execute("DELETE FROM stories")
+        con.execute("DELETE FROM narrative_topics")
+        con.execute("DELETE FROM factcheck_matches")
+        con.execute("DELETE FROM factchecks")
+    con.close()
+    with TestClient(create_app(str(writable))) as c:
+        for url in ["/", "/articles/" + NARRATIVE_REF, "/outlets/Daily%20Meridian"]:
+            tree = _tree(c, url)
+            assert not {"/narratives", "/stories", "/techniques", "/factchecks"} & set(
+                tree.xpath("//header//nav//a/@href")), url
+            assert not tree.xpath("//section[@id='narratives' or @id='techniques' or @id='framing' "
+                                  "or @id='factchecks']"), url
+        for url in ["/narratives", "/stories", "/techniques", "/factchecks", "/api/narratives", "/api/stories",
+                    "/api/techniques", "/api/factchecks"]:
+            assert c.get(url).status_code == 404, url
+        j = c.get("/api/articles/" + NARRATIVE_REF).json()
+        assert j["narratives"] == j["techniques"] == j["framing"] == j["factcheck_matches"] == j["stories"] == []

@@ -22,7 +22,8 @@ from playwright import sync_api
 
 from narratrace.web import create_app
 
-from test_web_api import HOSTILE_COPY, HOSTILE_ORIGINAL, HOSTILE_OUTLET, build_web_store
+from test_web_api import (HOSTILE_COPY, HOSTILE_ORIGINAL, HOSTILE_OUTLET, NARRATIVE_OUTLET, NARRATIVE_REF,
+                          build_web_store)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -116,7 +117,21 @@ def _links(tab: Watched, base_url: str) -> dict[str, str]:
             "hostile-original": "/articles/" + quote(HOSTILE_ORIGINAL, safe=""),
             "hostile-outlet": "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "hostile-search": "/search?q=harbour+news",
             "sources": "/sources", "claim-groups": "/claim-groups",
-            "claim-group": claim_group}
+            "claim-group": claim_group, **_analysis_links(tab, base_url)}
+
+
+def _analysis_links(tab: Watched, base_url: str) -> dict[str, str]:
+    """The analysis pages, reached through the nav (they appear there only with results)."""
+    page = tab.page
+    page.goto(base_url + "/")
+    for href in ("/narratives", "/stories", "/techniques", "/factchecks"):
+        assert page.locator(f"header nav a[href='{href}']").count() == 1, href
+    page.goto(base_url + "/stories")
+    story = page.locator("table.stories a[href^='/stories/']").first.get_attribute("href")
+    assert story
+    return {"narratives": "/narratives", "stories": "/stories", "story": story, "techniques": "/techniques",
+            "factchecks": "/factchecks", "hostile-narrative": "/articles/" + NARRATIVE_REF,
+            "hostile-narrative-outlet": "/outlets/" + quote(NARRATIVE_OUTLET, safe="")}
 
 
 def _first_claim_group(tab: Watched, base_url: str) -> str:
@@ -181,7 +196,9 @@ def test_web_browser_click_through_group_to_original_and_back(tab: Watched, base
 def test_web_browser_hostile_content_is_inert(tab: Watched, base_url: str) -> None:
     page = tab.page
     for path in ["/articles/" + quote(HOSTILE_COPY, safe=""), "/articles/" + quote(HOSTILE_ORIGINAL, safe=""),
-                 "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "/search?q=harbour+news", "/"]:
+                 "/outlets/" + quote(HOSTILE_OUTLET, safe=""), "/search?q=harbour+news", "/",
+                 "/articles/" + NARRATIVE_REF, "/outlets/" + quote(NARRATIVE_OUTLET, safe=""), "/narratives",
+                 "/techniques", "/factchecks", "/stories"]:
         page.goto(base_url + path)
         page.wait_for_load_state("load")
         assert page.locator("script").count() == 0 and page.locator("img").count() == 0, path
@@ -231,4 +248,33 @@ def test_web_browser_claims_layer_toggles(tab: Watched, base_url: str) -> None:
     page.goto(base_url + "/sources")
     assert page.locator("#provenance").is_visible()
     tab.shot("sources")
+    assert tab.problems == [] and tab.dialogs == []
+
+
+def test_web_browser_analysis_layers_toggle(tab: Watched, base_url: str) -> None:
+    """Technique spans and narrative evidence are highlighted in the article text; checkboxes hide them."""
+    page = tab.page
+    page.goto(base_url + "/techniques")
+    page.locator("#per-article a[href^='/articles/']").first.click()
+    page.wait_for_url("**/articles/*")
+    assert "<script>alert(1)</script>" in page.locator(".techniques-text").inner_text()  # text, not markup
+    span = page.locator(".techniques-text mark.tq", has_text="never seen").first
+    shaded = span.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert shaded not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert "Exaggeration" in (span.get_attribute("title") or "")
+    page.locator("label[for='tq-t']").click()
+    assert span.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    page.locator("label[for='tq-t']").click()
+    assert span.evaluate("e => getComputedStyle(e).backgroundColor") == shaded
+    evidence = page.locator(".narratives-text mark.nev").first
+    assert evidence.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.locator("label[for='narr-n']").click()
+    assert evidence.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    tab.shot("analysis-layers")
+    # from the fact-checks page to an article repeating a debunked claim
+    page.goto(base_url + "/factchecks")
+    page.locator("table.debunked td a[href^='/articles/']").first.click()
+    page.wait_for_url("**/articles/*")
+    assert page.locator("#factchecks .fcmatch a[href^='https://']").count() >= 1
+    tab.shot("article-factchecks")
     assert tab.problems == [] and tab.dialogs == []

@@ -27,6 +27,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -47,7 +48,7 @@ from .. import report
 from ..report import TEMPLATES as REPORT_TEMPLATES
 from ..store import Store
 from ..store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
-from . import schemas, views
+from . import analyses, schemas, views
 from .upload import upload
 
 __all__ = ["MAX_BODY_BYTES", "MAX_LIMIT", "create_app"]
@@ -158,6 +159,37 @@ class _Corpus:
         graph = self.graph()
         return self._cached("sources", lambda s: sources_summary(s, graph=graph))  # type: ignore[no-any-return]
 
+    def available(self) -> analyses.Available:
+        """Which analyses have results (their pages and nav links appear only then)."""
+        return self._cached("available", analyses.available)  # type: ignore[no-any-return]
+
+    def narratives(self) -> Any:
+        """The narratives and stories view (``narratrace.narratives.views.build_view``)."""
+        from ..narratives.views import build_view
+
+        return self._cached("narratives", lambda s: build_view(s, max_stories=0,
+                                                               max_evidence=analyses.EVIDENCE_LIMIT))
+
+    def stories(self) -> list[Any]:
+        """Every story (``narratrace.store.narratives.stories``)."""
+        from ..store.narratives import stories
+
+        return self._cached("stories", stories)  # type: ignore[no-any-return]
+
+    def techniques(self) -> tuple[Any, Any]:
+        """Technique counts and the report's techniques section without article texts."""
+        from ..techniques.corpus import technique_counts
+        from ..techniques.report import build_section
+
+        return self._cached("techniques", lambda s: (  # type: ignore[no-any-return]
+            build_section(s, lambda aid: aid, max_articles=0), technique_counts(s)))
+
+    def factchecks(self) -> Any:
+        """The report's fact-check section, every matched claim included."""
+        from ..factchecks.report import build_factcheck_section
+
+        return self._cached("factchecks", lambda s: build_factcheck_section(s, limit=MAX_OFFSET))
+
     def invalidate(self) -> None:
         self._cache.clear()
 
@@ -181,6 +213,8 @@ def _environment() -> jinja2.Environment:
     env.filters["article_path"] = views.article_path
     env.filters["outlet_path"] = views.outlet_path
     env.filters["claim_group_path"] = views.claim_group_path
+    env.filters["story_path"] = analyses.story_path
+    env.filters["token"] = lambda x: re.sub(r"[^a-z0-9_-]+", "-", str(x).lower()).strip("-") or "x"  # class names
     env.filters["source_claims_url"] = views.source_claims_url
     env.filters["kind"] = lambda x: report.SOURCE_KIND_LABELS.get(x, x)
     env.filters["stance"] = lambda x: report.STANCE_LABELS.get(x, x)
@@ -292,10 +326,12 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     def page(template: str, *, json_url: str | None, status: int = 200, **context: Any) -> HTMLResponse:
         try:
             has_claims, has_groups = corpus.claims()
+            has = corpus.available()
         except sqlite3.Error:  # the nav only; the page itself says what went wrong
             has_claims = has_groups = False
+            has = analyses.Available()
         html = env.get_template(template).render(json_url=json_url, version=__version__, has_claims=has_claims,
-                                                 has_claim_groups=has_groups, **context)
+                                                 has_claim_groups=has_groups, has=has, **context)
         return HTMLResponse(html, status_code=status)
 
     def twin(request: Request, api_path: str) -> str:
@@ -351,7 +387,8 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     @app.get("/articles/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(ref: str, with_: str | None = Query(None, alias="with")) -> HTMLResponse:
         view = views.article_view(corpus.reader(), ref, with_ref=with_ or None)
-        return page("article.html", json_url="/api" + views.article_path(view.article.ref), v=view,
+        an = analyses.article_analyses(corpus.reader(), view.article.id)
+        return page("article.html", json_url="/api" + views.article_path(view.article.ref), v=view, an=an,
                     title=view.article.title or view.article.ref)
 
     @app.get("/groups", response_class=HTMLResponse, include_in_schema=False)
@@ -388,7 +425,9 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     @app.get("/outlets/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def outlet_page(request: Request, name: str, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
         view = views.outlet_view(corpus.reader(), name, corpus.links(), limit=limit, offset=offset)
-        return page("outlet.html", json_url=twin(request, "/api" + views.outlet_path(name)), v=view, title=name)
+        framing = analyses.outlet_framing(corpus.reader(), name)
+        return page("outlet.html", json_url=twin(request, "/api" + views.outlet_path(name)), v=view,
+                    framing=framing, title=name)
 
     @app.get("/skipped", response_class=HTMLResponse, include_in_schema=False)
     def skipped_page(request: Request, limit: int = limit_q(100), offset: int = offset_q) -> HTMLResponse:
@@ -416,6 +455,34 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         need_claims()
         view = views.sources_view(corpus.sources(), corpus.graph(), corpus.links(), limit=limit, offset=offset)
         return page("sources.html", json_url=twin(request, "/api/sources"), v=view, title="Cited sources")
+
+    @app.get("/narratives", response_class=HTMLResponse, include_in_schema=False)
+    def narratives_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = analyses.narratives_page(corpus.narratives(), limit=limit, offset=offset)
+        return page("narratives.html", json_url=twin(request, "/api/narratives"), v=view, title="Narratives")
+
+    @app.get("/stories", response_class=HTMLResponse, include_in_schema=False)
+    def stories_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = analyses.stories_page(corpus.stories(), limit=limit, offset=offset)
+        return page("stories.html", json_url=twin(request, "/api/stories"), v=view, title="Stories")
+
+    @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
+    def story_page(request: Request, story_id: str, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = analyses.story_page(corpus.reader(), corpus.stories(), story_id, limit=limit, offset=offset)
+        return page("story.html", json_url=twin(request, "/api" + analyses.story_path(story_id)), v=view,
+                    title=view.story.label)
+
+    @app.get("/techniques", response_class=HTMLResponse, include_in_schema=False)
+    def techniques_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        section, counts = corpus.techniques()
+        view = analyses.techniques_page(corpus.reader(), section, counts, limit=limit, offset=offset)
+        return page("techniques.html", json_url=twin(request, "/api/techniques"), v=view,
+                    title="Persuasion techniques")
+
+    @app.get("/factchecks", response_class=HTMLResponse, include_in_schema=False)
+    def factchecks_page(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
+        view = analyses.factchecks_page(corpus.factchecks(), limit=limit, offset=offset)
+        return page("factchecks.html", json_url=twin(request, "/api/factchecks"), v=view, title="Fact-checks")
 
     @app.get("/static/narratrace.css", include_in_schema=False)
     def stylesheet() -> Response:
@@ -454,8 +521,12 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.get("/api/articles/{ref:path}", response_model=schemas.ArticleDetail, tags=["articles"])
     def api_article(ref: str) -> dict[str, Any]:
-        """One article by ref or id: text, segments, republication pairs, group, annotations."""
-        return views.article_detail_json(corpus.reader(), ref)
+        """One article by ref or id: text, segments, republication pairs, group, annotations, and what the
+        analyses found in it: narratives (with evidence), stories, persuasion techniques, entity roles,
+        fact-check matches of its claims."""
+        store = corpus.reader()
+        detail = views.article_detail_json(store, ref)
+        return {**detail, **analyses.article_analyses_json(analyses.article_analyses(store, detail["article"]["id"]))}
 
     @app.post("/api/articles", response_model=schemas.UploadOut, tags=["write"],
               responses={401: {"model": schemas.ErrorOut}, 403: {"model": schemas.ErrorOut},
@@ -534,9 +605,10 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.get("/api/outlets/{name:path}", response_model=schemas.OutletDetail, tags=["sources"])
     def api_outlet(name: str, limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
-        """One outlet: its articles, the outlets it copied from and those that copied it."""
-        return views.outlet_json(views.outlet_view(corpus.reader(), name, corpus.links(), limit=limit,
-                                                   offset=offset))
+        """One outlet: its articles, the outlets it copied from and those that copied it, how it casts entities."""
+        store = corpus.reader()
+        out = views.outlet_json(views.outlet_view(store, name, corpus.links(), limit=limit, offset=offset))
+        return {**out, "framing": analyses.outlet_framing_json(analyses.outlet_framing(store, name))}
 
     @app.get("/api/skipped", response_model=schemas.SkippedPage, tags=["articles"])
     def api_skipped(limit: int = limit_q(100), offset: int = offset_q) -> dict[str, Any]:
@@ -567,6 +639,34 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         """Cited sources, most cited first: how often, in which articles, by which outlets."""
         return views.sources_json(views.sources_view(corpus.sources(), corpus.graph(), corpus.links(), limit=limit,
                                                      offset=offset))
+
+    @app.get("/api/narratives", response_model=schemas.NarrativePage, tags=["narratives"])
+    def api_narratives(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Narratives of the taxonomy found in the corpus: articles, subnarratives, evidence sentences."""
+        return analyses.narratives_json(analyses.narratives_page(corpus.narratives(), limit=limit, offset=offset))
+
+    @app.get("/api/stories", response_model=schemas.StoryPage, tags=["narratives"])
+    def api_stories(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Stories (articles about the same event), most articles first: label, date span, size."""
+        return analyses.stories_json(analyses.stories_page(corpus.stories(), limit=limit, offset=offset))
+
+    @app.get("/api/stories/{story_id}", response_model=schemas.StoryDetail, tags=["narratives"])
+    def api_story(story_id: str, limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """One story with one page of its articles."""
+        return analyses.story_json(analyses.story_page(corpus.reader(), corpus.stories(), story_id, limit=limit,
+                                                       offset=offset))
+
+    @app.get("/api/techniques", response_model=schemas.TechniquePage, tags=["techniques"])
+    def api_techniques(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Persuasion techniques: counts per technique, per outlet, per narrative, and per article (paged)."""
+        section, counts = corpus.techniques()
+        return analyses.techniques_json(analyses.techniques_page(corpus.reader(), section, counts, limit=limit,
+                                                                 offset=offset))
+
+    @app.get("/api/factchecks", response_model=schemas.FactcheckPage, tags=["factchecks"])
+    def api_factchecks(limit: int = limit_q(), offset: int = offset_q) -> dict[str, Any]:
+        """Already-debunked claims and the outlets repeating them, and claims with matching fact-checks (paged)."""
+        return analyses.factchecks_json(analyses.factchecks_page(corpus.factchecks(), limit=limit, offset=offset))
 
     @app.get("/api/provenance", response_model=schemas.ProvenanceOut, tags=["claims"])
     def api_provenance() -> dict[str, Any]:

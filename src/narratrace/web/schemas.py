@@ -22,9 +22,11 @@ __all__ = [
     "ClaimPage",
     "CountOut",
     "ErrorOut",
+    "FactcheckPage",
     "GroupDetail",
     "GroupOut",
     "GroupPage",
+    "NarrativePage",
     "MAX_UPLOAD_ARTICLES",
     "OutletDetail",
     "OutletPage",
@@ -39,6 +41,9 @@ __all__ = [
     "SkippedPage",
     "SourcePage",
     "StatsOut",
+    "StoryDetail",
+    "StoryPage",
+    "TechniquePage",
     "UploadIn",
     "UploadOut",
 ]
@@ -193,6 +198,15 @@ class ArticleDetail(_Out):
     annotations: list[AdditionOut]
     claims: list[dict[str, Any]] = Field(default_factory=list, description="its claims (export contract)")
     claim_groups: list[str] = Field(default_factory=list, description="ids of the claim groups it is in")
+    narratives: list[dict[str, Any]] = Field(default_factory=list,
+                                             description="narratives with their evidence sentences (offsets)")
+    stories: list[dict[str, Any]] = Field(default_factory=list, description="the stories it belongs to")
+    techniques: list[dict[str, Any]] = Field(default_factory=list, description="persuasion technique spans")
+    technique_counts: dict[str, int] = Field(default_factory=dict, description="spans per technique")
+    framing: list[dict[str, Any]] = Field(default_factory=list,
+                                          description="entities with main and fine roles and evidence sentence")
+    factcheck_matches: list[dict[str, Any]] = Field(default_factory=list,
+                                                    description="its claims with their matched fact-checks")
 
 
 class GroupDetail(_Out):
@@ -213,6 +227,40 @@ class OutletDetail(_Out):
     articles: ArticlePage
     copied_from: list[CountOut] = Field(description="outlets whose articles this one republished")
     copied_by: list[CountOut] = Field(description="outlets that republished this one's articles")
+    framing: list[dict[str, Any]] = Field(default_factory=list,
+                                          description="how it casts each entity (main role in N of M articles)")
+
+
+class NarrativePage(_Page):
+    analysed: int = Field(description="articles the narratives stage classified")
+    narratives: list[dict[str, Any]]
+    topics: list[dict[str, Any]] = Field(description="candidate narratives the taxonomy does not cover")
+
+
+class StoryPage(_Page):
+    stories: list[dict[str, Any]]
+
+
+class StoryDetail(_Page):
+    story: dict[str, Any]
+    articles: list[ArticleOut]
+
+
+class TechniquePage(_Page):
+    analysed: int
+    spans: int
+    techniques: list[dict[str, Any]]
+    outlets: list[dict[str, Any]]
+    narratives: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+
+
+class FactcheckPage(_Page):
+    factchecks: int = Field(description="fact-checks imported")
+    matched_claims: int
+    debunked: list[dict[str, Any]] = Field(description="debunked claims, the articles repeating them, and the "
+                                                       "outlets repeating them after the debunk date")
+    claims: list[dict[str, Any]]
 
 
 class UploadIn(BaseModel):

@@ -352,7 +352,8 @@ def article_view(store: Store, ref: str, *, with_ref: str | None = None) -> Arti
     row = browse.article_rows(store, [article.id])[article.id]
     annotations = tuple((a.kind, a.label, article.text[a.start:a.end][:300])
                         for a in store.annotations(article.id)
-                        if not a.kind.startswith("republication.") and a.kind != "claim")
+                        if not a.kind.startswith("republication.")
+                        and a.kind not in ("claim", "narrative", "technique", "framing"))  # shown in their sections
     return ArticleView(
         article=ArticleRow.from_index(row), author=article.author,
         segments=tuple(segment_text(article.text[:n], ranges)), chars_not_shown=len(article.text) - n,
