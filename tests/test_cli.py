@@ -109,3 +109,22 @@ def test_cli_evaluate_attribution_on_labelled_set() -> None:
     result = json.loads(out)
     assert result["task"] == "attribution" and result["n"] == 2 and result["gold"] > 5
     assert 0.5 < result["measures"]["exact"]["source"]["f1"] <= 1.0
+
+
+def test_cli_analyze_exits_non_zero_when_a_stage_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import narratrace.stages.claims as claims_stage
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("parser exploded")
+
+    monkeypatch.setattr(claims_stage, "extract_claims", broken)
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Title\n\nThe ministry said 42 drones were shot down on Tuesday.\n", encoding="utf-8")
+    db = str(tmp_path / "t.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(corpus), "--db", db, "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["analyze", "--db", db, "-q"])
+    assert result.exit_code == 1
+    assert "parser exploded" in result.output and "stage(s) failed" in result.output
+    assert "fingerprints: 1 article(s) processed" in result.output  # what could run, ran and was kept

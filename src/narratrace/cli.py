@@ -98,6 +98,8 @@ def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
             click.echo(f"failed: {err}", err=True)
         groups = store.republication_groups()
         click.echo(f"{len(store.republication_pairs())} republication pair(s) in {len(groups)} group(s)")
+    if report.failed:  # what did run is stored; the exit status says not everything did
+        raise click.ClickException(f"{len(report.failed)} stage(s) failed; see the messages above")
 
 
 @cli.command()

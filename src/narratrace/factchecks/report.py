@@ -14,14 +14,14 @@ from typing import Any
 
 from ..store import Store
 
-__all__ = ["DebunkedView", "FactcheckSection", "MatchedClaimView", "MatchView", "RepeatView",
+__all__ = ["safe_link", "DebunkedView", "FactcheckSection", "MatchedClaimView", "MatchView", "RepeatView",
            "build_factcheck_section"]
 
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 DEBUNKED = ("false", "misleading")
 
 
-def _link(url: Any) -> str | None:
+def safe_link(url: Any) -> str | None:
     return url if isinstance(url, str) and _SAFE_URL.match(url) else None
 
 
@@ -100,7 +100,7 @@ def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSecti
         for m in sorted(ms, key=lambda m: -m["score"]):
             f = m["factcheck"]
             views.append(MatchView(f.get("claim") or "", f.get("rating"), f.get("verdict") or "unrated",
-                                   f.get("publisher"), f.get("url"), _link(f.get("url")), f.get("published"),
+                                   f.get("publisher"), f.get("url"), safe_link(f.get("url")), f.get("published"),
                                    float(m["score"])))
             if (f.get("verdict") or "") in DEBUNKED:
                 entry = debunked.setdefault(m["factcheck_key"], {"f": f, "repeats": {}})
@@ -124,7 +124,7 @@ def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSecti
         repeats.sort(key=lambda r: (str(r.published or "9999"), r.article_ref))
         outlets_after = tuple(dict.fromkeys(r.outlet or r.article_ref for r in repeats if r.after_debunk))
         out_debunked.append(DebunkedView(key, f.get("claim") or "", f.get("rating"), f.get("verdict") or "unrated",
-                                         f.get("publisher"), _link(f.get("url")), f.get("url"), when,
+                                         f.get("publisher"), safe_link(f.get("url")), f.get("url"), when,
                                          tuple(repeats), outlets_after))
     out_debunked.sort(key=lambda d: (-len(d.outlets_after), -len(d.repeats), d.claim))
     return FactcheckSection(total, len(claims), tuple(claims[:limit]), max(0, len(claims) - limit),

@@ -13,7 +13,7 @@ from ..store import Store
 from .corpus import KIND, technique_counts
 from .labels import TECHNIQUES, display_name
 
-__all__ = ["ArticleTechniquesView", "CountRow", "TechniqueKey", "TechniqueSegment", "TechniquesSection",
+__all__ = ["technique_css_class", "ArticleTechniquesView", "CountRow", "TechniqueKey", "TechniqueSegment", "TechniquesSection",
            "build_section", "segment_techniques"]
 
 MAX_ARTICLES = 200      # articles shown highlighted
@@ -65,7 +65,7 @@ class TechniquesSection:
     total: int
 
 
-def _css(technique: str) -> str:
+def technique_css_class(technique: str) -> str:
     return f"tq{TECHNIQUES.index(technique)}" if technique in TECHNIQUES else "tqx"
 
 
@@ -86,7 +86,8 @@ def segment_techniques(text: str, annotations: Sequence[Annotation]) -> list[Tec
             continue
         names = tuple(dict.fromkeys(display_name(s[2]) for s in covering))
         tip = "; ".join(f"{display_name(s[2])} ({s[3]:.2f})" for s in covering)
-        out.append(TechniqueSegment(text[a:b], _css(covering[0][2]) + (" tqm" if len(names) > 1 else ""), tip, names))
+        css = technique_css_class(covering[0][2]) + (" tqm" if len(names) > 1 else "")
+        out.append(TechniqueSegment(text[a:b], css, tip, names))
     return out
 
 
@@ -102,7 +103,7 @@ def build_section(store: Store, row: Callable[[str], Any], *, max_articles: int 
     counts = technique_counts(store)
     if not counts.analysed:
         return None
-    legend = tuple(TechniqueKey(t, display_name(t), _css(t), counts.total.get(t, 0)) for t in TECHNIQUES)
+    legend = tuple(TechniqueKey(t, display_name(t), technique_css_class(t), counts.total.get(t, 0)) for t in TECHNIQUES)
     with_hits = [aid for aid, c in counts.per_article.items() if c]
     order = {r["id"]: i for i, r in enumerate(store.article_index())}
     with_hits.sort(key=lambda a: order.get(a, len(order)))
@@ -114,7 +115,7 @@ def build_section(store: Store, row: Callable[[str], Any], *, max_articles: int 
         cut = text[:max_chars]
         anns = [a for _, a in store.annotations_of_kind(KIND, article_id=aid)]
         c = Counter(str(a.label) for a in anns)
-        keys = tuple(TechniqueKey(t, display_name(t), _css(t), c[t]) for t in TECHNIQUES if c[t])
+        keys = tuple(TechniqueKey(t, display_name(t), technique_css_class(t), c[t]) for t in TECHNIQUES if c[t])
         views.append(ArticleTechniquesView(row(aid), f"tq-{aid[:12]}", tuple(segment_techniques(cut, anns)), keys,
                                            len(text) - len(cut)))
     outlets = tuple(sorted((_row(o, counts.outlet_articles.get(o, 0), c) for o, c in counts.per_outlet.items()),

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import NotFound
-from ..factchecks.report import FactcheckSection, MatchView, _link
+from ..factchecks.report import FactcheckSection, MatchView, safe_link
 from ..framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
 from ..narratives.stories import Story
 from ..narratives.views import NarrativesView, Timeline, timeline
@@ -28,7 +28,8 @@ from ..store.factchecks import factcheck_matches
 from ..techniques.corpus import KIND as TECHNIQUE_KIND
 from ..techniques.corpus import TechniqueCounts
 from ..techniques.labels import TECHNIQUES, display_name
-from ..techniques.report import TechniqueKey, TechniqueSegment, TechniquesSection, _css, segment_techniques
+from ..techniques.report import (TechniqueKey, TechniqueSegment, TechniquesSection, segment_techniques,
+                                 technique_css_class)
 from .views import ARTICLE_TEXT_LIMIT, Pager, _pager, _row, article_json, article_path
 
 __all__ = ["Available", "ArticleAnalyses", "FactchecksPage", "NarrativesPage", "StoriesPage", "StoryPage",
@@ -154,7 +155,7 @@ def _claim_matches(rows: Sequence[Mapping[str, Any]]) -> tuple[ClaimMatches, ...
         for m in sorted(ms, key=lambda m: -float(m["score"])):
             f = m.get("factcheck") or {}
             views.append(MatchView(f.get("claim") or "", f.get("rating"), f.get("verdict") or "unrated",
-                                   f.get("publisher"), f.get("url"), _link(f.get("url")), f.get("published"),
+                                   f.get("publisher"), f.get("url"), safe_link(f.get("url")), f.get("published"),
                                    float(m["score"])))
         out.append(ClaimMatches(cid, str(ms[0].get("claim_text") or ""), tuple(views)))
     return tuple(out)
@@ -168,7 +169,7 @@ def article_analyses(store: Store, ref: str, *, limit: int = ARTICLE_TEXT_LIMIT)
     spans = [(s, e, n.subnarrative or n.narrative) for n in narratives for s, e, _ in n.sentences]
     anns = [a for _, a in store.annotations_of_kind(TECHNIQUE_KIND, article_id=article.id)]
     counts = Counter(str(a.label) for a in anns)
-    legend = tuple(TechniqueKey(t, display_name(t), _css(t), counts[t])
+    legend = tuple(TechniqueKey(t, display_name(t), technique_css_class(t), counts[t])
                    for t in (*TECHNIQUES, *sorted(set(counts) - set(TECHNIQUES))) if counts[t])
     from ..techniques.corpus import export_techniques
 
@@ -335,7 +336,7 @@ def techniques_page(store: Store, section: TechniquesSection | None, counts: Tec
     ranked = _ranked_articles(counts)
     page = ranked[offset:offset + limit]
     rows = browse.article_rows(store, (a for a, _ in page))
-    items = tuple(TechniqueArticle(_row(rows, a), tuple(TechniqueKey(t, display_name(t), _css(t), n)
+    items = tuple(TechniqueArticle(_row(rows, a), tuple(TechniqueKey(t, display_name(t), technique_css_class(t), n)
                                                         for t, n in sorted(c.items(), key=lambda kv: -kv[1])),
                                    sum(c.values())) for a, c in page)
     return TechniquesPage(section, items, _pager("/techniques", {}, limit=limit, offset=offset, shown=len(page),
