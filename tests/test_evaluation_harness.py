@@ -136,3 +136,16 @@ def test_analyze_runs_a_stage_with_a_chosen_model(tmp_path: Path) -> None:
     with Store(db) as store:
         versions = {v for (v,) in store.db.execute("SELECT version FROM stage_results WHERE stage = 'claims'")}
     assert len(versions) == 1  # the new results replaced the old ones
+
+
+def test_measures_taken_after_training_land_in_the_card(tmp_path: Path) -> None:
+    from narratrace.models import add_measures
+
+    out = tmp_path / "cw"
+    run_training("checkworthiness", SENTENCES, out, split="all", seed=2)
+    assert not load_card(out)["measures"], "trained on everything: nothing unseen to report yet"
+    result = run_evaluation("checkworthiness", SENTENCES, model=str(out))
+    add_measures(out, {"data": "dev", "split": "all", "n": result["n"], "values": result["measures"]})
+    card = load_card(out)
+    assert card["measures"]["values"]["f1"] == result["measures"]["f1"]
+    assert "| f1 |" in (out / "README.md").read_text()

@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["CARD_FILE", "InstalledModel", "data_sha256", "installed_models", "load_card", "resolve_model",
+__all__ = ["CARD_FILE", "InstalledModel", "add_measures", "data_sha256", "installed_models", "load_card", "resolve_model",
            "shipped_models_dir", "user_models_dir", "write_card"]
 
 CARD_FILE = "card.json"
@@ -100,6 +100,16 @@ def _card_markdown(card: Mapping[str, Any]) -> str:
     if card.get("notes"):
         lines += [card["notes"], ""]
     return "\n".join(lines)
+
+
+def add_measures(model_dir: str | Path, measures: Mapping[str, Any]) -> dict[str, Any]:
+    """Record measures taken after training (on data the model did not learn from) in its card."""
+    model_dir = Path(model_dir)
+    card = load_card(model_dir)
+    card["measures"] = dict(measures)
+    (model_dir / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (model_dir / "README.md").write_text(_card_markdown(card), encoding="utf-8")
+    return card
 
 
 def load_card(model_dir: str | Path) -> dict[str, Any]:

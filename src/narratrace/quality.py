@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .models import add_measures, load_card
 from .evaluation import Task, flatten_measures, get_task, run_evaluation, run_training, task_names
 
 __all__ = ["build_quality", "render_quality"]
@@ -89,6 +90,10 @@ def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Ca
         log(f"{task.name}: evaluating the benchmark-trained model")
         entry["trained"] = run_evaluation(task.name, eval_data, model=str(model_dir), split=bench.eval_split,
                                           **bench.eval_args)
+        if not (load_card(model_dir).get("measures") or {}).get("values"):
+            # trained on all of the training data: its unseen data is the benchmark's own dev part
+            add_measures(model_dir, {"data": str(eval_data), "split": bench.eval_split, "n": entry["trained"]["n"],
+                                     "values": entry["trained"]["measures"]})
         entry["trained"]["command"] = (
             _command("train", task.name, data, split=bench.train_split, extra=f"--out {model_dir}") + " && "
             + _command("evaluate", task.name, eval_data, split=bench.eval_split, extra=f"--model {model_dir}"))
