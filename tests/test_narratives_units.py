@@ -15,7 +15,7 @@ from narratrace.model import Article, Span, article_id_for, content_hash
 from narratrace.narratives.classifier import NarrativeHit, Prediction
 from narratrace.narratives.discovery import TopicClaim, discover
 from narratrace.narratives.stories import StoryInput, StoryOptions, cluster_stories
-from narratrace.narratives.taxonomy import load_taxonomies, load_taxonomy
+from narratrace.narratives.taxonomy import load_taxonomies, load_taxonomy, other_of
 from narratrace.narratives.terms import key_terms
 from narratrace.narratives.views import build_view, export_narratives, export_stories, timeline
 from narratrace.report import build_report, render_html
@@ -227,3 +227,59 @@ def test_narratives_stage_rejects_bad_configuration(tmp_path: Path) -> None:
             Store(tmp_path / "x.db"))
     with pytest.raises(ConfigError, match="no narratives model"):
         Pipeline(("narratives",), config={"narratives": {"model": "no-such-model"}}).run(Store(tmp_path / "y.db"))
+
+
+# -- linear model decoding (synthetic weights: each label's probability set through its bias) --------
+def _linear(probs: dict[str, float], **kwargs: object):
+    from narratrace.narratives.classifier import LinearModel
+
+    tax = load_taxonomies()
+    labels = [lab.label for lab in tax.labels]
+    p = np.array([probs.get(lab, 0.01) for lab in labels])
+    bias = np.log(p / (1 - p)).astype(np.float32)
+    return LinearModel(tax, labels, np.zeros((len(labels), 384), dtype=np.float32), bias, **kwargs)
+
+
+NARR = "URW: Discrediting Ukraine"
+SUB = "URW: Discrediting Ukraine: Ukraine is a hub for criminal activities"
+NARR2 = "URW: Blaming the war on others rather than the invader"
+SUB2 = "URW: Blaming the war on others rather than the invader: Ukraine is the aggressor"
+
+
+def test_narratives_linear_hierarchical_keeps_subnarratives_under_predicted_narratives() -> None:
+    tax = load_taxonomies()
+    assert tax.get(SUB).parent == NARR and tax.get(SUB2).parent == NARR2
+    vec, spans = np.stack([_unit(1), _unit(0, 1)]), [Span(0, 5), Span(6, 12)]
+    probs = {NARR: 0.8, SUB: 0.6, SUB2: 0.9, NARR2: 0.6}
+    hier = _linear(probs, threshold=0.725, sub_threshold=0.5, hierarchical=True).predict(vec, spans)
+    # SUB (0.6) passes its own threshold under a predicted narrative; SUB2 does not bring NARR2 (0.6)
+    assert hier.narratives == [NARR] and hier.subnarratives == [SUB]
+    assert all(h.evidence for h in hier.hits)
+    flat = _linear(probs, threshold=0.725).predict(vec, spans)
+    # flat (models written before hierarchical decoding): one threshold, a subnarrative brings its narrative
+    assert flat.narratives == [NARR, NARR2] and flat.subnarratives == [other_of(NARR), SUB2]
+    # no narrative at the threshold: the document is Other, whatever its subnarratives score
+    none = _linear({NARR: 0.7, SUB: 0.95}, threshold=0.725, sub_threshold=0.5, hierarchical=True).predict(vec, spans)
+    assert none.narratives == ["Other"] and none.subnarratives == ["Other"] and none.hits == ()
+
+
+def test_narratives_linear_decoding_survives_save_and_load(tmp_path: Path) -> None:
+    from narratrace.models import write_card
+    from narratrace.narratives.classifier import LinearModel, load_model
+
+    probs = {NARR: 0.8, SUB: 0.6, SUB2: 0.9}
+    _linear(probs, threshold=0.725, sub_threshold=0.5, hierarchical=True).save(tmp_path / "hier")
+    write_card(tmp_path / "hier", task="narratives", name="hier", kind="trained", data={})
+    model = load_model(tmp_path / "hier")
+    assert isinstance(model, LinearModel) and model.hierarchical and model.sub_threshold == 0.5
+    vec = np.stack([_unit(1)])
+    assert model.predict(vec, [Span(0, 5)]).subnarratives == [SUB]
+    legacy = tmp_path / "legacy"   # a model.json written before sub_threshold / hierarchical existed
+    _linear(probs, threshold=0.725).save(legacy)
+    write_card(legacy, task="narratives", name="legacy", kind="trained", data={})
+    spec = json.loads((legacy / "model.json").read_text())
+    del spec["sub_threshold"], spec["hierarchical"]
+    (legacy / "model.json").write_text(json.dumps(spec))
+    old = load_model(legacy)
+    assert isinstance(old, LinearModel) and not old.hierarchical and old.sub_threshold == 0.725
+    assert old.predict(vec, [Span(0, 5)]).subnarratives == [other_of(NARR), SUB2]

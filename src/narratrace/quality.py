@@ -26,6 +26,8 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
                   gates: Path | None = None, log: Callable[[str], None] = lambda _msg: None) -> str:
     """Run what is missing, keep each result as JSON under ``work``, return the Markdown tables.
 
+    ``tasks``: re-run only these; the others keep the results of their last run in ``work``.
+
     ``gates``: the quality-gate file (``tests/quality_floors.json``); its sets are scored too, so
     the document shows the floors beside what the shipped defaults measure on our own data.
     """
@@ -33,7 +35,12 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
     from .evaluation import checkworthiness
     checkworthiness.CACHE_DIR = work / "cache"  # sentence features: one spaCy pass for every model
     results: list[dict[str, Any]] = []
-    for name in tasks or task_names():
+    for name in task_names():
+        if tasks and name not in tasks:  # not re-run: keep its last results, if any
+            kept = work / f"{name}.json"
+            if kept.is_file():
+                results.append(json.loads(kept.read_text(encoding="utf-8")))
+            continue
         try:
             task = get_task(name)
         except ConfigError as exc:
@@ -43,15 +50,13 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
             log(f"{name}: no public benchmark")
             continue
         results.append(_run_task(task, data_root, work, retrain=retrain, log=log))
-    gate_rows = _run_gates(gates, tasks, log) if gates is not None and gates.is_file() else []
+    gate_rows = _run_gates(gates, log) if gates is not None and gates.is_file() else []
     return render_quality(results, data_root=data_root, gates=gate_rows)
 
 
-def _run_gates(path: Path, tasks: Sequence[str] | None, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def _run_gates(path: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
     rows = []
     for gate in json.loads(path.read_text(encoding="utf-8"))["gates"]:
-        if tasks and gate["task"] not in tasks:
-            continue
         if gate.get("requires") and not Path(gate["requires"]).exists():
             log(f"gate {gate['task']} on {gate['data']}: skipped, needs {gate['requires']}")
             continue

@@ -114,7 +114,7 @@ def models(as_json: bool) -> None:
               help="Markdown file to (re)write.")
 @click.option("--work", "work_dir", default="out/quality", show_default=True, type=click.Path(file_okay=False),
               help="Where benchmark-trained models and raw results go.")
-@click.option("--task", "only", multiple=True, type=click.Choice(task_names()), help="Only these tasks.")
+@click.option("--task", "only", multiple=True, type=click.Choice(task_names()), help="Re-run only these tasks (the others keep their last results from --work).")
 @click.option("--retrain", is_flag=True, help="Train again even where a trained model is already there.")
 @click.option("--gates", default="tests/quality_floors.json", show_default=True, type=click.Path(dir_okay=False),
               help="Quality-gate file whose own labelled sets are scored too (skipped if absent).")

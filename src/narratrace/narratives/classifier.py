@@ -13,6 +13,8 @@ score the labels of a :class:`~narratrace.narratives.taxonomy.Taxonomy`:
 * :class:`LinearModel` (``narratrace train narratives``): one logistic regression per label on the
   document's mean sentence embedding; a sentence's evidence score is its own logit
   ``w·s + b`` (the document logit is their mean, so the evidence is exactly what drove the label).
+  Hierarchical decoding (what training writes): narratives at or above ``threshold`` (none: the
+  document is ``Other``), then only their subnarratives, at or above ``sub_threshold``.
 
 Both return :class:`Prediction`: one :class:`NarrativeHit` per (narrative, subnarrative) with
 score and evidence spans, and the SemEval-style label lists for scoring.
@@ -233,8 +235,8 @@ class LinearModel:
     """One logistic regression per label on the mean sentence embedding (``narratrace train narratives``)."""
 
     def __init__(self, taxonomy: Taxonomy, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray, *,
-                 threshold: float = 0.5, max_narratives: int = 4, evidence_sentences: int = 3,
-                 name: str = "linear") -> None:
+                 threshold: float = 0.5, sub_threshold: float | None = None, hierarchical: bool = False,
+                 max_narratives: int = 4, evidence_sentences: int = 3, name: str = "linear") -> None:
         if weights.shape != (len(labels), DIM) or bias.shape != (len(labels),):
             raise ConfigError(f"narratives model {name}: weights {weights.shape} do not fit {len(labels)} labels")
         self.name = name
@@ -243,6 +245,10 @@ class LinearModel:
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float32)
         self.threshold = threshold
+        self.sub_threshold = threshold if sub_threshold is None else sub_threshold
+        # hierarchical: subnarratives only under narratives that pass ``threshold``; flat (models
+        # written before it): any label at ``threshold``, a subnarrative bringing its narrative
+        self.hierarchical = hierarchical
         self.max_narratives = max_narratives
         self.evidence_sentences = evidence_sentences
         self._parent = {lab.label: lab.parent for lab in taxonomy.labels}
@@ -260,11 +266,14 @@ class LinearModel:
         column = {lab: i for i, lab in enumerate(self.labels)}
         narratives = sorted((lab for lab in self.labels if self._parent.get(lab) is None
                              and scores[lab] >= self.threshold), key=lambda lab: -scores[lab])
-        subs = [lab for lab in self.labels if self._parent.get(lab) and scores[lab] >= self.threshold]
-        for sub in subs:  # a confident subnarrative brings its narrative
-            parent = self._parent[sub]
-            if parent is not None and parent not in narratives:
-                narratives.append(parent)
+        subs = [lab for lab in self.labels if self._parent.get(lab) and scores[lab] >= self.sub_threshold]
+        if self.hierarchical:
+            subs = [sub for sub in subs if self._parent[sub] in narratives[:self.max_narratives]]
+        else:
+            for sub in subs:  # a confident subnarrative brings its narrative
+                parent = self._parent[sub]
+                if parent is not None and parent not in narratives:
+                    narratives.append(parent)
         hits = []
         for n in narratives[:self.max_narratives]:
             kept = [s for s in subs if self._parent[s] == n]
@@ -283,7 +292,8 @@ class LinearModel:
         np.savez_compressed(out / "weights.npz", weights=self.weights.astype(np.float32),
                             bias=self.bias.astype(np.float32))
         (out / MODEL_FILE).write_text(json.dumps({"kind": "linear", "labels": self.labels,
-                                                  "threshold": self.threshold, **meta}, indent=1,
+                                                  "threshold": self.threshold, "sub_threshold": self.sub_threshold,
+                                                  "hierarchical": self.hierarchical, **meta}, indent=1,
                                                  ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -321,8 +331,10 @@ def _load(model_dir: str, taxonomies: tuple[str, ...]) -> NarrativeModel:
         unknown = [lab for lab in spec["labels"] if lab not in {x.label for x in taxonomy.labels}]
         if unknown:
             raise ConfigError(f"narratives model {path}: labels not in the taxonomy: {unknown[:3]}")
-        return LinearModel(taxonomy, spec["labels"], weights, bias, threshold=float(spec.get("threshold", 0.5)),
-                           name=path.name)
+        threshold = float(spec.get("threshold", 0.5))
+        return LinearModel(taxonomy, spec["labels"], weights, bias, threshold=threshold,
+                           sub_threshold=float(spec.get("sub_threshold", threshold)),
+                           hierarchical=bool(spec.get("hierarchical", False)), name=path.name)
     raise ConfigError(f"narratives model {path}: unknown kind {kind!r} (zero-shot or linear)")
 
 
