@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/narratives.py
 	$(BIN)/python bench/techniques.py
 	$(BIN)/python bench/framing.py
+	$(BIN)/python bench/pipeline.py
 
 quality: $(STAMP)
 	$(BIN)/narratrace quality --data-root ../shared/data --out docs/quality.md
