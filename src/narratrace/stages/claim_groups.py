@@ -24,11 +24,9 @@ embedded.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import re
-import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..blobs import pack_blob, unpack_blob
 from ..model import Annotation, Article, Span
 from ..pipeline import CorpusView, stage
 
@@ -50,8 +49,6 @@ log.addHandler(logging.NullHandler())
 MODEL_NAME = "all-MiniLM-L6-v2"
 CLAIMS_STAGE = "claims"
 _MAGIC = b"NTCV"
-_FORMAT = 1
-_HEADER = struct.Struct("<4sBxxxI")  # magic, format version, padding, length of the JSON header
 
 
 # -- model -----------------------------------------------------------------------------------
@@ -106,29 +103,20 @@ class ClaimVectors:
 
 
 def pack_vectors(v: ClaimVectors) -> bytes:
-    """``NTCV`` header, JSON (model, dim, claims), then the float16 matrix, little-endian."""
-    matrix = np.ascontiguousarray(v.matrix, dtype="<f2")
+    """``NTCV`` blob: JSON (model, dim, claims), then the float16 matrix (see :mod:`narratrace.blobs`)."""
+    matrix = np.asarray(v.matrix)
     n, dim = (matrix.shape if matrix.ndim == 2 else (0, 0))
     if n != len(v.ids):
         raise ValueError(f"{len(v.ids)} claim ids but {n} vectors")
-    header = json.dumps({"model": v.model, "dim": int(dim), "claims": [
-        {"id": i, "start": s.start, "end": s.end, "text": t} for i, s, t in zip(v.ids, v.spans, v.texts)]},
-        ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    header += b" " * (len(header) % 2)  # float16 rows start on an even offset
-    return _HEADER.pack(_MAGIC, _FORMAT, len(header)) + header + matrix.tobytes()
+    return pack_blob(_MAGIC, {"model": v.model, "dim": int(dim), "claims": [
+        {"id": i, "start": s.start, "end": s.end, "text": t} for i, s, t in zip(v.ids, v.spans, v.texts)]}, matrix)
 
 
 def unpack_vectors(data: bytes) -> ClaimVectors:
     """Inverse of :func:`pack_vectors`; a blob that is not ours raises ``ValueError`` saying why."""
-    if len(data) < _HEADER.size:
-        raise ValueError("claim vectors: blob shorter than its header")
-    magic, version, length = _HEADER.unpack_from(data)
-    if magic != _MAGIC or version != _FORMAT:
-        raise ValueError(f"claim vectors: not a format-{_FORMAT} NTCV blob (magic {magic!r}, version {version})")
-    header = json.loads(data[_HEADER.size:_HEADER.size + length])
+    header, matrix = unpack_blob(data, _MAGIC, "claim vectors")
     claims = header["claims"]
     dim = int(header["dim"])
-    matrix = np.frombuffer(data, dtype="<f2", offset=_HEADER.size + length)
     if matrix.size != len(claims) * dim:
         raise ValueError(f"claim vectors: {matrix.size} values for {len(claims)} claims of {dim} dimensions")
     return ClaimVectors(tuple(c["id"] for c in claims), tuple(Span(c["start"], c["end"]) for c in claims),

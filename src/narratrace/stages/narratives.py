@@ -14,9 +14,7 @@ Two corpus stages (see ``docs/stages.md``):
 
 from __future__ import annotations
 
-import json
 import logging
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..blobs import pack_blob, unpack_blob
 from ..model import Annotation, Article, Span
 from ..narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, embed, load_model, pooled
 from ..narratives.discovery import DiscoveryOptions, Topic, TopicClaim, discover
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 _MAGIC = b"NTNV"
-_FORMAT = 1
-_HEADER = struct.Struct("<4sBxxxI")
 LEAD_SENTENCES = 5
 
 
@@ -57,23 +54,14 @@ class ArticleNarratives:
 
 
 def pack_result(r: ArticleNarratives) -> bytes:
-    """``NTNV`` header, JSON (model, domain, hits, lead text), then two float16 vectors."""
-    header = json.dumps({"model": r.model, "domain": r.domain, "skipped": r.skipped, "lead_text": r.lead_text,
-                         "hits": [h.to_dict() for h in r.hits]}, ensure_ascii=False,
-                        separators=(",", ":")).encode("utf-8")
-    header += b" " * (len(header) % 2)
-    matrix = np.ascontiguousarray(np.stack([r.vector, r.lead]), dtype="<f2")
-    return _HEADER.pack(_MAGIC, _FORMAT, len(header)) + header + matrix.tobytes()
+    """``NTNV`` blob: JSON (model, domain, hits, lead text), then two float16 vectors (:mod:`narratrace.blobs`)."""
+    return pack_blob(_MAGIC, {"model": r.model, "domain": r.domain, "skipped": r.skipped, "lead_text": r.lead_text,
+                              "hits": [h.to_dict() for h in r.hits]}, np.stack([r.vector, r.lead]))
 
 
 def unpack_result(data: bytes) -> ArticleNarratives:
-    if len(data) < _HEADER.size:
-        raise ValueError("narratives: blob shorter than its header")
-    magic, version, length = _HEADER.unpack_from(data)
-    if magic != _MAGIC or version != _FORMAT:
-        raise ValueError(f"narratives: not a format-{_FORMAT} NTNV blob")
-    h = json.loads(data[_HEADER.size:_HEADER.size + length])
-    m = np.frombuffer(data, dtype="<f2", offset=_HEADER.size + length).astype(np.float32).reshape(2, -1)
+    h, values = unpack_blob(data, _MAGIC, "narratives")
+    m = values.astype(np.float32).reshape(2, -1)
     hits = tuple(NarrativeHit(x["narrative"], x.get("subnarrative"), float(x["score"]),
                               tuple(Span(e["start"], e["end"]) for e in x.get("evidence") or ()))
                  for x in h.get("hits") or ())
