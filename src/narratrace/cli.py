@@ -130,12 +130,8 @@ def export(db_path: str, fmt: str, output: str, include_text: bool) -> None:
 
     with _open(db_path) as store:
         data = export_corpus(store, include_text=include_text)
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    if output == "-":
-        click.echo(text)
-    else:
-        Path(output).write_text(text + "\n", encoding="utf-8")
-        click.echo(f"exported {len(data['articles'])} articles to {output}", err=True)
+    common.write_output(json.dumps(data, ensure_ascii=False, indent=2), output,
+                        f"exported {len(data['articles'])} articles to {output}")
 
 
 @cli.command()

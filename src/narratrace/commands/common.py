@@ -13,7 +13,7 @@ import click
 from ..errors import NarratraceError
 from ..store import Store
 
-__all__ = ["db_option", "library_errors", "open_store", "progress_enabled"]
+__all__ = ["db_option", "library_errors", "open_store", "progress_enabled", "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,3 +40,12 @@ def open_store(db_path: str, *, must_exist: bool = True) -> Store:
 
 def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
+
+
+def write_output(text: str, output: str, done: str) -> None:
+    """``text`` to stdout (``output`` is ``-``) or to the file ``output``, then ``done`` on stderr."""
+    if output == "-":
+        click.echo(text)
+    else:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(done, err=True)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
-from .common import db_option, library_errors, open_store, progress_enabled
+from .common import db_option, library_errors, open_store, progress_enabled, write_output
 
 
 @click.group()
@@ -81,12 +80,8 @@ def export_(db_path: str, claim_ids: tuple[str, ...], article: str | None, unmat
     with open_store(db_path) as store:
         skeletons = claimreview_skeletons(store, claim_ids=claim_ids or None, article=article, unmatched=unmatched,
                                           min_score=min_score, author=author)
-    text = json.dumps(skeletons, indent=2, ensure_ascii=False)
-    if output == "-":
-        click.echo(text)
-    else:
-        Path(output).write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {len(skeletons)} ClaimReview skeleton(s) to {output}", err=True)
+    write_output(json.dumps(skeletons, indent=2, ensure_ascii=False), output,
+                 f"wrote {len(skeletons)} ClaimReview skeleton(s) to {output}")
 
 
 @click.command()
