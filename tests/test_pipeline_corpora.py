@@ -1,23 +1,38 @@
-"""The whole pipeline on the real seed articles and on the bundled example corpus."""
+"""The whole pipeline on the real seed articles and on the bundled example corpus, on both store backends."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from narratrace import Store, analyze, export_corpus
 from narratrace.ingest import ingest
+from narratrace.store import open_store
 
 
-def _run(tmp_path: Path, corpus: Path) -> tuple[Store, dict]:
-    store = Store(tmp_path / "c.db")
+_OPENED: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
+def _run(db_target: str, corpus: Path) -> tuple[Store, dict]:
+    store = open_store(db_target)
+    _OPENED.append(store)
     report = ingest(store, [corpus])
     assert report.skipped == [], report.skipped
     analyze(store)
     return store, export_corpus(store)
 
 
-def test_pipeline_seeds_find_exactly_the_cradle_repost(tmp_path: Path, seeds_dir: Path) -> None:
-    store, data = _run(tmp_path, seeds_dir)
+def test_pipeline_seeds_find_exactly_the_cradle_repost(db_target: str, seeds_dir: Path) -> None:
+    store, data = _run(db_target, seeds_dir)
     assert len(data["articles"]) == 5
     pairs = data["republications"]
     assert [(p["original"][:3], p["copy"][:3]) for p in pairs] == [("003", "004")]
@@ -38,8 +53,8 @@ def test_pipeline_seeds_find_exactly_the_cradle_repost(tmp_path: Path, seeds_dir
     assert [g["original"][:3] for g in data["republication_groups"]] == ["003"]
 
 
-def test_pipeline_seeds_metadata_from_text(tmp_path: Path, seeds_dir: Path) -> None:
-    store, data = _run(tmp_path, seeds_dir)
+def test_pipeline_seeds_metadata_from_text(db_target: str, seeds_dir: Path) -> None:
+    store, data = _run(db_target, seeds_dir)
     meta = {a["ref"][:3]: a for a in data["articles"]}
     assert meta["004"]["published"] == "2022-03-06"
     assert meta["003"]["outlet"] == "The Cradle"
@@ -47,8 +62,8 @@ def test_pipeline_seeds_metadata_from_text(tmp_path: Path, seeds_dir: Path) -> N
     assert all(a["language"] == "en" for a in data["articles"])
 
 
-def test_pipeline_examples_match_expected_groups(tmp_path: Path, examples_dir: Path) -> None:
-    store, data = _run(tmp_path, examples_dir)
+def test_pipeline_examples_match_expected_groups(db_target: str, examples_dir: Path) -> None:
+    store, data = _run(db_target, examples_dir)
     groups = data["republication_groups"]
     assert len(groups) == 1
     group = groups[0]

@@ -28,7 +28,7 @@ from narratrace.factchecks import import_factchecks
 from narratrace.ingest import ingest
 from narratrace.model import Annotation
 from narratrace.provenance import build_graph, sources_summary
-from narratrace.store import Store
+from narratrace.store import Store, is_postgres_url, open_store
 from narratrace.web import create_app
 from narratrace.web.app import MAX_LIMIT
 
@@ -77,28 +77,50 @@ def build_web_store(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_web_store(tmp_path_factory.mktemp("web") / "web.db")
 
 
+def _into_postgres(pg_server: str, source: Path) -> str:
+    """A new PostgreSQL database holding a copy of the SQLite store (``narratrace migrate``'s code)."""
+    from conftest import new_pg_database
+
+    from narratrace.store.transfer import copy_corpus
+
+    _, url = new_pg_database(pg_server)
+    with Store(source, readonly=True) as src, open_store(url) as dst:
+        copy_corpus(src, dst)
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, sqlite_db: Path) -> str:
+    """The web store on each backend: the SQLite file, or a PostgreSQL copy of it."""
+    if request.param == "sqlite":
+        return str(sqlite_db)
+    return _into_postgres(request.getfixturevalue("pg_server"), sqlite_db)
+
+
 @pytest.fixture(scope="module")
-def client(db: Path) -> Iterator[TestClient]:
+def client(db: str) -> Iterator[TestClient]:
     with TestClient(create_app(str(db))) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def export(db: Path) -> dict:
-    with Store(db, readonly=True) as store:
+def export(db: str) -> dict:
+    with open_store(db, readonly=True) as store:
         return export_corpus(store)
 
 
 @pytest.fixture()
-def writable(db: Path, tmp_path: Path) -> Path:
-    """A copy of the store for tests that write."""
+def writable(db: str, sqlite_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A copy of the store for tests that write (on the same backend)."""
+    if is_postgres_url(db):
+        return _into_postgres(request.getfixturevalue("pg_server"), sqlite_db)
     copy = tmp_path / "copy.db"
     shutil.copy(db, copy)
-    return copy
+    return str(copy)
 
 
 def _ref_path(ref: str) -> str:
@@ -190,12 +212,12 @@ def test_web_api_filters(client: TestClient, export: dict) -> None:
     assert overview["filters"]["language"] == "de" and overview["stats"]["articles"] == len(export["articles"])
 
 
-def test_web_api_article_detail(client: TestClient, export: dict, db: Path) -> None:
+def test_web_api_article_detail(client: TestClient, export: dict, db: str) -> None:
     group = export["republication_groups"][0]
     r = client.get("/api/articles/" + _ref_path(group["original"]))
     assert r.status_code == 200
     d = r.json()
-    with Store(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         art = store.article(group["original"])
     assert d["article"]["text"] == art.text and d["article"]["ref"] == art.ref
     assert d["republication_group"] == group
@@ -245,16 +267,24 @@ def test_web_api_hostile_content_is_escaped(client: TestClient, export: dict) ->
         assert not [h for h in tree.xpath("//@href | //@src") if not re.match(r"^(/|\?|#|https?://|data:,$)", h)], url
 
 
-def test_web_api_read_only(db: Path, export: dict) -> None:
-    before = hashlib.sha256(db.read_bytes()).hexdigest()
+def _fingerprint(db: str) -> object:
+    """What changes when anything is written: the file's bytes, or PostgreSQL's count of write transactions."""
+    if is_postgres_url(db):
+        with open_store(db, readonly=True) as store:
+            return store.data_version()
+    return hashlib.sha256(Path(db).read_bytes()).hexdigest()
+
+
+def test_web_api_read_only(db: str, export: dict) -> None:
+    before = _fingerprint(db)
     with TestClient(create_app(str(db))) as c:
         for url in pages(export):
             assert c.get(url).status_code == 200
         assert c.post("/api/articles", json={"articles": [{"text": "x"}]}).status_code == 403
-    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert _fingerprint(db) == before
 
 
-def test_web_api_write_needs_the_token(writable: Path) -> None:
+def test_web_api_write_needs_the_token(writable: str) -> None:
     doc = {"articles": [{"id": "up-1", "text": article(42), "outlet": "Upload Times"}]}
     with TestClient(create_app(str(writable))) as c:
         r = c.post("/api/articles", json=doc, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -267,7 +297,7 @@ def test_web_api_write_needs_the_token(writable: Path) -> None:
         assert c.get("/api/articles/up-1").status_code == 404
 
 
-def test_web_api_upload_ingests_and_analyses(writable: Path) -> None:
+def test_web_api_upload_ingests_and_analyses(writable: str) -> None:
     text = article(4242)
     docs = {"articles": [
         {"id": "up-original", "text": text, "outlet": "Upload Times", "published": "2025-05-01", "title": "Up"},
@@ -294,14 +324,14 @@ def test_web_api_upload_ingests_and_analyses(writable: Path) -> None:
 
 @pytest.mark.parametrize("body, status", [(b"{not json", 400), (b'{"articles": []}', 422), (b"[1, 2]", 422),
                                           (b'{"articles": [{"text": "x"}], "extra": 1}', 422)])
-def test_web_api_upload_rejects_bad_bodies(writable: Path, body: bytes, status: int) -> None:
+def test_web_api_upload_rejects_bad_bodies(writable: str, body: bytes, status: int) -> None:
     with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
         r = c.post("/api/articles", content=body, headers={"Authorization": f"Bearer {TOKEN}",
                                                            "Content-Type": "application/json"})
         assert r.status_code == status and r.json()["ok"] is False and r.json()["status"] == status
 
 
-def test_web_api_request_size_limit(writable: Path) -> None:
+def test_web_api_request_size_limit(writable: str) -> None:
     big = b'{"articles": [{"text": "' + b"a" * (6 * 1024 * 1024) + b'"}]}'
     auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     with TestClient(create_app(str(writable), write_token=TOKEN)) as c:
@@ -348,7 +378,7 @@ def test_web_api_openapi_and_no_external_docs(client: TestClient) -> None:
     assert client.delete("/api/articles").json()["status"] == 405
 
 
-def test_web_api_create_app_needs_a_database(tmp_path: Path, db: Path) -> None:
+def test_web_api_create_app_needs_a_database(tmp_path: Path, db: str) -> None:
     with pytest.raises(StoreError, match="no database"):
         create_app(str(tmp_path / "missing.db"))
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
@@ -362,7 +392,7 @@ def test_web_api_create_app_needs_a_database(tmp_path: Path, db: Path) -> None:
         create_app(str(db), write_token=" ")
 
 
-def test_web_api_cli_serve_runs_uvicorn(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_web_api_cli_serve_runs_uvicorn(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
     from click.testing import CliRunner
 
@@ -374,16 +404,16 @@ def test_web_api_cli_serve_runs_uvicorn(db: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
     assert seen["app"].state.corpus.write_token == TOKEN
-    missing = CliRunner().invoke(cli, ["serve", "--db", str(db.parent / "none.db")])
+    missing = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "none.db")])
     assert missing.exit_code != 0 and "no database" in missing.output
 
 
-def test_web_api_search_pages_match_the_store_and_window(client: TestClient, db: Path,
+def test_web_api_search_pages_match_the_store_and_window(client: TestClient, db: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from narratrace.store.browse import search_page
     from narratrace.web import views
 
-    with Store(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:
         full = store.search("drones", limit=50)
         page, windowed = search_page(store, "drones", limit=3, offset=2)
         assert [h.ref for h in page] == [h.ref for h in full[2:5]] and not windowed
@@ -412,7 +442,7 @@ def test_web_api_article_pairs_are_capped(client: TestClient, export: dict, monk
     assert len(d["republications"]) == 1 and d["republications_not_shown"] == len(copies) - 1
 
 
-def test_web_api_cached_pages_work_on_a_fresh_thread(db: Path) -> None:
+def test_web_api_cached_pages_work_on_a_fresh_thread(db: str) -> None:
     """/outlets reads only cached facets: a worker thread's first request must still open its connection."""
     with TestClient(create_app(str(db))) as c:
         assert c.get("/outlets").status_code == 200
@@ -462,8 +492,8 @@ def test_web_api_claim_group_page(client: TestClient, export: dict) -> None:
     assert ('href="/claim-groups/' + g["id"] + '"') in listing
 
 
-def test_web_api_sources_and_claims_by_source(client: TestClient, export: dict, db: Path) -> None:
-    with Store(db, readonly=True) as store:
+def test_web_api_sources_and_claims_by_source(client: TestClient, export: dict, db: str) -> None:
+    with open_store(db, readonly=True) as store:
         summary = [s.to_dict() for s in sources_summary(store, graph=build_graph(store))]
     j = client.get("/api/sources", params={"limit": MAX_LIMIT}).json()
     assert j["total"] == len(summary) > 0
@@ -510,13 +540,11 @@ def test_web_api_article_claims_layer(client: TestClient, export: dict) -> None:
     assert "/sources" in nav and "/claim-groups" in nav
 
 
-def test_web_api_no_claims_shows_none_of_it(writable: Path, export: dict) -> None:
-    con = sqlite3.connect(writable)
-    with con:
-        con.execute("DELETE FROM annotations WHERE kind = 'claim'")
-        con.execute("DELETE FROM claim_group_articles")
-        con.execute("DELETE FROM claim_groups")
-    con.close()
+def test_web_api_no_claims_shows_none_of_it(writable: str, export: dict) -> None:
+    with open_store(writable) as store, store._transaction():
+        store.db.execute("DELETE FROM annotations WHERE kind = 'claim'")
+        store.db.execute("DELETE FROM claim_group_articles")
+        store.db.execute("DELETE FROM claim_groups")
     ref = export["claims"][0]["article"]
     with TestClient(create_app(str(writable))) as c:
         for url in ["/", "/groups", "/articles/" + _ref_path(ref), "/outlets"]:
@@ -533,8 +561,8 @@ def test_web_api_no_claims_shows_none_of_it(writable: Path, export: dict) -> Non
         assert c.get("/api/articles/" + _ref_path(ref)).json()["claims"] == []
 
 
-def test_web_api_hostile_source_name_is_escaped(writable: Path) -> None:
-    with Store(writable) as store:
+def test_web_api_hostile_source_name_is_escaped(writable: str) -> None:
+    with open_store(writable) as store:
         art = store.article(HOSTILE_ORIGINAL)
         start = art.text.index("Harbour news")
         end = art.text.index("today.") + len("today.")
@@ -755,16 +783,15 @@ def test_web_api_factchecks_page_and_article_matches(client: TestClient, export:
     assert sorted(m["claim"] for m in api) == sorted({m["claim"] for m in mine})
 
 
-def test_web_api_hostile_content_on_analysis_pages(writable: Path) -> None:
+def test_web_api_hostile_content_on_analysis_pages(writable: str) -> None:
     """Hostile text in fact-checks (a javascript: URL, markup) and articles stays inert on the new pages."""
-    con = sqlite3.connect(writable)
-    with con:
+    with open_store(writable) as store, store._transaction():
+        con = store.db
         rowid, data = con.execute("SELECT rowid, data FROM factcheck_matches ORDER BY rowid LIMIT 1").fetchone()
         d = json.loads(data)
         d["factcheck"].update(url="javascript:alert(1)", publisher=SCRIPT, claim=IMG, rating=SCRIPT, verdict="false")
         con.execute("UPDATE factcheck_matches SET data = ? WHERE rowid = ?", (json.dumps(d), rowid))
         ref = con.execute("SELECT ref FROM articles WHERE id = ?", (d["article"],)).fetchone()[0]
-    con.close()
     with TestClient(create_app(str(writable))) as c:
         story = c.get("/api/articles/" + NARRATIVE_REF).json()["stories"][0]["id"]
         for url in ["/articles/" + _ref_path(ref), "/factchecks", "/factchecks?limit=500", "/narratives",
@@ -782,9 +809,9 @@ def test_web_api_hostile_content_on_analysis_pages(writable: Path) -> None:
         assert c.get("/api/articles/" + _ref_path(ref)).json()["factcheck_matches"]  # the data itself is kept
 
 
-def test_web_api_no_analyses_shows_none_of_them(writable: Path) -> None:
-    con = sqlite3.connect(writable)
-    with con:
+def test_web_api_no_analyses_shows_none_of_them(writable: str) -> None:
+    with open_store(writable) as store, store._transaction():
+        con = store.db
         con.execute("DELETE FROM annotations WHERE kind IN ('narrative', 'technique', 'framing')")
         con.execute("DELETE FROM stage_results WHERE stage IN ('narratives', 'techniques', 'framing')")
         con.execute("DELETE FROM story_articles")
@@ -792,7 +819,6 @@ def test_web_api_no_analyses_shows_none_of_them(writable: Path) -> None:
         con.execute("DELETE FROM narrative_topics")
         con.execute("DELETE FROM factcheck_matches")
         con.execute("DELETE FROM factchecks")
-    con.close()
     with TestClient(create_app(str(writable))) as c:
         for url in ["/", "/articles/" + NARRATIVE_REF, "/outlets/Daily%20Meridian"]:
             tree = _tree(c, url)

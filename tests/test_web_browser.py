@@ -23,7 +23,7 @@ from playwright import sync_api
 from narratrace.web import create_app
 
 from test_web_api import (HOSTILE_COPY, HOSTILE_ORIGINAL, HOSTILE_OUTLET, NARRATIVE_OUTLET, NARRATIVE_REF,
-                          build_web_store)
+                          _into_postgres, build_web_store)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -38,10 +38,16 @@ if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_web_store(tmp_path_factory.mktemp("browser") / "web.db")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def base_url(request: pytest.FixtureRequest, sqlite_db: Path) -> Iterator[str]:
+    """The app served by uvicorn over each backend (PostgreSQL: a migrated copy of the SQLite store)."""
     import uvicorn
 
-    db = build_web_store(tmp_path_factory.mktemp("browser") / "web.db")
+    db = str(sqlite_db) if request.param == "sqlite" else _into_postgres(request.getfixturevalue("pg_server"), sqlite_db)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 from .errors import ConfigError, StageError
 from .model import Annotation, Article, RepublicationPair
-from .store import Store
+from .store import Store, open_store
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
@@ -239,7 +239,7 @@ def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence
 
 def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> None:
     info = registered_stages()[name]
-    _WORKER["store"] = Store(path, readonly=True)
+    _WORKER["store"] = open_store(path, readonly=True)
     _WORKER["fn"] = info.factory(**config)
     _WORKER["text_only"] = info.text_only
 

@@ -11,14 +11,15 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import NarratraceError
-from ..store import Store
+from ..store import Store, is_postgres_url
+from ..store import open_store as store_at
 
 __all__ = ["db_option", "library_errors", "open_store", "progress_enabled", "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True,
-                         type=click.Path(dir_okay=False), help="SQLite database file of the corpus.")
+db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True, metavar="FILE|URL",
+                         help="The corpus: a SQLite database file, or postgresql://USER@HOST/DB.")
 
 
 def library_errors(fn: F) -> F:
@@ -33,9 +34,14 @@ def library_errors(fn: F) -> F:
 
 
 def open_store(db_path: str, *, must_exist: bool = True) -> Store:
+    """The store ``--db`` names; a missing SQLite file is an error unless the command creates it."""
+    if is_postgres_url(db_path):
+        return store_at(db_path)
     if must_exist and db_path != ":memory:" and not Path(db_path).exists():
         raise click.ClickException(f"no database at {db_path}; run `narratrace ingest PATH --db {db_path}` first")
-    return Store(db_path)
+    if Path(db_path).is_dir():
+        raise click.ClickException(f"{db_path} is a directory, not a database file")
+    return store_at(db_path)
 
 
 def progress_enabled(quiet: bool) -> bool:

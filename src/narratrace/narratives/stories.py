@@ -144,7 +144,9 @@ def cluster_stories(items: Sequence[StoryInput], options: StoryOptions = StoryOp
         tot = vecs.sum(0)
         cohesion = float((tot @ tot - k) / (k * (k - 1))) if k > 1 else 1.0
         first = items[s.members[0]].article
-        common = [e for e, n in s.entities.most_common(5) if n > 1 or k == 1]
+        # ties by name: entity sets are frozensets, whose order changes with each process's hash seed
+        ranked = sorted(s.entities.items(), key=lambda en: (-en[1], en[0]))[:5]
+        common = [e for e, n in ranked if n > 1 or k == 1]
         out.append(Story(id="st-" + first[:12], label=" · ".join(t) or first, terms=tuple(t),
                          articles=tuple(items[i].article for i in s.members),
                          start=s.first.isoformat() if s.first else None,

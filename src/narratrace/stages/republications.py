@@ -39,6 +39,10 @@ FINGERPRINT_K = 5
 FINGERPRINT_SAMPLE = 8
 #: Below this many candidate pairs verification runs in-process.
 PARALLEL_MIN_PAIRS = 400
+#: Fewest fingerprints two articles must share to become a candidate pair (any engine).
+CANDIDATE_MIN_SHARED = 3
+#: The ``republications`` config keys that :func:`compare` takes (the Spark engine builds the same options).
+VERIFY_OPTIONS = ("k", "max_gap", "min_passage_words", "min_shared_words", "min_share")
 
 
 # -- per-article stage ---------------------------------------------------------------------
@@ -54,7 +58,7 @@ def make_fingerprints(*, k: int, sample: int) -> Callable[[Article], StageOutput
 
 # -- candidates ----------------------------------------------------------------------------
 def candidate_pairs(fps: Sequence[np.ndarray], is_new: np.ndarray, *, max_df: int = 200,
-                    min_shared: int = 3, min_share: float = 0.2) -> list[tuple[int, int, int]]:
+                    min_shared: int = CANDIDATE_MIN_SHARED, min_share: float = 0.2) -> list[tuple[int, int, int]]:
     """Index pairs ``(i, j, shared)`` with ``i < j``, at least one new, sharing enough fingerprints.
 
     Fingerprints held by more than ``max_df`` articles (site boilerplate, stock phrases)
@@ -470,9 +474,9 @@ _WORKER: dict[str, _Verifier] = {}
 
 
 def _verifier_init(path: str, options: Mapping[str, Any], cache: int) -> None:
-    from ..store import Store
+    from ..store import open_store
 
-    _WORKER["verifier"] = _Verifier(Store(path, readonly=True), options, cache)
+    _WORKER["verifier"] = _Verifier(open_store(path, readonly=True), options, cache)
 
 
 def _verifier_run(tasks: Sequence[tuple[str, str, int, int]]) -> list[RepublicationPair]:

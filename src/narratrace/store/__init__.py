@@ -1,6 +1,22 @@
-"""Persistence: the SQLite store and its migrations."""
+"""Persistence: one Store interface over SQLite (the embedded default) and PostgreSQL (for teams)."""
+
+from __future__ import annotations
 
 from .db import ArticleState, SearchHit, Store, WriteCounts
 from .migrations import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "ArticleState", "SearchHit", "Store", "WriteCounts"]
+__all__ = ["SCHEMA_VERSION", "ArticleState", "SearchHit", "Store", "WriteCounts", "is_postgres_url", "open_store"]
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database (``postgresql://...``) rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: str | object, *, readonly: bool = False) -> Store:
+    """The store at ``target``: a ``postgresql://USER@HOST/DB`` URL, or a SQLite file path (``:memory:``)."""
+    if is_postgres_url(target):
+        from .postgres import PostgresStore
+
+        return PostgresStore(str(target), readonly=readonly)
+    return Store(target, readonly=readonly)  # type: ignore[arg-type]

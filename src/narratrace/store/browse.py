@@ -272,33 +272,5 @@ def skipped_page(store: Store, *, limit: int, offset: int) -> tuple[int, list[tu
 
 def search_page(store: Store, query: str, *, limit: int, offset: int = 0,
                 window: int | None = None) -> tuple[list[SearchHit], bool]:
-    """One page of :meth:`Store.search`'s results (same matching, same order); and whether ``window`` cut it.
-
-    BM25 is computed over the full-text index alone, and metadata and snippets are read only
-    for the page's hits. SQLite would otherwise build every match's snippet before sorting,
-    which is 2-3 times slower on a common word. With ``window``, a query that matches more
-    articles than that is ranked among the ``window`` most recently ingested matches only.
-    BM25 has to score every match it ranks, so this bounds the work of a query like "the".
-    """
-    terms = [t for t in query.replace('"', " ").split() if t]
-    if not terms or limit <= 0:
-        return [], False
-    fts_query = " ".join(f'"{t}"' for t in terms)
-    bound = None
-    if window is not None:
-        row = store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC "
-                               "LIMIT 1 OFFSET ?", (fts_query, window)).fetchone()
-        if row is not None:  # more than ``window`` matches: rank the newest ``window`` of them
-            bound = int(row[0]) + 1
-    ranked = store.db.execute(
-        "SELECT rowid, bm25(articles_fts) FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
-        "ORDER BY bm25(articles_fts) LIMIT ? OFFSET ?", (fts_query, bound or 0, limit, offset)).fetchall()
-    hits = []
-    for rowid, score in ranked:
-        row = store.db.execute(
-            "SELECT a.ref, a.title, a.outlet, a.published, snippet(articles_fts, 1, '[', ']', ' … ', 16) "
-            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? AND articles_fts.rowid = ?", (fts_query, rowid)).fetchone()
-        if row is not None:
-            hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], -float(score)))
-    return hits, bound is not None
+    """One page of :meth:`Store.search`'s results; and whether ``window`` cut it (see ``Store.search_page``)."""
+    return store.search_page(query, limit=limit, offset=offset, window=window)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import NotFound, StoreError
 from ..model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
@@ -93,7 +96,10 @@ class Store:
 
     def reader(self) -> Store:
         """Another, read-only connection to the same file (for worker processes)."""
-        return Store(self.path, readonly=True)
+        return type(self)(self.path, readonly=True)
+
+    #: SQLite keeps a rowid in every table (insertion order); PostgreSQL only where a schema declares one.
+    every_table_has_rowid = True
 
     @property
     def shareable(self) -> bool:
@@ -139,8 +145,8 @@ class Store:
         the old version and drops every analysis result of it, so ``analyze`` redoes it.
         """
         counts = WriteCounts()
-        states = self.article_states(a.ref for a in articles)
-        with self._transaction():
+        with self._transaction():  # states read under the write lock: a concurrent writer cannot slip in
+            states = self.article_states(a.ref for a in articles)
             for art in articles:
                 old = states.get(art.ref)
                 if old is not None and old.content_hash == art.content_hash:
@@ -157,14 +163,12 @@ class Store:
                     counts.updated += 1
                 else:
                     cols = ", ".join(_ARTICLE_COLUMNS)
-                    cur = self.db.execute(
+                    rowid = self.db.execute(
                         f"INSERT INTO articles ({cols}, chars, ingested_at) VALUES "
-                        f"({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
-                        (*values, len(art.text), _now()))
-                    rowid = cur.lastrowid
+                        f"({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?) RETURNING rowid",
+                        (*values, len(art.text), _now())).fetchone()[0]
                     counts.added += 1
-                self.db.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-                                (rowid, art.title or "", art.text))
+                self._fts_insert(rowid, art.title, art.text)
             self._write_skips(skips)
             if source is not None and source_signature is not None:
                 self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
@@ -178,10 +182,53 @@ class Store:
                 json.dumps(art.sentences, separators=(",", ":")),
                 json.dumps(dict(art.meta), ensure_ascii=False, default=str))
 
+    # -- what differs between databases (PostgresStore overrides these) ----------------
+    def _fts_insert(self, rowid: int, title: str | None, text: str) -> None:
+        self.db.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)", (rowid, title or "", text))
+
     def _fts_delete(self, rowid: int) -> None:
         row = self.db.execute("SELECT title, text FROM articles WHERE rowid = ?", (rowid,)).fetchone()
         self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
                         (rowid, row[0] or "", row[1]))
+
+    def _fts_factcheck(self, rowid: int, claim: str, title: str | None, *, delete: bool = False) -> None:
+        """Add a fact-check's claim and title to its full-text index (or take the given old ones out)."""
+        if delete:
+            self.db.execute("INSERT INTO factchecks_fts (factchecks_fts, rowid, claim, title) "
+                            "VALUES ('delete', ?, ?, ?)", (rowid, claim, title or ""))
+        else:
+            self.db.execute("INSERT INTO factchecks_fts (rowid, claim, title) VALUES (?, ?, ?)",
+                            (rowid, claim, title or ""))
+
+    def factcheck_bm25(self, terms: Iterable[str], *, limit: int = 50) -> list[tuple[int, float]]:
+        """``(rowid, score)`` best first: FTS5 BM25 over claim and title (weights 1 and 0.5), any term (OR).
+
+        Terms are quoted, so user text is never FTS5 syntax; higher score = better (FTS5's bm25 negated).
+        """
+        quoted = [f'"{t}"' for t in dict.fromkeys(terms) if t and '"' not in t]
+        if not quoted:
+            return []
+        sql = ("SELECT rowid, -bm25(factchecks_fts, 1.0, 0.5) FROM factchecks_fts WHERE factchecks_fts MATCH ? "
+               "ORDER BY bm25(factchecks_fts, 1.0, 0.5) LIMIT ?")
+        return [(int(r), float(s)) for r, s in self.db.execute(sql, (" OR ".join(quoted), limit))]
+
+    def vector_param(self, vector: np.ndarray | None) -> bytes | None:
+        """A vector as this database stores it (SQLite: little-endian float16 bytes)."""
+        return None if vector is None else np.asarray(vector, dtype="<f2").tobytes()
+
+    def vector_value(self, value: Any) -> np.ndarray | None:
+        return None if value is None else np.frombuffer(value, dtype="<f2").astype(np.float32)
+
+    def data_version(self) -> tuple[int, ...]:
+        """Changes whenever any connection commits a write (the web app's caches watch it)."""
+        sig: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(self.path + suffix)
+                sig += [st.st_mtime_ns, st.st_size]
+            except OSError:
+                sig += [0, 0]
+        return tuple(sig)
 
     def _forget_analyses(self, article_id: str) -> None:
         for table in ("stage_results", "annotations"):
@@ -265,6 +312,39 @@ class Store:
         return [SearchHit(r[0], r[1], r[2], r[3], r[4], -float(r[5]))
                 for r in self.db.execute(sql, (fts_query, limit))]
 
+    def search_page(self, query: str, *, limit: int, offset: int = 0,
+                    window: int | None = None) -> tuple[list[SearchHit], bool]:
+        """One page of :meth:`Store.search`'s results (same matching, same order); and whether ``window`` cut it.
+
+        BM25 is computed over the full-text index alone, and metadata and snippets are read only
+        for the page's hits. SQLite would otherwise build every match's snippet before sorting,
+        which is 2-3 times slower on a common word. With ``window``, a query that matches more
+        articles than that is ranked among the ``window`` most recently ingested matches only.
+        BM25 has to score every match it ranks, so this bounds the work of a query like "the".
+        """
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms or limit <= 0:
+            return [], False
+        fts_query = " ".join(f'"{t}"' for t in terms)
+        bound = None
+        if window is not None:
+            row = self.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC "
+                                   "LIMIT 1 OFFSET ?", (fts_query, window)).fetchone()
+            if row is not None:  # more than ``window`` matches: rank the newest ``window`` of them
+                bound = int(row[0]) + 1
+        ranked = self.db.execute(
+            "SELECT rowid, bm25(articles_fts) FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
+            "ORDER BY bm25(articles_fts) LIMIT ? OFFSET ?", (fts_query, bound or 0, limit, offset)).fetchall()
+        hits = []
+        for rowid, score in ranked:
+            row = self.db.execute(
+                "SELECT a.ref, a.title, a.outlet, a.published, snippet(articles_fts, 1, '[', ']', ' … ', 16) "
+                "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                "WHERE articles_fts MATCH ? AND articles_fts.rowid = ?", (fts_query, rowid)).fetchone()
+            if row is not None:
+                hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], -float(score)))
+        return hits, bound is not None
+
     # -- per-article stage results -----------------------------------------------------
     def pending(self, stage: str, version: str) -> list[str]:
         """Ids of articles without an up-to-date result of ``stage`` (in ingestion order)."""
@@ -301,7 +381,7 @@ class Store:
         if stage is not None:
             sql += " AND stage = ?"
             args += (stage,)
-        return [Annotation(k, s, e, lab, json.loads(d)) for k, s, e, lab, d in self.db.execute(sql + " ORDER BY start", args)]
+        return [Annotation(k, s, e, lab, json.loads(d)) for k, s, e, lab, d in self.db.execute(sql + " ORDER BY start, rowid", args)]
 
     def annotations_of_kind(self, kind: str, *, article_id: str | None = None
                             ) -> Iterator[tuple[str, Annotation]]:
@@ -312,7 +392,7 @@ class Store:
         if article_id is not None:
             sql += " AND n.article_id = ?"
             args += (article_id,)
-        for aid, k, s, e, lab, d in self.db.execute(sql + " ORDER BY a.rowid, n.start", args):
+        for aid, k, s, e, lab, d in self.db.execute(sql + " ORDER BY a.rowid, n.start, n.rowid", args):
             yield aid, Annotation(k, s, e, lab, json.loads(d))
 
     # -- republication ------------------------------------------------------------------

@@ -63,24 +63,22 @@ def upsert_factchecks(store: Store, records: Sequence[FactCheck]) -> WriteCounts
             values = (r.key, r.claim, r.title, r.url, r.publisher, r.rating, r.rating_score, r.verdict, r.claimant,
                       r.claim_date, r.published, r.language, json.dumps(r.to_dict(), ensure_ascii=False), chash)
             if old is None:
-                cur = db.execute(f"INSERT INTO factchecks ({', '.join(_COLUMNS)}, imported_at, updated_at) "
-                                 f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?, ?)", (*values, now, now))
-                db.execute("INSERT INTO factchecks_fts (rowid, claim, title) VALUES (?, ?, ?)",
-                           (cur.lastrowid, r.claim, r.title or ""))
+                rowid = db.execute(f"INSERT INTO factchecks ({', '.join(_COLUMNS)}, imported_at, updated_at) "
+                                   f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?, ?) RETURNING rowid",
+                                   (*values, now, now)).fetchone()[0]
+                store._fts_factcheck(rowid, r.claim, r.title)
                 counts.added += 1
                 continue
             rowid, old_hash, old_claim, old_title = old
             if old_hash == chash:
                 counts.unchanged += 1
                 continue
-            db.execute("INSERT INTO factchecks_fts (factchecks_fts, rowid, claim, title) VALUES ('delete', ?, ?, ?)",
-                       (rowid, old_claim, old_title or ""))
+            store._fts_factcheck(rowid, old_claim, old_title, delete=True)
             sets = ", ".join(f"{c} = ?" for c in _COLUMNS)
             db.execute(f"UPDATE factchecks SET {sets}, updated_at = ? WHERE rowid = ?", (*values, now, rowid))
             if (old_claim, old_title) != (r.claim, r.title):
                 db.execute("UPDATE factchecks SET vector = NULL, title_vector = NULL WHERE rowid = ?", (rowid,))
-            db.execute("INSERT INTO factchecks_fts (rowid, claim, title) VALUES (?, ?, ?)",
-                       (rowid, r.claim, r.title or ""))
+            store._fts_factcheck(rowid, r.claim, r.title)
             counts.updated += 1
         if counts.added or counts.updated:
             _invalidate(store)
@@ -112,8 +110,7 @@ def save_vectors(store: Store, rows: Sequence[tuple[int, np.ndarray, np.ndarray 
     with store._transaction():
         store.db.executemany(
             "UPDATE factchecks SET vector = ?, title_vector = ? WHERE rowid = ?",
-            [(np.asarray(v, dtype="<f2").tobytes(), None if t is None else np.asarray(t, dtype="<f2").tobytes(),
-              rowid) for rowid, v, t in rows])
+            [(store.vector_param(v), store.vector_param(t), rowid) for rowid, v, t in rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +137,16 @@ def load_table(store: Store, dim: int = 384) -> FactcheckTable:
         keys.append(key)
         dates.append(published)
         blobs.append(vec)
-        tblobs.append(tvec or b"\0\0" * dim)
+        tblobs.append(tvec)
     n = len(rowids)
-    vectors = np.frombuffer(b"".join(blobs), dtype="<f2").reshape(n, dim).astype(np.float32)
-    titles = np.frombuffer(b"".join(tblobs), dtype="<f2").reshape(n, dim).astype(np.float32)
+    if n and isinstance(blobs[0], bytes):  # SQLite's float16 blobs: one buffer, no per-row arrays
+        vectors = np.frombuffer(b"".join(blobs), dtype="<f2").reshape(n, dim).astype(np.float32)
+        titles = np.frombuffer(b"".join(t or b"\0\0" * dim for t in tblobs), dtype="<f2").reshape(n, dim)
+        titles = titles.astype(np.float32)
+    else:
+        zero = np.zeros(dim, dtype=np.float32)
+        vectors = np.stack([store.vector_value(v) for v in blobs]) if n else np.zeros((0, dim), np.float32)
+        titles = np.stack([zero if t is None else store.vector_value(t) for t in tblobs]) if n else vectors.copy()
     for m in (vectors, titles):  # float16 storage: renormalise so cosines are dot products
         norms = np.linalg.norm(m, axis=1, keepdims=True)
         m /= np.where(norms > 0, norms, 1.0)
@@ -154,16 +157,8 @@ _TERM = re.compile(r"\w+", re.UNICODE)
 
 
 def bm25_search(store: Store, terms: Iterable[str], *, limit: int = 50) -> list[tuple[int, float]]:
-    """``(rowid, score)`` best first: FTS5 BM25 over claim and title (weights 1 and 0.5), any term (OR).
-
-    Terms are quoted, so user text is never FTS5 syntax; higher score = better (FTS5's bm25 negated).
-    """
-    quoted = [f'"{t}"' for t in dict.fromkeys(terms) if t and '"' not in t]
-    if not quoted:
-        return []
-    sql = ("SELECT rowid, -bm25(factchecks_fts, 1.0, 0.5) FROM factchecks_fts WHERE factchecks_fts MATCH ? "
-           "ORDER BY bm25(factchecks_fts, 1.0, 0.5) LIMIT ?")
-    return [(int(r), float(s)) for r, s in store.db.execute(sql, (" OR ".join(quoted), limit))]
+    """``(rowid, score)`` best first, any term matching; higher is better (see ``Store.factcheck_bm25``)."""
+    return store.factcheck_bm25(terms, limit=limit)
 
 
 def factchecks_by_rowid(store: Store, rowids: Iterable[int]) -> dict[int, FactCheck]:

@@ -24,11 +24,11 @@ def framing_annotations(store: Store, *, article_id: str | None = None, outlet: 
         sql += " AND a.id = ?"
         args.append(article_id)
     if outlet is not None:
-        sql += " AND a.outlet = ? COLLATE NOCASE"
+        sql += " AND lower(a.outlet) = lower(?)"
         args.append(outlet)
     keys = ("article_id", "ref", "title", "outlet", "published", "start", "end", "label", "data")
     rows = []
-    for row in store.db.execute(sql + " ORDER BY a.rowid, n.start, n.\"end\"", args):
+    for row in store.db.execute(sql + " ORDER BY a.rowid, n.start, n.\"end\", n.rowid", args):
         d = dict(zip(keys, row))
         d["data"] = json.loads(d["data"] or "{}")
         rows.append(d)

@@ -26,7 +26,6 @@ import contextlib
 import hmac
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -46,7 +45,7 @@ from .. import __version__
 from ..errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
 from .. import report
 from ..report import TEMPLATES as REPORT_TEMPLATES
-from ..store import Store
+from ..store import Store, is_postgres_url, open_store
 from ..store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
 from . import analyses, schemas, views
 from .upload import upload
@@ -88,20 +87,13 @@ class _Corpus:
     def reader(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = self._local.store = Store(self.path, readonly=True)
+            store = self._local.store = open_store(self.path, readonly=True)
             with self._lock:
                 self._opened.append(store)
         return store
 
     def _signature(self) -> tuple[int, ...]:
-        sig: list[int] = []
-        for suffix in ("", "-wal"):
-            try:
-                st = os.stat(self.path + suffix)
-                sig += [st.st_mtime_ns, st.st_size]
-            except OSError:
-                sig += [0, 0]
-        return tuple(sig)
+        return self.reader().data_version()
 
     def _cached(self, name: str, compute: Callable[[Store], Any]) -> Any:
         """``compute(store)``, remembered until the database file changes (or a write here)."""
@@ -298,15 +290,19 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     ``write_token`` enables the write endpoints (``POST /api/articles``) for requests that
     send ``Authorization: Bearer <write_token>``; without it they answer 403.
     """
-    if store_path == ":memory:" or not Path(store_path).is_file():
+    if not is_postgres_url(store_path) and (store_path == ":memory:" or not Path(store_path).is_file()):
         raise StoreError(f"no database at {store_path}; run `narratrace ingest PATH --db {store_path}` first")
     if write_token is not None and not write_token.strip():
         raise ConfigError("the write token must not be empty")
     corpus = _Corpus(str(store_path), write_token)
-    with Store(corpus.path, readonly=True) as probe:  # fail now, not on the first request
+    try:
+        probe = open_store(corpus.path, readonly=True)  # fail now, not on the first request
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{store_path} is not a narratrace database: {exc}") from exc
+    with probe:
         try:
             probe.count_articles()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, StoreError) as exc:
             raise StoreError(f"{store_path} is not a narratrace database: {exc}") from exc
     env = _environment()
     css = "\n".join((REPORT_TEMPLATES / "report.css").read_text(encoding="utf-8").splitlines()
@@ -327,7 +323,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         try:
             has_claims, has_groups = corpus.claims()
             has = corpus.available()
-        except sqlite3.Error:  # the nav only; the page itself says what went wrong
+        except (sqlite3.Error, StoreError):  # the nav only; the page itself says what went wrong
             has_claims = has_groups = False
             has = analyses.Available()
         html = env.get_template(template).render(json_url=json_url, version=__version__, has_claims=has_claims,
@@ -561,7 +557,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     def _write(objects: list[dict[str, Any]]) -> Any:
         with corpus.write_lock:
             try:
-                with Store(corpus.path) as store:
+                with open_store(corpus.path) as store:
                     return upload(store, objects)
             finally:
                 corpus.invalidate()

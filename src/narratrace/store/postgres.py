@@ -1,0 +1,535 @@
+"""PostgreSQL store: the same :class:`~narratrace.store.Store` interface over a shared server, for teams.
+
+Every query of the library is written once, in the SQL both databases accept; the few
+places where SQLite's dialect leaks (``?`` parameters, ``INSERT OR REPLACE``, NULL order,
+``LIMIT -1``, ``json_extract``) are rewritten by :func:`translate`, once per statement.
+What really differs is a method here: full-text search is PostgreSQL's own (a generated
+``tsvector`` column with a GIN index, ranked by ``ts_rank_cd``), fact-check vectors live in
+pgvector columns, and writes take a transaction-level advisory lock, so several writers
+(two ``ingest`` processes, a ``serve`` with uploads) queue exactly as they do on one SQLite
+file while readers never wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import MigrationError, StoreError
+from ..model import Annotation, Article
+from .db import _ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now
+from .migrations import MIGRATIONS
+
+__all__ = ["PG_MIGRATIONS", "PostgresStore", "translate"]
+
+#: Key of the advisory lock every write transaction holds: one writer at a time, like SQLite.
+WRITE_LOCK = 0x6E747263  # "ntrc"
+#: Text indexed for search per article (the text itself is stored whole): a tsvector is at most 1 MB.
+FTS_MAX_CHARS = 400_000
+
+
+# -- schema ------------------------------------------------------------------------------------
+# The same migration names as SQLite's (store/migrations.py), so both record one history.
+_PG_001 = f"""
+    CREATE TABLE articles (
+        rowid BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        ref TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        title TEXT, url TEXT, outlet TEXT, author TEXT,
+        published TEXT, published_how TEXT, language TEXT, source TEXT,
+        text TEXT NOT NULL,
+        chars INTEGER NOT NULL,
+        paragraphs TEXT NOT NULL,
+        sentences TEXT NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{{}}',
+        ingested_at TEXT NOT NULL,
+        fts tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('simple', coalesce(title, '')), 'A')
+            || setweight(to_tsvector('simple', left(text, {FTS_MAX_CHARS})), 'B')) STORED
+    );
+    CREATE INDEX articles_outlet ON articles(outlet);
+    CREATE INDEX articles_published ON articles(published DESC NULLS LAST, rowid DESC);
+    CREATE INDEX articles_fts ON articles USING GIN (fts);
+    CREATE TABLE sources (
+        path TEXT PRIMARY KEY,
+        signature TEXT NOT NULL,
+        records INTEGER NOT NULL,
+        finished_at TEXT NOT NULL
+    );
+    CREATE TABLE skipped (
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        code TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (path, reason)
+    );
+    CREATE TABLE stage_results (
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        stage TEXT NOT NULL,
+        version TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        data BYTEA,
+        PRIMARY KEY (article_id, stage)
+    );
+    CREATE TABLE annotations (
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        stage TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        label TEXT,
+        data TEXT NOT NULL DEFAULT '{{}}',
+        rowid BIGSERIAL PRIMARY KEY
+    );
+    CREATE INDEX annotations_article ON annotations(article_id, stage);
+    CREATE INDEX annotations_kind ON annotations(kind);
+    CREATE TABLE republication_pairs (
+        original TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        copy TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        similarity DOUBLE PRECISION NOT NULL,
+        copy_share DOUBLE PRECISION NOT NULL,
+        data TEXT NOT NULL,
+        rowid BIGSERIAL UNIQUE,
+        PRIMARY KEY (original, copy)
+    );
+    CREATE INDEX republication_pairs_copy ON republication_pairs(copy);
+    CREATE TABLE republication_groups (
+        id INTEGER PRIMARY KEY,
+        original TEXT NOT NULL,
+        members TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE TABLE _data_version (one INTEGER PRIMARY KEY CHECK (one = 1), changes BIGINT NOT NULL);
+    INSERT INTO _data_version VALUES (1, 0);
+"""
+_PG_002 = """
+    CREATE INDEX articles_outlet_published ON articles(outlet, published DESC NULLS LAST, rowid DESC);
+    CREATE INDEX articles_language_published ON articles(language, published DESC NULLS LAST, rowid DESC);
+    DROP INDEX articles_outlet;
+"""
+_PG_003 = """
+    CREATE TABLE claim_groups (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        first_article TEXT NOT NULL,
+        first_published TEXT,
+        articles INTEGER NOT NULL,
+        claims INTEGER NOT NULL,
+        attribution_conflict INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        rowid BIGSERIAL UNIQUE
+    );
+    CREATE TABLE claim_group_articles (
+        group_id TEXT NOT NULL REFERENCES claim_groups(id) ON DELETE CASCADE,
+        article_id TEXT NOT NULL,
+        PRIMARY KEY (group_id, article_id)
+    );
+    CREATE INDEX claim_group_articles_article ON claim_group_articles(article_id);
+"""
+_PG_004 = """
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE TABLE factchecks (
+        rowid BIGSERIAL PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        claim TEXT NOT NULL,
+        title TEXT,
+        url TEXT,
+        publisher TEXT,
+        rating TEXT,
+        rating_score DOUBLE PRECISION,
+        verdict TEXT NOT NULL,
+        claimant TEXT,
+        claim_date TEXT,
+        published TEXT,
+        language TEXT,
+        data TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        vector vector,
+        title_vector vector,
+        imported_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        fts tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('english', claim), 'A')
+            || setweight(to_tsvector('english', coalesce(title, '')), 'B')) STORED
+    );
+    CREATE INDEX factchecks_published ON factchecks(published);
+    CREATE INDEX factchecks_fts ON factchecks USING GIN (fts);
+    CREATE TABLE factcheck_matches (
+        article_id TEXT NOT NULL,
+        claim_id TEXT NOT NULL,
+        factcheck_key TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        score DOUBLE PRECISION NOT NULL,
+        data TEXT NOT NULL,
+        rowid BIGSERIAL UNIQUE,
+        PRIMARY KEY (claim_id, factcheck_key)
+    );
+    CREATE INDEX factcheck_matches_article ON factcheck_matches(article_id);
+    CREATE INDEX factcheck_matches_factcheck ON factcheck_matches(factcheck_key);
+"""
+_PG_005 = """
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        start TEXT,
+        "end" TEXT,
+        articles INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        rowid BIGSERIAL UNIQUE
+    );
+    CREATE TABLE story_articles (
+        story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        article_id TEXT NOT NULL,
+        PRIMARY KEY (story_id, article_id)
+    );
+    CREATE INDEX story_articles_article ON story_articles(article_id);
+    CREATE TABLE narrative_topics (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        articles INTEGER NOT NULL,
+        claims INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        rowid BIGSERIAL UNIQUE
+    );
+"""
+PG_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("001_initial", _PG_001), ("002_browse_indexes", _PG_002), ("003_claim_groups", _PG_003),
+    ("004_factchecks", _PG_004), ("005_stories_narratives", _PG_005))
+assert [name for name, _ in PG_MIGRATIONS] == [m.name for m in MIGRATIONS], "PostgreSQL schema lags SQLite's"
+
+
+# -- dialect -----------------------------------------------------------------------------------
+_UPSERT = re.compile(r"^\s*INSERT OR (REPLACE|IGNORE) INTO (\w+)\s*(\(([^)]*)\))?", re.I)
+_JSON_EXTRACT = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
+_LIMIT = re.compile(r"\bLIMIT \?")
+#: Columns that may be NULL and are sorted on (only these get a NULLS clause: it would stop an index scan).
+_NULLABLE = frozenset({"published", "outlet", "language", "title", "author", "url", "label", "first_published",
+                       "claim_date", "start", "end"})
+_ORDER_END = re.compile(r"\b(LIMIT|OFFSET)\b", re.I)
+
+
+@functools.lru_cache(maxsize=2048)
+def translate(sql: str, tables: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()) -> str:
+    """The statement in PostgreSQL's dialect; ``tables`` gives ``(name, key columns, columns)`` for upserts."""
+    suffix = ""
+    m = _UPSERT.match(sql)
+    if m:
+        kind, table = m.group(1).upper(), m.group(2)
+        sql = f"INSERT INTO {table}{' (' + m.group(4) + ')' if m.group(3) else ''} " + sql[m.end():]
+        if kind == "IGNORE":
+            suffix = " ON CONFLICT DO NOTHING"
+        else:
+            schema = {name: (keys, cols) for name, keys, cols in tables}
+            if table not in schema:
+                raise StoreError(f"no key known for INSERT OR REPLACE INTO {table}")
+            keys, cols = schema[table]
+            written = [c.strip().strip('"') for c in m.group(4).split(",")] if m.group(3) else \
+                [c for c in cols if c not in ("rowid", "fts")]
+            sets = [f'"{c}" = EXCLUDED."{c}"' for c in written if c not in keys]
+            if "rowid" in cols and "rowid" not in keys:
+                sets.append("rowid = DEFAULT")  # REPLACE moves the row to the end, as SQLite does
+            suffix = f" ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {', '.join(sets)}" if sets else "NOTHING")
+    sql = _JSON_EXTRACT.sub(r"(\1::json ->> '\2')", sql)
+    sql = _LIMIT.sub("LIMIT nullif(?::bigint, -1)", sql)  # SQLite's LIMIT -1 is "no limit"
+    sql = _null_order(sql)
+    return sql.replace("%", "%%").replace("?", "%s") + suffix
+
+
+def _null_order(sql: str) -> str:
+    """SQLite sorts NULL first ascending and last descending; say so to PostgreSQL (its default is the reverse)."""
+    out, pos = [], 0
+    upper = sql.upper()
+    while (i := upper.find("ORDER BY", pos)) >= 0:
+        start = i + len("ORDER BY")
+        depth, j = 0, start
+        while j < len(sql):  # the clause ends at LIMIT/OFFSET, an unmatched ")" or the end
+            ch = sql[j]
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and _ORDER_END.match(sql, j) and sql[j - 1].isspace():
+                break
+            j += 1
+        items, depth, k = [], 0, start
+        for n in range(start, j + 1):
+            ch = sql[n] if n < j else ","
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                items.append(sql[k:n].strip())
+                k = n + 1
+        fixed = []
+        for item in items:
+            column = item.split()[0].split(".")[-1].strip('"') if item else ""
+            if "NULLS" in item.upper() or column not in _NULLABLE:
+                fixed.append(item)  # a key that is never NULL keeps its index order
+            elif item.upper().endswith(" DESC"):
+                fixed.append(item + " NULLS LAST")
+            else:
+                fixed.append(item + " NULLS FIRST")
+        out.append(sql[pos:start] + " " + ", ".join(fixed) + (" " if j < len(sql) else ""))
+        pos = j
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+class _Cursor:
+    """What the library reads from ``store.db.execute(...)``: rows, ``fetchone``, ``fetchall``."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+
+class PgConnection:
+    """A psycopg connection that takes the library's SQL (see :func:`translate`)."""
+
+    def __init__(self, url: str, *, readonly: bool) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {_redact(url)}: {str(exc).strip()}") from exc
+        if readonly:
+            self.conn.execute("SET default_transaction_read_only = on")
+        self.tables: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+
+    def load_tables(self) -> None:
+        """Key and columns of every table (what ``INSERT OR REPLACE`` needs)."""
+        cols: dict[str, list[str]] = {}
+        for table, column in self.conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
+            cols.setdefault(table, []).append(column)
+        keys: dict[str, list[str]] = {}
+        for table, column in self.conn.execute(
+                "SELECT tc.table_name, k.column_name FROM information_schema.table_constraints tc "
+                "JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name "
+                "AND k.table_schema = tc.table_schema WHERE tc.constraint_type = 'PRIMARY KEY' "
+                "AND tc.table_schema = current_schema() ORDER BY tc.table_name, k.ordinal_position"):
+            keys.setdefault(table, []).append(column)
+        self.tables = tuple((t, tuple(keys.get(t, ())), tuple(c)) for t, c in sorted(cols.items()))
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        query = translate(sql, self.tables) if params else translate(sql, self.tables).replace("%%", "%")
+        try:
+            cur = self.conn.execute(query, _params(params) if params else None)
+            rows = cur.fetchall() if cur.description else []
+            return _Cursor(rows, cur.rowcount)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL: {str(exc).strip()}") from exc
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        rows = [_params(r) for r in seq]
+        if not rows:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.executemany(translate(sql, self.tables), rows)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL: {str(exc).strip()}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _params(values: Sequence[Any]) -> list[Any]:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (SQLite keeps it; article texts never have one)."""
+    return [v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v for v in values]
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+class PostgresStore(Store):
+    """A narratrace corpus in a PostgreSQL database (``postgresql://USER@HOST/DB``)."""
+
+    def __init__(self, url: str, *, readonly: bool = False) -> None:  # noqa: super().__init__ opens SQLite
+        self.path = url
+        self.readonly = readonly
+        self.db = PgConnection(url, readonly=readonly)  # type: ignore[assignment]
+        try:
+            if not readonly:
+                self._migrate()
+            self.db.load_tables()
+            if not any(t == "articles" for t, _, _ in self.db.tables):
+                raise StoreError(f"{_redact(url)} is not a narratrace database (no articles table)")
+        except BaseException:
+            self.db.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({_redact(self.path)!r})"
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        known = [name for name, _ in PG_MIGRATIONS]
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))  # two processes starting at once
+                conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+                if unknown := done - set(known):
+                    raise MigrationError(f"database has migrations this narratrace does not know: {sorted(unknown)}; "
+                                         "upgrade narratrace")
+                for name, sql in PG_MIGRATIONS:
+                    if name not in done:
+                        conn.execute(sql)
+                        conn.execute("INSERT INTO _migrations VALUES (%s, %s)", (name, _now()))
+        except self.db._psycopg.Error as exc:
+            raise MigrationError(f"migrating {_redact(self.path)} failed: {str(exc).strip()}") from exc
+
+    def reader(self) -> Store:
+        return PostgresStore(self.path, readonly=True)
+
+    every_table_has_rowid = False
+
+    @property
+    def shareable(self) -> bool:
+        return True
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM _migrations").fetchone()[0])  # type: ignore[index]
+
+    def data_version(self) -> tuple[int, ...]:
+        return (int(self.db.execute("SELECT changes FROM _data_version").fetchone()[0]),)  # type: ignore[index]
+
+    def _transaction(self) -> _PgTransaction:  # type: ignore[override]
+        return _PgTransaction(self.db)
+
+    # full-text search is a generated column: nothing to maintain by hand
+    def _fts_insert(self, rowid: int, title: str | None, text: str) -> None:
+        pass
+
+    def _fts_delete(self, rowid: int) -> None:
+        pass
+
+    def _fts_factcheck(self, rowid: int, claim: str, title: str | None, *, delete: bool = False) -> None:
+        pass
+
+    def search_page(self, query: str, *, limit: int, offset: int = 0,
+                    window: int | None = None) -> tuple[list[SearchHit], bool]:
+        terms = _terms(query)
+        if not terms or limit <= 0:
+            return [], False
+        q = " ".join(terms)
+        bound = None
+        if window is not None:
+            row = self.db.execute("SELECT rowid FROM articles WHERE fts @@ plainto_tsquery('simple', ?) "
+                                  "ORDER BY rowid DESC LIMIT 1 OFFSET ?", (q, window)).fetchone()
+            if row is not None:
+                bound = int(row[0]) + 1
+        ranked = self.db.execute(
+            "SELECT rowid, ts_rank_cd(fts, plainto_tsquery('simple', ?)) AS score FROM articles "
+            "WHERE fts @@ plainto_tsquery('simple', ?) AND rowid >= ? ORDER BY score DESC, rowid LIMIT ? OFFSET ?",
+            (q, q, bound or 0, limit, offset)).fetchall()
+        hits = []
+        for rowid, score in ranked:
+            row = self.db.execute(
+                "SELECT ref, title, outlet, published, ts_headline('simple', text, plainto_tsquery('simple', ?), "
+                "'StartSel=[, StopSel=], MaxWords=16, MinWords=6, MaxFragments=1, FragmentDelimiter=\" … \"') "
+                "FROM articles WHERE rowid = ?", (q, rowid)).fetchone()
+            if row is not None:
+                hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], float(score)))
+        return hits, bound is not None
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        return self.search_page(query, limit=limit)[0]
+
+    def factcheck_bm25(self, terms: Iterable[str], *, limit: int = 50) -> list[tuple[int, float]]:
+        words = [w for t in terms for w in _terms(t)]
+        if not words:
+            return []
+        q = " or ".join(dict.fromkeys(words))
+        return [(int(r), float(s)) for r, s in self.db.execute(
+            "SELECT rowid, ts_rank_cd('{0.1, 0.2, 0.5, 1.0}', fts, websearch_to_tsquery('english', ?)) AS score "
+            "FROM factchecks WHERE fts @@ websearch_to_tsquery('english', ?) ORDER BY score DESC, rowid LIMIT ?",
+            (q, q, limit))]
+
+    def vector_param(self, vector: np.ndarray | None) -> str | None:
+        if vector is None:
+            return None
+        # float16 first, exactly as SQLite stores them, so both backends score matches the same
+        return "[" + ",".join(map(repr, np.asarray(vector, dtype="<f2").astype(np.float32).tolist())) + "]"
+
+    def vector_value(self, value: Any) -> np.ndarray | None:
+        if value is None:
+            return None
+        return np.asarray(json.loads(value), dtype=np.float32)
+
+    # large scans page by key instead of holding a result set (psycopg reads whole results)
+    def articles(self, ids: Iterable[str] | None = None, *, text_only: bool = False) -> Iterator[Article]:
+        if ids is not None:
+            yield from super().articles(ids, text_only=text_only)
+            return
+        columns = ("id", "ref", "content_hash", "text") if text_only else _ARTICLE_COLUMNS
+        make = _text_article_from_row if text_only else _article_from_row
+        last = 0
+        while True:
+            rows = self.db.execute(f"SELECT rowid, {', '.join(columns)} FROM articles WHERE rowid > ? "
+                                   "ORDER BY rowid LIMIT 1000", (last,)).fetchall()
+            for row in rows:
+                yield make(row[1:])
+            if len(rows) < 1000:
+                return
+            last = rows[-1][0]
+
+    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]:
+        last = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT a.rowid, r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
+                "WHERE r.stage = ? AND a.rowid > ? ORDER BY a.rowid LIMIT 2000", (stage, last)).fetchall()
+            for _, aid, data in rows:
+                yield aid, data
+            if len(rows) < 2000:
+                return
+            last = rows[-1][0]
+
+
+class _PgTransaction:
+    """One write transaction: the writers' lock, then the change counter the web app's cache watches."""
+
+    def __init__(self, db: PgConnection) -> None:
+        self.db = db
+        self._tx: Any = None
+
+    def __enter__(self) -> None:
+        self._tx = self.db.conn.transaction()
+        self._tx.__enter__()
+        self.db.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            try:
+                self.db.conn.execute("UPDATE _data_version SET changes = changes + 1")
+            except BaseException as err:
+                self._tx.__exit__(type(err), err, err.__traceback__)
+                raise
+        self._tx.__exit__(exc_type, exc, tb)
+
+
+def _terms(query: str) -> list[str]:
+    return [t for t in re.sub(r"[^\w]+", " ", query).split() if t]

@@ -1,0 +1,157 @@
+"""Both store backends: PostgreSQL's own behaviour, several writers at once, and `migrate` between them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import EXAMPLES, new_pg_database
+from textgen import article
+
+from narratrace.cli import cli
+from narratrace.errors import MigrationError, StoreError
+from narratrace.export import export_corpus
+from narratrace.factchecks import import_factchecks
+from narratrace.ingest import ingest
+from narratrace.pipeline import analyze
+from narratrace.store import SCHEMA_VERSION, Store, open_store
+from narratrace.store.postgres import PostgresStore, translate
+
+FACTCHECKS = EXAMPLES.parent / "factchecks.jsonld"
+
+
+def test_postgres_fresh_database_is_migrated_once(pg_server: str) -> None:
+    _, url = new_pg_database(pg_server)
+    with open_store(url) as store:
+        assert isinstance(store, PostgresStore)
+        assert store.schema_version == SCHEMA_VERSION
+        names = [r[0] for r in store.db.execute("SELECT name FROM _migrations ORDER BY name")]
+    with open_store(url) as again:  # reopening applies nothing twice
+        assert [r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name")] == names
+        assert again.db.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'").fetchone()
+
+
+def test_postgres_refuses_database_from_newer_version(pg_server: str) -> None:
+    _, url = new_pg_database(pg_server)
+    with open_store(url) as store:
+        with store._transaction():
+            store.db.execute("INSERT INTO _migrations VALUES ('999_future', 'x')")
+    with pytest.raises(MigrationError, match="999_future"):
+        open_store(url)
+
+
+def test_postgres_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot connect"):
+        open_store(f"postgresql://nobody:secret@/narratrace?host={tmp_path}")
+    result = CliRunner().invoke(cli, ["analyze", "--db", f"postgresql://nobody:secret@/x?host={tmp_path}"])
+    assert result.exit_code == 1 and "cannot connect" in result.output and "secret" not in result.output
+
+
+def test_postgres_dialect_translation_keeps_sqlite_semantics() -> None:
+    tables = (("pairs", ("original", "copy"), ("original", "copy", "similarity", "rowid")),)
+    assert translate("INSERT OR REPLACE INTO pairs VALUES (?, ?, ?)", tables) == (
+        'INSERT INTO pairs VALUES (%s, %s, %s) ON CONFLICT (original, copy) DO UPDATE SET '
+        '"similarity" = EXCLUDED."similarity", rowid = DEFAULT')
+    assert translate("INSERT OR IGNORE INTO x VALUES (?)") == "INSERT INTO x VALUES (%s) ON CONFLICT DO NOTHING"
+    # NULLs sort first ascending and last descending, as in SQLite; keys that are never NULL keep index order
+    assert translate("SELECT a FROM t ORDER BY published DESC, rowid DESC LIMIT ?") == (
+        "SELECT a FROM t ORDER BY published DESC NULLS LAST, rowid DESC LIMIT nullif(%s::bigint, -1)")
+    assert translate("SELECT outlet, count(*) AS n FROM t GROUP BY outlet ORDER BY n DESC, outlet") == (
+        "SELECT outlet, count(*) AS n FROM t GROUP BY outlet ORDER BY n DESC, outlet NULLS FIRST")
+    assert translate("SELECT json_extract(p.data, '$.reason') FROM p WHERE x LIKE ?") == (
+        "SELECT (p.data::json ->> 'reason') FROM p WHERE x LIKE %s")
+
+
+def test_postgres_search_and_vectors(pg_server: str) -> None:
+    _, url = new_pg_database(pg_server)
+    with open_store(url) as store:
+        ingest(store, [EXAMPLES], workers=1)
+        import_factchecks(store, FACTCHECKS)
+        hits = store.search("drones port")
+        assert hits and all("[" in h.snippet for h in hits)
+        assert store.search("zzzqqq") == [] and store.search('" ') == []
+        dims = {r[0] for r in store.db.execute("SELECT vector_dims(vector) FROM factchecks")}
+        assert dims == {384}  # fact-check embeddings are pgvector values
+        assert store.factcheck_bm25(["fisheries", "talks"])
+
+
+def _jsonl(path: Path, refs: range) -> Path:
+    lines = [json.dumps({"id": f"art-{i}", "title": f"Article {i}", "outlet": f"outlet{i % 7}",
+                         "published": f"2025-03-{1 + i % 28:02d}", "text": article(i, paragraphs=3)})
+             for i in refs]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_store_two_ingest_processes_and_a_reader_lose_and_duplicate_nothing(db_target: str, tmp_path: Path) -> None:
+    """Two `ingest` processes on overlapping inputs while the web app reads: every article once."""
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    first = _jsonl(tmp_path / "first.jsonl", range(0, 900))
+    second = _jsonl(tmp_path / "second.jsonl", range(450, 1350))
+    open_store(db_target).close()
+    exe = [sys.executable, "-m", "narratrace.cli"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    seen: list[int] = []
+    errors: list[str] = []
+    with TestClient(create_app(db_target)) as client:
+        procs = [subprocess.Popen([*exe, "ingest", str(src), "--db", db_target, "-q"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                 for src in (first, second)]
+
+        def read() -> None:
+            while any(p.poll() is None for p in procs):
+                response = client.get("/api/overview")
+                if response.status_code != 200:
+                    errors.append(response.text)
+                else:
+                    seen.append(response.json()["stats"]["articles"])
+                time.sleep(0.05)
+        reader = threading.Thread(target=read)
+        reader.start()
+        outs = [p.communicate(timeout=300) for p in procs]
+        reader.join()
+    assert [p.returncode for p in procs] == [0, 0], [o[1].decode()[-2000:] for o in outs]
+    assert not errors and seen == sorted(seen)  # the reader never failed and never saw rows vanish
+    with open_store(db_target) as store:
+        refs = [row["ref"] for row in store.article_index()]
+    assert len(refs) == len(set(refs)) == 1350
+
+
+def _corpus(path: Path) -> Path:
+    with Store(path) as store:
+        ingest(store, [EXAMPLES], workers=1)
+        import_factchecks(store, FACTCHECKS)
+        analyze(store)
+    return path
+
+
+def test_migrate_round_trip_sqlite_postgres_sqlite_is_lossless(pg_server: str, tmp_path: Path) -> None:
+    source = _corpus(tmp_path / "source.db")
+    _, url = new_pg_database(pg_server)
+    back = tmp_path / "back.db"
+    runner = CliRunner()
+    for src, dst in ((str(source), url), (url, str(back))):
+        result = runner.invoke(cli, ["migrate", "--from", src, "--to", dst, "-q"])
+        assert result.exit_code == 0, result.output
+        assert "copied 15 article(s)" in result.output
+    exports = []
+    for target in (str(source), url, str(back)):
+        with open_store(target, readonly=True) as store:
+            exports.append(export_corpus(store, include_text=True))
+            assert store.search("drones port")  # the destination's own full-text index was built
+    assert exports[0]["claims"] and exports[0]["republications"] and exports[0]["factcheck_matches"]
+    assert exports[0] == exports[1] == exports[2]
+    refused = runner.invoke(cli, ["migrate", "--from", str(source), "--to", url])
+    assert refused.exit_code == 1 and "empty store" in refused.output
+    with Store(back) as store:  # nothing left to do: every analysis came along with its version
+        assert all(n == 0 for n in analyze(store).done.values())
