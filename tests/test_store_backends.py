@@ -91,7 +91,11 @@ def _jsonl(path: Path, refs: range) -> Path:
 
 
 def test_store_two_ingest_processes_and_a_reader_lose_and_duplicate_nothing(db_target: str, tmp_path: Path) -> None:
-    """Two `ingest` processes on overlapping inputs while the web app reads: every article once."""
+    """Two `ingest` processes on overlapping inputs while the web app reads: every record once.
+
+    The files share 450 refs; as when run one after the other, whichever file stores a ref
+    first keeps it and the other file's record gets a suffixed ref (never overwritten, never lost).
+    """
     from fastapi.testclient import TestClient
 
     from narratrace.web import create_app
@@ -124,7 +128,11 @@ def test_store_two_ingest_processes_and_a_reader_lose_and_duplicate_nothing(db_t
     assert not errors and seen == sorted(seen)  # the reader never failed and never saw rows vanish
     with open_store(db_target) as store:
         refs = [row["ref"] for row in store.article_index()]
-    assert len(refs) == len(set(refs)) == 1350
+        per_file: dict[str, int] = {}
+        for art in store.articles():
+            per_file[Path(art.source.split("#")[0]).name] = per_file.get(Path(art.source.split("#")[0]).name, 0) + 1
+    assert len(refs) == len(set(refs)) == 1800
+    assert per_file == {"first.jsonl": 900, "second.jsonl": 900}
 
 
 def _corpus(path: Path) -> Path:

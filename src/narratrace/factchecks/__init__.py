@@ -56,6 +56,8 @@ def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[st
         report.added += counts.added
         report.updated += counts.updated
         report.unchanged += counts.unchanged
+    if report.added or report.updated:
+        store.optimize()
     if embed:
         report.embedded = embed_pending(store, progress=progress)
     return report

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Article, Skipped, article_id_for, content_hash
-from ..store import Store
+from ..store import ArticleState, Store
 from ..text import normalize_text, paragraph_spans, sentence_spans
 from .heuristics import detect_language, infer_metadata
 from .readers import READERS, reader_for
@@ -199,17 +199,33 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
         if pool is not None:
             pool.terminate()
             pool.join()
+    if report.added or report.updated:
+        store.optimize()
     return report
 
 
 def _write(store: Store, report: IngestReport, batch: list[Article], skips: list[Skipped], *,
            source: str | None = None, signature: str | None = None, records: int = 0) -> None:
     counts = store.write_articles(batch, source=source, source_signature=signature, records=records,
-                                  skips=skips)
+                                  skips=skips, settle=_settle_ref)
     report.added += counts.added
     report.updated += counts.updated
     report.unchanged += counts.unchanged
     report.skipped.extend(skips)
+
+
+def _settle_ref(article: Article, stored: ArticleState | None) -> Article:
+    """The final word on a ref, under the store's write lock: another file's article keeps it.
+
+    :func:`_claim_ref` decided before the batch; another ``ingest`` process may have written
+    the same ref since, from a different file. Then this record gets the suffixed ref, as it
+    would have had the two runs been one after the other.
+    """
+    path = _source_path(article.source)
+    if stored is None or _source_path(stored.source) == path:
+        return article
+    new_ref = f"{article.ref}~{hashlib.sha256(path.encode()).hexdigest()[:6]}"
+    return replace(article, ref=new_ref, id=article_id_for(new_ref))
 
 
 def _claim_ref(store: Store, article: Article, claimed: dict[str, str]) -> Article:

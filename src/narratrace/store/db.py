@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -138,15 +138,21 @@ class Store:
 
     def write_articles(self, articles: Sequence[Article], *, source: str | None = None,
                        source_signature: str | None = None, records: int = 0,
-                       skips: Sequence[Skipped] = ()) -> WriteCounts:
+                       skips: Sequence[Skipped] = (),
+                       settle: Callable[[Article, ArticleState | None], Article] | None = None) -> WriteCounts:
         """Insert or update a batch of articles (and optionally mark a source finished), atomically.
 
         An article whose content hash is unchanged is left alone; a changed one replaces
         the old version and drops every analysis result of it, so ``analyze`` redoes it.
+        ``settle(article, stored state)`` may give an article another ref, decided under the
+        write lock (so two writers never both take one ref).
         """
         counts = WriteCounts()
         with self._transaction():  # states read under the write lock: a concurrent writer cannot slip in
             states = self.article_states(a.ref for a in articles)
+            if settle is not None:
+                articles = [settle(a, states.get(a.ref)) for a in articles]
+                states.update(self.article_states(a.ref for a in articles if a.ref not in states))
             for art in articles:
                 old = states.get(art.ref)
                 if old is not None and old.content_hash == art.content_hash:
@@ -218,6 +224,16 @@ class Store:
 
     def vector_value(self, value: Any) -> np.ndarray | None:
         return None if value is None else np.frombuffer(value, dtype="<f2").astype(np.float32)
+
+    def optimize(self) -> None:
+        """After a bulk write: let the query planner catch up (SQLite: ``PRAGMA optimize``)."""
+        if self.readonly:
+            return
+        try:
+            with self._transaction():  # the write lock first: a read upgraded to a write would not wait
+                self.db.execute("PRAGMA optimize")
+        except sqlite3.OperationalError as exc:  # only statistics: never worth failing an ingest for
+            log.warning("PRAGMA optimize skipped: %s", exc)
 
     def data_version(self) -> tuple[int, ...]:
         """Changes whenever any connection commits a write (the web app's caches watch it)."""
