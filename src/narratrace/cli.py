@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .commands import common, register
+from .commands import spark as _spark_commands
 
 db_option = common.db_option
 _library_errors = common.library_errors
@@ -235,6 +236,8 @@ def _hit(h: Any) -> dict[str, Any]:
 
 
 register(cli)
+for _command in _spark_commands.COMMANDS:  # spark analyze, load (PySpark imported lazily)
+    cli.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -1,0 +1,262 @@
+"""``narratrace spark analyze``: inputs to Parquet tables in the shape of the JSON export.
+
+Steps, each reading the tables the previous one wrote (so a re-run resumes after the last
+complete table, and Spark plans stay short):
+
+1. ``_work/parsed``: every input file parsed on executors by the local ingestion code;
+2. ``articles`` (refs made unique across files as ``narratrace ingest`` does) and ``skipped``;
+3. per article stage: ``stage_results/stage=NAME``, ``annotations/stage=NAME``, ``stage_errors/stage=NAME``;
+4. ``republication_pairs`` (fingerprint-key candidates, verified by the local ``compare``) and
+   ``republication_groups`` (the local ``group_pairs``);
+5. ``_manifest.json``: inputs, stages and versions, row counts; written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError
+from ..model import Skipped
+from ..pipeline import DEFAULT_STAGES, Pipeline, registered_stages
+from . import OUTPUT_TABLES
+from .article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
+from .inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
+from .output_dir import OutputDir
+from .republications import (banding_candidates, candidate_articles, fingerprint_keys, group_rows,
+                             minhashlsh_candidates, verify_batches)
+from .rows import ARTICLE_SCHEMA, GROUP_SCHEMA, PAIR_SCHEMA, SKIPPED_SCHEMA
+from .session import quiet_pyspark, spark_session
+
+__all__ = ["CANDIDATE_METHODS", "SPARK_CORPUS_STAGES", "SparkRun", "default_spark_stages", "run_spark_analyze"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+#: Corpus stages the Spark engine runs itself; the others run locally after ``narratrace load``.
+SPARK_CORPUS_STAGES = ("republications",)
+CANDIDATE_METHODS = ("banding", "minhashlsh")
+MANIFEST = "_manifest.json"
+_ARTICLE_COLUMNS = [f.name for f in ARTICLE_SCHEMA]
+
+
+def default_spark_stages() -> tuple[str, ...]:
+    """The article stages of ``DEFAULT_STAGES`` plus the corpus stages Spark runs, in pipeline order."""
+    stages = registered_stages()
+    return tuple(n for n in DEFAULT_STAGES if stages[n].level == "article" or n in SPARK_CORPUS_STAGES)
+
+
+@dataclass(slots=True)
+class SparkRun:
+    """What one run did: the manifest it wrote and which tables it reused from an earlier run."""
+
+    manifest: dict[str, Any]
+    reused: list[str] = field(default_factory=list)
+
+
+def _check_stages(names: Sequence[str]) -> dict[str, str]:
+    stages = registered_stages()
+    Pipeline(names)  # unknown stages and unmet requirements fail here, before Spark starts
+    local_only = [n for n in names if stages[n].level == "corpus" and n not in SPARK_CORPUS_STAGES]
+    if local_only:
+        raise ConfigError(f"the Spark engine runs article stages and {', '.join(SPARK_CORPUS_STAGES)} only, not "
+                          f"{', '.join(local_only)}: run them with `narratrace analyze --db` after `narratrace load`")
+    return {n: stages[n].key({}) for n in names}
+
+
+def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[str] | None = None,
+                      master: str | None = "local[2]", partitions: int = 8, candidates: str = "banding",
+                      spark: Any = None, progress: Callable[[str], None] | None = None) -> SparkRun:
+    """Parse ``inputs``, run ``stages`` and write the output tables under ``output`` (resumable)."""
+    names = list(stages) if stages else list(default_spark_stages())
+    versions = _check_stages(names)
+    if candidates not in CANDIDATE_METHODS:
+        raise ConfigError(f"unknown candidate method {candidates!r}; choose one of {', '.join(CANDIDATE_METHODS)}")
+    say = progress or (lambda message: log.info("%s", message))
+    spark = spark or spark_session(master, partitions=partitions)
+    out = OutputDir(spark, output)
+    local = [i for i in inputs if not is_uri(i)]
+    remote = [i for i in inputs if is_uri(i)]
+    files, skips = local_inputs(local) if local else ([], [])
+    files, more_skips = _remote_inputs(spark, remote, first_index=len(files), known=files)
+    skips += more_skips
+    described = describe(files)
+    run_key = hashlib.sha256(json.dumps({"inputs": described, "stages": versions, "candidates": candidates},
+                                        sort_keys=True).encode()).hexdigest()
+    previous = out.read_json("_run.json")
+    if previous is None or previous.get("key") != run_key:
+        for name in (*OUTPUT_TABLES, "stage_errors", "_work", "_tmp", MANIFEST):
+            out.delete(name)
+        out.write_json("_run.json", {"key": run_key})
+    run = SparkRun(manifest={})
+    with quiet_pyspark():
+        _parse(spark, out, files, skips, partitions, run, say)
+        for name in names:
+            info = registered_stages()[name]
+            if info.level == "article":
+                _article_stage(spark, out, name, versions[name], run, say)
+        stats: dict[str, Any] = {}
+        if "republications" in names:
+            stats = _republications(spark, out, versions["republications"], candidates, partitions, run, say)
+        counts = {}
+        for table in OUTPUT_TABLES:
+            counts[table] = spark.read.parquet(out.path(table)).count() if out.exists(table) else 0
+        errors = spark.read.parquet(out.path("stage_errors")).count() if out.exists("stage_errors") else 0
+    manifest = {"narratrace_spark_output": 1, "inputs": described, "stages": versions, "candidates": candidates,
+                "republications": stats, "rows": counts, "stage_errors": errors, "run_key": run_key}
+    out.write_json(MANIFEST, manifest)
+    out.delete("_tmp")
+    run.manifest = manifest
+    return run
+
+
+def _remote_inputs(spark: Any, uris: Sequence[str], *, first_index: int, known: list[InputFile]
+                   ) -> tuple[list[InputFile], list[Skipped]]:
+    """Files under Hadoop URIs (globs and directories too), listed by Spark's ``binaryFile`` source."""
+    from pyspark.errors import AnalysisException
+
+    files = list(known)
+    skips: list[Skipped] = []
+    seen = {f.path for f in files}
+    for uri in uris:
+        try:
+            found = sorted(r.path for r in spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+                           .load(uri).select("path").collect())
+        except AnalysisException:
+            found = []
+        if not found:
+            skips.append(Skipped(uri, "no file matches this pattern" if any(c in uri for c in "*?[")
+                                 else "no such file or directory", "NT201"))
+        for path in found:
+            if path not in seen:
+                seen.add(path)
+                files.append(InputFile(first_index + len(files) - len(known), path, remote=True))
+    return files, skips
+
+
+def _parse(spark: Any, out: OutputDir, files: list[InputFile], skips: list[Skipped], partitions: int,
+           run: SparkRun, say: Callable[[str], None]) -> None:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType
+
+    if out.exists("articles") and out.exists("skipped"):
+        run.reused += ["articles", "skipped"]
+        return
+    if not out.exists("_work/parsed"):
+        say(f"parsing {len(files)} file(s)")
+        schema = StructType([StructField("file_index", LongType()), StructField("path", StringType()),
+                             StructField("content", BinaryType())])
+        tasks = spark.createDataFrame([(f.index, f.path, None) for f in files if not f.remote], schema)
+        remote = [f for f in files if f.remote]
+        if remote:
+            index = spark.createDataFrame([(f.index, f.path) for f in remote], "file_index long, path string")
+            content = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+                       .load([f.path for f in remote]).select("path", "content"))
+            tasks = tasks.unionByName(content.join(F.broadcast(index), "path").select("file_index", "path", "content"))
+        tasks = tasks.repartition(max(1, min(len(files), partitions * 4)), "file_index")
+        out.write_table("_work/parsed", tasks.mapInArrow(parse_batches, _spark_schema(PARSED_SCHEMA)))
+    else:
+        run.reused.append("_work/parsed")
+    parsed = spark.read.parquet(out.path("_work/parsed"))
+    found = parsed.where(F.col("skip_path").isNull())
+    # refs unique across files, as ingest's _claim_ref: the first file (in input order) keeps a ref
+    owner = F.min("file_index").over(Window.partitionBy("ref"))
+    src = F.split(F.col("source"), "#").getItem(0)
+    new_ref = F.concat(F.col("ref"), F.lit("~"), F.substring(F.sha2(src, 256), 1, 6))
+    renamed = found.withColumn("_moved", F.col("file_index") != owner)
+    renamed = (renamed.withColumn("ref", F.when(F.col("_moved"), new_ref).otherwise(F.col("ref")))
+               .withColumn("id", F.when(F.col("_moved"), F.substring(F.sha2(F.col("ref"), 256), 1, 16))
+                           .otherwise(F.col("id"))))
+    first = renamed.withColumn("_n", F.row_number().over(Window.partitionBy("id").orderBy("seq")))
+    articles = first.where(F.col("_n") == 1).select(*_ARTICLE_COLUMNS).orderBy("seq")
+    duplicates = (first.where(F.col("_n") > 1)
+                  .select(F.col("source").alias("path"),
+                          F.concat(F.lit("ref "), F.col("ref"), F.lit(" was already read from an earlier record"))
+                          .alias("reason"), F.lit("NT215").alias("code")))
+    read_skips = parsed.where(F.col("skip_path").isNotNull()).select(
+        F.col("skip_path").alias("path"), F.col("skip_reason").alias("reason"), F.col("skip_code").alias("code"))
+    missing = spark.createDataFrame([(s.path, s.reason, s.code) for s in skips], _spark_schema(SKIPPED_SCHEMA))
+    if not out.exists("skipped"):
+        out.write_table("skipped", read_skips.unionByName(duplicates).unionByName(missing).coalesce(1))
+    say("writing articles")
+    out.write_table("articles", articles)
+
+
+def _spark_schema(schema: Any) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: SparkRun,
+                   say: Callable[[str], None]) -> None:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    tables = [f"{t}/stage={name}" for t in ("stage_errors", "annotations", "stage_results")]
+    if all(out.exists(t) for t in tables):
+        run.reused += tables
+        return
+    say(f"stage {name}")
+    articles = spark.read.parquet(out.path("articles"))
+    rows = articles.mapInArrow(stage_batches(name, {}, version), _spark_schema(STAGE_OUTPUT_SCHEMA))
+    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        kind = F.col("row_kind")
+        out.write_table(tables[0], rows.where(kind == "error").select("article_id", "error"))
+        out.write_table(tables[1], rows.where(kind == "annotation").select(
+            "article_id", "ordinal", "kind", "start", "end", "label", F.col("annotation_data").alias("data")))
+        out.write_table(tables[2], rows.where(kind == "result").select("article_id", "version", "content_hash", "data"))
+    finally:
+        rows.unpersist()
+
+
+def _republications(spark: Any, out: OutputDir, version: str, method: str, partitions: int, run: SparkRun,
+                    say: Callable[[str], None]) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+
+    info = registered_stages()["republications"]
+    config = dict(info.default_config)
+    stats = out.read_json("_work/republications.json") or {}
+    if not out.exists("republication_pairs"):
+        say(f"republication candidates ({method})")
+        articles = spark.read.parquet(out.path("articles"))
+        keys = fingerprint_keys(articles, spark.read.parquet(out.path("stage_results/stage=fingerprints")))
+        if method == "banding":
+            cands = banding_candidates(keys, max_df=config["max_df"], min_share=config["candidate_share"])
+        else:
+            cands = minhashlsh_candidates(keys)
+        out.write_table("_work/candidates", cands)
+        cands = spark.read.parquet(out.path("_work/candidates"))
+        stats = {"method": method, "candidates": cands.count(), "key_rows": keys.count()}
+        out.write_json("_work/republications.json", stats)
+        say(f"verifying {stats['candidates']} candidate pair(s)")
+        verified = candidate_articles(cands, articles).repartition(max(1, partitions * 2)).mapInArrow(
+            verify_batches(config), _spark_schema(PAIR_SCHEMA))
+        out.write_table("republication_pairs", verified.orderBy("seq_low", "seq_high"))
+    else:
+        run.reused.append("republication_pairs")
+    if not out.exists("republication_groups"):
+        pairs = spark.read.parquet(out.path("republication_pairs"))
+        rows = pairs.select("original", "copy", F.get_json_object("data", "$.reason").alias("reason"),
+                            "seq_low", "seq_high").orderBy("seq_low", "seq_high").collect()
+        ids = spark.createDataFrame([(i,) for i in {r["original"] for r in rows} | {r["copy"] for r in rows}],
+                                    "id string")
+        meta = spark.read.parquet(out.path("articles")).join(ids, "id").select("id", "seq", "published").collect()
+        groups = group_rows([(r["original"], r["copy"], r["reason"]) for r in rows],
+                            {m["id"]: m["seq"] for m in meta}, {m["id"]: m["published"] for m in meta})
+        frame = spark.createDataFrame([(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups],
+                                      _spark_schema(GROUP_SCHEMA))
+        out.write_table("republication_groups", frame.coalesce(1))
+        stats = {**stats, "pairs": len(rows), "groups": len(groups)}
+        out.write_json("_work/republications.json", stats)
+    else:
+        run.reused.append("republication_groups")
+    return {**stats, "version": version}
+
+

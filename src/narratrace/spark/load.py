@@ -1,0 +1,118 @@
+"""``narratrace load``: the Spark engine's Parquet tables into a store, through the Store API.
+
+Needs pyarrow only. Articles go in ingestion order (``seq``), so store row order and every
+"ingested first" decision match the local engine; then skips, each stage's results, and the
+republication pairs and groups with every article marked compared, under the versions in the
+manifest, so ``narratrace analyze`` afterwards skips what Spark did and runs only the rest.
+Each batch is one transaction and every write is an upsert: loading twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..model import Annotation, RepublicationGroup, RepublicationPair, Skipped
+from ..store import Store
+from .rows import article_from_row
+
+__all__ = ["LoadReport", "load_output"]
+
+BATCH_SIZE = 500
+
+
+@dataclass(slots=True)
+class LoadReport:
+    articles_added: int = 0
+    articles_unchanged: int = 0
+    articles_updated: int = 0
+    skipped: int = 0
+    stage_results: dict[str, int] = dataclasses.field(default_factory=dict)
+    pairs: int = 0
+    groups: int = 0
+
+
+def _dataset(root: Path, name: str) -> Any:
+    import pyarrow.dataset as ds
+
+    return ds.dataset(root / name, format="parquet", partitioning="hive") if (root / name).exists() else None
+
+
+def _sorted_batches(table: Any, keys: list[tuple[str, str]], size: int) -> Iterator[list[dict[str, Any]]]:
+    table = table.sort_by(keys)
+    for batch in table.to_batches(max_chunksize=size):
+        yield batch.to_pylist()
+
+
+def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_SIZE,
+                progress: Callable[[str, int], None] | None = None) -> LoadReport:
+    """Write the tables under ``directory`` into ``store`` (idempotent; see the module docstring)."""
+    root = Path(directory)
+    manifest_path = root / "_manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(f"{root} is not a finished `narratrace spark analyze` output (no _manifest.json)",
+                         path=str(root))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    report = LoadReport()
+    articles = _dataset(root, "articles").to_table()
+    for rows in _sorted_batches(articles, [("seq", "ascending")], batch_size):
+        counts = store.write_articles([article_from_row(r) for r in rows])
+        report.articles_added += counts.added
+        report.articles_updated += counts.updated
+        report.articles_unchanged += counts.unchanged
+        if progress:
+            progress("articles", report.articles_added + report.articles_updated + report.articles_unchanged)
+    skipped = _dataset(root, "skipped")
+    if skipped is not None:
+        skips = [Skipped(r["path"], r["reason"], r["code"]) for r in skipped.to_table().to_pylist()]
+        store.add_skips(skips)
+        report.skipped = len(skips)
+    seq = dict(zip(articles.column("id").to_pylist(), articles.column("seq").to_pylist()))
+    for stage in manifest["stages"]:
+        if (root / "stage_results" / f"stage={stage}").exists():
+            report.stage_results[stage] = _load_stage(root, stage, store, seq, batch_size)
+    pairs_ds = _dataset(root, "republication_pairs")
+    if pairs_ds is not None and "republications" in manifest["stages"]:
+        pairs = [dataclasses.replace(RepublicationPair.from_dict(json.loads(r["data"])),
+                                     similarity=r["similarity"], copy_share=r["copy_share"])
+                 for r in pairs_ds.to_table().sort_by([("seq_low", "ascending"), ("seq_high", "ascending")])
+                 .to_pylist()]
+        groups = [RepublicationGroup(r["id"], r["original"], tuple(json.loads(r["members"])), r["reason"])
+                  for r in _dataset(root, "republication_groups").to_table().sort_by("id").to_pylist()]
+        ordered = sorted(seq, key=seq.__getitem__)
+        store.save_republications("republications", manifest["stages"]["republications"], pairs=pairs,
+                                  groups=groups, compared=ordered)
+        report.pairs, report.groups = len(pairs), len(groups)
+    return report
+
+
+def _load_stage(root: Path, stage: str, store: Store, seq: dict[str, int], batch_size: int) -> int:
+    """One stage's results and annotations, in ingestion order, ``batch_size`` articles a transaction."""
+    import pyarrow.dataset as ds
+
+    results = ds.dataset(root / "stage_results" / f"stage={stage}", format="parquet").to_table().to_pylist()
+    results.sort(key=lambda r: seq.get(r["article_id"], 0))
+    annotations: dict[str, list[Annotation]] = {}
+    ann_dir = root / "annotations" / f"stage={stage}"
+    if ann_dir.exists():
+        table = ds.dataset(ann_dir, format="parquet").to_table().sort_by([("article_id", "ascending"),
+                                                                         ("ordinal", "ascending")])
+        for r in table.to_pylist():
+            annotations.setdefault(r["article_id"], []).append(
+                Annotation(r["kind"], r["start"], r["end"], r["label"], json.loads(r["data"])))
+    done = 0
+    for n in range(0, len(results), batch_size):
+        batch = results[n:n + batch_size]
+        by_version: dict[str, list[tuple[str, str, Any, list[Annotation]]]] = {}
+        for r in batch:
+            by_version.setdefault(r["version"], []).append(
+                (r["article_id"], r["content_hash"], r["data"], annotations.get(r["article_id"], [])))
+        for version, rows in by_version.items():
+            store.save_stage_results(stage, version, rows)
+        done += len(batch)
+    return done
