@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .commands import common, register
-from .commands import spark as _spark_commands
+from .store import shown
 
 db_option = common.db_option
 _library_errors = common.library_errors
@@ -63,7 +63,7 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
             click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
         click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
                    f"{len(report.skipped)} skipped ({report.files} files, {report.files_unchanged} unchanged) "
-                   f"-> {db_path}")
+                   f"-> {shown(db_path)}")
 
 
 @cli.command()
@@ -174,7 +174,7 @@ def serve(db_path: str, host: str, port: int, token: str | None) -> None:
         raise click.ClickException(f"the web app needs its extra: pip install 'narratrace[web]' ({exc})") from exc
 
     _open(db_path).close()  # exists, and its schema is up to date; the app only reads
-    click.echo(f"serving {db_path} on http://{host}:{port}/ (API: /api, schema: /openapi.json"
+    click.echo(f"serving {shown(db_path)} on http://{host}:{port}/ (API: /api, schema: /openapi.json"
                f"{', write endpoints enabled' if token else ', read-only'})", err=True)
     uvicorn.run(create_app(db_path, write_token=token), host=host, port=port, log_level="warning")
 
@@ -236,8 +236,6 @@ def _hit(h: Any) -> dict[str, Any]:
 
 
 register(cli)
-for _command in _spark_commands.COMMANDS:  # spark analyze, load (PySpark imported lazily)
-    cli.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -15,7 +15,8 @@ __all__ = ["COMMAND_MODULES", "register"]
 
 COMMAND_MODULES = ("narratrace.commands.quality", "narratrace.commands.factchecks",
                    "narratrace.commands.narratives", "narratrace.commands.techniques",
-                   "narratrace.commands.framing", "narratrace.commands.stores")
+                   "narratrace.commands.framing", "narratrace.commands.stores",
+                   "narratrace.commands.spark")
 
 
 def register(group: click.Group) -> None:

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..store import shown
 from .common import db_option, library_errors, open_store
 
 __all__ = ["COMMANDS", "load", "spark"]
@@ -62,7 +63,7 @@ def load(directory: str, db_path: str) -> None:
         report = load_output(directory, store)
     click.echo(f"{report.articles_added} added, {report.articles_updated} updated, {report.articles_unchanged} "
                f"unchanged, {report.skipped} skipped; stage results {json.dumps(report.stage_results)}; "
-               f"{report.pairs} republication pair(s) in {report.groups} group(s) -> {db_path}")
+               f"{report.pairs} republication pair(s) in {report.groups} group(s) -> {shown(db_path)}")
 
 
 COMMANDS: list[click.Command] = [spark, load]

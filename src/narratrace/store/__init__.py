@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from .db import ArticleState, SearchHit, Store, WriteCounts
 from .migrations import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "ArticleState", "SearchHit", "Store", "WriteCounts", "is_postgres_url", "open_store"]
+__all__ = ["SCHEMA_VERSION", "ArticleState", "SearchHit", "Store", "WriteCounts", "is_postgres_url", "open_store",
+           "shown"]
 
 
 def is_postgres_url(target: object) -> bool:
     """Whether ``target`` names a PostgreSQL database (``postgresql://...``) rather than a SQLite file."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def shown(target: str | object) -> str:
+    """``target`` as printed to a terminal or log: a URL's password is masked."""
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", str(target))
 
 
 def open_store(target: str | object, *, readonly: bool = False) -> Store:

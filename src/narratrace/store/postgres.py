@@ -359,7 +359,9 @@ def _params(values: Sequence[Any]) -> list[Any]:
 
 
 def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    from . import shown
+
+    return shown(url)
 
 
 class PostgresStore(Store):
