@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/techniques.py
 	$(BIN)/python bench/framing.py
 	$(BIN)/python bench/pipeline.py
-	$(BIN)/python bench/scale.py --sizes 10000
+	$(BIN)/python bench/scale.py
 
 quality: $(STAMP)
 	$(BIN)/narratrace quality --data-root ../shared/data --out docs/quality.md

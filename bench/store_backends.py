@@ -91,17 +91,25 @@ def measure_pages(db: str, urls: dict[str, list[str]], args: argparse.Namespace)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from narratrace.store.embedded import create_database, start_server as start_postgres, stop_server
+    from narratrace.store.embedded import create_database, server_url, start_server as start_postgres, stop_server
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     corpus, _ = ensure_corpus(args.articles, args.seed, workdir)
     sqlite_db = workdir / f"backends-n{args.articles}-s{args.seed}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(sqlite_db) + suffix).unlink(missing_ok=True)
     pg_data = workdir / "postgres-data"
     base = start_postgres(pg_data, keep_running=True)
     try:
+        if args.pages_only:  # the stores of the last full run, measured again
+            results = json.loads((workdir / f"backends-n{args.articles}-s{args.seed}.json").read_text())
+            pg_db = server_url(base, f"bench_n{args.articles}")
+            urls = sample_urls(str(sqlite_db), random.Random(args.seed))
+            for name, target in (("sqlite", str(sqlite_db)), ("postgres", pg_db)):
+                log(f"web pages on {name}")
+                results[name]["pages"] = measure_pages(target, urls, args)
+            return results
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(sqlite_db) + suffix).unlink(missing_ok=True)
         pg_db = create_database(base, f"bench_n{args.articles}", replace=True)
         copy_db = create_database(base, f"bench_copy_n{args.articles}", replace=True)
         results: dict[str, Any] = {"articles": args.articles}
@@ -114,6 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         seconds, _ = timed_cli("migrate", "--from", str(sqlite_db), "--to", copy_db, "-q")
         results["migrate_sqlite_to_postgres_articles_per_s"] = round(args.articles / seconds, 1)
         urls = sample_urls(str(sqlite_db), random.Random(args.seed))
+        (workdir / f"backends-n{args.articles}-s{args.seed}.json").write_text(json.dumps(results))
         for name, target in (("sqlite", str(sqlite_db)), ("postgres", pg_db)):
             log(f"web pages on {name}")
             results[name]["pages"] = measure_pages(target, urls, args)
@@ -149,6 +158,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=400)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--pages-only", action="store_true",
+                   help="measure the pages again on the stores of the last full run (no ingest, no migrate)")
     return p
 
 

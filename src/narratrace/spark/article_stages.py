@@ -20,7 +20,7 @@ __all__ = ["STAGE_OUTPUT_SCHEMA", "stage_batches"]
 
 #: One row per result (``row_kind`` "result"), per annotation ("annotation") or per failure ("error").
 STAGE_OUTPUT_SCHEMA = pa.schema([
-    ("row_kind", pa.string()), ("article_id", pa.string()), ("stage", pa.string()), ("version", pa.string()),
+    ("row_kind", pa.string()), ("seq", pa.int64()), ("article_id", pa.string()), ("stage", pa.string()), ("version", pa.string()),
     ("content_hash", pa.string()), ("data", pa.binary()), ("ordinal", pa.int32()), ("kind", pa.string()),
     ("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("annotation_data", pa.string()),
     ("error", pa.string())])
@@ -39,17 +39,17 @@ def stage_batches(name: str, config: Mapping[str, Any], version: str
                 try:
                     out = fn(article)
                 except Exception as exc:  # a stage bug must not stop the corpus; it is reported
-                    rows.append({"row_kind": "error", "article_id": article.id, "stage": name,
+                    rows.append({"row_kind": "error", "seq": row["seq"], "article_id": article.id, "stage": name,
                                  "error": f"{type(exc).__name__}: {exc}"})
                     continue
                 if not isinstance(out, StageOutput):
-                    rows.append({"row_kind": "error", "article_id": article.id, "stage": name,
+                    rows.append({"row_kind": "error", "seq": row["seq"], "article_id": article.id, "stage": name,
                                  "error": f"E005 stage returned {type(out).__name__}, expected StageOutput"})
                     continue
-                rows.append({"row_kind": "result", "article_id": article.id, "stage": name, "version": version,
+                rows.append({"row_kind": "result", "seq": row["seq"], "article_id": article.id, "stage": name, "version": version,
                              "content_hash": article.content_hash, "data": encode_stage_data(out.data)})
                 for ann in annotation_rows(article.id, name, out.annotations):
                     ann["annotation_data"] = ann.pop("data")
-                    rows.append({"row_kind": "annotation", **ann})
+                    rows.append({"row_kind": "annotation", "seq": row["seq"], **ann})
             yield pa.RecordBatch.from_pylist(rows, schema=STAGE_OUTPUT_SCHEMA)
     return run

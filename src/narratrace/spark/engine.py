@@ -208,10 +208,13 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: Spa
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         kind = F.col("row_kind")
-        out.write_table(tables[0], rows.where(kind == "error").select("article_id", "error"))
+        # in ingestion order (``seq``), so ``narratrace load`` streams results and annotations side by side
+        out.write_table(tables[0], rows.where(kind == "error").select("seq", "article_id", "error").orderBy("seq"))
         out.write_table(tables[1], rows.where(kind == "annotation").select(
-            "article_id", "ordinal", "kind", "start", "end", "label", F.col("annotation_data").alias("data")))
-        out.write_table(tables[2], rows.where(kind == "result").select("article_id", "version", "content_hash", "data"))
+            "seq", "article_id", "ordinal", "kind", "start", "end", "label",
+            F.col("annotation_data").alias("data")).orderBy("seq", "ordinal"))
+        out.write_table(tables[2], rows.where(kind == "result").select(
+            "seq", "article_id", "version", "content_hash", "data").orderBy("seq"))
     finally:
         rows.unpersist()
 

@@ -5,6 +5,10 @@ Needs pyarrow only. Articles go in ingestion order (``seq``), so store row order
 republication pairs and groups with every article marked compared, under the versions in the
 manifest, so ``narratrace analyze`` afterwards skips what Spark did and runs only the rest.
 Each batch is one transaction and every write is an upsert: loading twice adds nothing.
+
+Memory stays that of one batch: the engine writes articles, stage results and annotations
+sorted by ``seq`` (Spark's ordered write makes each part file a range), so they are read part
+file by part file and a stage's results and annotations are merged side by side.
 """
 
 from __future__ import annotations
@@ -43,10 +47,22 @@ def _dataset(root: Path, name: str) -> Any:
     return ds.dataset(root / name, format="parquet", partitioning="hive") if (root / name).exists() else None
 
 
-def _sorted_batches(table: Any, keys: list[tuple[str, str]], size: int) -> Iterator[list[dict[str, Any]]]:
-    table = table.sort_by(keys)
-    for batch in table.to_batches(max_chunksize=size):
-        yield batch.to_pylist()
+def _in_seq_order(directory: Path, size: int) -> Iterator[list[dict[str, Any]]]:
+    """Rows of a table written in ``seq`` order, ``size`` at a time, reading one part file at a time."""
+    import pyarrow.parquet as pq
+
+    files = sorted(directory.rglob("*.parquet"))
+    last = -1
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+            rows = batch.to_pylist()
+            for row in rows:
+                if "seq" not in row or row["seq"] < last:
+                    raise InputError(f"{directory} is not in ingestion order (written by an older narratrace?); "
+                                     "run `narratrace spark analyze` again", path=str(directory))
+                last = row["seq"]
+            if rows:
+                yield rows
 
 
 def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_SIZE,
@@ -59,9 +75,10 @@ def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_
                          path=str(root))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     report = LoadReport()
-    articles = _dataset(root, "articles").to_table()
-    for rows in _sorted_batches(articles, [("seq", "ascending")], batch_size):
+    seq: dict[str, int] = {}
+    for rows in _in_seq_order(root / "articles", batch_size):
         counts = store.write_articles([article_from_row(r) for r in rows])
+        seq.update((r["id"], r["seq"]) for r in rows)
         report.articles_added += counts.added
         report.articles_updated += counts.updated
         report.articles_unchanged += counts.unchanged
@@ -72,10 +89,9 @@ def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_
         skips = [Skipped(r["path"], r["reason"], r["code"]) for r in skipped.to_table().to_pylist()]
         store.add_skips(skips)
         report.skipped = len(skips)
-    seq = dict(zip(articles.column("id").to_pylist(), articles.column("seq").to_pylist()))
     for stage in manifest["stages"]:
         if (root / "stage_results" / f"stage={stage}").exists():
-            report.stage_results[stage] = _load_stage(root, stage, store, seq, batch_size)
+            report.stage_results[stage] = _load_stage(root, stage, store, batch_size)
     pairs_ds = _dataset(root, "republication_pairs")
     if pairs_ds is not None and "republications" in manifest["stages"]:
         pairs = [dataclasses.replace(RepublicationPair.from_dict(json.loads(r["data"])),
@@ -91,27 +107,23 @@ def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_
     return report
 
 
-def _load_stage(root: Path, stage: str, store: Store, seq: dict[str, int], batch_size: int) -> int:
-    """One stage's results and annotations, in ingestion order, ``batch_size`` articles a transaction."""
-    import pyarrow.dataset as ds
-
-    results = ds.dataset(root / "stage_results" / f"stage={stage}", format="parquet").to_table().to_pylist()
-    results.sort(key=lambda r: seq.get(r["article_id"], 0))
-    annotations: dict[str, list[Annotation]] = {}
+def _load_stage(root: Path, stage: str, store: Store, batch_size: int) -> int:
+    """One stage's results with their annotations, merged in ingestion order, ``batch_size`` articles a transaction."""
     ann_dir = root / "annotations" / f"stage={stage}"
-    if ann_dir.exists():
-        table = ds.dataset(ann_dir, format="parquet").to_table().sort_by([("article_id", "ascending"),
-                                                                         ("ordinal", "ascending")])
-        for r in table.to_pylist():
-            annotations.setdefault(r["article_id"], []).append(
-                Annotation(r["kind"], r["start"], r["end"], r["label"], json.loads(r["data"])))
+    annotations = (row for rows in (_in_seq_order(ann_dir, 10 * batch_size) if ann_dir.exists() else ())
+                   for row in rows)
+    waiting = next(annotations, None)
     done = 0
-    for n in range(0, len(results), batch_size):
-        batch = results[n:n + batch_size]
+    for batch in _in_seq_order(root / "stage_results" / f"stage={stage}", batch_size):
         by_version: dict[str, list[tuple[str, str, Any, list[Annotation]]]] = {}
         for r in batch:
-            by_version.setdefault(r["version"], []).append(
-                (r["article_id"], r["content_hash"], r["data"], annotations.get(r["article_id"], [])))
+            own: list[Annotation] = []
+            while waiting is not None and waiting["seq"] <= r["seq"]:
+                if waiting["seq"] == r["seq"]:  # sorted by (seq, ordinal): the stage's own order
+                    own.append(Annotation(waiting["kind"], waiting["start"], waiting["end"], waiting["label"],
+                                          json.loads(waiting["data"])))
+                waiting = next(annotations, None)
+            by_version.setdefault(r["version"], []).append((r["article_id"], r["content_hash"], r["data"], own))
         for version, rows in by_version.items():
             store.save_stage_results(stage, version, rows)
         done += len(batch)

@@ -53,8 +53,8 @@ def _explode_keys(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
 
 def fingerprint_keys(articles: Any, fingerprint_results: Any) -> Any:
     """``(seq, key)`` for every fingerprint of every article: the exploded band keys."""
-    joined = fingerprint_results.join(articles.select("id", "seq"),
-                                      fingerprint_results.article_id == articles.id).select("seq", "data")
+    results = fingerprint_results.select("article_id", "data")
+    joined = results.join(articles.select("id", "seq"), results.article_id == articles.id).select("seq", "data")
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return joined.mapInArrow(_explode_keys, from_arrow_schema(KEY_SCHEMA))
