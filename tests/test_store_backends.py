@@ -135,7 +135,10 @@ def test_store_two_ingest_processes_and_a_reader_lose_and_duplicate_nothing(db_t
     assert per_file == {"first.jsonl": 900, "second.jsonl": 900}
 
 
-def _corpus(path: Path) -> Path:
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/corpus with the example fact-checks, fully analysed, in SQLite (tests only read it)."""
+    path = tmp_path_factory.mktemp("analysed") / "source.db"
     with Store(path) as store:
         ingest(store, [EXAMPLES], workers=1)
         import_factchecks(store, FACTCHECKS)
@@ -143,8 +146,8 @@ def _corpus(path: Path) -> Path:
     return path
 
 
-def test_migrate_round_trip_sqlite_postgres_sqlite_is_lossless(pg_server: str, tmp_path: Path) -> None:
-    source = _corpus(tmp_path / "source.db")
+def test_migrate_round_trip_sqlite_postgres_sqlite_is_lossless(pg_server: str, analysed: Path, tmp_path: Path) -> None:
+    source = analysed
     _, url = new_pg_database(pg_server)
     back = tmp_path / "back.db"
     runner = CliRunner()
@@ -163,3 +166,28 @@ def test_migrate_round_trip_sqlite_postgres_sqlite_is_lossless(pg_server: str, t
     assert refused.exit_code == 1 and "empty store" in refused.output
     with Store(back) as store:  # nothing left to do: every analysis came along with its version
         assert all(n == 0 for n in analyze(store).done.values())
+
+
+def test_postgres_claim_vectors_are_pgvector_rows_searched_like_sqlite(pg_server: str, analysed: Path) -> None:
+    """The claim_vectors stage's embeddings become pgvector rows (HNSW); semantic search agrees with SQLite's."""
+    from narratrace.stages.claim_groups import unpack_vectors
+    from narratrace.store.transfer import copy_corpus
+    from narratrace.web.views import StoredClaimIndex, claim_index, semantic_claim_search
+
+    _, url = new_pg_database(pg_server)
+    with Store(analysed, readonly=True) as lite, open_store(url) as team:
+        copy_corpus(lite, team)  # raw rows, then the derived pgvector rows (rebuild_derived)
+        claims = sum(len(unpack_vectors(d)) for _, d in lite.stage_data("claim_vectors") if d)
+        assert claims > 20 and team.claim_vector_count() == claims
+        assert lite.claim_vector_count() is None
+        query = "drones were smuggled through the port of Kessport"
+        in_memory = semantic_claim_search(claim_index(lite), query, limit=5)
+        indexed = claim_index(team)
+        assert isinstance(indexed, StoredClaimIndex)
+        from_db = semantic_claim_search(indexed, query, limit=5, store=team)
+        # copies carry the same claim (same vector, same score): ties may come in another order
+        assert [h.text for h in from_db] == [h.text for h in in_memory]
+        assert [h.score for h in from_db] == pytest.approx([h.score for h in in_memory], abs=2e-4)
+        article = next(aid for aid, d in team.stage_data("claim_vectors") if d and len(unpack_vectors(d)))
+        team.save_stage_results("claim_vectors", "v-test", [(article, "x", None, ())])  # re-run: rows replaced
+        assert team.claim_vector_count() < claims

@@ -225,6 +225,16 @@ class Store:
     def vector_value(self, value: Any) -> np.ndarray | None:
         return None if value is None else np.frombuffer(value, dtype="<f2").astype(np.float32)
 
+    def claim_vector_count(self) -> int | None:
+        """Claims whose embeddings the database itself can search (None: it cannot; search them in memory)."""
+        return None
+
+    def nearest_claims(self, vector: np.ndarray, k: int) -> list[tuple[str, str, str, float]]:
+        raise NotImplementedError("this store keeps no vector index; see claim_vector_count()")
+
+    def rebuild_derived(self) -> None:
+        """Rebuild what is derived from stored rows (nothing on SQLite; see ``PostgresStore``)."""
+
     def optimize(self) -> None:
         """After a bulk write: let the query planner catch up (SQLite: ``PRAGMA optimize``)."""
         if self.readonly:

@@ -31,6 +31,8 @@ __all__ = ["PG_MIGRATIONS", "PostgresStore", "translate"]
 WRITE_LOCK = 0x6E747263  # "ntrc"
 #: Text indexed for search per article (the text itself is stored whole): a tsvector is at most 1 MB.
 FTS_MAX_CHARS = 400_000
+#: Claim embeddings in the pgvector table (all-MiniLM-L6-v2); claims of another width stay in their blobs only.
+CLAIM_VECTOR_DIM = 384
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -131,6 +133,16 @@ _PG_003 = """
         PRIMARY KEY (group_id, article_id)
     );
     CREATE INDEX claim_group_articles_article ON claim_group_articles(article_id);
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE TABLE claim_vectors (
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        claim_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        vector vector(384) NOT NULL,
+        PRIMARY KEY (article_id, ordinal)
+    );
+    CREATE INDEX claim_vectors_hnsw ON claim_vectors USING hnsw (vector vector_ip_ops);
 """
 _PG_004 = """
     CREATE EXTENSION IF NOT EXISTS vector;
@@ -488,6 +500,58 @@ class PostgresStore(Store):
             "SELECT rowid, ts_rank_cd('{0.1, 0.2, 0.5, 1.0}', fts, websearch_to_tsquery('english', ?)) AS score "
             "FROM factchecks WHERE fts @@ websearch_to_tsquery('english', ?) ORDER BY score DESC, rowid LIMIT ?",
             (q, q, limit))]
+
+    # claim embeddings: the claim_vectors stage's blobs, and one pgvector row per claim beside them
+    def save_stage_results(self, stage: str, version: str,
+                           results: Sequence[tuple[str, str, Any, Sequence[Annotation]]]) -> None:
+        with self._transaction():  # nested: one transaction with the rows below
+            super().save_stage_results(stage, version, results)
+            if stage == "claim_vectors":
+                self._index_claim_vectors([(aid, data) for aid, _, data, _ in results])
+
+    def _index_claim_vectors(self, rows: Sequence[tuple[str, bytes | None]]) -> None:
+        """Replace the pgvector rows of these articles' claims (the web app's semantic search reads them)."""
+        from ..stages.claim_groups import unpack_vectors
+
+        self.db.executemany("DELETE FROM claim_vectors WHERE article_id = ?", [(aid,) for aid, _ in rows])
+        values = []
+        for aid, data in rows:
+            if not data:
+                continue
+            found = unpack_vectors(bytes(data))
+            if np.asarray(found.matrix).ndim == 2 and np.asarray(found.matrix).shape[1] == CLAIM_VECTOR_DIM:
+                values += [(aid, n, cid, text, self.vector_param(v))
+                           for n, (cid, text, v) in enumerate(zip(found.ids, found.texts, found.matrix))]
+        self.db.executemany("INSERT INTO claim_vectors VALUES (?, ?, ?, ?, ?)", values)
+
+    def _forget_analyses(self, article_id: str) -> None:
+        super()._forget_analyses(article_id)
+        self.db.execute("DELETE FROM claim_vectors WHERE article_id = ?", (article_id,))
+
+    def rebuild_derived(self) -> None:
+        """After a raw table copy (``migrate``): the claim vector rows, from the stored blobs."""
+        with self._transaction():
+            self.db.execute("DELETE FROM claim_vectors")
+            batch: list[tuple[str, bytes | None]] = []
+            for row in self.stage_data("claim_vectors"):
+                batch.append(row)
+                if len(batch) >= 500:
+                    self._index_claim_vectors(batch)
+                    batch = []
+            self._index_claim_vectors(batch)
+
+    def claim_vector_count(self) -> int | None:
+        return int(self.db.execute("SELECT count(*) FROM claim_vectors").fetchone()[0])  # type: ignore[index]
+
+    def nearest_claims(self, vector: np.ndarray, k: int) -> list[tuple[str, str, str, float]]:
+        """``(ref, claim id, text, dot product)`` of the ``k`` claims nearest ``vector``, by pgvector's HNSW index.
+
+        The index is approximate (HNSW, default ``ef_search`` 40): on a large corpus a true
+        neighbour can be missed, where SQLite's in-memory scan is exact."""
+        q = self.vector_param(vector)
+        return [(ref, cid, text, float(score)) for ref, cid, text, score in self.db.execute(
+            "SELECT a.ref, c.claim_id, c.text, -(c.vector <#> ?::vector(384)) AS score FROM claim_vectors c "
+            "JOIN articles a ON a.id = c.article_id ORDER BY c.vector <#> ?::vector(384) LIMIT ?", (q, q, k))]
 
     def vector_param(self, vector: np.ndarray | None) -> str | None:
         if vector is None:

@@ -74,6 +74,7 @@ def copy_corpus(source: Store, target: Store, *,
         have = int(target.db.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0])
         if have != copied[spec.name]:
             raise StoreError(f"{spec.name}: copied {copied[spec.name]} rows but the target holds {have}")
+    target.rebuild_derived()
     return copied
 
 

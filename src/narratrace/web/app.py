@@ -409,7 +409,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         index = corpus._cached("claim_index", views.claim_index)
         if index is None:
             raise NotFound("no claim embeddings in this corpus: run `narratrace analyze` (claims stages) first")
-        hits = views.semantic_claim_search(index, q, limit=limit)
+        hits = views.semantic_claim_search(index, q, limit=limit, store=corpus.reader())
         return page("search_claims.html", json_url=f"/api/search/claims?q={quote(q)}", hits=hits, query=q,
                     title=f"Claims like: {q}" if q else "Search claims by meaning")
 
@@ -584,7 +584,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         index = corpus._cached("claim_index", views.claim_index)
         if index is None:
             raise NotFound("no claim embeddings in this corpus: run `narratrace analyze` (claims stages) first")
-        hits = views.semantic_claim_search(index, q, limit=limit)
+        hits = views.semantic_claim_search(index, q, limit=limit, store=corpus.reader())
         return {"ok": True, "query": q, "limit": limit,
                 "hits": [{"article": h.ref, "claim": h.claim, "text": h.text, "score": h.score} for h in hits]}
 

@@ -840,12 +840,22 @@ class ClaimIndex:
     matrix: Any  # (n, dim) float32, unit rows
 
 
-def claim_index(store: Store) -> ClaimIndex | None:
+@dataclass(frozen=True, slots=True)
+class StoredClaimIndex:
+    """The claim embeddings stay in the database, which finds the nearest (PostgreSQL: pgvector HNSW)."""
+
+    claims: int
+
+
+def claim_index(store: Store) -> ClaimIndex | StoredClaimIndex | None:
     """Load the stored claim embeddings once (the app caches it until the database changes)."""
     import numpy as np
 
     from ..stages.claim_groups import unpack_vectors
 
+    indexed = store.claim_vector_count()
+    if indexed is not None:  # nothing to hold in memory: every query goes to the database's index
+        return StoredClaimIndex(indexed) if indexed else None
     ref = {row["id"]: row["ref"] for row in store.article_index()}
     refs: list[str] = []
     ids: list[str] = []
@@ -875,7 +885,8 @@ class SemanticHit:
     path: str
 
 
-def semantic_claim_search(index: ClaimIndex | None, query: str, *, limit: int) -> list[SemanticHit]:
+def semantic_claim_search(index: ClaimIndex | StoredClaimIndex | None, query: str, *, limit: int,
+                          store: Store | None = None) -> list[SemanticHit]:
     """Claims closest in meaning to ``query`` (all-MiniLM-L6-v2 cosine), best first."""
     import numpy as np
 
@@ -883,6 +894,11 @@ def semantic_claim_search(index: ClaimIndex | None, query: str, *, limit: int) -
 
     if index is None or not query.strip():
         return []
+    if isinstance(index, StoredClaimIndex):
+        if store is None:
+            raise ValueError("a StoredClaimIndex is searched through its store")
+        return [SemanticHit(ref, cid, text, round(score, 4), article_path(ref))
+                for ref, cid, text, score in store.nearest_claims(encode([query])[0], limit)]
     scores = index.matrix @ encode([query])[0]
     top = np.argsort(-scores, kind="stable")[:limit]
     return [SemanticHit(index.refs[i], index.ids[i], index.texts[i], round(float(scores[i]), 4),
