@@ -191,3 +191,20 @@ def test_postgres_claim_vectors_are_pgvector_rows_searched_like_sqlite(pg_server
         article = next(aid for aid, d in team.stage_data("claim_vectors") if d and len(unpack_vectors(d)))
         team.save_stage_results("claim_vectors", "v-test", [(article, "x", None, ())])  # re-run: rows replaced
         assert team.claim_vector_count() < claims
+
+
+def test_store_same_ref_from_another_file_in_a_later_run_is_kept_apart(store: Store, tmp_path: Path) -> None:
+    """A ref another file stored in an earlier run keeps its article; this file's record gets ``ref~hash``."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _jsonl(tmp_path / "a" / "same.jsonl", range(0, 3))
+    second = _jsonl(tmp_path / "b" / "same.jsonl", range(2, 5))
+    ingest(store, [first], workers=1)
+    ingest(store, [second], workers=1)
+    again = ingest(store, [second], workers=1)  # nothing new the second time
+    refs = sorted(row["ref"] for row in store.article_index())
+    assert [r for r in refs if "~" not in r] == ["art-0", "art-1", "art-2", "art-3", "art-4"]
+    moved = [r for r in refs if "~" in r]
+    assert len(moved) == 1 and moved[0].startswith("art-2~") and again.added == 0
+    assert store.article("art-2").source.startswith(str(first))
+    assert store.article(moved[0]).source.startswith(str(second))
