@@ -41,9 +41,9 @@ def main() -> None:
     from narratrace.ingest import build_article
     from narratrace.ingest import heuristics
     from narratrace.ingest.readers import read_jsonl
-    from narratrace.model import Article, article_id_for, content_hash
-    from narratrace.stages import republications as rep
-    from narratrace.stages.shingles import Tokens
+    from narratrace.model import Article, content_hash
+    from narratrace.republications import detect as rep
+    from narratrace.republications.shingles import Tokens
     from narratrace.store import Store
     from narratrace.text import normalize_text, paragraph_spans, sentence_spans
 

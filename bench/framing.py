@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from narratrace.framing.model import load_framing_model  # noqa: E402
 from narratrace.ingest import ingest  # noqa: E402
 from narratrace.pipeline import Pipeline  # noqa: E402
-from narratrace.stages.framing import frame_entities  # noqa: E402
+from narratrace.framing.stage import frame_entities  # noqa: E402
 from narratrace.store import Store  # noqa: E402
 
 

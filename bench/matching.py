@@ -33,7 +33,7 @@ from narratrace.factchecks.embedding import embed  # noqa: E402
 from narratrace.factchecks.matching import Matcher, MatchOptions, content_words, load_reranker  # noqa: E402
 from narratrace.factchecks.readers import FactCheck  # noqa: E402
 from narratrace.store import Store  # noqa: E402
-from narratrace.store.factchecks import bm25_search, load_table, save_vectors, upsert_factchecks  # noqa: E402
+from narratrace.factchecks.store import bm25_search, load_table, save_vectors, upsert_factchecks  # noqa: E402
 
 SUBJECTS = ["The government", "The health ministry", "A viral video", "The mayor of Arlen", "Customs officers",
             "The central bank", "A famous singer", "The opposition leader", "Scientists", "The army", "Farmers",

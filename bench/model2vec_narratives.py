@@ -12,12 +12,12 @@ Not part of `make bench`: it needs a model2vec model distilled once, in a separa
 
 Figures and the decision are in docs/decisions.md.
 """
-import os, sys, time, json
+import os, time, json
 os.environ.pop("NARRATRACE_CACHE", None)
 import numpy as np
 from model2vec import StaticModel
 m = StaticModel.from_pretrained("/tmp/m2v-minilm")
-import narratrace.stages.claim_groups as cg
+import narratrace.claims.groups as cg
 def encode(texts, *, model=None, batch_size=64):
     if not texts:
         return np.zeros((0, 256), dtype=np.float32)

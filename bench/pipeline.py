@@ -35,9 +35,9 @@ def main() -> None:
 
     torch.set_num_threads(args.cores)
     from narratrace.ingest import ingest
-    from narratrace.nlp.parsing import load_english
+    from narratrace.parsing import load_english
     from narratrace.pipeline import DEFAULT_STAGES, Pipeline
-    from narratrace.stages.claim_groups import load_encoder
+    from narratrace.claims.groups import load_encoder
     from narratrace.store import Store
 
     loads = {}

@@ -356,7 +356,7 @@ def worker_narratrace(corpus: Path, workdir: Path, out: Path, profile: bool, wor
         def emit(self, record: logging.LogRecord) -> None:
             captured.append(record.getMessage())
 
-    rep_log = logging.getLogger("narratrace.stages.republications")
+    rep_log = logging.getLogger("narratrace.republications.detect")
     rep_log.setLevel(logging.INFO)
     rep_log.addHandler(_Capture())
 

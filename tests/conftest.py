@@ -91,3 +91,8 @@ def seeds_dir() -> Path:
             pytest.fail(f"CI must have the seed corpus at {SEEDS}")
         pytest.skip("../shared/corpora/seeds not present")
     return SEEDS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite the golden files under tests/golden/ from this run (review the diff).")

@@ -11,8 +11,9 @@ import claimkit
 from claimkit import add, article, claim, entity
 from narratrace.model import Annotation, Span
 from narratrace.pipeline import registered_stages
-from narratrace.stages import claim_groups as cg
+from narratrace.claims import groups as cg
 from narratrace.store import Store
+from narratrace.claims.store import claim_groups
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -66,7 +67,7 @@ def test_claim_groups_paraphrases_across_three_articles_form_one_group(
     store = _store_with(tmp_path, _gazette(), _courier(), _wire())
     report = claimkit.run(store, monkeypatch)
     assert report.done == {"claim_vectors": 3, "claim_groups": 3}
-    groups = store.claim_groups()
+    groups = claim_groups(store)
     assert len(groups) == 1, [g.label for g in groups]
     group = groups[0]
     assert [a.ref for a in group.articles] == ["gazette", "courier", "wire"]
@@ -78,7 +79,7 @@ def test_claim_groups_paraphrases_across_three_articles_form_one_group(
     assert group.first_claim == group.members[0].claim
     assert group.id == "cg-" + group.first_claim.removeprefix("c-")
     assert 0.5 < group.cohesion <= 1.0
-    assert store.claim_groups(store.article("wire").id) == groups
+    assert claim_groups(store, store.article("wire").id) == groups
     exported = group.to_export()
     assert exported["articles"] == ["gazette", "courier", "wire"] and exported["first_seen"] == "gazette"
 
@@ -88,7 +89,7 @@ def test_claim_groups_first_seen_follows_dates_then_ingestion_order(
     # the wire is ingested last but published first
     store = _store_with(tmp_path, _gazette("2024-05-10"), _courier("2024-05-11"), _wire("2024-05-02"))
     claimkit.run(store, monkeypatch)
-    (group,) = store.claim_groups()
+    (group,) = claim_groups(store)
     assert group.first_seen == store.article("wire").id
     assert [m.ref for m in group.members] == ["wire", "gazette", "courier"]
     assert group.first_published == "2024-05-02" and group.first_seen_how == "date"
@@ -98,7 +99,7 @@ def test_claim_groups_first_seen_follows_dates_then_ingestion_order(
     for art, anns in (_courier("2024-05-10"), _gazette("2024-05-10"), _wire("2024-05-10")):
         add(store2, art, anns)
     claimkit.run(store2, monkeypatch)
-    (group2,) = store2.claim_groups()
+    (group2,) = claim_groups(store2)
     assert [m.ref for m in group2.members] == ["courier", "gazette", "wire"]
     assert group2.first_seen_how == "order"
 
@@ -106,7 +107,7 @@ def test_claim_groups_first_seen_follows_dates_then_ingestion_order(
 def test_claim_groups_flag_attribution_conflict_with_outlets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store_with(tmp_path, _gazette(), _courier(), _wire())
     claimkit.run(store, monkeypatch)
-    (group,) = store.claim_groups()
+    (group,) = claim_groups(store)
     stances = {a.ref: (a.stance, a.attribution) for a in group.articles}
     assert stances == {"gazette": ("attributed", "SVR"), "courier": ("fact", "none"),
                        "wire": ("attributed", "SVR")}
@@ -121,7 +122,7 @@ def test_claim_groups_flag_attribution_conflict_with_outlets(tmp_path: Path, mon
 def test_claim_groups_hedged_claim_is_not_a_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store_with(tmp_path, _gazette(), _courier(hedge=True))
     claimkit.run(store, monkeypatch)
-    (group,) = store.claim_groups()
+    (group,) = claim_groups(store)
     assert {a.ref: a.stance for a in group.articles} == {"gazette": "attributed", "courier": "hedged"}
     assert group.attribution_conflict is False
     assert group.conflict == {"attributed": [], "as_fact": []}
@@ -143,7 +144,7 @@ def test_claim_groups_unrelated_and_same_source_claims_stay_apart(
                    kind="government", cue="claimed", entities=["Ukraine"]),
              claim(b, "The national football team lost again.")]))
     claimkit.run(store, monkeypatch)
-    assert store.claim_groups() == []
+    assert claim_groups(store) == []
 
 
 def test_claim_groups_pair_score_entities_and_numbers() -> None:
@@ -192,7 +193,7 @@ def test_claim_groups_average_and_complete_linkage_stop_chains() -> None:
 def test_claim_groups_incremental_embeds_only_new_articles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store_with(tmp_path, _gazette(), _courier())
     claimkit.run(store, monkeypatch)
-    assert [len(g.articles) for g in store.claim_groups()] == [2]
+    assert [len(g.articles) for g in claim_groups(store)] == [2]
     embedded: list[str] = []
     real = cg.encode
 
@@ -206,7 +207,7 @@ def test_claim_groups_incremental_embeds_only_new_articles(tmp_path: Path, monke
     report = claimkit.run(store, monkeypatch)
     assert report.done == {"claim_vectors": 1, "claim_groups": 1}
     assert len(embedded) == 2 and embedded[0].startswith("American instructors at al-Tanf")
-    assert [len(g.articles) for g in store.claim_groups()] == [3]
+    assert [len(g.articles) for g in claim_groups(store)] == [3]
     assert claimkit.run(store, monkeypatch).done == {"claim_vectors": 0, "claim_groups": 0}
 
 

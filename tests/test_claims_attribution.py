@@ -6,8 +6,8 @@ import pytest
 
 from narratrace.ingest import Record, build_article
 from narratrace.model import Article
-from narratrace.nlp import Claim, extract_claims, find_hedges, find_quotes
-from narratrace.nlp.claims import ClaimOptions
+from narratrace.claims import Claim, extract_claims, find_hedges, find_quotes
+from narratrace.claims.extract import ClaimOptions
 
 
 def _article(text: str, *, language: str | None = "en") -> Article:

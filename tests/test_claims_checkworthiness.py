@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from narratrace.nlp.checkworthiness import WEIGHTS, is_boilerplate
-from narratrace.nlp.claims import score_sentences
+from narratrace.claims.checkworthiness import WEIGHTS, is_boilerplate
+from narratrace.claims.extract import score_sentences
 
 FACTUAL = [
     "The navy seized 3 cargo ships off Kessport on 4 May 2025.",

@@ -11,7 +11,7 @@ import pytest
 
 from narratrace.ingest import build_article, read_file
 from narratrace.model import Article
-from narratrace.nlp import evaluate, extract_claims, predictions_from_claims
+from narratrace.claims import evaluate, extract_claims, predictions_from_claims
 
 GOLD = Path(__file__).parent / "data" / "attribution" / "examples.jsonl"
 #: Figures measured when the set was labelled (exact match); a drop below them is a regression.

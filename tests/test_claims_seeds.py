@@ -13,7 +13,7 @@ import pytest
 
 from narratrace.ingest import build_article, read_file
 from narratrace.model import Article
-from narratrace.nlp import Attribution, Extraction, extract_claims
+from narratrace.claims import Attribution, Extraction, extract_claims
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from narratrace.errors import ConfigError
 from narratrace.ingest import Record, build_article, ingest
 from narratrace.model import Article
 from narratrace.pipeline import DEFAULT_STAGES, Pipeline, StageOutput, registered_stages
-from narratrace.stages.claims import make_claims
+from narratrace.claims.stage import make_claims
 from narratrace.store import Store
 
 CLAIM_KEYS = {"id", "score", "source", "source_canonical", "source_kind", "source_start", "source_end",

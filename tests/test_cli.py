@@ -112,7 +112,7 @@ def test_cli_evaluate_attribution_on_labelled_set() -> None:
 
 
 def test_cli_analyze_exits_non_zero_when_a_stage_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import narratrace.stages.claims as claims_stage
+    import narratrace.claims.stage as claims_stage
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("parser exploded")

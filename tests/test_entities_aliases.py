@@ -9,9 +9,9 @@ import pytest
 from narratrace.errors import ConfigError
 from narratrace.ingest import Record, build_article
 from narratrace.model import Article
-from narratrace.nlp import AliasTable, default_aliases, entity_key, extract_claims, load_aliases
-from narratrace.nlp.claims import ClaimOptions, alias_table
-from narratrace.nlp.entities import resolve_mentions
+from narratrace.claims import AliasTable, default_aliases, entity_key, extract_claims, load_aliases
+from narratrace.claims.extract import ClaimOptions, alias_table
+from narratrace.claims.entities import resolve_mentions
 
 
 def _article(text: str) -> Article:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from narratrace.cli import cli
 from narratrace.errors import ConfigError, InputError
 from narratrace.evaluation import flatten_measures, get_task, in_split, run_evaluation, run_training, split_of
-from narratrace.models import installed_models, load_card, resolve_model
+from narratrace.cards import installed_models, load_card, resolve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = ROOT / "tests" / "data" / "checkworthiness" / "sentences.tsv"
@@ -139,7 +139,7 @@ def test_analyze_runs_a_stage_with_a_chosen_model(tmp_path: Path) -> None:
 
 
 def test_measures_taken_after_training_land_in_the_card(tmp_path: Path) -> None:
-    from narratrace.models import add_measures
+    from narratrace.cards import add_measures
 
     out = tmp_path / "cw"
     run_training("checkworthiness", SENTENCES, out, split="all", seed=2)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from narratrace.cli import cli
 from narratrace.errors import InputError
 from narratrace.evaluation import get_task, run_evaluation, run_training
-from narratrace.evaluation.matching import average_precision, read_claim_retrieval
+from narratrace.factchecks.evaluation import average_precision, read_claim_retrieval
 from narratrace.factchecks.matching import load_reranker
 
 DATA = Path(__file__).parent / "data" / "factchecks" / "retrieval"

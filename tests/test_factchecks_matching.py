@@ -13,9 +13,9 @@ from narratrace import pipeline
 from narratrace.cli import cli
 from narratrace.factchecks import claimreview_skeletons, import_factchecks, match_text
 from narratrace.factchecks.matching import clean_query, content_words, load_reranker
-from narratrace.stages import claim_groups as cg
+from narratrace.claims import groups as cg
 from narratrace.store import Store
-from narratrace.store.factchecks import count_factchecks, factcheck_matches
+from narratrace.factchecks.store import count_factchecks, factcheck_matches
 
 DATA = Path(__file__).parent / "data" / "factchecks"
 
@@ -74,7 +74,7 @@ def test_factchecks_matching_fts_input_is_never_syntax(checked: Store) -> None:
 def test_factchecks_matching_default_model_is_hand_set() -> None:
     r = load_reranker(None)
     assert r.name == "hybrid-v1" and r.threshold == 0.5
-    from narratrace.models import resolve_model, load_card
+    from narratrace.cards import resolve_model, load_card
 
     card = load_card(resolve_model("matching", None, default="hybrid-v1"))
     assert card["kind"] == "rules" and card["data"]["path"].startswith("none")

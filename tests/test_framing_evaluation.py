@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from narratrace.cli import cli
 from narratrace.evaluation import get_task, run_evaluation
-from narratrace.models import load_card, resolve_model
+from narratrace.cards import load_card, resolve_model
 
 DATA = Path(__file__).parent / "data" / "framing"
 

@@ -109,11 +109,11 @@ def test_framing_cli(framed: Store) -> None:
 
 def test_framing_report_section_escapes_text(framed: Store) -> None:
     report = build_report(framed)
-    assert report.framing is not None and report.framing.roles >= 3
+    assert report.view("framing") is not None and report.view("framing").roles >= 3
     html = render_html(report)
     assert 'id="framing"' in html and "casts Kestria as antagonist in 2 of 2 articles" in html
     assert "<b>Varn</b>" not in html and "&lt;b&gt;Varn&lt;/b&gt;" in html
 
 
 def test_framing_report_section_absent_without_the_stage(store: Store) -> None:
-    assert build_report(store).framing is None
+    assert build_report(store).view("framing") is None

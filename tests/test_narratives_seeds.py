@@ -15,7 +15,7 @@ from narratrace.cli import cli
 from narratrace.evaluation import run_evaluation, run_training
 from narratrace.export import export_corpus
 from narratrace.ingest import ingest
-from narratrace.models import load_card
+from narratrace.cards import load_card
 from narratrace.pipeline import analyze
 from narratrace.report import build_report, render_html
 from narratrace.store import Store

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from narratrace.errors import ConfigError, InputError
-from narratrace.evaluation.narratives import read_semeval, score
+from narratrace.narratives.evaluation import read_semeval, score
 from narratrace.model import Article, Span, article_id_for, content_hash
 from narratrace.narratives.classifier import NarrativeHit, Prediction
 from narratrace.narratives.discovery import TopicClaim, discover
@@ -19,9 +19,10 @@ from narratrace.narratives.taxonomy import load_taxonomies, load_taxonomy, other
 from narratrace.narratives.terms import key_terms
 from narratrace.narratives.views import build_view, export_narratives, export_stories, timeline
 from narratrace.report import build_report, render_html
-from narratrace.stages.narratives import ArticleNarratives, NarrativesResult, annotations_of, pack_result, unpack_result
-from narratrace.stages.stories import StoriesResult
+from narratrace.narratives.stage import ArticleNarratives, NarrativesResult, annotations_of, pack_result, unpack_result
+from narratrace.narratives.stories_stage import StoriesResult
 from narratrace.store import Store
+from narratrace.narratives.store import save_narratives, save_stories
 
 SAMPLE = Path(__file__).parent / "data" / "narratives"
 HOSTILE = "<script>alert(1)</script>"
@@ -201,9 +202,9 @@ def test_narratives_blob_roundtrip_and_escaped_report(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         unpack_result(b"XXXX" + packed[4:])
     plain = pack_result(ArticleNarratives("zero-shot-v1", None, (), _unit(1), _unit(1), "lead"))
-    store.save_corpus_output("narratives", "v", NarrativesResult((
+    save_narratives(store, "narratives", "v", NarrativesResult((
         (art.id, art.content_hash, packed, annotations_of((hit,))), (other.id, other.content_hash, plain, ()))))
-    store.save_corpus_output("stories", "v", StoriesResult(tuple(cluster_stories(
+    save_stories(store, "stories", "v", StoriesResult(tuple(cluster_stories(
         [StoryInput(art.id, _unit(1), art.published), StoryInput(other.id, _unit(1), other.published)])),
         (art.id, other.id)))
     assert export_narratives(store) == [{"article": "hostile", **hit.to_dict(), "model": "zero-shot-v1"}]
@@ -264,7 +265,7 @@ def test_narratives_linear_hierarchical_keeps_subnarratives_under_predicted_narr
 
 
 def test_narratives_linear_decoding_survives_save_and_load(tmp_path: Path) -> None:
-    from narratrace.models import write_card
+    from narratrace.cards import write_card
     from narratrace.narratives.classifier import LinearModel, load_model
 
     probs = {NARR: 0.8, SUB: 0.6, SUB2: 0.9}

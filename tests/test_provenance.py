@@ -13,7 +13,7 @@ from narratrace.errors import NotFound
 from narratrace.ingest import ingest
 from narratrace.model import Passage, RepublicationPair
 from narratrace.pipeline import analyze
-from narratrace.provenance import (build_graph, graph_from_json, graph_to_json, provenance_of, read_graphml,
+from narratrace.provenance.graph import (build_graph, graph_from_json, graph_to_json, provenance_of, read_graphml,
                                    sources_summary, write_graphml)
 from narratrace.store import Store
 

@@ -11,8 +11,9 @@ import pytest
 
 from narratrace.model import Annotation, Article, Passage, RepublicationPair, article_id_for, content_hash
 from narratrace.report import Limits, build_report, render_html, render_json, segment_claims
-from narratrace.stages.claim_groups import ClaimGroup, ClaimMember, GroupArticle
+from narratrace.claims.groups import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.store import Store
+from narratrace.claims.store import save_claim_groups
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -99,7 +100,7 @@ def store() -> Iterator[Store]:
     s.save_republications("republications", "v1", pairs=[RepublicationPair(
         original=A.id, copy=B.id, similarity=0.5, copy_share=0.4, original_share=0.3,
         passages=(Passage(0, 10, 0, 10),), reason="earlier", evidence="date")], groups=[], compared=[])
-    s.save_claim_groups("claim_groups", "v1", groups=[group()], compared=[])
+    save_claim_groups(s, "claim_groups", "v1", groups=[group()], compared=[])
     yield s
     s.close()
 

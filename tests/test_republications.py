@@ -8,8 +8,8 @@ import pytest
 from narratrace.ingest import Record, build_article, ingest
 from narratrace.model import Article
 from narratrace.pipeline import Pipeline
-from narratrace.stages.republications import align, candidate_pairs, compare
-from narratrace.stages.shingles import Tokens, fingerprints
+from narratrace.republications.detect import align, candidate_pairs, compare
+from narratrace.republications.shingles import Tokens, fingerprints
 from narratrace.store import Store
 
 from textgen import article, edit_words, paragraph
@@ -134,7 +134,7 @@ def test_republications_parallel_run_equals_serial_run(tmp_path: Path, monkeypat
     import random
 
     import narratrace.pipeline as pipeline_module
-    import narratrace.stages.republications as rep_module
+    import narratrace.republications.detect as rep_module
     from narratrace.export import export_corpus
 
     corpus = tmp_path / "in"

@@ -170,7 +170,7 @@ def test_migrate_round_trip_sqlite_postgres_sqlite_is_lossless(pg_server: str, a
 
 def test_postgres_claim_vectors_are_pgvector_rows_searched_like_sqlite(pg_server: str, analysed: Path) -> None:
     """The claim_vectors stage's embeddings become pgvector rows (HNSW); semantic search agrees with SQLite's."""
-    from narratrace.stages.claim_groups import unpack_vectors
+    from narratrace.claims.groups import unpack_vectors
     from narratrace.store.transfer import copy_corpus
     from narratrace.web.views import StoredClaimIndex, claim_index, semantic_claim_search
 

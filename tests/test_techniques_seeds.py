@@ -7,7 +7,7 @@ from pathlib import Path
 
 from narratrace.ingest import build_article, read_file
 from narratrace.model import Annotation, Article
-from narratrace.stages.techniques import DEFAULT_CONFIG, make_techniques
+from narratrace.techniques.stage import DEFAULT_CONFIG, make_techniques
 
 LABELS = {"Loaded_Language", "Name_Calling,Labeling"}
 

@@ -114,7 +114,7 @@ def test_techniques_counts_per_narrative(tmp_path: Path) -> None:
     by_id = {d["id"]: ArticleRow.from_index(d) for d in store.article_index()}
     section = build_section(store, lambda aid: by_id[aid])
     assert section is not None and [r.key for r in section.narratives] == [narrative]
-    html = _environment().get_template("report_techniques.html").render(r=SimpleNamespace(techniques=section))
+    html = _environment().get_template("report_techniques.html").render(s=SimpleNamespace(view=section))
     assert "Per narrative" in html and "URW: Discrediting Ukraine" in html
 
 
@@ -152,7 +152,7 @@ def test_techniques_report_section_escapes_and_counts(tmp_path: Path) -> None:
     rows = {d["id"]: ArticleRow.from_index(d) for d in store.article_index()}
     section = build_section(store, lambda aid: rows[aid])
     assert section is not None and section.analysed == 3 and len(section.articles) == 2
-    html = _environment().get_template("report_techniques.html").render(r=SimpleNamespace(techniques=section))
+    html = _environment().get_template("report_techniques.html").render(s=SimpleNamespace(view=section))
     doc = lxml.html.fromstring(html)
     assert not doc.xpath("//script") and "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     marks = doc.xpath('//section[@id="techniques"]//mark')

@@ -9,7 +9,7 @@ import pytest
 
 from narratrace.errors import ConfigError, InputError
 from narratrace.evaluation import get_task, run_evaluation, run_training
-from narratrace.models import resolve_model
+from narratrace.cards import resolve_model
 from narratrace.techniques import load_model
 
 DATA = Path(__file__).parent / "data" / "techniques"

@@ -27,7 +27,7 @@ from narratrace.errors import ConfigError, StoreError
 from narratrace.factchecks import import_factchecks
 from narratrace.ingest import ingest
 from narratrace.model import Annotation
-from narratrace.provenance import build_graph, sources_summary
+from narratrace.provenance.graph import build_graph, sources_summary
 from narratrace.store import Store, is_postgres_url, open_store
 from narratrace.web import create_app
 from narratrace.web.app import MAX_LIMIT

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from narratrace.evaluation.matching import evaluate_matching  # noqa: E402
+from narratrace.factchecks.evaluation import evaluate_matching  # noqa: E402
 from narratrace.factchecks.matching import FEATURES  # noqa: E402
-from narratrace.models import data_sha256, write_card  # noqa: E402
+from narratrace.cards import data_sha256, write_card  # noqa: E402
 
 WEIGHTS = {"cos_claim": 0.0, "cos_title": 0.0, "cos_max": 9.0, "bm25_rel": 1.0, "rrf": 0.0, "dense_rr": 0.8,
            "bm25_rr": 0.8, "cover_fc": 2.0, "cover_q": 1.0}

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from narratrace.evaluation import run_evaluation  # noqa: E402
-from narratrace.models import data_sha256, shipped_models_dir, write_card  # noqa: E402
+from narratrace.cards import data_sha256, shipped_models_dir, write_card  # noqa: E402
 from narratrace.narratives.classifier import ZeroShotOptions  # noqa: E402
 from narratrace.narratives.taxonomy import default_taxonomy_paths  # noqa: E402
 

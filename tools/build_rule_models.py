@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from narratrace.evaluation import run_evaluation
-from narratrace.models import data_sha256, shipped_models_dir, write_card
-from narratrace.nlp.checkworthiness import WEIGHTS
+from narratrace.cards import data_sha256, shipped_models_dir, write_card
+from narratrace.claims.checkworthiness import WEIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = "written and labelled in this project (Apache-2.0, like the code)"

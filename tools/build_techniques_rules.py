@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from narratrace.evaluation import run_evaluation
-from narratrace.models import data_sha256, shipped_models_dir, write_card
+from narratrace.cards import data_sha256, shipped_models_dir, write_card
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = "tests/data/techniques"

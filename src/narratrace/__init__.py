@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from .errors import NarratraceError
-from .export import export_corpus
-from .model import Annotation, Article, RepublicationGroup, RepublicationPair
-from .pipeline import Pipeline, analyze
-from .store import Store
+from narratrace.errors import NarratraceError
+from narratrace.export import export_corpus
+from narratrace.model import Annotation, Article, RepublicationGroup, RepublicationPair
+from narratrace.pipeline import Pipeline, analyze
+from narratrace.store import Store
 
 __all__ = ["Annotation", "Article", "NarratraceError", "Pipeline", "RepublicationGroup",
            "RepublicationPair", "Store", "analyze", "export_corpus"]

@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .commands import common, register
-from .store import shown
+from narratrace import __version__
+from narratrace.commands import common, register
+from narratrace.store import shown
 
 db_option = common.db_option
 _library_errors = common.library_errors
@@ -44,7 +44,7 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
     """
     from tqdm import tqdm
 
-    from .ingest import discover, ingest as ingest_paths
+    from narratrace.ingest import discover, ingest as ingest_paths
 
     with _open(db_path, must_exist=False) as store:
         files, missing = discover(paths)
@@ -77,8 +77,8 @@ def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
     """Run every analysis stage on what it has not processed yet."""
     from tqdm import tqdm
 
-    from .evaluation import stage_config_for_models
-    from .pipeline import Pipeline
+    from narratrace.evaluation import stage_config_for_models
+    from narratrace.pipeline import Pipeline
 
     bars: dict[str, Any] = {}
 
@@ -111,7 +111,7 @@ def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
 @_library_errors
 def report(db_path: str, output: str, title: str | None) -> None:
     """Write a self-contained HTML report (overview, republication groups, side-by-side passages)."""
-    from .report import build_report, render_html
+    from narratrace.report import build_report, render_html
 
     with _open(db_path) as store:
         html = render_html(build_report(store, title=title))
@@ -127,7 +127,7 @@ def report(db_path: str, output: str, title: str | None) -> None:
 @_library_errors
 def export(db_path: str, fmt: str, output: str, include_text: bool) -> None:
     """Export articles, republications and skipped inputs as JSON (the stable contract)."""
-    from .export import export_corpus
+    from narratrace.export import export_corpus
 
     with _open(db_path) as store:
         data = export_corpus(store, include_text=include_text)
@@ -169,7 +169,7 @@ def serve(db_path: str, host: str, port: int, token: str | None) -> None:
     try:
         import uvicorn
 
-        from .web import create_app
+        from narratrace.web import create_app
     except ImportError as exc:
         raise click.ClickException(f"the web app needs its extra: pip install 'narratrace[web]' ({exc})") from exc
 
@@ -177,58 +177,6 @@ def serve(db_path: str, host: str, port: int, token: str | None) -> None:
     click.echo(f"serving {shown(db_path)} on http://{host}:{port}/ (API: /api, schema: /openapi.json"
                f"{', write endpoints enabled' if token else ', read-only'})", err=True)
     uvicorn.run(create_app(db_path, write_token=token), host=host, port=port, log_level="warning")
-
-
-@cli.command()
-@db_option
-@click.option("--source", default=None, help="Only claims attributed to this source (as written or canonical).")
-@click.option("--article", "article_ref", default=None, help="Only claims of this article (ref or id).")
-@click.option("--json", "as_json", is_flag=True, help="Print claims as JSON (the export's `claims`).")
-@_library_errors
-def claims(db_path: str, source: str | None, article_ref: str | None, as_json: bool) -> None:
-    """Check-worthy claims with who they are attributed to (source, cue, quote, hedges)."""
-    from .export import export_claims
-
-    with _open(db_path) as store:
-        article_id = store.article(article_ref).id if article_ref else None
-        found = export_claims(store, article_id=article_id, source=source)
-    if as_json:
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        return
-    if not found:
-        click.echo("no claims (run `narratrace analyze` first?)")
-    for c in found:
-        who = c["source_canonical"] or c["source"] or "(unattributed)"
-        extra = ", ".join(x for x in (c["cue"], c["quote"] if c["quote"] != "none" else "",
-                                      "hedged: " + "/".join(c["hedges"]) if c["hedges"] else "") if x)
-        click.echo(f"{c['article']} [{c['score']:.2f}] {who}" + (f" ({extra})" if extra else ""))
-        click.echo(f"    {c['text'].strip()[:300]}")
-
-
-@cli.command()
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="Print sources as JSON.")
-@click.option("--graphml", type=click.Path(dir_okay=False), default=None,
-              help="Also write the whole provenance graph (outlets, articles, sources) as GraphML.")
-@_library_errors
-def sources(db_path: str, as_json: bool, graphml: str | None) -> None:
-    """Who is cited, how often, and by which outlets (from the claims' attributions)."""
-    from .provenance import build_graph, sources_summary, write_graphml
-
-    with _open(db_path) as store:
-        graph = build_graph(store)
-        found = sources_summary(store, graph=graph)
-    if graphml:
-        write_graphml(graph, graphml)
-        click.echo(f"provenance graph written to {graphml}", err=True)
-    if as_json:
-        click.echo(json.dumps([s.to_dict() for s in found], ensure_ascii=False, indent=2))
-        return
-    if not found:
-        click.echo("no cited sources (run `narratrace analyze` first?)")
-    for s in found:
-        outlets = ", ".join(f"{o.outlet} ({o.claims})" for o in s.outlets[:8])
-        click.echo(f"{s.source} [{s.kind}]: {s.claims} claim(s) in {len(set(s.articles))} article(s); {outlets}")
 
 
 def _hit(h: Any) -> dict[str, Any]:

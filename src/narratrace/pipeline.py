@@ -11,6 +11,7 @@ article's content hash, so ``analyze`` only does work that is not yet done.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import multiprocessing
@@ -20,9 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .errors import ConfigError, StageError
-from .model import Annotation, Article, RepublicationPair
-from .store import Store, open_store
+from narratrace.analyses import registered_analyses
+from narratrace.errors import ConfigError, StageError
+from narratrace.model import Annotation, Article, RepublicationPair
+from narratrace.store import Store, open_store
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
@@ -63,6 +65,7 @@ class StageInfo:
     factory: Callable[..., Any]
     default_config: Mapping[str, Any] = field(default_factory=dict)
     doc: str = ""
+    save: Callable[[Store, str, str, Any], None] | None = None  # persists a corpus stage's result
 
     @property
     def text_only(self) -> bool:
@@ -86,14 +89,21 @@ _REGISTRY: dict[str, StageInfo] = {}
 
 
 def stage(name: str, *, version: str, level: Literal["article", "corpus"], requires: Sequence[str] = (),
-          produces: Sequence[str] = (), default_config: Mapping[str, Any] | None = None
+          produces: Sequence[str] = (), default_config: Mapping[str, Any] | None = None,
+          save: Callable[[Store, str, str, Any], None] | None = None
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a stage factory: ``make_x(**config)`` returning the stage callable."""
+    """Register a stage factory: ``make_x(**config)`` returning the stage callable.
+
+    A corpus stage names its ``save(store, stage, version, result)``: the runner calls it with
+    what the stage returned (the analysis's own tables), so the store knows no analysis.
+    """
     def register(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].factory is not factory:
             raise ConfigError(f"stage {name!r} registered twice")
+        if level == "corpus" and save is None:
+            raise ConfigError(f"corpus stage {name!r} needs save=: how its result is stored")
         _REGISTRY[name] = StageInfo(name, version, level, tuple(requires), tuple(produces), factory,
-                                    dict(default_config or {}), (factory.__doc__ or "").strip())
+                                    dict(default_config or {}), (factory.__doc__ or "").strip(), save)
         return factory
     return register
 
@@ -104,17 +114,22 @@ def registered_stages() -> dict[str, StageInfo]:
 
 
 def _load_builtin_stages() -> None:
-    from .stages import republications  # noqa: F401  (registers on import)
-    from .stages import claims  # noqa: F401  (claims: entities, claims with attribution)
-    from .stages import claim_groups  # noqa: F401  (claim_vectors, claim_groups)
-    from .stages import factcheck_matches  # noqa: F401  (claims matched to imported fact-checks)
-    from .stages import narratives, stories  # noqa: F401  (narratives, narrative_discovery, stories)
-    from .stages import techniques  # noqa: F401  (persuasion technique spans)
-    from .stages import framing  # noqa: F401  (entity framing: roles of named entities)
+    for analysis in registered_analyses():
+        for module in analysis.stages:
+            importlib.import_module(module)  # registers on import
 
 
-DEFAULT_STAGES = ("fingerprints", "republications", "claims", "framing", "techniques", "claim_vectors", "claim_groups",
-                  "narratives", "stories", "narrative_discovery", "factcheck_matches")
+def default_stages() -> tuple[str, ...]:
+    """The stages a plain ``analyze`` runs: each analysis's defaults, in registry order."""
+    return tuple(name for a in registered_analyses() for name in a.default_stages)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_STAGES":
+        return default_stages()
+    raise AttributeError(name)
+
+
 #: Below this many pending articles a stage runs in-process (a pool costs more than it saves).
 PARALLEL_MIN_ARTICLES = 1000
 
@@ -133,9 +148,10 @@ class RunReport:
 class Pipeline:
     """An ordered list of stages, checked before anything runs."""
 
-    def __init__(self, names: Sequence[str] = DEFAULT_STAGES, *,
+    def __init__(self, names: Sequence[str] | None = None, *,
                  config: Mapping[str, Mapping[str, Any]] | None = None, workers: int | None = None) -> None:
         stages = registered_stages()
+        names = default_stages() if names is None else names
         unknown = [n for n in names if n not in stages]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}; known: {sorted(stages)}")
@@ -169,7 +185,8 @@ class Pipeline:
                 pending = [i for i in store.pending(info.name, version) if i not in failed]
                 if pending:
                     output = fn(store, new_ids=pending, progress=progress, workers=self.workers)
-                    store.save_corpus_output(info.name, version, output)
+                    assert info.save is not None  # checked when the stage was registered
+                    info.save(store, info.name, version, output)
                 report.done[info.name] = len(pending)
         return report
 
@@ -247,7 +264,7 @@ def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> Non
 def _article_worker_run(ids: Sequence[str]) -> _Results:
     return _run_chunk(_WORKER["store"], _WORKER["fn"], ids, _WORKER["text_only"])
 
-def analyze(store: Store, *, stages: Sequence[str] = DEFAULT_STAGES,
+def analyze(store: Store, *, stages: Sequence[str] | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:
     """Run the default pipeline (or ``stages``) on whatever in ``store`` is not analysed yet."""
     return Pipeline(stages).run(store, progress=progress)

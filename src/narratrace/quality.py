@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .models import add_measures, load_card
-from .evaluation import Task, flatten_measures, get_task, run_evaluation, run_training, task_names
+from narratrace.errors import ConfigError
+from narratrace.cards import add_measures, load_card
+from narratrace.evaluation import Task, flatten_measures, get_task, run_evaluation, run_training, task_names
 
 __all__ = ["build_quality", "render_quality"]
 
@@ -32,7 +32,7 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
     the document shows the floors beside what the shipped defaults measure on our own data.
     """
     work.mkdir(parents=True, exist_ok=True)
-    from .evaluation import checkworthiness
+    from narratrace.claims import checkworthiness_eval as checkworthiness
     checkworthiness.CACHE_DIR = work / "cache"  # sentence features: one spaCy pass for every model
     results: list[dict[str, Any]] = []
     for name in task_names():

@@ -6,7 +6,7 @@ turns it into one self-contained HTML file (inline CSS and SVG, no scripts, no
 network) and :func:`render_json` into its JSON twin.
 
 Sections: overview, republication groups, side-by-side views, and, when the claims
-stage has run, the cited sources (as :func:`narratrace.provenance.sources_summary`
+stage has run, the cited sources (as :func:`narratrace.provenance.graph.sources_summary`
 counts them), each article's text with its claims, sources, cues and hedges
 highlighted (:func:`segment_claims`), claim groups with their timeline and attribution
 conflicts, and a drawing of the provenance graph (the best-connected nodes, in columns
@@ -35,14 +35,17 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from .model import Annotation, Article, RepublicationGroup, RepublicationPair
-from .store import Store
+from narratrace.analyses import registered_analyses, resolve
+from narratrace.sections import Section, SectionContext, template_dirs
+from narratrace.model import Annotation, Article, RepublicationGroup, RepublicationPair
+from narratrace.store import Store
+from narratrace.claims.store import claim_groups
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .provenance import SourceSummary
-    from .stages.claim_groups import ClaimGroup, GroupArticle
+    from narratrace.provenance.graph import SourceSummary
+    from narratrace.claims.model import ClaimGroup, GroupArticle
 
 __all__ = [
     "AdditionSummary",
@@ -595,13 +598,17 @@ class Report:
     claim_groups: tuple[ClaimGroupView, ...] = ()
     claim_groups_not_shown: int = 0
     graph: GraphView | None = None
-    techniques: Any = None   # narratrace.techniques.report.TechniquesSection; None when the stage has not run
-    factchecks: Any = None   # narratrace.factchecks.report.FactcheckSection; None when none are imported
-    narratives: Any = None   # narratrace.narratives.views.NarrativesView; None when neither stage has run
-    framing: Any = None      # narratrace.framing.report.FramingSection; None when the framing stage gave no roles
+    sections: tuple[Section, ...] = ()   # what each registered analysis shows (Analysis.section)
+
+    def view(self, name: str) -> Any:
+        """The data of analysis ``name``'s section, or None when it has nothing to show."""
+        return next((s.view for s in self.sections if s.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(dataclasses.replace(self, sections=()))
+        out.pop("sections")
+        out.update({s.name: s.to_dict()["view"] for s in self.sections})
+        return out
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -650,35 +657,19 @@ def build_report(store: Store, *, title: str | None = None, limits: Limits | Non
         claim_groups=claims.groups,
         claim_groups_not_shown=claims.groups_not_shown,
         graph=claims.graph,
-        techniques=_techniques_section(store, row),
-        factchecks=_factchecks_section(store),
-        narratives=_narratives_section(store),
-        framing=_framing_section(store),
+        sections=build_sections(store, SectionContext(row=row, limits=limits)),
     )
 
 
-def _framing_section(store: Store) -> Any:
-    from .framing.report import build_framing_section  # the section's code lives with the framing
-
-    return build_framing_section(store)
-
-
-def _narratives_section(store: Store) -> Any:
-    from .narratives.views import build_view
-
-    return build_view(store)
-
-
-def _factchecks_section(store: Store) -> Any:
-    from .factchecks.report import build_factcheck_section  # the section's code lives with the fact-checks
-
-    return build_factcheck_section(store)
-
-
-def _techniques_section(store: Store, row: Callable[[str], ArticleRow]) -> Any:
-    from .techniques.report import build_section  # the section's code lives with the techniques
-
-    return build_section(store, row)
+def build_sections(store: Store, context: SectionContext) -> tuple[Section, ...]:
+    """Each registered analysis's report section, in registry order (those with nothing to show left out)."""
+    out = []
+    for analysis in registered_analyses():
+        if analysis.section:
+            section = resolve(analysis.section)(store, context)
+            if section is not None:
+                out.append(section)
+    return tuple(out)
 
 
 def _order_pairs(pairs: Sequence[RepublicationPair],
@@ -1060,7 +1051,7 @@ class _ClaimSections:
 
 def _claim_sections(store: Store, row: Callable[[str], ArticleRow], limits: Limits) -> _ClaimSections:
     """Everything the claims sections show; empty when the store holds no claims and no claim groups."""
-    groups = store.claim_groups()
+    groups = claim_groups(store)
     shown_groups = groups[:limits.claim_groups]
     group_anchor = {g.id: _anchor("claim-group", str(i + 1)) for i, g in enumerate(shown_groups)}
     group_of = {m.claim: g.id for g in shown_groups for m in g.members}
@@ -1096,7 +1087,7 @@ def _claim_sections(store: Store, row: Callable[[str], ArticleRow], limits: Limi
     summaries = []
     graph = None
     if total:
-        from .provenance import build_graph, sources_summary
+        from narratrace.provenance.graph import build_graph, sources_summary
 
         graph = build_graph(store)
         summaries = sources_summary(store, graph=graph)
@@ -1355,7 +1346,7 @@ EDGE_ORDER = {"publishes": 0, "links_to": 1, "copies": 2, "cites": 3}
 # -- rendering -----------------------------------------------------------------------------------
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(TEMPLATES), *template_dirs()]), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.0f}%"
     env.filters["num"] = lambda x: f"{x:,}"

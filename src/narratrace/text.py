@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .model import Span
+from narratrace.model import Span
 
 __all__ = ["normalize_text", "paragraph_spans", "sentence_spans", "word_spans", "words"]
 

@@ -11,15 +11,25 @@ import importlib
 
 import click
 
+from narratrace.analyses import registered_analyses
+
 __all__ = ["COMMAND_MODULES", "register"]
 
-COMMAND_MODULES = ("narratrace.commands.quality", "narratrace.commands.factchecks",
-                   "narratrace.commands.narratives", "narratrace.commands.techniques",
-                   "narratrace.commands.framing", "narratrace.commands.stores",
-                   "narratrace.commands.spark")
+#: The shared layers' commands (evaluation, stores, Spark); each analysis adds its own (``Analysis.commands``).
+SHARED_COMMAND_MODULES = ("narratrace.commands.quality", "narratrace.commands.stores", "narratrace.commands.spark")
+
+
+def command_modules() -> tuple[str, ...]:
+    return SHARED_COMMAND_MODULES + tuple(m for a in registered_analyses() for m in a.commands)
+
+
+def __getattr__(name: str) -> object:
+    if name == "COMMAND_MODULES":
+        return command_modules()
+    raise AttributeError(name)
 
 
 def register(group: click.Group) -> None:
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         for command in importlib.import_module(name).COMMANDS:
             group.add_command(command)

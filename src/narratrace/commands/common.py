@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import NarratraceError
-from ..store import Store, is_postgres_url
-from ..store import open_store as store_at
+from narratrace.errors import NarratraceError
+from narratrace.store import Store, is_postgres_url
+from narratrace.store import open_store as store_at
 
 __all__ = ["db_option", "library_errors", "open_store", "progress_enabled", "write_output"]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..evaluation import SPLITS, flatten_measures, task_names
-from .common import library_errors
+from narratrace.evaluation import SPLITS, flatten_measures, task_names
+from narratrace.commands.common import library_errors
 
 split_option = click.option("--split", type=click.Choice(SPLITS), default="all", show_default=True,
                             help="Score only this part of the data (documents are assigned to train/heldout "
@@ -40,7 +40,7 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
     techniques       PTC folder (train-articles/, train-labels-task2-technique-classification/)
     matching         CheckThat! claim-retrieval folder (queries TSV, qrels TSV, vclaims)
     """
-    from ..evaluation import run_evaluation
+    from narratrace.evaluation import run_evaluation
 
     options: dict[str, Any] = {"corpus": corpus} if corpus else {}
     result = run_evaluation(task, data_path, model=model, split=split, limit=limit, **options)
@@ -65,7 +65,7 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
 @library_errors
 def train(task: str, data_path: str, out_dir: str, split: str, seed: int) -> None:
     """Train a component's model on CPU from labelled data; writes weights and a model card."""
-    from ..evaluation import run_training
+    from narratrace.evaluation import run_training
 
     card = run_training(task, data_path, out_dir, split=split, seed=seed)
     click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
@@ -79,9 +79,9 @@ def train(task: str, data_path: str, out_dir: str, split: str, seed: int) -> Non
 @library_errors
 def models(as_json: bool) -> None:
     """Installed models per task (shipped defaults and your own), and which one is the default."""
-    from ..errors import ConfigError
-    from ..evaluation import get_task
-    from ..models import installed_models
+    from narratrace.errors import ConfigError
+    from narratrace.evaluation import get_task
+    from narratrace.cards import installed_models
 
     rows = []
     for task_name in task_names():
@@ -121,7 +121,7 @@ def models(as_json: bool) -> None:
 @library_errors
 def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
-    from ..quality import build_quality
+    from narratrace.quality import build_quality
 
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
                           gates=Path(gates), log=lambda msg: click.echo(msg, err=True))

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..store import shown
-from .common import db_option, library_errors, open_store
+from narratrace.store import shown
+from narratrace.commands.common import db_option, library_errors, open_store
 
 __all__ = ["COMMANDS", "load", "spark"]
 
@@ -38,7 +38,7 @@ def spark_analyze(inputs: tuple[str, ...], output: str, stages: str | None, mast
     renamed into place when complete: re-running after a crash resumes. Load the result with
     `narratrace load DIR --db FILE`; `narratrace analyze` then runs the remaining stages.
     """
-    from ..spark.engine import run_spark_analyze
+    from narratrace.spark.engine import run_spark_analyze
 
     names = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     result = run_spark_analyze(list(inputs), output, stages=names, master=None if master == "none" else master,
@@ -57,7 +57,7 @@ def spark_analyze(inputs: tuple[str, ...], output: str, stages: str | None, mast
 @library_errors
 def load(directory: str, db_path: str) -> None:
     """Load the output of `narratrace spark analyze` into a store (loading twice adds nothing)."""
-    from ..spark.load import load_output
+    from narratrace.spark.load import load_output
 
     with open_store(db_path, must_exist=False) as store:
         report = load_output(directory, store)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import library_errors, open_store
+from narratrace.commands.common import library_errors, open_store
 
 
 @click.command("migrate")
@@ -17,7 +17,7 @@ from .common import library_errors, open_store
 @library_errors
 def migrate(source: str, target: str, quiet: bool) -> None:
     """Copy a whole corpus between backends (SQLite <-> PostgreSQL), losslessly: articles, analyses, fact-checks."""
-    from ..store.transfer import copy_corpus
+    from narratrace.store.transfer import copy_corpus
 
     def progress(table: str, done: int, total: int) -> None:
         if not quiet:
@@ -41,7 +41,7 @@ def postgres() -> None:
 @library_errors
 def postgres_start(data_dir: str, database: str) -> None:
     """Start the server (or find it running) and print the --db URL of its corpus database."""
-    from ..store.embedded import create_database, start_server
+    from narratrace.store.embedded import create_database, start_server
 
     base = start_server(Path(data_dir), keep_running=True)
     url = create_database(base, database)
@@ -55,7 +55,7 @@ def postgres_start(data_dir: str, database: str) -> None:
 @library_errors
 def postgres_stop(data_dir: str) -> None:
     """Stop the local server started with `narratrace postgres start`."""
-    from ..store.embedded import stop_server
+    from narratrace.store.embedded import stop_server
 
     click.echo("stopped" if stop_server(Path(data_dir)) else f"no server running in {data_dir}")
 

@@ -15,34 +15,30 @@ trained with ``--split train`` is always scored with ``--split heldout`` on docu
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ..errors import ConfigError, InputError
+from narratrace.analyses import registered_analyses
+from narratrace.cards import HELDOUT_EVERY, SPLITS, Split, flatten_measures, in_split, split_of  # noqa: F401 (re-exported)
+from narratrace.errors import ConfigError, InputError
 
 __all__ = ["SPLITS", "Benchmark", "PublishedFigure", "Task", "flatten_measures", "get_task", "in_split",
            "run_evaluation", "run_training", "split_of", "stage_config_for_models", "task_names"]
 
-Split = Literal["all", "train", "heldout"]
-SPLITS: tuple[str, ...] = ("all", "train", "heldout")
-#: One document in this many goes to the held-out split (20 %).
-HELDOUT_EVERY = 5
 
-#: Task name -> module defining ``TASK``; imported only when the task is used.
-TASK_MODULES: Mapping[str, str] = {
-    "attribution": "narratrace.evaluation.attribution",
-    "checkworthiness": "narratrace.evaluation.checkworthiness",
-    "republication": "narratrace.evaluation.republication",
-    "narratives": "narratrace.evaluation.narratives",
-    "framing": "narratrace.evaluation.framing",
-    "techniques": "narratrace.evaluation.techniques",
-    "matching": "narratrace.evaluation.matching",
-}
+def task_modules() -> dict[str, str]:
+    """Task name -> module defining ``TASK``, from every registered analysis (imported when used)."""
+    return {name: module for a in registered_analyses() for name, module in a.tasks.items()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TASK_MODULES":
+        return task_modules()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +70,7 @@ class Task:
     ``evaluate(data, *, model, split, limit, **options)`` returns at least ``{"n": int,
     "measures": {...}}`` (measures may nest; they are flattened with dots for printing and for
     the floors). ``train(data, out, *, split, seed, **options)`` writes a model directory with
-    its card (see :mod:`narratrace.models`) and returns the card.
+    its card (see :mod:`narratrace.cards`) and returns the card.
     """
 
     name: str
@@ -89,22 +85,15 @@ class Task:
     config_key: str | None = "model"   # the stage's config key that selects the model (None: not selectable)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "evaluate_attribution":  # the name it had before the registry
-        from .attribution import evaluate_attribution
-        return evaluate_attribution
-    raise AttributeError(name)
-
-
 def task_names() -> list[str]:
-    return list(TASK_MODULES)
+    return list(task_modules())
 
 
 def get_task(name: str) -> Task:
     """The registered task ``name``; a clear error for an unknown one."""
-    module = TASK_MODULES.get(name)
+    module = task_modules().get(name)
     if module is None:
-        raise ConfigError(f"unknown evaluation task {name!r}; known: {', '.join(TASK_MODULES)}")
+        raise ConfigError(f"unknown evaluation task {name!r}; known: {', '.join(task_modules())}")
     try:
         task = getattr(importlib.import_module(module), "TASK", None)
     except ModuleNotFoundError as exc:
@@ -114,30 +103,6 @@ def get_task(name: str) -> Task:
     if not isinstance(task, Task):
         raise ConfigError(f"{module} does not define TASK")
     return task
-
-
-def split_of(key: str) -> Literal["train", "heldout"]:
-    """``heldout`` for one key in ``HELDOUT_EVERY`` (by SHA-256 of the key), else ``train``."""
-    digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
-    return "heldout" if digest % HELDOUT_EVERY == 0 else "train"
-
-
-def in_split(key: str, split: str) -> bool:
-    if split not in SPLITS:
-        raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    return split == "all" or split_of(key) == split
-
-
-def flatten_measures(measures: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """``{"si": {"f1": 0.5}}`` -> ``{"si.f1": 0.5}`` (numbers only)."""
-    flat: dict[str, float] = {}
-    for key, value in measures.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten_measures(value, name + "."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat[name] = value
-    return flat
 
 
 def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None, split: str = "all",
@@ -168,7 +133,7 @@ def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]
         task = get_task(name.strip())
         if task.stage is None or task.config_key is None:
             raise ConfigError(f"the {task.name} component has one built-in model; there is nothing to select")
-        from ..models import resolve_model
+        from narratrace.cards import resolve_model
         resolve_model(task.name, model.strip())  # fail now, not halfway through a run
         config.setdefault(task.stage, {})[task.config_key] = model.strip()
     return config

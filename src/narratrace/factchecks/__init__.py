@@ -16,12 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import Skipped
-from ..store import Store
-from .matching import Candidate, Matcher, MatchOptions, clean_query, load_reranker
-from .readers import CSV_COLUMNS, FactCheck, ReadResult, read_factchecks, rating_score
+from narratrace.model import Skipped
+from narratrace.store import Store
+from narratrace.factchecks.matching import Candidate, Matcher, MatchOptions, clean_query, load_reranker
+from narratrace.factchecks.readers import CSV_COLUMNS, FactCheck, ReadResult, read_factchecks, rating_score
 
-__all__ = ["CSV_COLUMNS", "Candidate", "FactCheck", "ImportReport", "MatchHit", "Matcher", "MatchOptions",
+from narratrace.analyses import Analysis
+from narratrace.factchecks.store import MIGRATIONS
+
+ANALYSIS = Analysis(
+    name="factchecks", title="Fact-checks",
+    stages=("narratrace.factchecks.stage",), default_stages=("factcheck_matches",),
+    migrations=MIGRATIONS, export="narratrace.factchecks.export:export_section",
+    section="narratrace.factchecks.report:build_report_section",
+    tasks={"matching": "narratrace.factchecks.evaluation"}, commands=("narratrace.factchecks.cli",))
+
+__all__ = ["ANALYSIS", "CSV_COLUMNS", "Candidate", "FactCheck", "ImportReport", "MatchHit", "Matcher", "MatchOptions",
            "ReadResult", "claimreview_skeletons", "clean_query", "embed_pending", "import_factchecks",
            "load_reranker", "match_text", "rating_score", "read_factchecks"]
 
@@ -45,8 +55,8 @@ class ImportReport:
 def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[str, str] | None = None,
                       embed: bool = True, progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Read fact-checks from ``path`` (file or folder) into ``store``; unreadable parts are skipped with a reason."""
-    from ..store.factchecks import upsert_factchecks
-    from .readers import with_language
+    from narratrace.factchecks.store import upsert_factchecks
+    from narratrace.factchecks.readers import with_language
 
     read = read_factchecks(path, csv_mapping=csv_mapping)
     report = ImportReport(skipped=list(read.skipped))
@@ -65,8 +75,8 @@ def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[st
 
 def embed_pending(store: Store, *, batch: int = 512, progress: Callable[[int, int], None] | None = None) -> int:
     """Embed (MiniLM) the claim and title of every stored fact-check without vectors; returns how many."""
-    from ..store.factchecks import missing_vectors, save_vectors
-    from .embedding import embed
+    from narratrace.factchecks.store import missing_vectors, save_vectors
+    from narratrace.factchecks.embedding import embed
 
     rows = missing_vectors(store)
     for n in range(0, len(rows), batch):
@@ -97,7 +107,7 @@ class MatchHit:
 def match_text(store: Store, text: str, *, model: str | None = None, top: int = 5,
                threshold: float | None = None) -> list[MatchHit]:
     """The ``top`` stored fact-checks for ``text``, best first, each saying whether it passes the threshold."""
-    from ..store.factchecks import factchecks_by_rowid
+    from narratrace.factchecks.store import factchecks_by_rowid
 
     reranker = load_reranker(model)
     thr = reranker.threshold if threshold is None else threshold
@@ -117,7 +127,7 @@ def claimreview_skeletons(store: Store, *, claim_ids: Iterable[str] | None = Non
     source becomes ``itemReviewed.author``, the article its ``appearance``, and stored matches
     are listed under ``narratrace:relatedFactChecks`` (an extension key a fact-checker removes).
     """
-    from ..store.factchecks import factcheck_matches
+    from narratrace.factchecks.store import factcheck_matches
 
     index = {row["id"]: row for row in store.article_index()}
     article_id = None

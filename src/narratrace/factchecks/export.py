@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import Store
+from narratrace.store import Store
 
 __all__ = ["export_factcheck_matches"]
 
@@ -12,7 +12,7 @@ __all__ = ["export_factcheck_matches"]
 def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
     """``[{"claim": claim id, "factcheck": {"url", "publisher", "rating", "claim"}, "score"}]``, plus the
     article ref, the fact-check's verdict, numeric rating score and date, and the match rank."""
-    from ..store.factchecks import factcheck_matches
+    from narratrace.factchecks.store import factcheck_matches
 
     ref = {row["id"]: row["ref"] for row in store.article_index()}
     out = []
@@ -25,3 +25,7 @@ def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
                                   "claimant": f.get("claimant"), "language": f.get("language")},
                     "score": m["score"], "rank": m["rank"]})
     return out
+
+
+def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
+    return {"factcheck_matches": export_factcheck_matches(store)}

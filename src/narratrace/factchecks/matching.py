@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..store import Store
-from ..store.factchecks import FactcheckTable, bm25_search, load_table
+from narratrace.errors import ConfigError
+from narratrace.store import Store
+from narratrace.factchecks.store import FactcheckTable, bm25_search, load_table
 
 __all__ = ["FEATURES", "Candidate", "MatchOptions", "Matcher", "Reranker", "clean_query", "content_words",
            "load_reranker"]
@@ -103,7 +103,7 @@ class Reranker:
 
 def load_reranker(model: str | Path | None = None) -> Reranker:
     """The re-ranker of a model directory (``weights.json``) or name; the shipped ``hybrid-v1`` by default."""
-    from ..models import load_card, resolve_model
+    from narratrace.cards import load_card, resolve_model
 
     path = resolve_model("matching", model, default=DEFAULT_MODEL)
     try:
@@ -184,7 +184,7 @@ class Matcher:
 
     def rank(self, text: str, vector: np.ndarray | None = None, *, k: int | None = None) -> list[Candidate]:
         """The best ``k`` (default ``options.top``) fact-checks for ``text``, best first, whatever their score."""
-        from .embedding import embed
+        from narratrace.factchecks.embedding import embed
 
         k = self.options.top if k is None else k
         if not len(self.table) or not text.strip():

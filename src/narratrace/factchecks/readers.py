@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from ..model import Skipped
+from narratrace.model import Skipped
 
 __all__ = ["CSV_COLUMNS", "FactCheck", "ReadResult", "normalise_url", "rating_score", "read_factchecks",
            "records_from_json"]
@@ -220,7 +220,7 @@ def _number(value: Any) -> float | None:
 
 
 def _date(value: Any) -> str | None:
-    from ..ingest.heuristics import parse_date
+    from narratrace.ingest.heuristics import parse_date
 
     text = _text(value, 200)
     return parse_date(text) if text else None
@@ -668,6 +668,6 @@ def with_language(record: FactCheck) -> FactCheck:
     """The record with a detected language (CLD2 on the claim) when it states none."""
     if record.language:
         return record
-    from ..ingest.heuristics import detect_language
+    from narratrace.ingest.heuristics import detect_language
 
     return replace(record, language=detect_language(record.claim))

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import Store
+from narratrace.store import Store
+from narratrace.sections import NavLink, Section, SectionContext
 
 __all__ = ["safe_link", "DebunkedView", "FactcheckSection", "MatchedClaimView", "MatchView", "RepeatView",
            "build_factcheck_section"]
@@ -83,7 +84,7 @@ class FactcheckSection:
 
 def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSection | None:
     """None when no fact-check is imported."""
-    from ..store.factchecks import count_factchecks, factcheck_matches
+    from narratrace.factchecks.store import count_factchecks, factcheck_matches
 
     total = count_factchecks(store)
     if not total:
@@ -129,3 +130,10 @@ def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSecti
     out_debunked.sort(key=lambda d: (-len(d.outlets_after), -len(d.repeats), d.claim))
     return FactcheckSection(total, len(claims), tuple(claims[:limit]), max(0, len(claims) - limit),
                             tuple(out_debunked))
+
+
+def build_report_section(store: Store, context: SectionContext) -> Section | None:
+    view = build_factcheck_section(store)
+    return None if view is None else Section(
+        "factchecks", "report_factchecks.html", view,
+        (NavLink("factchecks", f"Fact-checks ({view.matched_claims:,} claims matched)"),))

@@ -6,14 +6,22 @@
 * :mod:`.measures` — the task's measures (exact-match ratio, main-role accuracy, fine-role F1);
 * :mod:`.views` and :mod:`.report` — roles read back from the store for the CLI, export and report.
 
-The pipeline stage is ``narratrace.stages.framing``; the evaluation task ``narratrace.evaluation.framing``.
+The pipeline stage is ``narratrace.framing.stage``; the evaluation task ``narratrace.framing.evaluation``.
 """
 
 from __future__ import annotations
 
-from .measures import framing_measures
-from .model import DEFAULT_MODEL, FramingModel, Prediction, load_framing_model
-from .taxonomy import MAIN_ROLES, load_taxonomy
+from narratrace.framing.measures import framing_measures
+from narratrace.framing.model import DEFAULT_MODEL, FramingModel, Prediction, load_framing_model
+from narratrace.framing.taxonomy import MAIN_ROLES, load_taxonomy
 
-__all__ = ["DEFAULT_MODEL", "MAIN_ROLES", "FramingModel", "Prediction", "framing_measures", "load_framing_model",
+from narratrace.analyses import Analysis
+
+ANALYSIS = Analysis(
+    name="framing", title="Entity framing",
+    stages=("narratrace.framing.stage",), default_stages=("framing",),
+    export="narratrace.framing.views:export_section", section="narratrace.framing.report:build_report_section",
+    tasks={"framing": "narratrace.framing.evaluation"}, commands=("narratrace.framing.cli",))
+
+__all__ = ["ANALYSIS", "DEFAULT_MODEL", "MAIN_ROLES", "FramingModel", "Prediction", "framing_measures", "load_framing_model",
            "load_taxonomy"]

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from ..evaluation import in_split
-from .taxonomy import MAIN_ROLES, load_taxonomy
+from narratrace.errors import InputError
+from narratrace.evaluation import in_split
+from narratrace.framing.taxonomy import MAIN_ROLES, load_taxonomy
 
 __all__ = ["FramingDocument", "GoldMention", "read_framing_data"]
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..model import Span
-from ..text import paragraph_spans, sentence_spans
-from .taxonomy import load_taxonomy
+from narratrace.errors import ConfigError
+from narratrace.model import Span
+from narratrace.text import paragraph_spans, sentence_spans
+from narratrace.framing.taxonomy import load_taxonomy
 
 __all__ = ["FEATURE_KINDS", "MentionContext", "contexts", "cue_lexicon", "featurize", "sentences_of"]
 
@@ -127,7 +127,7 @@ def cue_features(ctx: Sequence[MentionContext]) -> np.ndarray:
 
 def featurize(ctx: Sequence[MentionContext], kinds: Sequence[str], *, encode: object | None = None) -> np.ndarray:
     """The feature matrix of ``ctx`` for the given feature ``kinds`` (in that order)."""
-    from ..stages.claim_groups import encode as minilm
+    from narratrace.vectors import encode as minilm
 
     unknown = [k for k in kinds if k not in FEATURE_KINDS]
     if unknown:

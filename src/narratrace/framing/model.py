@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..models import resolve_model
-from .features import FEATURE_KINDS, MentionContext, featurize
-from .taxonomy import MAIN_ROLES, load_taxonomy
+from narratrace.errors import ConfigError
+from narratrace.cards import resolve_model
+from narratrace.framing.features import FEATURE_KINDS, MentionContext, featurize
+from narratrace.framing.taxonomy import MAIN_ROLES, load_taxonomy
 
 __all__ = ["DEFAULT_MODEL", "FramingModel", "Prediction", "load_framing_model", "train_model"]
 
@@ -141,7 +141,7 @@ class FramingModel:
         """The parse's vote for each mention (:mod:`.syntax`); none when the model does not use them."""
         if self.rule_weight <= 0 or not ctx:
             return [None] * len(ctx)
-        from .syntax import role_votes
+        from narratrace.framing.syntax import role_votes
 
         return role_votes([(c.raw_sentence, c.raw_start, c.raw_end) for c in ctx])
 

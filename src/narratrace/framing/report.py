@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ..store import Store
-from .views import EntityRole, OutletRole, entity_roles, outlet_roles
+from narratrace.store import Store
+from narratrace.framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
+from narratrace.sections import NavLink, Section, SectionContext
 
 __all__ = ["ArticleRoles", "FramingSection", "build_framing_section"]
 
@@ -59,3 +60,9 @@ def build_framing_section(store: Store) -> FramingSection | None:
             name = ""
     return FramingSection(tuple(articles), max(0, len(by_article) - MAX_ARTICLES), tuple(outlets[:MAX_OUTLET_ROWS]),
                           max(0, len(outlets) - MAX_OUTLET_ROWS), len(roles), name)
+
+
+def build_report_section(store: Store, context: SectionContext) -> Section | None:
+    view = build_framing_section(store)
+    return None if view is None else Section("framing", "report_framing.html", view,
+                                             (NavLink("framing", f"Entity framing ({view.roles})"),))

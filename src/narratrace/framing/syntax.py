@@ -25,7 +25,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from .taxonomy import MAIN_ROLES
+from narratrace.framing.taxonomy import MAIN_ROLES
 
 __all__ = ["LEXICON", "role_votes"]
 
@@ -56,7 +56,7 @@ LEXICON: dict[str, frozenset[str]] = {
 
 @functools.lru_cache(maxsize=1)
 def _nlp() -> Any:
-    from ..nlp.parsing import load_english
+    from narratrace.parsing import load_english
 
     return load_english()
 

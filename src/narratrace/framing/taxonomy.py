@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError
+from narratrace.errors import ConfigError
 
 __all__ = ["MAIN_ROLES", "Role", "Taxonomy", "load_taxonomy"]
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..errors import NotFound
-from ..nlp.entities import entity_key
-from ..store import Store
-from ..store.framing import framing_annotations
+from narratrace.errors import NotFound
+from narratrace.claims.entities import entity_key
+from narratrace.store import Store
+from narratrace.framing.store import framing_annotations
 
 __all__ = ["EntityRole", "OutletRole", "entity_roles", "export_framing", "outlet_roles"]
 
@@ -85,7 +85,7 @@ def entity_roles(store: Store, *, article: str | None = None, outlet: str | None
 
 
 def outlet_roles(roles: Sequence[EntityRole], *, min_articles: int = 1) -> list[OutletRole]:
-    """Per outlet and entity (entities folded by :func:`~narratrace.nlp.entities.entity_key`).
+    """Per outlet and entity (entities folded by :func:`~narratrace.claims.entities.entity_key`).
 
     Articles without an outlet are left out.
 
@@ -127,3 +127,7 @@ def export_framing(store: Store, ref: dict[str, str] | None = None) -> list[dict
                     "evidence": {"start": d.get("evidence_start", r["start"]), "end": d.get("evidence_end", r["end"])},
                     "score": d.get("score"), "mention": {"start": r["start"], "end": r["end"]}})
     return out
+
+
+def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
+    return {"framing": export_framing(store, ref)}

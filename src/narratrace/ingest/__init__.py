@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import InputError
-from ..model import Article, Skipped, article_id_for, content_hash
-from ..store import ArticleState, Store
-from ..text import normalize_text, paragraph_spans, sentence_spans
-from .heuristics import detect_language, infer_metadata
-from .readers import READERS, reader_for
-from .record import Record
+from narratrace.errors import InputError
+from narratrace.model import Article, Skipped, article_id_for, content_hash
+from narratrace.store import ArticleState, Store
+from narratrace.text import normalize_text, paragraph_spans, sentence_spans
+from narratrace.ingest.heuristics import detect_language, infer_metadata
+from narratrace.ingest.readers import READERS, reader_for
+from narratrace.ingest.record import Record
 
 __all__ = ["IngestReport", "Record", "build_article", "discover", "ingest", "read_file"]
 
@@ -243,3 +243,9 @@ def _claim_ref(article: Article, claimed: dict[str, str]) -> Article:
     new_ref = f"{article.ref}~{suffix}"
     claimed.setdefault(new_ref, path)
     return replace(article, ref=new_ref, id=article_id_for(new_ref))
+
+
+from narratrace.analyses import Analysis  # noqa: E402  (the registry entry, after the public API)
+
+#: Ingestion's place in the registry: the skipped inputs in the export (its tables are the core's).
+ANALYSIS = Analysis(name="ingest", title="Skipped inputs", export="narratrace.ingest.export:export_section")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlsplit
 
-from .record import Record
+from narratrace.ingest.record import Record
 
 __all__ = ["HEADER_LINES", "Credit", "detect_language", "find_credits", "find_date", "infer_metadata",
            "parse_date"]

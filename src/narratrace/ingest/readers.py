@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from ..errors import InputError
-from ..model import Skipped
-from .heuristics import parse_date
-from .record import Record
+from narratrace.errors import InputError
+from narratrace.model import Skipped
+from narratrace.ingest.heuristics import parse_date
+from narratrace.ingest.record import Record
 
 __all__ = ["FIELD_MAP", "MAX_FILE_BYTES", "READERS", "HtmlExtract", "extract_html", "map_fields", "read_csv", "read_html",
            "read_jsonl", "read_tsv", "read_txt", "read_warc", "reader_for"]

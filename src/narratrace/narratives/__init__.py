@@ -1,14 +1,25 @@
 """Stories and narratives: taxonomy loading, narrative classification with evidence, story
 clustering, discovery of uncovered narratives, and the views (export, CLI, report timelines).
 
-The pipeline stages live in :mod:`narratrace.stages.narratives` and :mod:`narratrace.stages.stories`.
+The pipeline stages live in :mod:`narratrace.narratives.stage` and :mod:`narratrace.narratives.stories_stage`.
 """
 
 from __future__ import annotations
 
-from .classifier import DEFAULT_MODEL, NarrativeHit, Prediction, load_model
-from .stories import Story, StoryOptions, cluster_stories
-from .taxonomy import Label, Taxonomy, load_taxonomies, load_taxonomy
+from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, Prediction, load_model
+from narratrace.narratives.stories import Story, StoryOptions, cluster_stories
+from narratrace.narratives.taxonomy import Label, Taxonomy, load_taxonomies, load_taxonomy
 
-__all__ = ["DEFAULT_MODEL", "Label", "NarrativeHit", "Prediction", "Story", "StoryOptions", "Taxonomy",
+from narratrace.analyses import Analysis
+from narratrace.narratives.store import MIGRATIONS
+
+ANALYSIS = Analysis(
+    name="narratives", title="Stories and narratives",
+    stages=("narratrace.narratives.stage", "narratrace.narratives.stories_stage"),
+    default_stages=("narratives", "stories", "narrative_discovery"),
+    migrations=MIGRATIONS, export="narratrace.narratives.views:export_section",
+    section="narratrace.narratives.views:build_section",
+    tasks={"narratives": "narratrace.narratives.evaluation"}, commands=("narratrace.narratives.cli",))
+
+__all__ = ["ANALYSIS", "DEFAULT_MODEL", "Label", "NarrativeHit", "Prediction", "Story", "StoryOptions", "Taxonomy",
            "cluster_stories", "load_model", "load_taxonomies", "load_taxonomy"]

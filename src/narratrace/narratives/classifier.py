@@ -1,7 +1,7 @@
 """Multi-label narrative classification of articles, with the sentences that support each label.
 
 An article is cut into sentences (at most ``max_sentences``, title first), each sentence embedded
-with all-MiniLM-L6-v2 (offline, :func:`narratrace.stages.claim_groups.encode`). Two kinds of model
+with all-MiniLM-L6-v2 (offline, :func:`narratrace.claims.groups.encode`). Two kinds of model
 score the labels of a :class:`~narratrace.narratives.taxonomy.Taxonomy`:
 
 * :class:`ZeroShotModel` (the shipped default): every label is represented by its description and
@@ -33,9 +33,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..model import Span
-from .taxonomy import OTHER, Label, Taxonomy, load_taxonomies, other_of
+from narratrace.errors import ConfigError
+from narratrace.model import Span
+from narratrace.narratives.taxonomy import OTHER, Label, Taxonomy, load_taxonomies, other_of
 
 __all__ = ["DEFAULT_MODEL", "LinearModel", "NarrativeHit", "NarrativeModel", "Prediction", "ZeroShotModel",
            "document_units", "embed", "load_model", "pooled"]
@@ -97,7 +97,7 @@ def document_units(text: str, sentences: Sequence[Span], *, max_sentences: int =
 
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """Unit-length MiniLM embeddings, ``(len(texts), 384)`` float32 (the model is loaded once)."""
-    from ..stages.claim_groups import encode
+    from narratrace.vectors import encode
 
     return encode([t.strip()[:2000] for t in texts], batch_size=batch_size)
 
@@ -301,7 +301,7 @@ class LinearModel:
 def _resolve_taxonomy_paths(model_dir: Path, names: Sequence[str] | None) -> list[Path] | None:
     if not names:
         return None
-    from .taxonomy import default_taxonomy_paths
+    from narratrace.narratives.taxonomy import default_taxonomy_paths
 
     shipped = {p.name: p for p in default_taxonomy_paths()}
     out = []
@@ -340,7 +340,7 @@ def _load(model_dir: str, taxonomies: tuple[str, ...]) -> NarrativeModel:
 
 def load_model(model: str | Path | None = None, *, taxonomies: Sequence[str | Path] | None = None) -> NarrativeModel:
     """The model ``model`` (a name or a directory; default: the shipped zero-shot model), loaded once."""
-    from ..models import resolve_model
+    from narratrace.cards import resolve_model
 
     path = resolve_model("narratives", str(model) if model else None, default=DEFAULT_MODEL)
     return _load(str(path.resolve()), tuple(str(t) for t in taxonomies or ()))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .terms import key_terms
+from narratrace.narratives.terms import key_terms
 
 __all__ = ["DiscoveryOptions", "Topic", "TopicClaim", "discover"]
 

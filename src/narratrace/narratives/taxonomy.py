@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from narratrace.errors import ConfigError
 
 __all__ = ["DEFAULT_TAXONOMIES", "Label", "Taxonomy", "default_taxonomy_paths", "load_taxonomies", "load_taxonomy",
            "other_of"]

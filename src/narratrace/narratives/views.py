@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..store import narratives as sql
+from narratrace.narratives import store as sql
+from narratrace.sections import NavLink, Section, SectionContext
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from narratrace.store import Store
 
 __all__ = ["NarrativesView", "Timeline", "build_view", "export_narratives", "export_stories", "narrative_summary",
            "timeline"]
@@ -243,3 +244,17 @@ def build_view(store: Store, *, max_stories: int = 30, max_evidence: int = 20) -
                              t.nearest_similarity) for t in sql.narrative_topics(store))
     shown = story_views[:max_stories]
     return NarrativesView(shown, len(story_views) - len(shown), tuple(narrative_views), topics, len(results))
+
+
+def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
+    """The narratives' part of the JSON export: stories, then narrative labels."""
+    return {"stories": export_stories(store, ref), "narratives": export_narratives(store, ref)}
+
+
+def build_section(store: Store, context: SectionContext) -> Section | None:
+    view = build_view(store)
+    if view is None:
+        return None
+    return Section("narratives", "report_narratives.html", view,
+                   (NavLink("stories", f"Stories ({len(view.stories):,})"),
+                    NavLink("narratives", f"Narratives ({len(view.narratives):,})")))

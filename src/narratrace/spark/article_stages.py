@@ -13,8 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..pipeline import StageOutput, registered_stages
-from .rows import annotation_rows, article_from_row, encode_stage_data
+from narratrace.pipeline import StageOutput, registered_stages
+from narratrace.spark.rows import annotation_rows, article_from_row, encode_stage_data
 
 __all__ = ["STAGE_OUTPUT_SCHEMA", "stage_batches"]
 

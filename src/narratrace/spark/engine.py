@@ -20,17 +20,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError
-from ..model import Skipped
-from ..pipeline import DEFAULT_STAGES, Pipeline, registered_stages
-from . import OUTPUT_TABLES
-from .article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
-from .inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
-from .output_dir import OutputDir
-from .republications import (banding_candidates, candidate_articles, fingerprint_keys, group_rows,
+from narratrace.errors import ConfigError
+from narratrace.model import Skipped
+from narratrace.pipeline import DEFAULT_STAGES, Pipeline, registered_stages
+from narratrace.spark import OUTPUT_TABLES
+from narratrace.spark.article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
+from narratrace.spark.inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
+from narratrace.spark.output_dir import OutputDir
+from narratrace.spark.republications import (banding_candidates, candidate_articles, fingerprint_keys, group_rows,
                              minhashlsh_candidates, verify_batches)
-from .rows import ARTICLE_SCHEMA, GROUP_SCHEMA, PAIR_SCHEMA, SKIPPED_SCHEMA
-from .session import quiet_pyspark, spark_session
+from narratrace.spark.rows import ARTICLE_SCHEMA, GROUP_SCHEMA, PAIR_SCHEMA, SKIPPED_SCHEMA
+from narratrace.spark.session import quiet_pyspark, spark_session
 
 __all__ = ["CANDIDATE_METHODS", "SPARK_CORPUS_STAGES", "SparkRun", "default_spark_stages", "run_spark_analyze"]
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..ingest import build_article, discover, read_file
-from ..ingest.readers import map_fields
-from ..ingest.record import Record
-from ..model import Article, Skipped
-from .rows import ARTICLE_SCHEMA, article_row, seq_of
+from narratrace.ingest import build_article, discover, read_file
+from narratrace.ingest.readers import map_fields
+from narratrace.ingest.record import Record
+from narratrace.model import Article, Skipped
+from narratrace.spark.rows import ARTICLE_SCHEMA, article_row, seq_of
 
 __all__ = ["PARSED_SCHEMA", "InputFile", "describe", "is_uri", "local_inputs", "parse_batches", "parse_file",
            "read_parquet_records"]

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..model import Annotation, RepublicationGroup, RepublicationPair, Skipped
-from ..store import Store
-from .rows import article_from_row
+from narratrace.errors import InputError
+from narratrace.model import Annotation, RepublicationGroup, RepublicationPair, Skipped
+from narratrace.store import Store
+from narratrace.spark.rows import article_from_row
 
 __all__ = ["LoadReport", "load_output"]
 

@@ -4,13 +4,13 @@ Candidates: every article's fingerprints (sampled 5-word shingle hashes, the ``f
 stage) are exploded into ``(key, seq)`` rows and grouped by key, the text-dedup banding
 approach with fingerprint keys as band keys: keys held by 2..``max_df`` articles give pairs,
 pairs are counted and kept when they share enough keys, by the same rule as
-:func:`narratrace.stages.republications.candidate_pairs`, so the candidate set is identical.
+:func:`narratrace.republications.detect.candidate_pairs`, so the candidate set is identical.
 The alternative, Spark ML's ``MinHashLSH.approxSimilarityJoin`` over the same fingerprint sets,
 estimates Jaccard similarity; it is kept for comparison (docs/decisions.md says why banding won).
 
 Verification joins each candidate with both articles and calls
-:func:`narratrace.stages.republications.compare` on executors. Groups and originals come from
-:func:`narratrace.stages.republications.group_pairs` on the driver: it needs only
+:func:`narratrace.republications.detect.compare` on executors. Groups and originals come from
+:func:`narratrace.republications.detect.group_pairs` on the driver: it needs only
 ``(original, copy, reason)`` of the verified pairs, which are few next to the articles (see
 docs/decisions.md), and one grouping code keeps group numbering identical to the local engine.
 """
@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..model import Article, RepublicationGroup, RepublicationPair
-from ..stages.republications import CANDIDATE_MIN_SHARED, VERIFY_OPTIONS, compare, group_pairs
-from ..stages.shingles import Tokens
-from .rows import ARTICLE_SCHEMA, PAIR_SCHEMA, article_from_row
+from narratrace.model import Article, RepublicationGroup, RepublicationPair
+from narratrace.republications.detect import CANDIDATE_MIN_SHARED, VERIFY_OPTIONS, compare, group_pairs
+from narratrace.republications.shingles import Tokens
+from narratrace.spark.rows import ARTICLE_SCHEMA, PAIR_SCHEMA, article_from_row
 
 __all__ = ["KEY_SCHEMA", "banding_candidates", "fingerprint_keys", "group_rows", "minhashlsh_candidates",
            "verify_batches"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..model import Annotation, Article, Span
+from narratrace.model import Annotation, Article, Span
 
 __all__ = ["ANNOTATION_SCHEMA", "ARTICLE_SCHEMA", "PAIR_SCHEMA", "GROUP_SCHEMA", "SKIPPED_SCHEMA",
            "STAGE_RESULT_SCHEMA", "article_from_row", "article_row", "encode_stage_data", "seq_of"]

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ConfigError
+from narratrace.errors import ConfigError
 
 __all__ = ["quiet_pyspark", "spark_session"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .db import ArticleState, SearchHit, Store, WriteCounts
-from .migrations import SCHEMA_VERSION
+from narratrace.store.db import ArticleState, SearchHit, Store, WriteCounts
+from narratrace.store.migrations import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "ArticleState", "SearchHit", "Store", "WriteCounts", "is_postgres_url", "open_store",
            "shown"]
@@ -24,7 +24,7 @@ def shown(target: str | object) -> str:
 def open_store(target: str | object, *, readonly: bool = False) -> Store:
     """The store at ``target``: a ``postgresql://USER@HOST/DB`` URL, or a SQLite file path (``:memory:``)."""
     if is_postgres_url(target):
-        from .postgres import PostgresStore
+        from narratrace.store.postgres import PostgresStore
 
         return PostgresStore(str(target), readonly=readonly)
     return Store(target, readonly=readonly)  # type: ignore[arg-type]

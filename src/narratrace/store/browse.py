@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFound
-from ..model import RepublicationGroup, RepublicationPair
-from .db import SearchHit, Store
+from narratrace.errors import NotFound
+from narratrace.model import RepublicationGroup, RepublicationPair
+from narratrace.store.db import SearchHit, Store
 
 __all__ = [
     "ArticleFilter",

@@ -16,16 +16,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ..errors import NotFound, StoreError
-from ..model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
-from .migrations import apply_migrations
+from narratrace.errors import NotFound, StoreError
+from narratrace.model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
+from narratrace.store.migrations import apply_migrations
 
-if TYPE_CHECKING:
-    from ..stages.claim_groups import ClaimGroup
 
 __all__ = ["ArticleState", "SearchHit", "Store", "WriteCounts"]
 
@@ -422,36 +420,6 @@ class Store:
             yield aid, Annotation(k, s, e, lab, json.loads(d))
 
     # -- republication ------------------------------------------------------------------
-    def save_corpus_output(self, stage: str, version: str, output: Any) -> None:
-        """Persist what a corpus stage returned (dispatch on its type)."""
-        from ..stages.claim_groups import ClaimGroupResult, ClaimVectorsResult
-        from ..stages.factcheck_matches import FactcheckMatchResult
-        from ..stages.framing import FramingResult
-        from ..stages.narratives import DiscoveryResult, NarrativesResult
-        from ..stages.republications import RepublicationResult
-        from ..stages.stories import StoriesResult
-        from . import factchecks, narratives
-
-        if isinstance(output, RepublicationResult):
-            self.save_republications(stage, version, pairs=output.pairs, groups=output.groups,
-                                     compared=output.compared)
-        elif isinstance(output, ClaimVectorsResult):
-            self.save_stage_results(stage, version, [(aid, chash, data, ()) for aid, chash, data in output.rows])
-        elif isinstance(output, ClaimGroupResult):
-            self.save_claim_groups(stage, version, groups=output.groups, compared=output.compared)
-        elif isinstance(output, FramingResult):  # entity roles: per-article annotations
-            self.save_stage_results(stage, version, list(output.rows))
-        elif isinstance(output, FactcheckMatchResult):
-            factchecks.save_factcheck_matches(self, stage, version, output)
-        elif isinstance(output, NarrativesResult):
-            narratives.save_narratives(self, stage, version, output)
-        elif isinstance(output, StoriesResult):
-            narratives.save_stories(self, stage, version, output)
-        elif isinstance(output, DiscoveryResult):
-            narratives.save_discovery(self, stage, version, output)
-        else:
-            raise StoreError(f"stage {stage!r} returned {type(output).__name__}, which the store cannot save")
-
     def save_republications(self, stage: str, version: str, *, pairs: Sequence[RepublicationPair],
                             groups: Sequence[RepublicationGroup], compared: Sequence[str]) -> None:
         """Add the pairs found for newly compared articles and replace the groups, atomically."""
@@ -480,35 +448,6 @@ class Store:
     def republication_groups(self) -> list[RepublicationGroup]:
         return [RepublicationGroup(i, o, tuple(json.loads(m)), r)
                 for i, o, m, r in self.db.execute("SELECT id, original, members, reason FROM republication_groups ORDER BY id")]
-
-    # -- claim groups -------------------------------------------------------------------
-    def save_claim_groups(self, stage: str, version: str, *, groups: Sequence[ClaimGroup],
-                          compared: Sequence[str]) -> None:
-        """Replace every claim group (they are recomputed over the whole corpus) and mark ``compared`` done."""
-        with self._transaction():
-            self.db.execute("DELETE FROM claim_group_articles")
-            self.db.execute("DELETE FROM claim_groups")
-            for g in groups:
-                self.db.execute("INSERT INTO claim_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                (g.id, g.label, g.first_seen, g.first_published, len(g.articles), len(g.members),
-                                 int(g.attribution_conflict), json.dumps(g.to_dict(), ensure_ascii=False)))
-                self.db.executemany("INSERT INTO claim_group_articles VALUES (?, ?)",
-                                    [(g.id, a.article) for a in g.articles])
-            self.db.executemany("INSERT OR REPLACE INTO stage_results "
-                                "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
-                                [(stage, version, aid) for aid in compared])
-
-    def claim_groups(self, article_id: str | None = None) -> list[ClaimGroup]:
-        """Claim groups (all, or those with a claim in ``article_id``), most articles first."""
-        from ..stages.claim_groups import ClaimGroup
-
-        sql = "SELECT g.data FROM claim_groups g"
-        args: tuple[str, ...] = ()
-        if article_id is not None:
-            sql += " JOIN claim_group_articles m ON m.group_id = g.id WHERE m.article_id = ?"
-            args = (article_id,)
-        return [ClaimGroup.from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY g.rowid", args)]
-
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""

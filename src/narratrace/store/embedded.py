@@ -12,7 +12,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ..errors import ConfigError, StoreError
+from narratrace.errors import ConfigError, StoreError
 
 __all__ = ["create_database", "drop_database", "server_url", "start_server", "stop_server"]
 

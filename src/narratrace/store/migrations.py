@@ -7,208 +7,96 @@ which names it has applied in ``_migrations`` (sqlite-utils' pattern).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..errors import MigrationError
+from narratrace.errors import MigrationError
+from narratrace.schema import Index, Migration, Table, col, render
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "apply_migrations"]
+__all__ = ["CORE_MIGRATIONS", "FTS_MAX_CHARS", "MIGRATIONS", "SCHEMA_VERSION", "Migration", "all_migrations",
+           "apply_migrations"]
+
+#: PostgreSQL indexes at most this many characters of an article's text for full-text search.
+FTS_MAX_CHARS = 400_000
+
+_FTS_SQLITE = ("CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, content='articles', "
+               "content_rowid='rowid', tokenize='unicode61')")
+_FTS_POSTGRES = (f"ALTER TABLE articles ADD COLUMN IF NOT EXISTS fts tsvector GENERATED ALWAYS AS ("
+                 f"setweight(to_tsvector('simple', coalesce(title, '')), 'A') "
+                 f"|| setweight(to_tsvector('simple', left(text, {FTS_MAX_CHARS})), 'B')) STORED",
+                 "CREATE INDEX IF NOT EXISTS articles_fts ON articles USING GIN (fts)",
+                 "CREATE TABLE IF NOT EXISTS _data_version (one INTEGER PRIMARY KEY CHECK (one = 1), "
+                 "changes BIGINT NOT NULL)",
+                 "INSERT INTO _data_version VALUES (1, 0) ON CONFLICT DO NOTHING")
+
+ARTICLES = Table("articles", (
+    col("rowid", "rowid"), col("id", null=False, unique=True), col("ref", null=False, unique=True),
+    col("content_hash", null=False), col("title"), col("url"), col("outlet"), col("author"), col("published"),
+    col("published_how"), col("language"), col("source"), col("text", null=False),
+    col("chars", "integer", null=False), col("paragraphs", null=False), col("sentences", null=False),
+    col("meta", null=False, default="'{}'"), col("ingested_at", null=False)),
+    indexes=(Index("articles_outlet", ("outlet",)), Index("articles_published", ("published DESC", "rowid DESC"))))
+SOURCES = Table("sources", (col("path", primary_key=True), col("signature", null=False),
+                            col("records", "integer", null=False), col("finished_at", null=False)))
+SKIPPED = Table("skipped", (col("path", null=False), col("reason", null=False), col("code", null=False),
+                            col("at", null=False)), primary_key=("path", "reason"))
+STAGE_RESULTS = Table("stage_results", (
+    col("article_id", null=False, references="articles(id)"), col("stage", null=False), col("version", null=False),
+    col("content_hash", null=False), col("data", "blob")), primary_key=("article_id", "stage"))
+ANNOTATIONS = Table("annotations", (
+    col("article_id", null=False, references="articles(id)"), col("stage", null=False), col("kind", null=False),
+    col("start", "integer", null=False), col("end", "integer", null=False), col("label"),
+    col("data", null=False, default="'{}'")),
+    indexes=(Index("annotations_article", ("article_id", "stage")), Index("annotations_kind", ("kind",))),
+    ordered=True)
+
+#: The core's tables: articles and what ingestion and the pipeline keep about them. Each analysis
+#: adds its own tables through its ``Analysis.migrations``.
+CORE_MIGRATIONS: tuple[Migration, ...] = (
+    Migration("001_initial", tables=(ARTICLES, SOURCES, SKIPPED, STAGE_RESULTS, ANNOTATIONS),
+              sqlite=(_FTS_SQLITE,), postgres=_FTS_POSTGRES,
+              sqlite_only=("articles_fts",), postgres_only=("articles.fts", "_data_version")),
+    Migration("002_browse_indexes",
+              indexes=(("articles", Index("articles_outlet_published", ("outlet", "published DESC", "rowid DESC"))),
+                       ("articles", Index("articles_language_published",
+                                          ("language", "published DESC", "rowid DESC")))),
+              drop_indexes=("articles_outlet",)),
+)
+"""Filtered, newest-first article pages (web overview, source pages) without a table scan (002)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """A named SQL script; it runs inside one transaction with its bookkeeping."""
+def all_migrations() -> tuple[Migration, ...]:
+    """The core's migrations, then each registered analysis's, in registry order."""
+    from narratrace.analyses import registered_analyses
 
-    name: str
-    sql: str
+    return CORE_MIGRATIONS + tuple(m for a in registered_analyses() for m in a.migrations)
 
 
-_M001_INITIAL = """
-        CREATE TABLE articles (
-            rowid INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
-            ref TEXT NOT NULL UNIQUE,
-            content_hash TEXT NOT NULL,
-            title TEXT, url TEXT, outlet TEXT, author TEXT,
-            published TEXT, published_how TEXT, language TEXT, source TEXT,
-            text TEXT NOT NULL,
-            chars INTEGER NOT NULL,
-            paragraphs TEXT NOT NULL,
-            sentences TEXT NOT NULL,
-            meta TEXT NOT NULL DEFAULT '{}',
-            ingested_at TEXT NOT NULL
-        );
-        CREATE INDEX articles_outlet ON articles(outlet);
-        CREATE INDEX articles_published ON articles(published);
-        CREATE VIRTUAL TABLE articles_fts USING fts5(
-            title, text, content='articles', content_rowid='rowid', tokenize='unicode61'
-        );
-        CREATE TABLE sources (
-            path TEXT PRIMARY KEY,
-            signature TEXT NOT NULL,
-            records INTEGER NOT NULL,
-            finished_at TEXT NOT NULL
-        );
-        CREATE TABLE skipped (
-            path TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            code TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (path, reason)
-        );
-        CREATE TABLE stage_results (
-            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            stage TEXT NOT NULL,
-            version TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            data BLOB,
-            PRIMARY KEY (article_id, stage)
-        );
-        CREATE TABLE annotations (
-            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            stage TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            start INTEGER NOT NULL,
-            "end" INTEGER NOT NULL,
-            label TEXT,
-            data TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE INDEX annotations_article ON annotations(article_id, stage);
-        CREATE TABLE republication_pairs (
-            original TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            copy TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            similarity REAL NOT NULL,
-            copy_share REAL NOT NULL,
-            data TEXT NOT NULL,
-            PRIMARY KEY (original, copy)
-        );
-        CREATE INDEX republication_pairs_copy ON republication_pairs(copy);
-        CREATE TABLE republication_groups (
-            id INTEGER PRIMARY KEY,
-            original TEXT NOT NULL,
-            members TEXT NOT NULL,
-            reason TEXT NOT NULL
-        );
-"""
-
-_M002_BROWSE_INDEXES = """
-        CREATE INDEX articles_outlet_published ON articles(outlet, published);
-        CREATE INDEX articles_language_published ON articles(language, published);
-        DROP INDEX articles_outlet;
-"""
-"""Filtered, newest-first article pages (web overview, source pages) without a table scan."""
-
-_M003_CLAIM_GROUPS = """
-        CREATE TABLE claim_groups (
-            id TEXT PRIMARY KEY,
-            label TEXT NOT NULL,
-            first_article TEXT NOT NULL,
-            first_published TEXT,
-            articles INTEGER NOT NULL,
-            claims INTEGER NOT NULL,
-            attribution_conflict INTEGER NOT NULL,
-            data TEXT NOT NULL
-        );
-        CREATE TABLE claim_group_articles (
-            group_id TEXT NOT NULL REFERENCES claim_groups(id) ON DELETE CASCADE,
-            article_id TEXT NOT NULL,
-            PRIMARY KEY (group_id, article_id)
-        );
-        CREATE INDEX claim_group_articles_article ON claim_group_articles(article_id);
-"""
-"""Groups of one claim across articles (stage ``claim_groups``), replaced whole at each run."""
-
-_M004_FACTCHECKS = """
-        CREATE TABLE factchecks (
-            rowid INTEGER PRIMARY KEY,
-            key TEXT NOT NULL UNIQUE,
-            claim TEXT NOT NULL,
-            title TEXT,
-            url TEXT,
-            publisher TEXT,
-            rating TEXT,
-            rating_score REAL,
-            verdict TEXT NOT NULL,
-            claimant TEXT,
-            claim_date TEXT,
-            published TEXT,
-            language TEXT,
-            data TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            vector BLOB,
-            title_vector BLOB,
-            imported_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE INDEX factchecks_published ON factchecks(published);
-        CREATE VIRTUAL TABLE factchecks_fts USING fts5(
-            claim, title, content='factchecks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
-        );
-        CREATE TABLE factcheck_matches (
-            article_id TEXT NOT NULL,
-            claim_id TEXT NOT NULL,
-            factcheck_key TEXT NOT NULL,
-            rank INTEGER NOT NULL,
-            score REAL NOT NULL,
-            data TEXT NOT NULL,
-            PRIMARY KEY (claim_id, factcheck_key)
-        );
-        CREATE INDEX factcheck_matches_article ON factcheck_matches(article_id);
-        CREATE INDEX factcheck_matches_factcheck ON factcheck_matches(factcheck_key);
-"""
-"""Imported fact-checks (ClaimReview), their full-text index and claim vectors, and the matches of
-the corpus's claims to them (stage ``factcheck_matches``)."""
-
-_M005_STORIES_NARRATIVES = """
-        CREATE TABLE stories (
-            id TEXT PRIMARY KEY,
-            label TEXT NOT NULL,
-            start TEXT,
-            "end" TEXT,
-            articles INTEGER NOT NULL,
-            data TEXT NOT NULL
-        );
-        CREATE TABLE story_articles (
-            story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
-            article_id TEXT NOT NULL,
-            PRIMARY KEY (story_id, article_id)
-        );
-        CREATE INDEX story_articles_article ON story_articles(article_id);
-        CREATE TABLE narrative_topics (
-            id TEXT PRIMARY KEY,
-            label TEXT NOT NULL,
-            articles INTEGER NOT NULL,
-            claims INTEGER NOT NULL,
-            data TEXT NOT NULL
-        );
-"""
-"""Stories (stage ``stories``) and discovered narrative topics (``narrative_discovery``), replaced whole."""
-
-MIGRATIONS: tuple[Migration, ...] = (Migration("001_initial", _M001_INITIAL),
-                                     Migration("002_browse_indexes", _M002_BROWSE_INDEXES),
-                                     Migration("003_claim_groups", _M003_CLAIM_GROUPS),
-                                     Migration("004_factchecks", _M004_FACTCHECKS),
-                                     Migration("005_stories_narratives", _M005_STORIES_NARRATIVES))
-SCHEMA_VERSION = len(MIGRATIONS)
+def __getattr__(name: str) -> object:
+    if name == "MIGRATIONS":
+        return all_migrations()
+    if name == "SCHEMA_VERSION":  # how many migrations this narratrace knows (PRAGMA user_version)
+        return len(all_migrations())
+    raise AttributeError(name)
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:
     """Apply every migration not yet recorded; refuse a database from a newer narratrace."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    known = {m.name for m in MIGRATIONS}
+    migrations = all_migrations()
+    known = {m.name for m in migrations}
     if unknown := done - known:
         raise MigrationError(
             f"database has migrations this narratrace does not know: {sorted(unknown)}; upgrade narratrace")
     applied = []
-    for number, migration in enumerate(MIGRATIONS, start=1):
+    for number, migration in enumerate(migrations, start=1):
         if migration.name in done:
             continue
         stamp = datetime.now(timezone.utc).isoformat()
         try:
             # executescript commits before it runs, so the transaction is part of the script.
             db.executescript(
-                f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                f"BEGIN IMMEDIATE;\n{render(migration, 'sqlite')}\n"
                 f"INSERT INTO _migrations VALUES ('{migration.name}', '{stamp}');\n"
                 f"PRAGMA user_version = {number};\nCOMMIT;")
         except sqlite3.Error as exc:

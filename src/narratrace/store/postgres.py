@@ -20,200 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MigrationError, StoreError
-from ..model import Annotation, Article
-from .db import _ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now
-from .migrations import MIGRATIONS
+from narratrace.errors import MigrationError, StoreError
+from narratrace.model import Annotation, Article
+from narratrace.store.db import _ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now
+from narratrace.schema import render
+from narratrace.store.migrations import all_migrations
 
-__all__ = ["PG_MIGRATIONS", "PostgresStore", "translate"]
+__all__ = ["PostgresStore", "translate"]
 
 #: Key of the advisory lock every write transaction holds: one writer at a time, like SQLite.
 WRITE_LOCK = 0x6E747263  # "ntrc"
 #: Text indexed for search per article (the text itself is stored whole): a tsvector is at most 1 MB.
-FTS_MAX_CHARS = 400_000
 #: Claim embeddings in the pgvector table (all-MiniLM-L6-v2); claims of another width stay in their blobs only.
 CLAIM_VECTOR_DIM = 384
-
-
-# -- schema ------------------------------------------------------------------------------------
-# The same migration names as SQLite's (store/migrations.py), so both record one history.
-_PG_001 = f"""
-    CREATE TABLE articles (
-        rowid BIGSERIAL PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        ref TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        title TEXT, url TEXT, outlet TEXT, author TEXT,
-        published TEXT, published_how TEXT, language TEXT, source TEXT,
-        text TEXT NOT NULL,
-        chars INTEGER NOT NULL,
-        paragraphs TEXT NOT NULL,
-        sentences TEXT NOT NULL,
-        meta TEXT NOT NULL DEFAULT '{{}}',
-        ingested_at TEXT NOT NULL,
-        fts tsvector GENERATED ALWAYS AS (
-            setweight(to_tsvector('simple', coalesce(title, '')), 'A')
-            || setweight(to_tsvector('simple', left(text, {FTS_MAX_CHARS})), 'B')) STORED
-    );
-    CREATE INDEX articles_outlet ON articles(outlet);
-    CREATE INDEX articles_published ON articles(published DESC NULLS LAST, rowid DESC);
-    CREATE INDEX articles_fts ON articles USING GIN (fts);
-    CREATE TABLE sources (
-        path TEXT PRIMARY KEY,
-        signature TEXT NOT NULL,
-        records INTEGER NOT NULL,
-        finished_at TEXT NOT NULL
-    );
-    CREATE TABLE skipped (
-        path TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        code TEXT NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (path, reason)
-    );
-    CREATE TABLE stage_results (
-        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        stage TEXT NOT NULL,
-        version TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        data BYTEA,
-        PRIMARY KEY (article_id, stage)
-    );
-    CREATE TABLE annotations (
-        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        stage TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        start INTEGER NOT NULL,
-        "end" INTEGER NOT NULL,
-        label TEXT,
-        data TEXT NOT NULL DEFAULT '{{}}',
-        rowid BIGSERIAL PRIMARY KEY
-    );
-    CREATE INDEX annotations_article ON annotations(article_id, stage);
-    CREATE INDEX annotations_kind ON annotations(kind);
-    CREATE TABLE republication_pairs (
-        original TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        copy TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        similarity DOUBLE PRECISION NOT NULL,
-        copy_share DOUBLE PRECISION NOT NULL,
-        data TEXT NOT NULL,
-        rowid BIGSERIAL UNIQUE,
-        PRIMARY KEY (original, copy)
-    );
-    CREATE INDEX republication_pairs_copy ON republication_pairs(copy);
-    CREATE TABLE republication_groups (
-        id INTEGER PRIMARY KEY,
-        original TEXT NOT NULL,
-        members TEXT NOT NULL,
-        reason TEXT NOT NULL
-    );
-    CREATE TABLE _data_version (one INTEGER PRIMARY KEY CHECK (one = 1), changes BIGINT NOT NULL);
-    INSERT INTO _data_version VALUES (1, 0);
-"""
-_PG_002 = """
-    CREATE INDEX articles_outlet_published ON articles(outlet, published DESC NULLS LAST, rowid DESC);
-    CREATE INDEX articles_language_published ON articles(language, published DESC NULLS LAST, rowid DESC);
-    DROP INDEX articles_outlet;
-"""
-_PG_003 = """
-    CREATE TABLE claim_groups (
-        id TEXT PRIMARY KEY,
-        label TEXT NOT NULL,
-        first_article TEXT NOT NULL,
-        first_published TEXT,
-        articles INTEGER NOT NULL,
-        claims INTEGER NOT NULL,
-        attribution_conflict INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        rowid BIGSERIAL UNIQUE
-    );
-    CREATE TABLE claim_group_articles (
-        group_id TEXT NOT NULL REFERENCES claim_groups(id) ON DELETE CASCADE,
-        article_id TEXT NOT NULL,
-        PRIMARY KEY (group_id, article_id)
-    );
-    CREATE INDEX claim_group_articles_article ON claim_group_articles(article_id);
-    CREATE EXTENSION IF NOT EXISTS vector;
-    CREATE TABLE claim_vectors (
-        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL,
-        claim_id TEXT NOT NULL,
-        text TEXT NOT NULL,
-        vector vector(384) NOT NULL,
-        PRIMARY KEY (article_id, ordinal)
-    );
-    CREATE INDEX claim_vectors_hnsw ON claim_vectors USING hnsw (vector vector_ip_ops);
-"""
-_PG_004 = """
-    CREATE EXTENSION IF NOT EXISTS vector;
-    CREATE TABLE factchecks (
-        rowid BIGSERIAL PRIMARY KEY,
-        key TEXT NOT NULL UNIQUE,
-        claim TEXT NOT NULL,
-        title TEXT,
-        url TEXT,
-        publisher TEXT,
-        rating TEXT,
-        rating_score DOUBLE PRECISION,
-        verdict TEXT NOT NULL,
-        claimant TEXT,
-        claim_date TEXT,
-        published TEXT,
-        language TEXT,
-        data TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        vector vector,
-        title_vector vector,
-        imported_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        fts tsvector GENERATED ALWAYS AS (
-            setweight(to_tsvector('english', claim), 'A')
-            || setweight(to_tsvector('english', coalesce(title, '')), 'B')) STORED
-    );
-    CREATE INDEX factchecks_published ON factchecks(published);
-    CREATE INDEX factchecks_fts ON factchecks USING GIN (fts);
-    CREATE TABLE factcheck_matches (
-        article_id TEXT NOT NULL,
-        claim_id TEXT NOT NULL,
-        factcheck_key TEXT NOT NULL,
-        rank INTEGER NOT NULL,
-        score DOUBLE PRECISION NOT NULL,
-        data TEXT NOT NULL,
-        rowid BIGSERIAL UNIQUE,
-        PRIMARY KEY (claim_id, factcheck_key)
-    );
-    CREATE INDEX factcheck_matches_article ON factcheck_matches(article_id);
-    CREATE INDEX factcheck_matches_factcheck ON factcheck_matches(factcheck_key);
-"""
-_PG_005 = """
-    CREATE TABLE stories (
-        id TEXT PRIMARY KEY,
-        label TEXT NOT NULL,
-        start TEXT,
-        "end" TEXT,
-        articles INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        rowid BIGSERIAL UNIQUE
-    );
-    CREATE TABLE story_articles (
-        story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
-        article_id TEXT NOT NULL,
-        PRIMARY KEY (story_id, article_id)
-    );
-    CREATE INDEX story_articles_article ON story_articles(article_id);
-    CREATE TABLE narrative_topics (
-        id TEXT PRIMARY KEY,
-        label TEXT NOT NULL,
-        articles INTEGER NOT NULL,
-        claims INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        rowid BIGSERIAL UNIQUE
-    );
-"""
-PG_MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("001_initial", _PG_001), ("002_browse_indexes", _PG_002), ("003_claim_groups", _PG_003),
-    ("004_factchecks", _PG_004), ("005_stories_narratives", _PG_005))
-assert [name for name, _ in PG_MIGRATIONS] == [m.name for m in MIGRATIONS], "PostgreSQL schema lags SQLite's"
 
 
 # -- dialect -----------------------------------------------------------------------------------
@@ -371,7 +190,7 @@ def _params(values: Sequence[Any]) -> list[Any]:
 
 
 def _redact(url: str) -> str:
-    from . import shown
+    from narratrace.store import shown
 
     return shown(url)
 
@@ -398,7 +217,8 @@ class PostgresStore(Store):
 
     def _migrate(self) -> None:
         conn = self.db.conn
-        known = [name for name, _ in PG_MIGRATIONS]
+        migrations = all_migrations()
+        known = [m.name for m in migrations]
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))  # two processes starting at once
@@ -407,10 +227,10 @@ class PostgresStore(Store):
                 if unknown := done - set(known):
                     raise MigrationError(f"database has migrations this narratrace does not know: {sorted(unknown)}; "
                                          "upgrade narratrace")
-                for name, sql in PG_MIGRATIONS:
-                    if name not in done:
-                        conn.execute(sql)
-                        conn.execute("INSERT INTO _migrations VALUES (%s, %s)", (name, _now()))
+                for migration in migrations:
+                    if migration.name not in done:
+                        conn.execute(render(migration, "postgres"))
+                        conn.execute("INSERT INTO _migrations VALUES (%s, %s)", (migration.name, _now()))
         except self.db._psycopg.Error as exc:
             raise MigrationError(f"migrating {_redact(self.path)} failed: {str(exc).strip()}") from exc
 
@@ -511,7 +331,7 @@ class PostgresStore(Store):
 
     def _index_claim_vectors(self, rows: Sequence[tuple[str, bytes | None]]) -> None:
         """Replace the pgvector rows of these articles' claims (the web app's semantic search reads them)."""
-        from ..stages.claim_groups import unpack_vectors
+        from narratrace.vectors import unpack_vectors
 
         self.db.executemany("DELETE FROM claim_vectors WHERE article_id = ?", [(aid,) for aid, _ in rows])
         values = []

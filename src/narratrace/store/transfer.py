@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import StoreError
-from .db import Store
+from narratrace.errors import StoreError
+from narratrace.store.db import Store
 
 __all__ = ["TABLES", "TableCopy", "copy_corpus"]
 

@@ -17,12 +17,20 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..models import load_card, resolve_model
-from .base import Hit, TechniqueModel
-from .labels import DISPLAY, TECHNIQUES, display_name, map_semeval2023
+from narratrace.errors import ConfigError
+from narratrace.cards import load_card, resolve_model
+from narratrace.techniques.base import Hit, TechniqueModel
+from narratrace.techniques.labels import DISPLAY, TECHNIQUES, display_name, map_semeval2023
 
-__all__ = ["DEFAULT_MODEL", "DISPLAY", "TECHNIQUES", "Hit", "TechniqueModel", "display_name", "load_model",
+from narratrace.analyses import Analysis
+
+ANALYSIS = Analysis(
+    name="techniques", title="Persuasion techniques",
+    stages=("narratrace.techniques.stage",), default_stages=("techniques",),
+    export="narratrace.techniques.corpus:export_section", section="narratrace.techniques.report:build_report_section",
+    tasks={"techniques": "narratrace.techniques.evaluation"}, commands=("narratrace.techniques.cli",))
+
+__all__ = ["ANALYSIS", "DEFAULT_MODEL", "DISPLAY", "TECHNIQUES", "Hit", "TechniqueModel", "display_name", "load_model",
            "map_semeval2023"]
 
 DEFAULT_MODEL = "rules-v1"
@@ -35,10 +43,10 @@ def _load(path: str, mtime: float) -> TechniqueModel:
     kind = card.get("kind")
     name = str(card.get("name") or directory.name)
     if kind == "rules":
-        from .rules import RulesModel
+        from narratrace.techniques.rules import RulesModel
         return RulesModel(directory, name=name)
     if kind == "trained":
-        from .learned import LearnedModel
+        from narratrace.techniques.learned import LearnedModel
         return LearnedModel(directory, name=name)
     raise ConfigError(f"techniques model {directory}: unknown kind {kind!r} (rules or trained)")
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..model import Span
-from ..text import paragraph_spans, sentence_spans
+from narratrace.model import Span
+from narratrace.text import paragraph_spans, sentence_spans
 
 __all__ = ["Hit", "TechniqueModel", "clauses", "sentences_of", "tokens", "trim"]
 

@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NotFound
-from ..store import Store
-from .labels import TECHNIQUES, display_name
+from narratrace.errors import NotFound
+from narratrace.store import Store
+from narratrace.techniques.labels import TECHNIQUES, display_name
 
 __all__ = ["ArticleTechniques", "TechniqueCounts", "article_techniques", "export_techniques", "technique_counts"]
 
@@ -116,3 +116,7 @@ def technique_counts(store: Store) -> TechniqueCounts:
         per_outlet={o: dict(c) for o, c in sorted(per_outlet.items())}, outlet_articles=dict(outlet_articles),
         per_narrative=dict(sorted(per_narrative.items())),
         narrative_articles={n: len(a) for n, a in narratives_of.items()}, analysed=len(analysed))
+
+
+def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
+    return {"techniques": export_techniques(store, ref)}

@@ -11,7 +11,7 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError
+from narratrace.errors import ConfigError
 
 __all__ = ["DISPLAY", "TECHNIQUES", "display_name", "map_semeval2023", "normalise", "semeval2023_mapping"]
 

@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
-from ..model import Span
-from .base import Hit, clauses, sentences_of, tokens, trim
-from .labels import TECHNIQUES
-from .rules import Pattern, read_lexicon
+from narratrace.errors import ConfigError, InputError
+from narratrace.model import Span
+from narratrace.techniques.base import Hit, clauses, sentences_of, tokens, trim
+from narratrace.techniques.labels import TECHNIQUES
+from narratrace.techniques.rules import Pattern, read_lexicon
 
 __all__ = ["LearnedModel", "span_features", "token_features", "train_model"]
 
@@ -229,7 +229,7 @@ DENSE_SCALE = 2.0  # unit vectors, scaled so their weight is comparable to the s
 
 def embed(texts: Sequence[str], encoder: str = ENCODER) -> np.ndarray:
     """Scaled unit-length sentence embeddings of ``texts`` (the claim_vectors stage's loader)."""
-    from ..stages.claim_groups import encode
+    from narratrace.vectors import encode
 
     cleaned = [" ".join(t.split())[:1000] or "-" for t in texts]
     return encode(cleaned, model=encoder) * DENSE_SCALE
@@ -450,9 +450,9 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
     """Train on the ``split`` articles of a PTC folder, score on the others, write ``out``."""
     from sklearn.linear_model import LogisticRegression
 
-    from ..evaluation import SPLITS
-    from ..models import data_sha256, resolve_model, write_card
-    from .ptc import read_ptc
+    from narratrace.evaluation import SPLITS
+    from narratrace.cards import data_sha256, resolve_model, write_card
+    from narratrace.techniques.ptc import read_ptc
 
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}")
@@ -549,7 +549,7 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
     write_card(out, data=data_info, extra=extra, **card_base)  # so the model can be loaded to score itself
     measures: dict[str, Any] = {}
     if unseen is not None:
-        from ..evaluation import run_evaluation
+        from narratrace.evaluation import run_evaluation
 
         result = run_evaluation("techniques", data, model=str(out), split=unseen)
         measures = {"data": str(data), "split": unseen, "n": result["n"], "values": result["measures"]}
@@ -561,7 +561,7 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
 def _best_decoding(docs: Sequence[tuple[Any, _Doc]], tagger: _Linear) -> tuple[float, int, float | None]:
     """Threshold, gap and sentence threshold (None: tagger only; threshold 2: sentences only) that
     score best on the tuning articles."""
-    from .scoring import si_scores
+    from narratrace.techniques.scoring import si_scores
 
     probs = [_sigmoid(tagger.scores(token_features(doc, i) for i in range(len(doc.toks)))[:, 0])
              if doc.toks else np.zeros(0) for _, doc in docs]

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, InputError
-from ..evaluation import in_split
-from .labels import map_semeval2023
+from narratrace.errors import ConfigError, InputError
+from narratrace.evaluation import in_split
+from narratrace.techniques.labels import map_semeval2023
 
 __all__ = ["PtcArticle", "PtcLabel", "ptc_files", "read_ptc"]
 

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Annotation
-from ..store import Store
-from .corpus import KIND, technique_counts
-from .labels import TECHNIQUES, display_name
+from narratrace.model import Annotation
+from narratrace.store import Store
+from narratrace.techniques.corpus import KIND, technique_counts
+from narratrace.techniques.labels import TECHNIQUES, display_name
+from narratrace.sections import NavLink, Section, SectionContext
 
 __all__ = ["technique_css_class", "ArticleTechniquesView", "CountRow", "TechniqueKey", "TechniqueSegment", "TechniquesSection",
            "build_section", "segment_techniques"]
@@ -124,3 +125,9 @@ def build_section(store: Store, row: Callable[[str], Any], *, max_articles: int 
                                for nm, c in counts.per_narrative.items()), key=lambda r: (-r.total, r.key)))
     return TechniquesSection(legend, tuple(views), len(with_hits) - len(shown), outlets, narratives,
                              counts.analysed, sum(counts.total.values()))
+
+
+def build_report_section(store: Store, context: SectionContext) -> Section | None:
+    view = build_section(store, context.row)
+    return None if view is None else Section("techniques", "report_techniques.html", view,
+                                             (NavLink("techniques", f"Techniques ({view.total:,})"),))

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..model import Span
-from .base import Hit, clauses, sentences_of, tokens, trim
-from .labels import TECHNIQUES, normalise
+from narratrace.errors import ConfigError
+from narratrace.model import Span
+from narratrace.techniques.base import Hit, clauses, sentences_of, tokens, trim
+from narratrace.techniques.labels import TECHNIQUES, normalise
 
 __all__ = ["Pattern", "RulesModel", "read_lexicon"]
 

@@ -3,6 +3,6 @@
 Serve it with ``narratrace serve --db FILE`` (uvicorn); see ``docs/web.md``.
 """
 
-from .app import create_app
+from narratrace.web.app import create_app
 
 __all__ = ["create_app"]

@@ -2,7 +2,7 @@
 
 Thin layers over the areas' own read functions (:mod:`narratrace.narratives.views`,
 :mod:`narratrace.techniques.report` and ``.corpus``, :mod:`narratrace.framing.views`,
-:mod:`narratrace.factchecks.report`, :mod:`narratrace.store.narratives` and ``.factchecks``);
+:mod:`narratrace.factchecks.report`, :mod:`narratrace.narratives.store` and ``.factchecks``);
 nothing here analyses text or writes SQL of its own beyond the availability probes. As in
 :mod:`narratrace.web.views`, text is never joined with markup: highlighted text is a list of
 pieces the templates escape one by one.
@@ -16,21 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import NotFound
-from ..factchecks.report import FactcheckSection, MatchView, safe_link
-from ..framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
-from ..narratives.stories import Story
-from ..narratives.views import NarrativesView, Timeline, timeline
-from ..report import ArticleRow
-from ..store import Store, browse
-from ..store import narratives as narratives_sql
-from ..store.factchecks import factcheck_matches
-from ..techniques.corpus import KIND as TECHNIQUE_KIND
-from ..techniques.corpus import TechniqueCounts
-from ..techniques.labels import TECHNIQUES, display_name
-from ..techniques.report import (TechniqueKey, TechniqueSegment, TechniquesSection, segment_techniques,
+from narratrace.errors import NotFound
+from narratrace.factchecks.report import FactcheckSection, MatchView, safe_link
+from narratrace.framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
+from narratrace.narratives.stories import Story
+from narratrace.narratives.views import NarrativesView, Timeline, timeline
+from narratrace.report import ArticleRow
+from narratrace.store import Store, browse
+from narratrace.narratives import store as narratives_sql
+from narratrace.factchecks.store import factcheck_matches
+from narratrace.techniques.corpus import KIND as TECHNIQUE_KIND
+from narratrace.techniques.corpus import TechniqueCounts
+from narratrace.techniques.labels import TECHNIQUES, display_name
+from narratrace.techniques.report import (TechniqueKey, TechniqueSegment, TechniquesSection, segment_techniques,
                                  technique_css_class)
-from .views import ARTICLE_TEXT_LIMIT, Pager, _pager, _row, article_json, article_path
+from narratrace.web.views import ARTICLE_TEXT_LIMIT, Pager, _pager, _row, article_json, article_path
 
 __all__ = ["Available", "ArticleAnalyses", "FactchecksPage", "NarrativesPage", "StoriesPage", "StoryPage",
            "TechniquesPage", "article_analyses", "article_analyses_json", "available", "factchecks_json",
@@ -171,7 +171,7 @@ def article_analyses(store: Store, ref: str, *, limit: int = ARTICLE_TEXT_LIMIT)
     counts = Counter(str(a.label) for a in anns)
     legend = tuple(TechniqueKey(t, display_name(t), technique_css_class(t), counts[t])
                    for t in (*TECHNIQUES, *sorted(set(counts) - set(TECHNIQUES))) if counts[t])
-    from ..techniques.corpus import export_techniques
+    from narratrace.techniques.corpus import export_techniques
 
     hits = tuple(export_techniques(store, {article.id: article.ref}, article_id=article.id)) if anns else ()
     return ArticleAnalyses(
@@ -258,7 +258,7 @@ def _sorted_stories(stories: Sequence[Story]) -> list[Story]:
 
 
 def stories_page(stories: Sequence[Story], *, limit: int, offset: int) -> StoriesPage:
-    """``stories`` is :func:`narratrace.store.narratives.stories` (cached by the caller)."""
+    """``stories`` is :func:`narratrace.narratives.store.stories` (cached by the caller)."""
     if not stories:
         raise NotFound("no stories in this corpus (run `narratrace analyze` with the stories stage)")
     ordered = _sorted_stories(stories)

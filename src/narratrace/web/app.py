@@ -41,14 +41,18 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
-from ..errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
-from .. import report
-from ..report import TEMPLATES as REPORT_TEMPLATES
-from ..store import Store, is_postgres_url, open_store
-from ..store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
-from . import analyses, schemas, views
-from .upload import upload
+from narratrace import __version__
+from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
+from narratrace import report
+from narratrace.report import TEMPLATES as REPORT_TEMPLATES
+from narratrace.claims.store import claim_groups
+from narratrace.analyses import registered_analyses, resolve
+from narratrace.sections import template_dirs
+from narratrace.store import Store, is_postgres_url, open_store
+from narratrace.web.pages import PageContext
+from narratrace.store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
+from narratrace.web import analyses, schemas, views
+from narratrace.web.upload import upload
 
 __all__ = ["MAX_BODY_BYTES", "MAX_LIMIT", "create_app"]
 
@@ -128,7 +132,7 @@ class _Corpus:
 
     def claim_groups(self) -> list[Any]:
         """Every claim group (most articles first)."""
-        return self._cached("claim_groups", lambda s: s.claim_groups())  # type: ignore[no-any-return]
+        return self._cached("claim_groups", lambda s: claim_groups(s))  # type: ignore[no-any-return]
 
     def claim_group(self, group_id: str) -> Any:
         groups = self.claim_groups()  # before: _cached holds a lock that is not reentrant
@@ -140,13 +144,13 @@ class _Corpus:
 
     def graph(self) -> Any:
         """The provenance graph of the whole corpus."""
-        from ..provenance import build_graph
+        from narratrace.provenance.graph import build_graph
 
         return self._cached("graph", build_graph)
 
     def sources(self) -> list[Any]:
-        """Cited sources, most cited first (``narratrace.provenance.sources_summary``)."""
-        from ..provenance import sources_summary
+        """Cited sources, most cited first (``narratrace.provenance.graph.sources_summary``)."""
+        from narratrace.provenance.graph import sources_summary
 
         graph = self.graph()
         return self._cached("sources", lambda s: sources_summary(s, graph=graph))  # type: ignore[no-any-return]
@@ -157,28 +161,28 @@ class _Corpus:
 
     def narratives(self) -> Any:
         """The narratives and stories view (``narratrace.narratives.views.build_view``)."""
-        from ..narratives.views import build_view
+        from narratrace.narratives.views import build_view
 
         return self._cached("narratives", lambda s: build_view(s, max_stories=0,
                                                                max_evidence=analyses.EVIDENCE_LIMIT))
 
     def stories(self) -> list[Any]:
-        """Every story (``narratrace.store.narratives.stories``)."""
-        from ..store.narratives import stories
+        """Every story (``narratrace.narratives.store.stories``)."""
+        from narratrace.narratives.store import stories
 
         return self._cached("stories", stories)  # type: ignore[no-any-return]
 
     def techniques(self) -> tuple[Any, Any]:
         """Technique counts and the report's techniques section without article texts."""
-        from ..techniques.corpus import technique_counts
-        from ..techniques.report import build_section
+        from narratrace.techniques.corpus import technique_counts
+        from narratrace.techniques.report import build_section
 
         return self._cached("techniques", lambda s: (  # type: ignore[no-any-return]
             build_section(s, lambda aid: aid, max_articles=0), technique_counts(s)))
 
     def factchecks(self) -> Any:
         """The report's fact-check section, every matched claim included."""
-        from ..factchecks.report import build_factcheck_section
+        from narratrace.factchecks.report import build_factcheck_section
 
         return self._cached("factchecks", lambda s: build_factcheck_section(s, limit=MAX_OFFSET))
 
@@ -198,7 +202,8 @@ class _Corpus:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(HERE / "templates")),
-                                    jinja2.FileSystemLoader(str(REPORT_TEMPLATES))]),
+                                    jinja2.FileSystemLoader(str(REPORT_TEMPLATES)),
+                                    jinja2.FileSystemLoader(template_dirs())]),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.0f}%"
     env.filters["num"] = lambda x: f"{x:,}"
@@ -327,8 +332,11 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
             has_claims = has_groups = False
             has = analyses.Available()
         html = env.get_template(template).render(json_url=json_url, version=__version__, has_claims=has_claims,
-                                                 has_claim_groups=has_groups, has=has, **context)
+                                                 has_claim_groups=has_groups, has=has, nav=pages_context.nav,
+                                                 **context)
         return HTMLResponse(html, status_code=status)
+
+    pages_context = PageContext(store=corpus.reader, page=page)
 
     def twin(request: Request, api_path: str) -> str:
         return api_path + (f"?{request.url.query}" if request.url.query else "")
@@ -667,8 +675,11 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     @app.get("/api/provenance", response_model=schemas.ProvenanceOut, tags=["claims"])
     def api_provenance() -> dict[str, Any]:
         """The provenance graph (who publishes, copies, cites and links to whom) as nodes and edges."""
-        from ..provenance import graph_to_json
+        from narratrace.provenance.graph import graph_to_json
 
         return {"ok": True, **graph_to_json(corpus.graph())}
 
+    for analysis in registered_analyses():  # each analysis's own pages, after the app's
+        if analysis.pages:
+            app.include_router(resolve(analysis.pages)(pages_context))
     return app

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ingest import build_article
-from ..ingest.readers import map_fields  # the JSONL/CSV field mapping, shared with read_jsonl
-from ..model import Article, Skipped
-from ..pipeline import Pipeline, RunReport
-from ..store import Store
+from narratrace.ingest import build_article
+from narratrace.ingest.readers import map_fields  # the JSONL/CSV field mapping, shared with read_jsonl
+from narratrace.model import Article, Skipped
+from narratrace.pipeline import Pipeline, RunReport
+from narratrace.store import Store
 
 __all__ = ["UploadResult", "ingest_objects", "upload"]
 

@@ -17,19 +17,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from ..errors import NotFound
-from ..export import export_claims
-from ..model import Article, RepublicationGroup, RepublicationPair
-from .. import report
-from ..report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, addition_summary,
+from narratrace.errors import NotFound
+from narratrace.claims.export import export_claims
+from narratrace.model import Article, RepublicationGroup, RepublicationPair
+from narratrace import report
+from narratrace.report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, addition_summary,
                       segment_text)
-from ..store import Store
-from ..store import browse
-from ..store.browse import ArticleFilter, CorpusStats
+from narratrace.claims.store import claim_groups
+from narratrace.store import Store
+from narratrace.store import browse
+from narratrace.store.browse import ArticleFilter, CorpusStats
 
 if TYPE_CHECKING:
-    from ..provenance import SourceSummary
-    from ..stages.claim_groups import ClaimGroup
+    from narratrace.provenance.graph import SourceSummary
+    from narratrace.claims.model import ClaimGroup
 
 __all__ = [
     "ArticleClaims",
@@ -381,7 +382,7 @@ def article_detail_json(store: Store, ref: str) -> dict[str, Any]:
             "republication_group": group_json(group, refs) if group else None,
             "annotations": [a.to_dict() for a in store.annotations(article.id)],
             "claims": export_claims(store, {article.id: article.ref}, article_id=article.id),
-            "claim_groups": [g.id for g in store.claim_groups(article_id=article.id)]}
+            "claim_groups": [g.id for g in claim_groups(store, article_id=article.id)]}
 
 
 # -- republication groups ----------------------------------------------------------------------------
@@ -666,7 +667,7 @@ def article_claims(store: Store, article: Article, *, limit: int = ARTICLE_TEXT_
     anns = [a for a in store.annotations(article.id, stage="claims") if a.kind == "claim"]
     if not anns:
         return None
-    group_of = {m.claim: g.id for g in store.claim_groups(article_id=article.id) for m in g.members
+    group_of = {m.claim: g.id for g in claim_groups(store, article_id=article.id) for m in g.members
                 if m.article == article.id}
     text = article.text
     n = min(len(text), limit)
@@ -851,7 +852,7 @@ def claim_index(store: Store) -> ClaimIndex | StoredClaimIndex | None:
     """Load the stored claim embeddings once (the app caches it until the database changes)."""
     import numpy as np
 
-    from ..stages.claim_groups import unpack_vectors
+    from narratrace.vectors import unpack_vectors
 
     indexed = store.claim_vector_count()
     if indexed is not None:  # nothing to hold in memory: every query goes to the database's index
@@ -890,7 +891,7 @@ def semantic_claim_search(index: ClaimIndex | StoredClaimIndex | None, query: st
     """Claims closest in meaning to ``query`` (all-MiniLM-L6-v2 cosine), best first."""
     import numpy as np
 
-    from ..stages.claim_groups import encode
+    from narratrace.vectors import encode
 
     if index is None or not query.strip():
         return []

@@ -1,0 +1,107 @@
+"""Fact-check matches: every extracted claim against the imported fact-checks (ClaimReview).
+
+A corpus stage after ``claim_vectors`` (it reuses the stored claim vectors, which embed the claim
+without its attribution, so "The ministry said that X" is matched as "X"). Matching is
+:class:`narratrace.factchecks.matching.Matcher`: BM25 (FTS5) + MiniLM cosine, fused, re-ranked by a
+logistic model, kept when the calibrated score reaches the threshold. Importing fact-checks marks
+every article's matches out of date, so the next ``analyze`` matches every claim again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from narratrace.errors import ConfigError
+from narratrace.factchecks.store import save_factcheck_matches
+from narratrace.pipeline import CorpusView, stage
+
+__all__ = ["ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimMatch:
+    """One claim of an article matched to one fact-check."""
+
+    article_id: str
+    claim_id: str
+    claim_text: str
+    factcheck_key: str
+    rank: int
+    score: float
+    factcheck: Mapping[str, Any]      # FactCheck.to_dict() at matching time
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"article": self.article_id, "claim": self.claim_id, "claim_text": self.claim_text,
+                "factcheck_key": self.factcheck_key, "rank": self.rank, "score": round(self.score, 4),
+                "factcheck": dict(self.factcheck)}
+
+
+@dataclass(frozen=True, slots=True)
+class FactcheckMatchResult:
+    matches: tuple[ClaimMatch, ...]
+    compared: tuple[str, ...]
+    claims: int = 0
+    factchecks: int = 0
+
+
+@stage("factcheck_matches", version="factcheck_matches.v1", level="corpus",
+       requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
+       save=save_factcheck_matches,
+       default_config={"model": "hybrid-v1", "threshold": None, "top": 3, "candidates": 50})
+def make_factcheck_matches(*, model: str, threshold: float | None, top: int, candidates: int
+                           ) -> Callable[..., FactcheckMatchResult]:
+    """Matches of every claim to imported fact-checks (rating, publisher, link, calibrated score)."""
+    from narratrace.factchecks.matching import MatchOptions, load_reranker
+
+    reranker = load_reranker(model)
+    thr = reranker.threshold if threshold is None else float(threshold)
+    if not 0.0 <= thr <= 1.0:
+        raise ConfigError(f"factcheck_matches: threshold must be between 0 and 1, not {threshold!r}")
+    if int(top) < 1 or int(candidates) < 1:
+        raise ConfigError("factcheck_matches: top and candidates must be at least 1")
+    options = MatchOptions(candidates=int(candidates), top=int(top), threshold=thr)
+
+    def match(corpus: CorpusView, *, new_ids: Sequence[str],
+              progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> FactcheckMatchResult:
+        from narratrace.factchecks.matching import Matcher
+        from narratrace.vectors import unpack_vectors
+        from narratrace.store import Store
+        from narratrace.factchecks.store import count_factchecks, factchecks_by_rowid
+
+        if not isinstance(corpus, Store):
+            raise ConfigError("factcheck_matches reads the fact-checks of a Store")
+        if not count_factchecks(corpus):
+            log.info("factcheck_matches: no fact-checks imported; nothing to match")
+            return FactcheckMatchResult((), tuple(new_ids))
+        from narratrace.factchecks.store import missing_vectors
+
+        if unembedded := len(missing_vectors(corpus)):
+            log.warning("factcheck_matches: %d fact-checks have no vectors (imported with --no-embed) and are "
+                        "not matched; import again without --no-embed", unembedded)
+        matcher = Matcher(corpus, reranker=reranker, options=options)
+        wanted = set(new_ids)
+        found: list[tuple[str, str, str, Any]] = []
+        claims = 0
+        for aid, data in corpus.stage_data("claim_vectors"):
+            if aid not in wanted or not data:
+                continue
+            vecs = unpack_vectors(data)
+            for cid, text, vector in zip(vecs.ids, vecs.texts, vecs.matrix):
+                claims += 1
+                for cand in matcher.match(text, vector):
+                    found.append((aid, cid, text, cand))
+        checks = factchecks_by_rowid(corpus, (c.rowid for *_, c in found))
+        matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict())
+                        for aid, cid, text, c in found if c.rowid in checks)
+        if progress:
+            progress("factcheck_matches", len(new_ids), len(new_ids))
+        log.info("factcheck_matches: %d claims, %d matches against %d fact-checks", claims, len(matches),
+                 len(matcher))
+        return FactcheckMatchResult(matches, tuple(new_ids), claims, len(matcher))
+    return match

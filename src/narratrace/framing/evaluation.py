@@ -1,0 +1,149 @@
+"""Entity framing: main and fine roles of given entity mentions (SemEval-2025 Task 10 subtask 1).
+
+Data: a folder in the task's format (``raw-documents/`` or ``subtask-1-documents/``, and
+``subtask-1-annotations.txt``; see :mod:`narratrace.framing.data`). The gold mentions are given,
+so the evaluation scores the classification of exactly those mentions with the task's measures
+(:mod:`narratrace.framing.measures`): exact-match ratio of the fine-role sets (the official
+ranking), main-role accuracy, fine-role micro and macro P/R/F1.
+
+Training (``narratrace train framing --data DIR --out MODEL``) fits the logistic regressions of
+:mod:`narratrace.framing.model` on the MiniLM features of the mentions of the chosen split (CPU,
+seconds). The card's measures are on the held-out split when training on ``train``; with
+``--split all`` they come from a 5-fold cross-validation by document, then the model is refit on
+everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narratrace.evaluation import Benchmark, PublishedFigure, Task
+from narratrace.errors import InputError
+from narratrace.framing.data import FramingDocument, read_framing_data
+from narratrace.framing.features import MentionContext, contexts, featurize
+from narratrace.framing.measures import framing_measures
+from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, train_model
+from narratrace.cards import data_sha256, write_card
+
+__all__ = ["FEATURES", "evaluate_framing", "train_framing"]
+
+#: What a trained model reads: the marked sentence, the window around the mention, the cue words.
+FEATURES: tuple[str, ...] = ("sentence", "window", "cues")
+
+
+def _mentions(docs: Sequence[FramingDocument]) -> tuple[list[MentionContext], list[str], list[tuple[str, ...]],
+                                                         list[str]]:
+    ctx: list[MentionContext] = []
+    main: list[str] = []
+    fine: list[tuple[str, ...]] = []
+    doc_of: list[str] = []
+    for d in docs:
+        ctx += contexts(d.text, [(m.start, m.end) for m in d.mentions])
+        main += [m.main_role for m in d.mentions]
+        fine += [m.fine_roles for m in d.mentions]
+        doc_of += [d.id] * len(d.mentions)
+    return ctx, main, fine, doc_of
+
+
+def evaluate_framing(data: Path, *, model: str | None = None, split: str = "all", limit: int | None = None,
+                     **_: Any) -> dict[str, Any]:
+    """``{"n": mentions, "documents", "measures", "model"}`` on the gold mentions of ``data``."""
+    docs = list(read_framing_data(data, split=split, limit=limit))
+    ctx, main, fine, _ = _mentions(docs)
+    if not ctx:
+        raise InputError(f"no labelled mentions in {data} (split {split})", path=str(data))
+    loaded, path = load_framing_model(model)
+    predicted = loaded.predict(ctx)
+    measures = framing_measures(list(zip(main, fine)), [(p.main_role, p.fine_roles) for p in predicted])
+    majority = max(set(main), key=main.count)
+    return {"n": len(ctx), "documents": len(docs), "model": loaded.name, "model_path": str(path),
+            "measures": measures, "majority_main_role": {"role": majority,
+                                                         "accuracy": round(main.count(majority) / len(main), 4)}}
+
+
+def _licence(data: Path) -> str:
+    for name in ("LICENCE", "LICENSE", "LICENCE.txt", "LICENSE.txt"):
+        file = data / name
+        if file.is_file():
+            return file.read_text(encoding="utf-8").strip().splitlines()[0]
+    if "semeval2025" in str(data.resolve()).lower():
+        return "research-only (SemEval-2025 Task 10 data agreement; do not ship weights trained on it)"
+    return "unknown: check the data's terms before shipping weights trained on it"
+
+
+def train_framing(data: Path, out: Path, *, split: str = "train", seed: int = 13, **_: Any) -> dict[str, Any]:
+    """Fit a framing model on ``data`` (its ``split`` part) into ``out``; returns the card."""
+    docs = list(read_framing_data(data, split=split))
+    ctx, main, fine, doc_of = _mentions(docs)
+    if len(ctx) < 10:
+        raise InputError(f"{data} (split {split}) has {len(ctx)} labelled mentions; training needs at least 10",
+                         path=str(data))
+    x = featurize(ctx, FEATURES)
+    name = out.name
+    measures: dict[str, Any]
+    if split == "train":
+        held = list(read_framing_data(data, split="heldout"))
+        hctx, hmain, hfine, _ = _mentions(held)
+        model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
+        values = framing_measures(list(zip(hmain, hfine)),
+                                  [(p.main_role, p.fine_roles) for p in model.predict(hctx)]) if hctx else {}
+        measures = {"data": str(data), "split": "heldout", "n": len(hctx), "values": values}
+    else:
+        measures = _cross_validated(x, ctx, main, fine, doc_of, seed=seed, data=data, split=split)
+        model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
+    model.save(out)
+    command = f"narratrace train framing --data {data} --out {out} --split {split} --seed {seed}"
+    return write_card(out, task=TASK_NAME, name=name, kind="trained",
+                      data={"path": str(data), "sha256": data_sha256(data), "licence": _licence(data),
+                            "split": split, "n": len(ctx), "documents": len(docs)},
+                      measures=measures, seed=seed,
+                      notes="Logistic regressions (main role; fine roles) over all-MiniLM-L6-v2 embeddings of the "
+                            "mention's marked sentence and a 240-character window, plus role cue words.",
+                      extra={"command": command, "features": list(FEATURES)})
+
+
+def _cross_validated(x: np.ndarray, ctx: Sequence[MentionContext], main: Sequence[str], fine: Sequence[Sequence[str]], doc_of: Sequence[str], *,
+                     seed: int, data: Path, split: str, folds: int = 5) -> dict[str, Any]:
+    docs = sorted(set(doc_of))
+    rng = np.random.default_rng(seed)
+    order = list(rng.permutation(len(docs)))
+    fold_of = {docs[i]: k % folds for k, i in enumerate(order)}
+    predicted: list[tuple[str, tuple[str, ...]] | None] = [None] * len(main)
+    for k in range(folds):
+        test = [i for i, d in enumerate(doc_of) if fold_of[d] == k]
+        train = [i for i, d in enumerate(doc_of) if fold_of[d] != k]
+        if not test or len({main[i] for i in train}) < 2:
+            continue
+        m = train_model(x[train], [main[i] for i in train], [fine[i] for i in train], features=FEATURES,
+                        name="cv", seed=seed)
+        main_p, fine_p = m.probabilities(x[test])
+        main_p = m.blend(main_p, [ctx[i] for i in test])
+        for i, mp, fp in zip(test, main_p, fine_p):
+            p = m.decide(mp, fp)
+            predicted[i] = (p.main_role, p.fine_roles)
+    keep = [i for i, p in enumerate(predicted) if p is not None]
+    values = framing_measures([(main[i], tuple(fine[i])) for i in keep], [predicted[i] for i in keep])  # type: ignore[misc]
+    return {"data": str(data), "split": f"{split}, {folds}-fold cross-validation by document", "n": len(keep),
+            "values": values}
+
+
+TASK = Task(
+    name="framing",
+    summary="entity framing: main role (protagonist/antagonist/innocent) and fine roles of entity mentions",
+    data_format="SemEval-2025 Task 10 subtask-1 folder: raw-documents/ (or subtask-1-documents/) and "
+                "subtask-1-annotations.txt (file_id, mention, start, end inclusive, main_role, fine_role…)",
+    evaluate=evaluate_framing,
+    train=train_framing,
+    published=(PublishedFigure("main_role_accuracy", "main-role accuracy", 0.9362,
+                               "gowithnlp, SemEval-2025 Task 10 ST1 English test (2nd on that measure)"),
+               PublishedFigure("emr", "exact match ratio (fine roles)", None,
+                               "top English EMR not found; Fane (2025.semeval-1.251) 0.345, zero-shot")),
+    benchmark=Benchmark("SemEval-2025 Task 10 ST1 English: train → dev", "semeval2025-task10/train/EN",
+                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN"),
+    stage="framing",
+    default_model=DEFAULT_MODEL,
+)

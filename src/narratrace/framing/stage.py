@@ -1,0 +1,181 @@
+"""Entity framing: which named entities an article casts as protagonist, antagonist or innocent.
+
+A corpus stage after ``claims`` (it reads that stage's ``kind="entity"`` annotations, which an
+article stage cannot see; and one MiniLM encoder in one process batches the mentions of many
+articles). Its result is stored per article, as ``kind="framing"`` annotations: one per entity
+(by canonical form) that the model gives a role with enough confidence. See ``docs/stages.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from narratrace.errors import ConfigError
+from narratrace.framing.features import contexts, featurize
+from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
+from narratrace.model import Annotation, Article
+from narratrace.claims.entities import entity_key
+from narratrace.framing.store import save_framing
+from narratrace.pipeline import CorpusView, stage
+
+__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+#: Entity kinds that can play a role (people, organisations, countries, groups, places).
+ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC")
+
+
+@dataclass(frozen=True, slots=True)
+class FramingResult:
+    """Per article ``(article_id, content_hash, data, annotations)``; the runner stores each."""
+
+    rows: tuple[tuple[str, str, dict[str, Any], tuple[Annotation, ...]], ...]
+
+
+def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
+              min_mentions: int = 2, max_entities: int = 15) -> dict[str, tuple[str, list[tuple[int, int]]]]:
+    """canonical -> (label, mention spans) of the entities an article is about.
+
+    Kept: entities named at least ``min_mentions`` times; not kept: an entity named only as
+    the source of a claim ("according to X": a source is cited, not cast), the article's own
+    outlet (bylines, credit lines), a nationality adjective (``NORP`` in the singular, "Syrian
+    fighters"; the plural "Americans" is kept). At most ``max_entities`` per article, the
+    most mentioned first, and ``max_mentions`` mentions each, spread over the article.
+    """
+    sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
+               if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
+               and isinstance(a.data.get("source_end"), int)]
+    found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    cited: dict[str, int] = {}
+    for a in annotations:
+        if a.kind != "entity" or a.label not in labels or a.end <= a.start:
+            continue
+        surface = article.text[a.start:a.end]
+        if a.label == "NORP" and not surface.endswith("s"):
+            continue
+        canonical = str((a.data or {}).get("canonical") or surface).strip()
+        if not canonical:
+            continue
+        found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
+        if any(s <= a.start and a.end <= e for s, e in sources):
+            cited[canonical] = cited.get(canonical, 0) + 1
+    outlet = entity_key(article.outlet or "")
+    kept = {c: v for c, v in found.items()
+            if cited.get(c, 0) < len(v[1]) and len(v[1]) >= min_mentions and entity_key(c) != outlet}
+    ranked = sorted(kept, key=lambda c: (-len(kept[c][1]), kept[c][1][0][0]))[:max_entities]
+    out = {}
+    for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
+        label, spans = kept[canonical]
+        spans = [sp for sp in spans if not any(s <= sp[0] and sp[1] <= e for s, e in sources)]
+        if len(spans) > max_mentions:
+            step = len(spans) / max_mentions
+            spans = [spans[int(i * step)] for i in range(max_mentions)]
+        out[canonical] = (label, spans)
+    return out
+
+
+def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
+                   min_score: float = 0.5, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 15,
+                   labels: Sequence[str] = ENTITY_LABELS) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
+    """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
+
+    Each entity's mentions are classified; their probabilities are averaged; the entity gets the
+    main role with the highest mean (if at least ``min_score``) and the fine roles of that main
+    role. The evidence is the sentence of the mention most typical of that role.
+    """
+    loaded, _ = load_framing_model(model)
+    plan = []
+    ctx = []
+    for article, annotations in batch:
+        entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities)
+        spans = [s for _, (_, ss) in entities.items() for s in ss]
+        first = len(ctx)
+        ctx += contexts(article.text, spans, article.sentences or None)
+        plan.append((article, entities, first))
+    if ctx:
+        main_p, fine_p = loaded.probabilities(featurize(ctx, loaded.features))
+        votes = loaded.votes(ctx)  # the parse: who does what to whom
+    else:
+        main_p = fine_p = np.zeros((0, 0), dtype=np.float32)
+        votes = []
+    out = []
+    for article, entities, first in plan:
+        if not entities:
+            out.append(({"entities": 0, "framed": 0, "model": loaded.name,
+                         "skipped": "no salient named entity (none named at least min_mentions times)"}, ()))
+            continue
+        anns = []
+        pos = first
+        for canonical, (label, spans) in entities.items():
+            rows = slice(pos, pos + len(spans))
+            pos += len(spans)
+            prediction = loaded.decide(loaded.combine(main_p[rows], votes[rows]), fine_p[rows].mean(axis=0))
+            if prediction.score < min_score:
+                continue
+            k = loaded.main_classes.index(prediction.main_role)
+            # evidence: a mention whose parse votes for the role, else the one the classifier is surest of
+            typical = main_p[rows][:, k] + np.array([v is not None and v[0] == prediction.main_role
+                                                     for v in votes[rows]], dtype=np.float32)
+            best = int(np.argmax(typical))
+            evidence = ctx[rows.start + best]
+            reasons = sorted({v[1] for v in votes[rows] if v is not None and v[0] == prediction.main_role})
+            anns.append(Annotation("framing", evidence.start, evidence.end, prediction.main_role, {
+                "entity": canonical, "entity_label": label, "main_role": prediction.main_role,
+                "fine_roles": list(prediction.fine_roles), "score": round(prediction.score, 4),
+                "main_scores": prediction.main_scores, "fine_scores": prediction.fine_scores,
+                "evidence_start": evidence.sentence.start, "evidence_end": evidence.sentence.end,
+                "mentions": len(spans), "parse": reasons, "model": loaded.name}))
+        anns.sort(key=lambda a: (a.start, a.end))
+        out.append(({"entities": len(entities), "framed": len(anns), "model": loaded.name}, tuple(anns)))
+    return out
+
+
+def _version() -> str:
+    """The stage version, with the shipped default's weights hash: new default weights re-run the stage.
+
+    (A model given as a directory is hashed by the pipeline from its card; one given by name is not.)
+    """
+    from narratrace.errors import ConfigError as _ConfigError
+    from narratrace.cards import load_card, shipped_models_dir
+
+    try:
+        card = load_card(shipped_models_dir() / "framing" / DEFAULT_MODEL)
+    except _ConfigError:
+        return "framing.v1"
+    return f"framing.v1.{str(card.get('weights_sha256') or '')[:8]}"
+
+
+@stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
+       produces=["article.framing"], save=save_framing,
+       default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
+                       "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128})
+def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
+                 labels: Sequence[str], claims_stage: str, chunk: int) -> Callable[..., FramingResult]:
+    """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence."""
+    if not 0.0 <= float(min_score) <= 1.0:
+        raise ConfigError(f"framing: min_score must be between 0 and 1, not {min_score!r}")
+    if int(max_mentions) < 1:
+        raise ConfigError(f"framing: max_mentions must be at least 1, not {max_mentions!r}")
+    load_framing_model(model)  # a missing or broken model fails before any article is read
+
+    def frame(corpus: CorpusView, *, new_ids: Sequence[str],
+              progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> FramingResult:
+        rows = []
+        for n in range(0, len(new_ids), chunk):
+            batch = [(a, corpus.annotations(a.id, stage=claims_stage)) for a in corpus.articles(new_ids[n:n + chunk])]
+            for (article, _), (data, anns) in zip(batch, frame_entities(
+                    batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),
+                    min_mentions=int(min_mentions), max_entities=int(max_entities), labels=tuple(labels))):
+                rows.append((article.id, article.content_hash, data, anns))
+            if progress:
+                progress("framing", min(n + chunk, len(new_ids)), len(new_ids))
+        log.info("framing: %d articles", len(rows))
+        return FramingResult(tuple(rows))
+    return frame

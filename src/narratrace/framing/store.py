@@ -1,0 +1,40 @@
+"""SQL of the framing area: entity roles stored as ``kind="framing"`` annotations, with article metadata."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from narratrace.store.db import Store
+
+__all__ = ["framing_annotations", "save_framing"]
+
+
+def save_framing(store: Store, stage: str, version: str, result: Any) -> None:
+    """Entity roles are per-article annotations of a corpus stage."""
+    store.save_stage_results(stage, version, list(result.rows))
+
+
+def framing_annotations(store: Store, *, article_id: str | None = None, outlet: str | None = None
+                        ) -> list[dict[str, Any]]:
+    """Every framing annotation (of one article, or of one outlet's articles), in ingestion then text order.
+
+    Each row: ``article_id, ref, title, outlet, published, start, end, label, data`` (``data`` decoded).
+    """
+    sql = ('SELECT a.id, a.ref, a.title, a.outlet, a.published, n.start, n."end", n.label, n.data '
+           "FROM annotations n JOIN articles a ON a.id = n.article_id WHERE n.kind = 'framing'")
+    args: list[Any] = []
+    if article_id is not None:
+        sql += " AND a.id = ?"
+        args.append(article_id)
+    if outlet is not None:
+        sql += " AND lower(a.outlet) = lower(?)"
+        args.append(outlet)
+    keys = ("article_id", "ref", "title", "outlet", "published", "start", "end", "label", "data")
+    rows = []
+    for row in store.db.execute(sql + " ORDER BY a.rowid, n.start, n.\"end\", n.rowid", args):
+        d = dict(zip(keys, row))
+        d["data"] = json.loads(d["data"] or "{}")
+        rows.append(d)
+    return rows

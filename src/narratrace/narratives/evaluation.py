@@ -1,0 +1,235 @@
+"""Narratives: SemEval-2025 Task 10 subtask 2 (narratives and subnarratives of news articles).
+
+Data format (the task's): a folder with the documents (``raw-documents/`` in the training
+release, ``subtask-2-documents/`` in the dev release; ``<id>.txt``, title on line 1) and
+``subtask-2-annotations.txt`` (``id<TAB>narratives<TAB>subnarratives``, each ``;``-joined;
+``Other<TAB>Other`` for none). ``tests/data/narratives`` is a small sample written for narratrace.
+
+Measures, as the organisers' scorer defines them: per document, the F1 of the binary indicator
+vectors over the official class list (``Other`` and ``<narrative>: Other`` are classes; labels
+outside the list are ignored; a document with nothing in common scores 0), averaged over
+documents: ``f1_samples.narratives`` (F1@coarse) and ``f1_samples.subnarratives`` (F1@fine),
+with their standard deviations. ``macro_f1.narratives`` is the unweighted mean over coarse classes
+(present in gold or predictions) of each class's F1 over documents — a secondary measure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narratrace.evaluation import Benchmark, PublishedFigure, Task, in_split
+from narratrace.errors import InputError
+from narratrace.model import Span
+
+__all__ = ["Document", "evaluate_narratives", "read_semeval", "score", "train_narratives"]
+
+ANNOTATIONS = "subtask-2-annotations.txt"
+DOC_FOLDERS = ("raw-documents", "subtask-2-documents", "documents")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    text: str
+    sentences: tuple[Span, ...]
+    narratives: tuple[str, ...]
+    subnarratives: tuple[str, ...]
+
+
+def read_semeval(path: str | Path, *, split: str = "all", limit: int | None = None) -> list[Document]:
+    """Documents with their gold labels from a SemEval-2025 Task 10 language folder."""
+    from narratrace.text import paragraph_spans, sentence_spans
+
+    root = Path(path)
+    ann = root / ANNOTATIONS
+    if not ann.is_file():
+        raise InputError(f"{root} has no {ANNOTATIONS}: not a SemEval-2025 Task 10 folder", path=str(root))
+    folder = next((root / f for f in DOC_FOLDERS if (root / f).is_dir()), None)
+    if folder is None:
+        raise InputError(f"{root} has none of the document folders {', '.join(DOC_FOLDERS)}", path=str(root))
+    docs = []
+    for n, line in enumerate(ann.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 3:
+            raise InputError(f"{ann}:{n}: expected 3 tab-separated columns, got {len(cols)}", path=str(ann))
+        doc_id = cols[0].strip()
+        if not in_split(doc_id, split):
+            continue
+        file = folder / doc_id
+        if not file.is_file():
+            raise InputError(f"{ann}:{n}: document {doc_id} is not in {folder}", path=str(ann))
+        with open(file, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        paragraphs = paragraph_spans(text)
+        docs.append(Document(doc_id, text, tuple(sentence_spans(text, paragraphs)),
+                             tuple(x.strip() for x in cols[1].split(";") if x.strip()),
+                             tuple(x.strip() for x in cols[2].split(";") if x.strip())))
+        if limit is not None and len(docs) >= limit:
+            break
+    if not docs:
+        raise InputError(f"{ann} has no documents in split {split!r}", path=str(ann))
+    return docs
+
+
+def _sample_f1(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str]) -> float:
+    known = set(classes)
+    g = {x for x in gold if x in known}
+    p = {x for x in pred if x in known}
+    tp = len(g & p)
+    return 0.0 if tp == 0 else 2 * tp / (len(g) + len(p))
+
+
+def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], classes: Sequence[str]) -> dict[str, float]:
+    """Samples-F1 (mean and std over documents) and macro-F1 over classes, the scorer's way."""
+    per_doc = np.array([_sample_f1(g, p, classes) for g, p in zip(gold, pred)]) if gold else np.zeros(1)
+    f1s = []
+    for c in classes:
+        tp = sum(1 for g, p in zip(gold, pred) if c in g and c in p)
+        ng = sum(1 for g in gold if c in g)
+        np_ = sum(1 for p in pred if c in p)
+        if ng or np_:
+            f1s.append(2 * tp / (ng + np_))
+    return {"f1": round(float(per_doc.mean()), 4), "std": round(float(per_doc.std()), 4),
+            "macro_f1": round(float(np.mean(f1s)) if f1s else 0.0, 4)}
+
+
+def _cache_dir() -> Path | None:
+    root = os.environ.get("NARRATRACE_CACHE")
+    return Path(root) / "narratives" if root else None
+
+
+def document_vectors(docs: Sequence[Document], *, max_sentences: int = 64) -> list[tuple[list[Span], np.ndarray]]:
+    """Sentence spans and embeddings per document (cached under ``$NARRATRACE_CACHE/narratives``)."""
+    from narratrace.narratives.classifier import document_units, embed
+
+    cache = _cache_dir()
+    out: list[tuple[list[Span], np.ndarray] | None] = []
+    todo: list[tuple[int, list[Span], Path | None]] = []
+    for i, d in enumerate(docs):
+        units = document_units(d.text, d.sentences, max_sentences=max_sentences)
+        file = None
+        if cache is not None:
+            key = hashlib.sha256(json.dumps([d.text, [tuple(u) for u in units]]).encode()).hexdigest()[:24]
+            file = cache / f"{key}.npy"
+            if file.is_file():
+                out.append((units, np.load(file).astype(np.float32)))
+                continue
+        out.append(None)
+        todo.append((i, units, file))
+    texts = [docs[i].text[u.start:u.end] for i, units, _ in todo for u in units]
+    vectors = embed(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+    pos = 0
+    for i, units, file in todo:
+        v = vectors[pos:pos + len(units)]
+        pos += len(units)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            np.save(file, v.astype(np.float16))
+        out[i] = (units, v)
+    return [o for o in out if o is not None]
+
+
+def evaluate_narratives(data: str | Path, *, model: str | None = None, split: str = "all",
+                        limit: int | None = None, taxonomies: Sequence[str] | None = None,
+                        **_: Any) -> dict[str, Any]:
+    """``{"n", "measures": {"f1_samples": {...}, "macro_f1": {...}}, "model"}`` on a SemEval folder."""
+    from narratrace.narratives.classifier import load_model
+
+    docs = read_semeval(data, split=split, limit=limit)
+    clf = load_model(model, taxonomies=taxonomies)
+    coarse, fine = clf.taxonomy.official_classes()
+    preds = [clf.predict(v, units) for units, v in document_vectors(docs)]
+    c = score([d.narratives for d in docs], [p.narratives for p in preds], coarse)
+    f = score([d.subnarratives for d in docs], [p.subnarratives for p in preds], fine)
+    return {"n": len(docs), "model": clf.name,
+            "measures": {"f1_samples": {"narratives": c["f1"], "subnarratives": f["f1"]},
+                         "f1_samples_std": {"narratives": c["std"], "subnarratives": f["std"]},
+                         "macro_f1": {"narratives": c["macro_f1"], "subnarratives": f["macro_f1"]}}}
+
+
+def train_narratives(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+                     c: float = 1.0, threshold: float = 0.725, sub_threshold: float = 0.5,
+                     **_: Any) -> dict[str, Any]:
+    """A :class:`~narratrace.narratives.classifier.LinearModel` trained on ``split``; card with held-out measures.
+
+    The model decodes hierarchically: narratives with probability at or above ``threshold`` (none:
+    ``Other``), then their subnarratives at or above ``sub_threshold``. C 1, 0.725 and 0.5 were
+    chosen by 5-fold cross-validation on SemEval train/EN (docs/decisions.md).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from narratrace.cards import data_sha256, write_card
+    from narratrace.narratives.classifier import LinearModel, pooled
+    from narratrace.narratives.taxonomy import load_taxonomies
+
+    path, out = Path(data), Path(out)
+    docs = read_semeval(path, split=split)
+    taxonomy = load_taxonomies()
+    known = {lab.label for lab in taxonomy.labels}
+    X = np.stack([pooled(v) for _, v in document_vectors(docs)])
+    labels = [lab.label for lab in taxonomy.labels]
+    W = np.zeros((len(labels), X.shape[1]), dtype=np.float32)
+    b = np.full(len(labels), -6.0, dtype=np.float32)   # a label never seen stays off
+    for i, lab in enumerate(labels):
+        y = np.array([lab in d.narratives or lab in d.subnarratives for d in docs], dtype=int)
+        if y.sum() == 0 or y.sum() == len(y):
+            continue
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed).fit(X, y)
+        W[i], b[i] = lr.coef_[0], lr.intercept_[0]
+    ignored = sorted({x for d in docs for x in (*d.narratives, *d.subnarratives)} - known - {"Other"}
+                     - {x for x in (x for d in docs for x in d.subnarratives) if x.endswith(": Other")})
+    LinearModel(taxonomy, labels, W, b, threshold=threshold, sub_threshold=sub_threshold, hierarchical=True,
+                name=out.name).save(out, taxonomies=["urw.json", "cc.json"], c=c, ignored_labels=ignored)
+    heldout = "heldout" if split == "train" else None
+    measures: dict[str, Any] = {}
+    write_card(out, task="narratives", name=out.name, kind="trained", data={})  # provisional: found as a model
+    if heldout:
+        from narratrace.narratives import classifier as _c
+
+        _c._load.cache_clear()
+        try:
+            result = evaluate_narratives(path, model=str(out), split=heldout)
+            measures = {"data": str(path), "split": heldout, "n": result["n"], "values": result["measures"]}
+        except InputError:
+            measures = {}
+    licence = ("research only (SemEval-2025 Task 10 data agreement)" if "semeval" in str(path.resolve()).lower()
+               else "see the data's own README")
+    card = write_card(out, task="narratives", name=out.name, kind="trained",
+                      data={"path": str(path), "sha256": data_sha256(path), "licence": licence, "split": split,
+                            "n": len(docs)},
+                      measures=measures, seed=seed,
+                      notes="One logistic regression per label on the mean MiniLM sentence embedding; "
+                            "subnarratives only under predicted narratives.",
+                      extra={"command": f"narratrace train narratives --data {path} --out {out} --split {split}"})
+    from narratrace.narratives import classifier as _c
+
+    _c._load.cache_clear()
+    return card
+
+
+TASK = Task(
+    name="narratives",
+    summary="narratives and subnarratives of articles (SemEval-2025 Task 10 subtask 2), with evidence sentences",
+    data_format="SemEval-2025 Task 10 folder: raw-documents/ (or subtask-2-documents/) + subtask-2-annotations.txt",
+    evaluate=evaluate_narratives,
+    train=train_narratives,
+    published=(PublishedFigure("f1_samples.narratives", "samples-F1 narratives (F1@coarse)", 0.55,
+                               "COGNAC, SemEval-2025 (aclanthology 2025.semeval-1.190), test leaderboard"),
+               PublishedFigure("f1_samples.subnarratives", "samples-F1 subnarratives (F1@fine)", 0.43,
+                               "COGNAC, SemEval-2025 (aclanthology 2025.semeval-1.190), test leaderboard")),
+    benchmark=Benchmark("SemEval-2025 Task 10 EN (train; scored on dev)", "semeval2025-task10/train/EN",
+                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN"),
+    stage="narratives",
+    default_model="zero-shot-v1",
+)

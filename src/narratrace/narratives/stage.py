@@ -1,0 +1,206 @@
+"""Narratives of each article against a taxonomy (with evidence sentences), and discovery of new ones.
+
+Two corpus stages (see ``docs/stages.md``):
+
+* ``narratives`` embeds the sentences of each new article once (MiniLM, offline), classifies them
+  with the configured model (:mod:`narratrace.narratives.classifier`; default the shipped
+  zero-shot model over the URW and CC label sets) and stores per article ``kind="narrative"``
+  annotations on the evidence sentences, plus a blob (:func:`pack_result`) holding the labels with
+  their scores and evidence, and the article's document and lead vectors (for ``stories``). It is a
+  corpus stage for the same reason as ``claim_vectors``: one model in one process, batching the
+  sentences of many articles.
+* ``narrative_discovery`` clusters the claims that no label covers (:mod:`narratrace.narratives.discovery`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narratrace.errors import ConfigError
+from narratrace.blobs import pack_blob, unpack_blob
+from narratrace.model import Annotation, Article, Span
+from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, embed, load_model, pooled
+from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim, discover
+from narratrace.narratives.taxonomy import load_taxonomies
+from narratrace.narratives.store import save_discovery, save_narratives
+from narratrace.pipeline import CorpusView, stage
+
+__all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_narrative_discovery", "make_narratives",
+           "pack_result", "unpack_result"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+_MAGIC = b"NTNV"
+LEAD_SENTENCES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleNarratives:
+    """What the ``narratives`` stage stored for one article."""
+
+    model: str
+    domain: str | None
+    hits: tuple[NarrativeHit, ...]
+    vector: np.ndarray            # document vector (mean of sentence vectors), unit length
+    lead: np.ndarray              # lead vector (mean of the first sentences), unit length
+    lead_text: str = ""
+    skipped: str | None = None
+
+
+def pack_result(r: ArticleNarratives) -> bytes:
+    """``NTNV`` blob: JSON (model, domain, hits, lead text), then two float16 vectors (:mod:`narratrace.blobs`)."""
+    return pack_blob(_MAGIC, {"model": r.model, "domain": r.domain, "skipped": r.skipped, "lead_text": r.lead_text,
+                              "hits": [h.to_dict() for h in r.hits]}, np.stack([r.vector, r.lead]))
+
+
+def unpack_result(data: bytes) -> ArticleNarratives:
+    h, values = unpack_blob(data, _MAGIC, "narratives")
+    m = values.astype(np.float32).reshape(2, -1)
+    hits = tuple(NarrativeHit(x["narrative"], x.get("subnarrative"), float(x["score"]),
+                              tuple(Span(e["start"], e["end"]) for e in x.get("evidence") or ()))
+                 for x in h.get("hits") or ())
+    return ArticleNarratives(h["model"], h.get("domain"), hits, m[0], m[1], h.get("lead_text") or "", h.get("skipped"))
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativesResult:
+    """Per article: ``(article_id, content_hash, packed blob, annotations)``."""
+
+    rows: tuple[tuple[str, str, bytes, tuple[Annotation, ...]], ...]
+
+
+def annotations_of(hits: Sequence[NarrativeHit]) -> tuple[Annotation, ...]:
+    out = []
+    for rank, h in enumerate(hits):
+        for e in h.evidence:
+            out.append(Annotation("narrative", e.start, e.end, h.subnarrative or h.narrative,
+                                  {"narrative": h.narrative, "subnarrative": h.subnarrative,
+                                   "score": round(h.score, 4), "rank": rank}))
+    out.sort(key=lambda a: (a.start, a.end, a.data["rank"]))
+    return tuple(out)
+
+
+def _check_paths(name: str, taxonomies: Sequence[str] | None) -> None:
+    for t in taxonomies or ():
+        if not Path(t).is_file():
+            raise ConfigError(f"{name}: taxonomy file {t!r} does not exist")
+
+
+@stage("narratives", version="narratives.v1", level="corpus",
+       requires=["article.text", "article.sentences", "article.language"],
+       produces=["article.narratives", "article.narrative_vectors"], save=save_narratives,
+       default_config={"model": DEFAULT_MODEL, "taxonomies": None, "max_sentences": 64, "batch_articles": 32,
+                       "languages": ["en"]})
+def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentences: int, batch_articles: int,
+                    languages: Sequence[str]) -> Callable[..., NarrativesResult]:
+    """Narratives and subnarratives of each article (multi-label), with the sentences that support them."""
+    _check_paths("narratives", taxonomies)
+    if int(max_sentences) < 1:
+        raise ConfigError(f"narratives: max_sentences must be at least 1, not {max_sentences!r}")
+    clf = load_model(model, taxonomies=taxonomies)  # fails before a run on a bad model or taxonomy
+
+    def classify(corpus: CorpusView, *, new_ids: Sequence[str],
+                 progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> NarrativesResult:
+        rows: list[tuple[str, str, bytes, tuple[Annotation, ...]]] = []
+        done = 0
+        ids = list(new_ids)
+        for start in range(0, len(ids), max(1, int(batch_articles))):
+            batch = list(corpus.articles(ids[start:start + int(batch_articles)]))
+            units: list[list[Span]] = []
+            for art in batch:
+                lang = (art.language or "en").split("-")[0].lower()
+                units.append(document_units(art.text, art.sentences, max_sentences=int(max_sentences))
+                             if lang in languages else [])
+            vectors = embed([art.text[u.start:u.end] for art, us in zip(batch, units) for u in us])
+            pos = 0
+            for art, us in zip(batch, units):
+                v = vectors[pos:pos + len(us)]
+                pos += len(us)
+                rows.append(_one(art, us, v, clf, languages))
+            done += len(batch)
+            if progress:
+                progress("narratives", done, len(ids))
+        return NarrativesResult(tuple(rows))
+    return classify
+
+
+def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any,
+         languages: Sequence[str]) -> tuple[str, str, bytes, tuple[Annotation, ...]]:
+    lead_units = units[:LEAD_SENTENCES]
+    lead_text = " ".join(art.text[u.start:u.end] for u in lead_units)[:800]
+    if art.title and art.title.strip() and art.title.strip() not in lead_text:
+        lead_text = f"{art.title.strip()}. {lead_text}"
+    if not units:
+        lang = art.language or "en"
+        reason = f"language {lang!r} is not one of {list(languages)}" if lang.split("-")[0] not in languages \
+            else "no sentence of four words or more"
+        empty = np.zeros(384, dtype=np.float32)
+        return (art.id, art.content_hash, pack_result(ArticleNarratives(clf.name, None, (), empty, empty,
+                                                                        lead_text, reason)), ())
+    pred = clf.predict(vectors, units)
+    result = ArticleNarratives(clf.name, pred.domain, pred.hits, pooled(vectors), pooled(vectors[:LEAD_SENTENCES]),
+                               lead_text)
+    return art.id, art.content_hash, pack_result(result), annotations_of(pred.hits)
+
+
+# -- discovery -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DiscoveryResult:
+    topics: tuple[Topic, ...]
+    compared: tuple[str, ...]
+    claims: int = 0
+    uncovered: int = 0
+
+
+@stage("narrative_discovery", version="narrative_discovery.v1", level="corpus",
+       requires=["article.narratives", "article.claims", "article.claim_vectors"],
+       produces=["corpus.narrative_topics"], save=save_discovery,
+       default_config={"taxonomies": None, "covered": 0.55, "min_cluster_size": 3, "min_articles": 2})
+def make_narrative_discovery(*, taxonomies: Sequence[str] | None, covered: float, min_cluster_size: int,
+                             min_articles: int) -> Callable[..., DiscoveryResult]:
+    """Clusters of claims, across articles, that no narrative label covers: candidates for new labels."""
+    _check_paths("narrative_discovery", taxonomies)
+    if int(min_cluster_size) < 2:
+        raise ConfigError(f"narrative_discovery: min_cluster_size must be at least 2, not {min_cluster_size!r}")
+    opts = DiscoveryOptions(float(covered), int(min_cluster_size), int(min_articles))
+
+    def run(corpus: CorpusView, *, new_ids: Sequence[str],
+            progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> DiscoveryResult:
+        from narratrace.vectors import unpack_vectors
+
+        prototypes = ZeroShotModel(load_taxonomies(taxonomies))
+        evidence: dict[str, list[Span]] = {}
+        for aid, data in corpus.stage_data("narratives"):
+            if data:
+                evidence[aid] = [e for h in unpack_result(data).hits for e in h.evidence]
+        claims: list[TopicClaim] = []
+        blocks = []
+        total = 0
+        for aid, data in corpus.stage_data("claim_vectors"):
+            if not data:
+                continue
+            vecs = unpack_vectors(data)
+            total += len(vecs)
+            for k, (cid, span, text) in enumerate(zip(vecs.ids, vecs.spans, vecs.texts)):
+                if any(e.start < span.end and span.start < e.end for e in evidence.get(aid, ())):
+                    continue
+                claims.append(TopicClaim(aid, cid, span.start, span.end, text, 0.0))
+                blocks.append(np.asarray(vecs.matrix[k], dtype=np.float32))
+        vectors = np.stack(blocks) if blocks else np.zeros((0, 384), dtype=np.float32)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        scores = prototypes.sentence_scores(vectors)
+        keep = np.flatnonzero(scores.max(1) < opts.covered) if len(scores) else np.zeros(0, dtype=int)
+        topics = discover([claims[i] for i in keep], vectors[keep], scores[keep],
+                          [lab.label for lab in prototypes.labels], opts)
+        if progress:
+            progress("narrative_discovery", len(new_ids), len(new_ids))
+        log.info("narrative_discovery: %d claims, %d uncovered, %d topics", total, len(keep), len(topics))
+        return DiscoveryResult(tuple(topics), tuple(new_ids), total, len(keep))
+    return run

@@ -1,0 +1,13 @@
+"""The provenance graph: outlets, articles, cited sources and URLs, and who copies and cites whom.
+
+Built on demand from what the other analyses stored (:mod:`.graph`); it has no stage of its own.
+"""
+
+from __future__ import annotations
+
+from narratrace.analyses import Analysis
+
+__all__ = ["ANALYSIS"]
+
+ANALYSIS = Analysis(name="provenance", title="Provenance graph", export="narratrace.provenance.graph:export_section",
+                    commands=("narratrace.provenance.cli",))

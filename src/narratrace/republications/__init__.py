@@ -1,0 +1,19 @@
+"""Republication: near-duplicate and partial copies across outlets, the original, shared passages.
+
+* :mod:`.shingles` and :mod:`.detect` — the ``fingerprints`` and ``republications`` stages;
+* :mod:`.store` — its tables; :mod:`.export`, :mod:`.report`, :mod:`.web` — what users see;
+* :mod:`.evaluation` — the ``republication`` evaluation task.
+"""
+
+from __future__ import annotations
+
+from narratrace.analyses import Analysis
+from narratrace.republications.store import MIGRATIONS
+
+__all__ = ["ANALYSIS"]
+
+ANALYSIS = Analysis(
+    name="republications", title="Republications",
+    stages=("narratrace.republications.detect",), default_stages=("fingerprints", "republications"),
+    migrations=MIGRATIONS, export="narratrace.republications.export:export_section",
+    tasks={"republication": "narratrace.republications.evaluation"})

@@ -1,1 +1,0 @@
-"""Analysis stages, one module each, registered with :func:`narratrace.pipeline.stage`."""

@@ -1,0 +1,86 @@
+"""Persuasion techniques: SemEval-2020 Task 11's two official measures on PTC-format data.
+
+* ``si``: span identification — the model's spans (any technique) against the gold spans,
+  precision/recall/F1 with partial credit for partial overlap (:func:`~narratrace.techniques.scoring.si_scores`);
+* ``tc``: technique classification given the gold spans — micro F1 over the instances, with
+  per-class figures (:func:`~narratrace.techniques.scoring.tc_scores`).
+
+Articles are assigned to ``train``/``heldout`` by a hash of their id (``in_split``), so a model
+trained with ``--split train`` is scored with ``--split heldout`` on articles it never saw.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from narratrace.evaluation import Benchmark, PublishedFigure, Task
+from narratrace.errors import InputError
+
+__all__ = ["TASK", "evaluate_techniques", "predict_tc", "train_techniques"]
+
+
+def predict_tc(model: Any, text: str, labels: Any) -> list[tuple[list[str], list[str]]]:
+    """``(predicted, gold)`` label lists per distinct gold span: the model's best distinct labels."""
+    by_span: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for lab in labels:
+        by_span[(lab.start, lab.end)].append(lab.technique)
+    spans = sorted(by_span)
+    ranked = model.classify(text, spans) if spans else []
+    return [([t for t, _ in ranking[:len(by_span[span])]], by_span[span]) for span, ranking in zip(spans, ranked)]
+
+
+def evaluate_techniques(data: str | Path, *, model: str | None = None, split: str = "all",
+                        limit: int | None = None, min_score: float | None = None, **_: Any) -> dict[str, Any]:
+    """``{"n", "measures": {"si": {...}, "tc": {...}}, "model", "gold_spans", "instances"}``."""
+    from narratrace.techniques import load_model
+    from narratrace.techniques.ptc import read_ptc
+    from narratrace.techniques.scoring import si_scores, tc_scores
+    from narratrace.techniques.labels import TECHNIQUES
+
+    tm = load_model(model)
+    threshold = tm.min_score if min_score is None else float(min_score)
+    predicted: dict[str, list[tuple[int, int]]] = {}
+    gold: dict[str, list[tuple[int, int]]] = {}
+    tc_pairs: list[tuple[list[str], list[str]]] = []
+    n = dropped = 0
+    for article in read_ptc(data, split=split, limit=limit):
+        n += 1
+        dropped += article.dropped
+        gold[article.id] = list(article.si)
+        predicted[article.id] = [(h.start, h.end) for h in tm.detect(article.text) if h.score >= threshold]
+        tc_pairs += predict_tc(tm, article.text, article.labels)
+    if n == 0:
+        raise InputError(f"no PTC articles in split {split!r} of {data}", path=str(data))
+    tc = tc_scores(tc_pairs, TECHNIQUES)
+    return {"n": n, "model": tm.name,
+            "measures": {"si": si_scores(predicted, gold),
+                         "tc": {"micro_f1": tc["micro_f1"], "instances": tc["instances"],
+                                "per_class": {k: v["f1"] for k, v in tc["per_class"].items()}}},
+            "labels_without_2020_class": dropped}
+
+
+def train_techniques(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+                     **options: Any) -> dict[str, Any]:
+    from narratrace.techniques.learned import train_model
+
+    return train_model(Path(data), Path(out), split=split, seed=seed, **options)
+
+
+TASK = Task(
+    name="techniques",
+    summary="persuasion technique spans and classes (SemEval-2020 Task 11: SI span F1, TC micro-F1)",
+    data_format="PTC folder: article<ID>.txt with <ID>\\t<technique>\\t<start>\\t<end> labels "
+                "(*.task2-TC.labels; *.task1-SI.labels optional); SemEval-2023 labels are mapped",
+    evaluate=evaluate_techniques,
+    train=train_techniques,
+    published=(PublishedFigure("si.f1", "span identification F1 (partial overlap)", 0.5155,
+                               "Hitachi (Morio et al., SemEval 2020), PTC test set"),
+               PublishedFigure("tc.micro_f1", "technique classification micro-F1 (gold spans)", 0.6207,
+                               "ApplicaAI (Jurkiewicz et al., SemEval 2020), PTC test set")),
+    benchmark=Benchmark("PTC (SemEval-2020 Task 11), train part, articles held out by hash",
+                        "ptc-semeval2020-task11/datasets", eval_split="heldout"),
+    stage="techniques",
+    default_model="rules-v1",
+)
