@@ -33,3 +33,15 @@ def test_docs_readme_opens_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text().split("\n")[:6]
     assert any(line.startswith("make demo") for line in head)
     assert any(line.startswith("make test") for line in head)
+
+
+def test_docs_every_skip_code_is_documented() -> None:
+    """Each NTxxx code the ingest readers and the upload give is explained in docs/ingest.md."""
+    import re
+
+    doc = (ROOT / "docs" / "ingest.md").read_text()
+    sources = [*(ROOT / "src" / "narratrace" / "ingest").glob("*.py"), ROOT / "src" / "narratrace" / "web" / "upload.py"]
+    codes = {c for f in sources for c in re.findall(r'"(NT2\d\d)"', f.read_text())}
+    assert {"NT201", "NT215", "NT216", "NT217"} <= codes
+    for code in sorted(codes):
+        assert re.search(rf"{code}\s+[a-z]", doc), f"{code} is not explained in docs/ingest.md"

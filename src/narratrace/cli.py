@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,35 @@ _progress_enabled = common.progress_enabled
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="narratrace")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each step does to stderr.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """narratrace: trace how stories, claims and narratives travel through the news."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    _stop_on_signals(ctx)
+
+
+def _stop_on_signals(ctx: click.Context) -> None:
+    """SIGTERM stops a command as Ctrl-C does: a KeyboardInterrupt in this process.
+
+    The open transaction rolls back, what was committed stays, worker pools are ended
+    (their ``finally``) and click exits non-zero ("Aborted!"). A forked worker that gets
+    either signal ends at once, quietly: its parent is the one that stops the run.
+    """
+    main = os.getpid()
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != main:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread (an embedding application): leave its signals alone
+        return
+    ctx.call_on_close(lambda: [signal.signal(sig, old) for sig, old in previous.items()])
 
 
 @cli.command()

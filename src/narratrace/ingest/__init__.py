@@ -9,14 +9,20 @@ interrupted run resumes where it stopped and re-ingesting unchanged input is a n
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+import signal
+import stat
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from narratrace.errors import InputError
 from narratrace.model import Article, Skipped, article_id_for, content_hash
@@ -51,26 +57,76 @@ class IngestReport:
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Skipped]]:
-    """Expand files, directories (recursively) and glob patterns into a sorted file list."""
+    """Expand files, directories (recursively) and glob patterns into a sorted file list.
+
+    Only regular files (or symbolic links to them) are listed: a dangling or looping link,
+    a FIFO, a device or a link to a directory (never followed) is a skip with its reason,
+    as is a file whose name is not valid UTF-8 (it could not be stored as a source).
+    """
     files: list[Path] = []
     skips: list[Skipped] = []
     for raw in paths:
         raw = str(raw)
         matches = [Path(m) for m in sorted(glob.glob(raw, recursive=True))] if glob.has_magic(raw) else [Path(raw)]
         if not matches:
-            skips.append(Skipped(raw, "no file matches this pattern", "NT201"))
+            skips.append(Skipped(_shown(raw), "no file matches this pattern", "NT201"))
         for path in matches:
             if path.is_dir():
                 for root, dirs, names in os.walk(path):
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
-            elif path.exists():
-                files.append(path)
+                    links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+                    for name in sorted(names + links):
+                        if not name.startswith("."):
+                            _keep(Path(root) / name, files, skips)
+                    dirs[:] = [d for d in dirs if d not in links]
+            elif os.path.lexists(path):
+                _keep(path, files, skips)
             else:
-                skips.append(Skipped(str(path), "no such file or directory", "NT201"))
+                skips.append(Skipped(_shown(str(path)), "no such file or directory", "NT201"))
     seen: set[Path] = set()
     unique = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
     return unique, skips
+
+
+def _shown(path: str) -> str:
+    """A path as it can be stored: bytes of a name that are not UTF-8 as ``\\xNN``."""
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file system gave
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _keep(path: Path, files: list[Path], skips: list[Skipped]) -> None:
+    """Add ``path`` to ``files`` when it is a regular file, else say why not in ``skips``."""
+    name = str(path)
+    if _shown(name) != name:
+        skips.append(Skipped(_shown(name), "file name is not valid UTF-8 (rename the file to ingest it)", "NT210"))
+        return
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if path.is_symlink():
+            target = _link_target(path)
+            what = "a symbolic link loop" if exc.errno == errno.ELOOP else "a broken symbolic link"
+            skips.append(Skipped(name, f"{what} (to {target}), not a file", "NT216"))
+        else:
+            skips.append(Skipped(name, f"cannot read: {type(exc).__name__}: {exc.strerror or exc}", "NT203"))
+        return
+    if stat.S_ISDIR(st.st_mode):
+        skips.append(Skipped(name, f"a symbolic link to a directory (to {_link_target(path)}); links to "
+                                   f"directories are not followed", "NT216"))
+    elif not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        skips.append(Skipped(name, f"{kind}, not a regular file", "NT216"))
+    else:
+        files.append(path)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return _shown(os.readlink(path))
+    except OSError:
+        return "?"
 
 
 def read_file(path: Path) -> Iterator[Record | Skipped]:
@@ -90,6 +146,11 @@ def read_file(path: Path) -> Iterator[Record | Skipped]:
 
 def build_article(record: Record) -> Article | Skipped:
     """Normalise a record into an Article: text, metadata heuristics, language, segments."""
+    bad = _not_unicode(record)
+    if bad is not None:
+        return Skipped(record.source if not _SURROGATE.search(record.source) else _shown(record.source),
+                       f"the {bad} field holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+                       "NT210")
     text = normalize_text(record.text)
     if not text:
         return Skipped(record.source, "no text (empty after extraction)", "NT204")
@@ -110,6 +171,33 @@ def build_article(record: Record) -> Article | Skipped:
         content_hash=content_hash(text, **meta_for_hash), meta=dict(record.meta))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FIELDS = ("ref", "text", "title", "url", "outlet", "author", "published", "published_how", "language", "source")
+
+
+def _not_unicode(record: Record) -> str | None:
+    """The first field of ``record`` holding a lone surrogate (JSON allows ``"\\ud800"``), or None.
+
+    Such a string cannot be encoded as UTF-8, so neither CLD2 nor the database could take it.
+    """
+    for name in _FIELDS:
+        value = getattr(record, name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return name
+    stack: list[Any] = [record.meta]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return "meta"
+        elif isinstance(value, Mapping):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    return None
+
+
 def _signature(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size}:{st.st_mtime_ns}"
@@ -119,22 +207,34 @@ def _source_path(source: str | None) -> str:
     return (source or "").split("#", 1)[0]
 
 
-def _read_all(files: Sequence[Path], finished: set[Path]) -> Iterator[tuple[str, Path, object]]:
+def _read_all(files: Sequence[Path], finished: set[Path],
+              stop: threading.Event | None = None) -> Iterator[tuple[str, Path, object]]:
     """Every file's items in order, framed by ``("start", path)`` and ``("end", path, count)``.
 
-    Runs in the pool's feeder thread, so it reads files but never touches the store.
+    Runs in the pool's feeder thread, so it reads files but never touches the store. It
+    ends at the next item once ``stop`` is set (the pool's shutdown waits for this thread).
     """
     for path in files:
+        if stop is not None and stop.is_set():
+            return
         if path in finished:
             yield ("unchanged", path, None)
             continue
         yield ("start", path, None)
         records = 0
         for item in read_file(path):
+            if stop is not None and stop.is_set():
+                return
             if isinstance(item, Record):
                 records += 1
             yield ("item", path, item)
         yield ("end", path, records)
+
+
+def _worker_init() -> None:
+    """In each worker: Ctrl-C and SIGTERM are the parent's to handle (it ends the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _build(task: tuple[str, Path, object]) -> tuple[str, Path, object]:
@@ -161,18 +261,31 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
         if skips:
             store.add_skips(skips)
             report.skipped.extend(skips)
-    signatures = {path: _signature(path) for path in files}
+    signatures: dict[Path, str] = {}
+    gone: list[Skipped] = []
+    for path in files:
+        try:
+            signatures[path] = _signature(path)
+        except OSError as exc:  # removed or replaced since it was listed
+            gone.append(Skipped(_shown(str(path)), f"cannot read: {type(exc).__name__}: {exc.strerror or exc}",
+                                "NT201" if isinstance(exc, FileNotFoundError) else "NT203"))
+    if gone:
+        store.add_skips(gone)
+        report.skipped.extend(gone)
+        files = [path for path in files if path in signatures]
     finished = {path for path in files if store.source_signature(str(path)) == signatures[path]}
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
-    pending = len(files) - len(finished)
+    pending = [path for path in files if path not in finished]
     pool = None
-    if workers > 1 and (pending > 8 or any(p.stat().st_size > 1_000_000 for p in files if p not in finished)):
-        pool = multiprocessing.get_context("fork").Pool(workers)
+    if workers > 1 and (len(pending) > 8 or any(int(signatures[p].split(":")[0]) > 1_000_000 for p in pending)):
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
     claimed: dict[str, str] = {}
+    in_file: dict[str, str] = {}  # ref -> where in the current file it was first read
     batch: list[Article] = []
     skips: list[Skipped] = []
+    stop = threading.Event()
     try:
-        tasks = _read_all(files, finished)
+        tasks = _read_all(files, finished, stop)
         results = pool.imap(_build, tasks, chunksize=16) if pool else map(_build, tasks)
         for kind, path, item in results:
             if kind == "unchanged":
@@ -180,6 +293,7 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
                 report.files_unchanged += 1
             elif kind == "start":
                 store.clear_skips(str(path))
+                in_file = {}
             elif kind == "end":
                 report.files += 1
                 assert isinstance(item, int)
@@ -188,7 +302,13 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
             elif isinstance(item, Skipped):
                 log.info("skipped %s: %s", item.path, item.reason)
                 skips.append(item)
+            elif isinstance(item, Article) and item.ref in in_file:
+                skip = Skipped(item.source or str(path), f"ref {item.ref!r} was already read from "
+                                                         f"{in_file[item.ref]} of this file", "NT215")
+                log.info("skipped %s: %s", skip.path, skip.reason)
+                skips.append(skip)
             elif isinstance(item, Article):
+                in_file[item.ref] = item.source or str(path)
                 batch.append(_claim_ref(item, claimed))
                 if len(batch) >= batch_size:
                     _write(store, report, batch, skips)
@@ -196,6 +316,7 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
             if on_file and kind in ("unchanged", "end"):
                 on_file(path, report)
     finally:
+        stop.set()
         if pool is not None:
             pool.terminate()
             pool.join()

@@ -17,7 +17,9 @@ suffix                    kind        one record is
 
 Skip codes: NT203 unreadable, NT206 bad JSON line, NT207 no text, NT208 over the size
 limit, NT209 binary, NT210 bad encoding, NT211 empty file, NT212 no article text in
-HTML, NT213 damaged WARC, NT214 bad CSV row, NT215 duplicate record.
+HTML, NT213 damaged WARC (or a header over :data:`MAX_WARC_HEADER_LINE` /
+:data:`MAX_WARC_HEADER_BYTES`), NT214 bad CSV row, NT215 duplicate record, NT217 over the
+decompression limit (:data:`MAX_WARC_RATIO`, :data:`MIN_WARC_DECOMPRESSED`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ for _noisy in ("trafilatura", "htmldate", "courlan", "justext", "charset_normali
 
 MAX_FILE_BYTES = 20_000_000
 """Largest single-article file (txt, html) and largest record of a JSONL/CSV/WARC file."""
+
+MAX_WARC_HEADER_LINE = 65_536
+"""Longest line accepted where a WARC file has headers (a record's WARC and HTTP headers, blank lines)."""
+
+MAX_WARC_HEADER_BYTES = 1_048_576
+"""Largest header block of one WARC record (its WARC and HTTP headers together)."""
+
+MAX_WARC_RATIO = 100
+"""A WARC file is decompressed to at most this many times its size on disk ..."""
+
+MIN_WARC_DECOMPRESSED = 67_108_864
+"""... or to this many bytes, when more: the bound on a gzip bomb (HTML compresses 5-10 times)."""
 
 MIN_HTML_WORDS = 5
 """A page whose main text has fewer words is navigation or boilerplate, not an article."""
@@ -467,34 +481,166 @@ def read_jsonl(path: Path) -> Iterator[Record | Skipped]:
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (read with surrogateescape)
 
 
+class _LineTooLong(Exception):
+    """A physical line over :data:`MAX_FILE_BYTES` (consumed, never held whole)."""
+
+
+class _Lines:
+    """The physical lines of a text file, as ``csv.reader`` takes them.
+
+    The lines of the record being read are kept (:meth:`taken`), and lines handed back
+    (:meth:`again`) are read once more: after an unterminated quote, the lines it swallowed
+    are read again as rows of their own.
+    """
+
+    def __init__(self, fh: IO[str]) -> None:
+        self.fh = fh
+        self.lineno = 0  # physical lines handed out, less those handed back
+        self._again: list[str] = []
+        self._taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            line = self._again.pop()
+        else:
+            line = self.fh.readline(MAX_FILE_BYTES + 1)
+            if not line:
+                raise StopIteration
+            if len(line) > MAX_FILE_BYTES and not line.endswith(("\n", "\r")):
+                while (chunk := self.fh.readline(1 << 20)) and not chunk.endswith(("\n", "\r")):
+                    pass
+                self.lineno += 1
+                self._taken = []
+                raise _LineTooLong
+        self.lineno += 1
+        self._taken.append(line)
+        return line
+
+    def taken(self) -> list[str]:
+        """The lines read since the last call (those of one record)."""
+        taken, self._taken = self._taken, []
+        return taken
+
+    def again(self, lines: list[str]) -> None:
+        self._again.extend(reversed(lines))
+        self.lineno -= len(lines)
+
+
+def _column(header: list[str], name: str) -> int | None:
+    keys = [h.lower() for h in header]
+    return next((keys.index(k.lower()) for k in FIELD_MAP[name] if k.lower() in keys), None)
+
+
+def _shape(value: str) -> str:
+    return re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", value.strip()))
+
+
+def _swallowed(lines: list[str], header: list[str], row: list[str], *, delimiter: str) -> int | None:
+    """Number (from 1) of the first of ``lines`` (inside one of ``row``'s quoted fields) that reads as a row.
+
+    A line of its own reads as a row when it parses into as many fields as the header and
+    looks like one: an id of the same shape as the row's own (``a-17`` like ``a-16``), a
+    URL in the url column, or a date in the date column. A paragraph inside a quoted text
+    field seldom does all that.
+    """
+    ref, url, date = _column(header, "ref"), _column(header, "url"), _column(header, "published")
+    for n, line in enumerate(lines, start=1):
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+        except csv.Error:
+            continue
+        if len(cells) != len(header):
+            continue
+        if ref is not None and cells[ref].strip() and _shape(cells[ref]) == _shape(row[ref]) \
+                and cells[ref].strip() != row[ref].strip():
+            return n
+        if url is not None and re.match(r"\s*https?://\S+\s*$", cells[url]):
+            return n
+        if date is not None and cells[date].strip() and len(cells[date]) <= 40 and parse_date(cells[date]):
+            return n
+    return None
+
+
 def _read_delimited(path: Path, *, delimiter: str, kind: str) -> Iterator[Record | Skipped]:
+    """Rows under a header row; a row whose quote never closes costs that row only.
+
+    An unterminated quote makes the csv module read on into the following lines (to the
+    end of the file, or to the next quote). When a quoted field that runs over several
+    lines breaks the row (a parse error, the wrong number of fields) or holds a line that
+    reads as a row of its own, the row's first line is skipped (NT214) and the lines after
+    it are read again as rows.
+    """
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        lines = _Lines(fh)
+
+        def rows() -> Iterator[list[str]]:
+            return csv.reader(lines, delimiter=delimiter, strict=True)
+
+        reader = rows()
         try:
             header = next(reader)
         except StopIteration:
             raise _error("empty file (no header row)", path, "NT211") from None
+        except _LineTooLong:
+            raise _error(f"header row over the {MAX_FILE_BYTES:,}-byte limit", path, "NT208") from None
         except csv.Error as exc:
             raise _error(f"unreadable header row: {exc}", path, "NT214") from exc
+        lines.taken()
         header = [h.strip() for h in header]
         keys = {h.lower() for h in header}
         if not keys & {k.lower() for k in FIELD_MAP["text"]}:
             raise _error(f"no text column in the header (expected one of {', '.join(FIELD_MAP['text'])}; "
                          f"found {', '.join(header) or 'none'})", path, "NT207")
         while True:
-            lineno = reader.line_num + 1
+            lineno = lines.lineno + 1
             where = f"{path}#{lineno}"
             try:
                 row = next(reader)
             except StopIteration:
                 return
+            except _LineTooLong:
+                reader = rows()
+                yield Skipped(where, f"row at line {lineno} has a line over the {MAX_FILE_BYTES:,}-byte limit "
+                                     f"for one record", "NT208")
+                continue
             except csv.Error as exc:
+                taken = lines.taken()
+                reader = rows()
+                if "field limit" in str(exc):
+                    yield Skipped(where, f"row at line {lineno} has a field over the {MAX_FILE_BYTES:,}-byte limit",
+                                  "NT208")
+                    continue
+                if len(taken) > 1:  # a quote opened on this line ran on: its lines are rows again
+                    lines.again(taken[1:])
+                    yield Skipped(where, f"row at line {lineno} is malformed: {exc} (a quote that is never closed "
+                                         f"where it should be; the lines after it are read as rows)", "NT214")
+                    continue
                 yield Skipped(where, f"row at line {lineno} is malformed: {exc}", "NT214")
                 continue
+            taken = lines.taken()
+            if len(taken) > 1 and len(row) == len(header):
+                inner = _swallowed(taken[1:], header, row, delimiter=delimiter)
+                if inner is not None:
+                    lines.again(taken[1:])
+                    reader = rows()
+                    yield Skipped(where, f"row at line {lineno} has a quote that is never closed where it should "
+                                         f"be: line {lineno + inner}, inside its quoted field, reads as a row of its "
+                                         f"own (it is read as one)", "NT214")
+                    continue
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
+                if len(taken) > 1:
+                    lines.again(taken[1:])
+                    reader = rows()
+                    yield Skipped(where, f"row at line {lineno} has {len(row)} fields, the header has {len(header)}, "
+                                         f"with a quoted field over {len(taken)} lines (a quote that is never closed "
+                                         f"where it should be; the lines after it are read as rows)", "NT214")
+                    continue
                 yield Skipped(where, f"row at line {lineno} has {len(row)} fields, the header has {len(header)}",
                               "NT214")
                 continue
@@ -531,6 +677,79 @@ def _warc_ref(uri: str) -> str:
     if not slug or parts.query or len(slug) > 80:
         return f"warc-{hashlib.sha1(uri.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
     return slug
+
+
+class _WarcLimit(Exception):
+    """A WARC file went past one of the limits (:data:`MAX_WARC_HEADER_LINE` and the others)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _bounded_iterator(stream: IO[bytes], *, max_bytes: int) -> Any:
+    """warcio's ``ArchiveIterator`` over ``stream`` with the limits checked before warcio parses.
+
+    warcio reads a header line in 16 KiB blocks joined one by one (a line of 32 MiB of
+    zeros took 50 s, one of 1 GiB hours) and decompresses whatever it is given: its reader
+    here caps each line it is asked for, each record's header block, and the bytes it
+    decompresses in all.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import DecompressingBufferedReader
+
+    class BoundedReader(DecompressingBufferedReader):  # type: ignore[misc]
+        def __init__(self, raw: Any) -> None:
+            super().__init__(raw)
+            self.decompressed = 0
+            self.header_bytes = 0
+
+        def _process_read(self, data: bytes) -> None:
+            super()._process_read(data)
+            self.decompressed += self.buff_size
+            if self.decompressed > max_bytes:
+                raise _WarcLimit(f"it decompresses to over {max_bytes:,} bytes (the limit for a file of this "
+                                 f"size: {MAX_WARC_RATIO} times its size on disk, or "
+                                 f"{MIN_WARC_DECOMPRESSED:,} bytes); a gzip bomb?", "NT217")
+
+        def readline(self, length: int | None = None) -> bytes:
+            # warcio's own readline joins blocks one by one, and miscounts a length it is given
+            capped = length is None or length > MAX_WARC_HEADER_LINE
+            limit = MAX_WARC_HEADER_LINE if capped else length
+            parts: list[bytes] = []
+            got = 0
+            while got < limit:
+                self._fillbuff()
+                if self.empty():
+                    break
+                part = self.buff.readline(limit - got)
+                parts.append(part)
+                got += len(part)
+                if part.endswith(b"\n"):
+                    break
+            line = b"".join(parts)
+            if capped and got >= limit and not line.endswith(b"\n"):
+                raise _WarcLimit(f"a header line is over the {MAX_WARC_HEADER_LINE:,}-byte limit", "NT213")
+            self.header_bytes += got
+            if self.header_bytes > MAX_WARC_HEADER_BYTES:
+                raise _WarcLimit(f"its headers are over the {MAX_WARC_HEADER_BYTES:,}-byte limit", "NT213")
+            return line
+
+        def read(self, length: int | None = None) -> bytes:
+            self.header_bytes = 0  # a record's block is read: its headers are over
+            data: bytes = super().read(length)
+            return data
+
+    class BoundedIterator(ArchiveIterator):  # type: ignore[misc]
+        def __init__(self, fileobj: Any) -> None:
+            super().__init__(fileobj)
+            self.reader = BoundedReader(self.fh)
+
+        def _next_record(self, next_line: Any) -> Any:
+            self.reader.header_bytes = 0
+            return super()._next_record(next_line)
+
+    return BoundedIterator(stream)
 
 
 class _Watched(io.RawIOBase):
@@ -579,19 +798,18 @@ def read_warc(path: Path) -> Iterator[Record | Skipped]:
     truncated archive keeps the records read before the damage and adds a skip for the
     file saying after how many complete records it stopped, and why.
     """
-    from warcio.archiveiterator import ArchiveIterator
-
     size = path.stat().st_size
     if size == 0:
         raise _error("empty file (0 bytes)", path, "NT211")
     gz = path.name.lower().endswith(".gz")
     records = complete = 0
     damage: str | None = None
+    damage_code = "NT213"
     seen: dict[str, tuple[str, int]] = {}
     previous: Any = None
     with path.open("rb") as raw:
         stream = _Watched(gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw)
-        iterator = ArchiveIterator(stream)
+        iterator = _bounded_iterator(stream, max_bytes=max(MIN_WARC_DECOMPRESSED, MAX_WARC_RATIO * size))
         try:
             for rec in iterator:
                 if previous is not None and not _cut_short(previous):
@@ -643,7 +861,9 @@ def read_warc(path: Path) -> Iterator[Record | Skipped]:
         except Exception as exc:  # warcio raises assorted errors on damaged input; the skip keeps the reason
             cut = previous is not None and _cut_short(previous)
             where_cut = records if cut else records + 1
-            if stream.error is not None:
+            if isinstance(exc, _WarcLimit):
+                damage, damage_code = f"record {where_cut} stops the file: {exc}", exc.code
+            elif stream.error is not None:
                 damage = _stream_damage(stream.error, where_cut)
             else:
                 damage = f"record {where_cut} is {'cut short' if cut else 'unreadable'} ({_short(exc)})"
@@ -666,11 +886,13 @@ def read_warc(path: Path) -> Iterator[Record | Skipped]:
     log.debug("%s: %d WARC records read, %d complete, damage: %s", path, records, complete, damage)
     if damage is not None:
         if complete == 0:
-            raise _error(f"not a readable WARC file: {damage}", path, "NT213")
+            raise _error(f"not a readable WARC file: {damage}", path, damage_code)
         what = ("truncated gzip" if isinstance(stream.error, EOFError) else "damaged gzip WARC") if gz else \
             "damaged WARC"
+        if damage_code != "NT213":
+            what = "WARC file over the decompression limit"
         yield Skipped(str(path), f"{what} after {complete} record{'' if complete == 1 else 's'}: {damage}",
-                      "NT213")
+                      damage_code)
 
 
 def _trailing_bytes(path: Path, offset: int, size: int) -> bool:

@@ -1,0 +1,93 @@
+"""SIGTERM and Ctrl-C stop a command within a second and keep what it committed (issue 17).
+
+Each test starts the real CLI in a subprocess (its own session, like a terminal's job),
+waits until it has committed some work, signals it and times the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from textgen import article
+
+EXE = [sys.executable, "-m", "narratrace.cli"]
+FILES = 1500
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("signals") / "in"
+    d.mkdir()
+    for i in range(FILES):
+        (d / f"a{i:05d}.txt").write_text(f"Title number {i}\n\n" + article(i % 50, paragraphs=3) + f" Unique {i}.")
+    return d
+
+
+def _count(db: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as c:
+            return int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _signal_when(db: Path, args: list[str], table: str, at_least: int, sig: signal.Signals,
+                 *, group: bool = False) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``narratrace ARGS``; once ``table`` has ``at_least`` rows, send ``sig``; the result and the seconds
+    it took to exit after the signal."""
+    proc = subprocess.Popen([*EXE, *args, "--db", str(db), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _count(db, table) < at_least and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the command ended before the signal"
+    sent = time.monotonic()
+    if group:
+        os.killpg(proc.pid, sig)  # Ctrl-C in a terminal reaches every process of the job
+    else:
+        proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), time.monotonic() - sent
+
+
+def _integrity(db: Path) -> str:
+    with sqlite3.connect(db) as c:
+        return str(c.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, group", [(signal.SIGTERM, False), (signal.SIGINT, True)], ids=["sigterm", "ctrl-c"])
+def test_cli_signals_stop_ingest_within_a_second(corpus: Path, tmp_path: Path, sig: signal.Signals,
+                                                 group: bool) -> None:
+    db = tmp_path / "c.db"
+    result, seconds = _signal_when(db, ["ingest", str(corpus)], "articles", 100, sig, group=group)
+    assert seconds < 1.0, seconds
+    assert result.returncode == 1 and "Aborted!" in result.stderr, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr  # neither the command nor its workers
+    kept = _count(db, "articles")
+    assert 100 <= kept < FILES and _integrity(db) == "ok"
+    again = subprocess.run([*EXE, "ingest", str(corpus), "--db", str(db), "-q"], capture_output=True, text=True,
+                           check=True)
+    assert f"{FILES - kept} added" in again.stdout and f"({FILES} files, {kept} unchanged)" in again.stdout
+
+
+@pytest.mark.slow
+def test_cli_signals_sigterm_stops_analyze_within_a_second(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    subprocess.run([*EXE, "ingest", str(corpus), "--db", str(db), "-q"], capture_output=True, check=True)
+    result, seconds = _signal_when(db, ["analyze"], "stage_results", 200, signal.SIGTERM)
+    assert seconds < 1.0, seconds
+    assert result.returncode == 1 and "Aborted!" in result.stderr and "Traceback" not in result.stderr
+    assert _count(db, "stage_results") >= 200 and _integrity(db) == "ok"
