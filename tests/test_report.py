@@ -12,7 +12,9 @@ import pytest
 
 from narratrace.model import (Annotation, Article, Edit, Passage, RepublicationGroup, RepublicationPair,
                               Skipped, Span, article_id_for, content_hash)
-from narratrace.report import Limits, build_report, render_html, render_json, segment_text
+from narratrace.report import build_report, render_html, render_json
+from narratrace.republications.report import segment_text
+from narratrace.sections import Limits
 from narratrace.store import Store
 
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
@@ -196,7 +198,7 @@ def test_report_empty_corpus_renders(tmp_path: Path) -> None:
     with Store(tmp_path / "r.db") as empty:
         report = build_report(empty)
     html = render_html(report)
-    assert report.overview.articles == 0 and report.pairs == () and report.groups == ()
+    assert report.overview.articles == 0 and report.view("republications").pairs == () and report.view("republications").groups == ()
     doc = lxml.html.fromstring(html)
     assert doc.xpath("//title")[0].text_content() == "narratrace report"
     assert "The corpus is empty." in html
@@ -207,9 +209,9 @@ def test_report_empty_corpus_renders(tmp_path: Path) -> None:
 
 def test_report_json_twin(store: Store) -> None:
     data = json.loads(json.dumps(render_json(build_report(store))))
-    assert data["groups"][0]["original"]["ref"] == "herald-flood"
-    assert data["groups"][0]["reason"] == REASON
-    (pair,) = data["pairs"]
+    assert data["republications"]["groups"][0]["original"]["ref"] == "herald-flood"
+    assert data["republications"]["groups"][0]["reason"] == REASON
+    (pair,) = data["republications"]["pairs"]
     assert (pair["original"]["ref"], pair["copy"]["ref"]) == ("herald-flood", "daily-flood")
     assert "".join(s["text"] for s in pair["right"]["segments"]) == COPY
 
@@ -226,10 +228,10 @@ def test_report_caps_large_corpora() -> None:
         limits = Limits(articles=10, pair_views=2, members=3, side_chars=8, outlets=3)
         report = build_report(s, limits=limits)
     assert len(report.articles) == 10 and report.articles_not_shown == 20
-    assert len(report.pairs) == 2 and report.pairs_not_shown == 3
-    assert len(report.groups[0].members) == 3 and report.groups[0].members_not_shown == 2
-    assert report.pairs[0].left is not None and report.pairs[0].left.chars_not_shown > 0
-    assert "".join(x.text for x in report.pairs[0].left.segments) == arts[0].text[:8]
+    assert len(report.view("republications").pairs) == 2 and report.view("republications").pairs_not_shown == 3
+    assert len(report.view("republications").groups[0].members) == 3 and report.view("republications").groups[0].members_not_shown == 2
+    assert report.view("republications").pairs[0].left is not None and report.view("republications").pairs[0].left.chars_not_shown > 0
+    assert "".join(x.text for x in report.view("republications").pairs[0].left.segments) == arts[0].text[:8]
     assert report.overview.date_unit == "month"
     assert len(report.overview.by_outlet) == 3 and report.overview.outlets_not_shown == 4
     html = render_html(report)

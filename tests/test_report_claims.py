@@ -10,10 +10,18 @@ import lxml.html
 import pytest
 
 from narratrace.model import Annotation, Article, Passage, RepublicationPair, article_id_for, content_hash
-from narratrace.report import Limits, build_report, render_html, render_json, segment_claims
+from narratrace.claims.report import ClaimsSection, segment_claims
+from narratrace.report import build_report, render_html, render_json
+from narratrace.sections import Limits
 from narratrace.claims.groups import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.store import Store
 from narratrace.claims.store import save_claim_groups
+
+def cv(report: object) -> ClaimsSection:
+    """The report's claims section, or an empty one when the report has none."""
+    view = report.view("claims")  # type: ignore[attr-defined]
+    return view if view is not None else ClaimsSection(None, (), 0, (), 0, (), 0, None)
+
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -205,7 +213,7 @@ def test_report_sources_table(store: Store, doc: lxml.html.HtmlElement) -> None:
     links = rows[0].xpath("./td[6]//a/@href")
     assert links == [f"#claim-{A.id}-1", f"#claim-{B.id}-2"]
     report = build_report(store)
-    assert [(s.source, s.claims, s.articles) for s in report.sources] == [
+    assert [(s.source, s.claims, s.articles) for s in cv(report).sources] == [
         ("SVR", 2, 2), (f"A channel called {HOSTILE}", 1, 1)]
 
 
@@ -239,7 +247,7 @@ def test_report_provenance_graph(store: Store, doc: lxml.html.HtmlElement) -> No
     assert counts["cites"] == "3" and counts["copies"] == "1" and counts["publishes"] == "3"
     # capped: only the best-connected nodes are drawn, and the page says so
     report = build_report(store, limits=Limits(graph_nodes=3))
-    assert report.graph is not None and len(report.graph.nodes) == 3 and report.graph.nodes_not_shown == 4
+    assert cv(report).graph is not None and len(cv(report).graph.nodes) == 3 and cv(report).graph.nodes_not_shown == 4
     assert "The 3 best-connected of 7 nodes are drawn." in render_html(report)
 
 
@@ -248,8 +256,8 @@ def test_report_claims_sections_absent_without_claims() -> None:
         s.write_articles([A, B, C])
         report = build_report(s)
         html = render_html(report)
-    assert report.claims is None and report.sources == () and report.claim_articles == ()
-    assert report.claim_groups == () and report.graph is None
+    assert cv(report).claims is None and cv(report).sources == () and cv(report).claim_articles == ()
+    assert cv(report).claim_groups == () and cv(report).graph is None
     doc = lxml.html.fromstring(html)
     for section in ("sources", "claims", "claim-groups", "provenance"):
         assert not doc.xpath(f'//*[@id="{section}"]')
@@ -263,28 +271,28 @@ def test_report_claims_without_groups_or_sources(store: Store) -> None:
         s.write_articles([B])
         s.save_stage_results("claims", "v1", [(B.id, B.content_hash, None, CLAIMS[B.id][:1])])
         report = build_report(s)
-    assert report.claims is not None and report.claims.claims == 1 and report.claims.attributed == 0
-    assert len(report.claim_articles) == 1 and report.sources == () and report.claim_groups == ()
-    assert report.graph is None  # nothing but "publishes" edges: no drawing
+    assert cv(report).claims is not None and cv(report).claims.claims == 1 and cv(report).claims.attributed == 0
+    assert len(cv(report).claim_articles) == 1 and cv(report).sources == () and cv(report).claim_groups == ()
+    assert cv(report).graph is None  # nothing but "publishes" edges: no drawing
     doc = lxml.html.fromstring(render_html(report))
     assert doc.xpath('//section[@id="claims"]') and not doc.xpath('//section[@id="sources"]')
 
 
 def test_report_claims_caps(store: Store) -> None:
     report = build_report(store, limits=Limits(claim_articles=1, claim_chars=60, claim_groups=0, sources=1))
-    (view,) = report.claim_articles
-    assert view.article.id == A.id and report.claim_articles_not_shown == 1
+    (view,) = cv(report).claim_articles
+    assert view.article.id == A.id and cv(report).claim_articles_not_shown == 1
     assert "".join(s.text for s in view.segments) == WIRE[:60]
     assert view.chars_not_shown == len(WIRE) - 60 and view.claims_not_shown == 1
-    assert len(report.sources) == 1 and report.sources_not_shown == 1
-    assert report.claim_groups == () and report.claim_groups_not_shown == 1
+    assert len(cv(report).sources) == 1 and cv(report).sources_not_shown == 1
+    assert cv(report).claim_groups == () and cv(report).claim_groups_not_shown == 1
     html = render_html(report)
     assert "1 more articles with claims not shown" in html
     assert "with 1 more claims not shown" in html
     assert "1 more sources not shown" in html
     assert "1 more claim groups not shown" in html
     # a citing article whose claims are not shown is listed without a link
-    (svr,) = report.sources
+    (svr,) = cv(report).sources
     assert [(c.article.ref, c.link) for c in svr.cited_in] == [("wire-tanf", f"claim-{A.id}-1"), ("daily-tanf", None)]
 
 
@@ -298,7 +306,7 @@ def test_report_claims_survive_malformed_data() -> None:
         s.write_articles([A])
         s.save_stage_results("claims", "v1", [(A.id, A.content_hash, None, bad)])
         report = build_report(s)
-    (view,) = report.claim_articles
+    (view,) = cv(report).claim_articles
     assert [(c.source_name, c.source_kind, c.hedges, c.score) for c in view.claims] == [
         ("5", "organisation", (), None), (HOSTILE, "person", (), None)]
     assert "".join(seg.text for seg in view.segments) == WIRE
@@ -309,13 +317,13 @@ def test_report_claims_survive_malformed_data() -> None:
 
 def test_report_claims_json_twin(store: Store) -> None:
     data = json.loads(json.dumps(render_json(build_report(store))))
-    assert data["claims"]["claims"] == 4 and data["claims"]["attributed"] == 3 and data["claims"]["conflicts"] == 1
-    assert data["sources"][0]["source"] == "SVR"
-    (wire, daily) = data["claim_articles"]
+    assert data["claims"]["claims"]["claims"] == 4 and data["claims"]["claims"]["attributed"] == 3 and data["claims"]["claims"]["conflicts"] == 1
+    assert data["claims"]["sources"][0]["source"] == "SVR"
+    (wire, daily) = data["claims"]["claim_articles"]
     assert "".join(s["text"] for s in wire["segments"]) == WIRE
     assert wire["claims"][0]["source_name"] == "SVR" and wire["claims"][0]["hedges"] == ["reportedly"]
-    assert data["claim_groups"][0]["conflict"] is True
-    assert {e["kind"]: e["count"] for e in data["graph"]["edge_counts"]}["cites"] == 3
+    assert data["claims"]["claim_groups"][0]["conflict"] is True
+    assert {e["kind"]: e["count"] for e in data["claims"]["graph"]["edge_counts"]}["cites"] == 3
 
 
 def test_report_segment_claims_clips_and_overlaps() -> None:

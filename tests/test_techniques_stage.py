@@ -98,7 +98,8 @@ def test_techniques_counts_per_outlet(tmp_path: Path) -> None:
 
 def test_techniques_counts_per_narrative(tmp_path: Path) -> None:
     from narratrace.model import Annotation
-    from narratrace.report import ArticleRow, _environment
+    from narratrace.report import _environment
+    from narratrace.sections import ArticleRow
 
     store = _store(tmp_path)
     rows = {d["ref"]: d for d in store.article_index()}
@@ -146,7 +147,8 @@ def test_techniques_segments_rebuild_the_text() -> None:
 
 
 def test_techniques_report_section_escapes_and_counts(tmp_path: Path) -> None:
-    from narratrace.report import ArticleRow, _environment
+    from narratrace.report import _environment
+    from narratrace.sections import ArticleRow
 
     store = _store(tmp_path)
     rows = {d["id"]: ArticleRow.from_index(d) for d in store.article_index()}

@@ -10,6 +10,7 @@ each figure, so anyone can rerun one and get the same number.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,8 +33,7 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
     the document shows the floors beside what the shipped defaults measure on our own data.
     """
     work.mkdir(parents=True, exist_ok=True)
-    from narratrace.claims import checkworthiness_eval as checkworthiness
-    checkworthiness.CACHE_DIR = work / "cache"  # sentence features: one spaCy pass for every model
+    os.environ.setdefault("NARRATRACE_EVAL_CACHE", str(work / "cache"))  # tasks may keep features there
     results: list[dict[str, Any]] = []
     for name in task_names():
         if tasks and name not in tasks:  # not re-run: keep its last results, if any

@@ -10,12 +10,107 @@ appear in the report's table of contents.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["NavLink", "Section", "SectionBuilder", "SectionContext", "template_dirs"]
+__all__ = ["ArticleRow", "Card", "Count", "day_of", "Limits", "NavLink", "Section", "SectionBuilder", "SectionContext", "opt_str",
+           "span_or_none", "template_dirs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of a large corpus the report shows (the page says what it left out)."""
+
+    articles: int = 1000          # rows of the articles table
+    groups: int = 500             # republication groups listed
+    members: int = 100            # copies listed per group
+    pair_views: int = 200         # side-by-side views
+    side_chars: int = 20_000      # characters of text per side of a side-by-side view
+    skipped: int = 1000           # rows of the skipped-inputs table
+    outlets: int = 30             # bars of the articles-per-outlet chart
+    languages: int = 20           # rows of the languages list
+    date_bars: int = 400          # bars of the articles-per-date chart
+    claim_articles: int = 200     # articles shown with their claims highlighted
+    claim_chars: int = 20_000     # characters of text per article with claims
+    sources: int = 300            # rows of the sources table
+    source_articles: int = 30     # citing articles listed per source
+    claim_groups: int = 200       # claim groups listed
+    group_articles: int = 50      # appearances listed per claim group
+    graph_nodes: int = 60         # nodes drawn in the provenance graph (best connected first)
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """What the report shows of one article (no text)."""
+
+    id: str
+    ref: str
+    title: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+    published_how: str | None = None
+    language: str | None = None
+    chars: int = 0
+    url: str | None = None
+    missing: bool = False  # referenced by a pair or group but not in the store
+
+    @property
+    def link(self) -> str | None:
+        """The URL if it is safe to make a link of it (http/https only)."""
+        if self.url and re.match(r"^https?://[^\s]+$", self.url, re.IGNORECASE):
+            return self.url
+        return None
+
+    @classmethod
+    def from_index(cls, d: Mapping[str, Any]) -> ArticleRow:
+        return cls(id=d["id"], ref=d["ref"], title=d.get("title"), outlet=d.get("outlet"),
+                   published=d.get("published"), published_how=d.get("published_how"),
+                   language=d.get("language"), chars=int(d.get("chars") or 0), url=d.get("url"))
+
+def opt_str(value: Any) -> str | None:
+    """A stored value as a non-empty string, or None (stored data is not trusted to be typed)."""
+    if value is None or isinstance(value, (dict, list, tuple, bool)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+def span_or_none(start: Any, end: Any) -> tuple[int, int] | None:
+    """``(start, end)`` when both are ints and the span is non-empty, else None."""
+    if isinstance(start, int) and isinstance(end, int) and not isinstance(start, bool) \
+            and not isinstance(end, bool) and 0 <= start < end:
+        return start, end
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    key: str
+    count: int
+
+
+_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+def day_of(published: str | None) -> date | None:
+    """The date a ``published`` value starts with, or None."""
+    m = _DATE.match(published or "")
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A number in the report's overview: ``value`` big, ``label`` under it."""
+
+    value: str
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +123,8 @@ class NavLink:
 class SectionContext:
     """What the report gives every section builder: how to show an article, and the report's limits."""
 
-    row: Callable[[str], Any]        # article id -> narratrace.report.ArticleRow
-    limits: Any                      # narratrace.report.Limits
+    row: Callable[[str], ArticleRow]
+    limits: Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +133,8 @@ class Section:
     template: str                    # a template file in one of :func:`template_dirs`
     view: Any                        # the plain data the template draws (a frozen dataclass)
     nav: tuple[NavLink, ...] = ()
+    cards: tuple[Card, ...] = ()                                  # shown in the overview
+    filters: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # Jinja filters its template uses
 
     def to_dict(self) -> dict[str, Any]:
         view = dataclasses.asdict(self.view) if dataclasses.is_dataclass(self.view) else self.view

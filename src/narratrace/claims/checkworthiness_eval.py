@@ -9,6 +9,8 @@ one table to read. Measure: F1 of the positive class (``Yes``), as the task defi
 
 from __future__ import annotations
 
+import os
+
 import csv
 import json
 import math
@@ -26,6 +28,7 @@ __all__ = ["TASK", "load_check_model", "read_sentences"]
 
 WEIGHTS_FILE = "weights.json"
 #: Where sentence features are kept between runs (None: only in memory).
+#: Where sentence features are kept between runs: ``$NARRATRACE_EVAL_CACHE`` (``make quality`` sets it).
 CACHE_DIR: Path | None = None
 _FEATURES: dict[tuple[str, str, int | None], list[CheckFeatures | None]] = {}
 
@@ -58,7 +61,9 @@ def _features(path: Path, rows: Sequence[tuple[str, str, bool]], split: str, lim
 
     key = (data_sha256(path), split, limit)
     if key not in _FEATURES:
-        cached = CACHE_DIR / f"checkworthiness-{key[0][:16]}-{split}-{limit}.pickle" if CACHE_DIR else None
+        cache_dir = CACHE_DIR or (Path(os.environ["NARRATRACE_EVAL_CACHE"]) if os.environ.get("NARRATRACE_EVAL_CACHE")
+                                  else None)
+        cached = cache_dir / f"checkworthiness-{key[0][:16]}-{split}-{limit}.pickle" if cache_dir else None
         if cached is not None and cached.is_file():
             _FEATURES[key] = pickle.loads(cached.read_bytes())
         else:

@@ -16,4 +16,5 @@ ANALYSIS = Analysis(
     name="republications", title="Republications",
     stages=("narratrace.republications.detect",), default_stages=("fingerprints", "republications"),
     migrations=MIGRATIONS, export="narratrace.republications.export:export_section",
+    section="narratrace.republications.report:build_report_section",
     tasks={"republication": "narratrace.republications.evaluation"})

@@ -21,7 +21,7 @@ from narratrace.factchecks.report import FactcheckSection, MatchView, safe_link
 from narratrace.framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
 from narratrace.narratives.stories import Story
 from narratrace.narratives.views import NarrativesView, Timeline, timeline
-from narratrace.report import ArticleRow
+from narratrace.sections import ArticleRow
 from narratrace.store import Store, browse
 from narratrace.narratives import store as narratives_sql
 from narratrace.factchecks.store import factcheck_matches

@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from narratrace import __version__
 from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
-from narratrace import report
+from narratrace.claims import report as claims_report
 from narratrace.report import TEMPLATES as REPORT_TEMPLATES
 from narratrace.claims.store import claim_groups
 from narratrace.analyses import registered_analyses, resolve
@@ -213,9 +213,9 @@ def _environment() -> jinja2.Environment:
     env.filters["story_path"] = analyses.story_path
     env.filters["token"] = lambda x: re.sub(r"[^a-z0-9_-]+", "-", str(x).lower()).strip("-") or "x"  # class names
     env.filters["source_claims_url"] = views.source_claims_url
-    env.filters["kind"] = lambda x: report.SOURCE_KIND_LABELS.get(x, x)
-    env.filters["stance"] = lambda x: report.STANCE_LABELS.get(x, x)
-    env.filters["firsthow"] = lambda x: report.FIRST_SEEN_LABELS.get(x, x)
+    env.filters["kind"] = lambda x: claims_report.SOURCE_KIND_LABELS.get(x, x)
+    env.filters["stance"] = lambda x: claims_report.STANCE_LABELS.get(x, x)
+    env.filters["firsthow"] = lambda x: claims_report.FIRST_SEEN_LABELS.get(x, x)
     return env
 
 

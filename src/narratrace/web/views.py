@@ -20,9 +20,10 @@ from urllib.parse import quote, urlencode
 from narratrace.errors import NotFound
 from narratrace.claims.export import export_claims
 from narratrace.model import Article, RepublicationGroup, RepublicationPair
-from narratrace import report
-from narratrace.report import (AdditionSummary, ArticleRow, GroupView, Limits, PairView, Segment, addition_summary,
-                      segment_text)
+from narratrace.claims import report as claims_report
+from narratrace.republications import report as republications_report
+from narratrace.republications.report import AdditionSummary, GroupView, PairView, Segment, addition_summary, segment_text
+from narratrace.sections import ArticleRow, Limits, opt_str, span_or_none
 from narratrace.claims.store import claim_groups
 from narratrace.store import Store
 from narratrace.store import browse
@@ -421,7 +422,7 @@ def group_view(store: Store, group_id: int, *, copy_ref: str | None = None) -> G
     def row(article_id: str) -> ArticleRow:
         return _row(rows, article_id)
 
-    view = report.group_view(group, pairs, row, {}, LIMITS)
+    view = republications_report.group_view(group, pairs, row, {}, LIMITS)
     selected = view.members[0] if view.members else None
     if copy_ref is not None:
         selected = next((m for m in view.members if m.article.ref == copy_ref), None)
@@ -435,7 +436,7 @@ def group_view(store: Store, group_id: int, *, copy_ref: str | None = None) -> G
                   or (candidates[0] if candidates else None))
         if chosen is not None:
             texts = {a.id: a for a in store.articles([chosen.original, chosen.copy])}
-            side_by_side = report.pair_view(1, chosen, row, texts, LIMITS)
+            side_by_side = republications_report.pair_view(1, chosen, row, texts, LIMITS)
     return GroupPageView(view=view, size=len(copies) + 1, pair=side_by_side,
                          selected=selected.article.ref if selected else None)
 
@@ -650,11 +651,11 @@ def source_claims_url(name: str) -> str:
 class ArticleClaims:
     """An article's claims layer: its text cut at claims, sources, cues and hedges, and each claim's label."""
 
-    claims: tuple[report.ClaimView, ...]
-    segments: tuple[report.ClaimSegment, ...]
+    claims: tuple[claims_report.ClaimView, ...]
+    segments: tuple[claims_report.ClaimSegment, ...]
     chars_not_shown: int
 
-    def claim(self, index: int) -> report.ClaimView:
+    def claim(self, index: int) -> claims_report.ClaimView:
         return next(c for c in self.claims if c.index == index)
 
     @property
@@ -671,42 +672,42 @@ def article_claims(store: Store, article: Article, *, limit: int = ARTICLE_TEXT_
                 if m.article == article.id}
     text = article.text
     n = min(len(text), limit)
-    views: list[report.ClaimView] = []
+    views: list[claims_report.ClaimView] = []
     marks: list[tuple[int, int, str, int]] = []
     for index, ann in enumerate(sorted(anns, key=lambda a: (a.start, a.end)), start=1):
         if not isinstance(ann.start, int) or not isinstance(ann.end, int) or ann.start >= n or ann.end <= ann.start:
             continue
         d = ann.data if isinstance(ann.data, Mapping) else {}
-        source = report.opt_str(d.get("source"))
-        kind = report.opt_str(d.get("source_kind")) or ("organisation" if source else "none")
-        name = " ".join((report.opt_str(d.get("source_canonical")) or source or "").split()) or None \
+        source = opt_str(d.get("source"))
+        kind = opt_str(d.get("source_kind")) or ("organisation" if source else "none")
+        name = " ".join((opt_str(d.get("source_canonical")) or source or "").split()) or None \
             if source and kind != "none" else None
         hedges = d.get("hedges")
         score = d.get("score")
-        cid = report.opt_str(d.get("id")) or f"c-{article.id[:10]}-{ann.start}"
-        view = report.ClaimView(
+        cid = opt_str(d.get("id")) or f"c-{article.id[:10]}-{ann.start}"
+        view = claims_report.ClaimView(
             id=cid, anchor=f"claim-{index}", index=index, start=ann.start, end=ann.end,
             text=text[ann.start:ann.end],
             score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
             source=source, source_name=name, source_kind=kind if name else "none", source_anchor=None,
-            cue=report.opt_str(d.get("cue")), quote=report.opt_str(d.get("quote")) or "none",
-            hedges=tuple(h for h in (report.opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
+            cue=opt_str(d.get("cue")), quote=opt_str(d.get("quote")) or "none",
+            hedges=tuple(h for h in (opt_str(x) for x in hedges) if h) if isinstance(hedges, list) else (),
             carried=d.get("carried") is True, group_id=group_of.get(cid),
             group_anchor=claim_group_path(group_of[cid]) if cid in group_of else None)
         views.append(view)
         for key, what in (("source", "source"), ("cue", "cue")):
-            span = report.span_or_none(d.get(f"{key}_start"), d.get(f"{key}_end"))
+            span = span_or_none(d.get(f"{key}_start"), d.get(f"{key}_end"))
             if span:
                 marks.append((*span, what, index))
         spans = d.get("hedge_spans")
         if isinstance(spans, list):
             for h in spans:
-                span = report.span_or_none(*h) if isinstance(h, list) and len(h) == 2 else None
+                span = span_or_none(*h) if isinstance(h, list) and len(h) == 2 else None
                 if span:
                     marks.append((*span, "hedge", index))
     if not views:
         return None
-    segments = report.segment_claims(text[:n], [(c.start, c.end, c.index, c.attributed) for c in views], marks)
+    segments = claims_report.segment_claims(text[:n], [(c.start, c.end, c.index, c.attributed) for c in views], marks)
     return ArticleClaims(tuple(views), tuple(segments), len(text) - n)
 
 
