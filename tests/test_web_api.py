@@ -393,16 +393,22 @@ def test_web_api_create_app_needs_a_database(tmp_path: Path, db: str) -> None:
 
 
 def test_web_api_cli_serve_runs_uvicorn(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
     from click.testing import CliRunner
 
     from narratrace.cli import cli
+    from narratrace.web import server
 
     seen: dict = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
-    result = CliRunner().invoke(cli, ["serve", "--db", str(db), "--port", "8765", "--token", TOKEN])
+
+    class Server:
+        def run(self, sockets: list) -> None:
+            seen["address"] = sockets[0].getsockname()
+
+    monkeypatch.setattr(server, "server_for", lambda app, **kw: seen.update(app=app) or Server())
+    result = CliRunner().invoke(cli, ["serve", "--db", str(db), "--port", "0", "--token", TOKEN])
     assert result.exit_code == 0, result.output
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
+    host, port = seen["address"][:2]
+    assert host == "127.0.0.1" and port > 0 and f"on http://127.0.0.1:{port}/" in result.output
     assert seen["app"].state.corpus.write_token == TOKEN
     missing = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "none.db")])
     assert missing.exit_code != 0 and "no database" in missing.output

@@ -194,16 +194,21 @@ def search(query: str, db_path: str, limit: int, as_json: bool) -> None:
 def serve(db_path: str, host: str, port: int, token: str | None) -> None:
     """Serve the web app and JSON API (pages, search, republication groups) over the corpus."""
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (the server, imported by web.server when it serves)
 
         from narratrace.web import create_app
+        from narratrace.web.server import serve as serve_app
     except ImportError as exc:
         raise click.ClickException(f"the web app needs its extra: pip install 'narratrace[web]' ({exc})") from exc
 
     _open(db_path).close()  # exists, and its schema is up to date; the app only reads
-    click.echo(f"serving {shown(db_path)} on http://{host}:{port}/ (API: /api, schema: /openapi.json"
-               f"{', write endpoints enabled' if token else ', read-only'})", err=True)
-    uvicorn.run(create_app(db_path, write_token=token), host=host, port=port, log_level="warning")
+    app = create_app(db_path, write_token=token)
+
+    def said(bound_host: str, bound_port: int) -> None:  # only once the port is ours
+        click.echo(f"serving {shown(db_path)} on http://{bound_host}:{bound_port}/ (API: /api, schema: /openapi.json"
+                   f"{', write endpoints enabled' if token else ', read-only'})", err=True)
+
+    serve_app(app, host=host, port=port, on_listen=said)
 
 
 def _hit(h: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -325,7 +326,7 @@ class Store:
 
     def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
         """Full-text search (FTS5, BM25); plain words are matched as words, not as syntax."""
-        terms = [t for t in query.replace('"', " ").split() if t]
+        terms = _fts_terms(query)
         if not terms:
             return []
         fts_query = " ".join(f'"{t}"' for t in terms)
@@ -346,7 +347,7 @@ class Store:
         articles than that is ranked among the ``window`` most recently ingested matches only.
         BM25 has to score every match it ranks, so this bounds the work of a query like "the".
         """
-        terms = [t for t in query.replace('"', " ").split() if t]
+        terms = _fts_terms(query)
         if not terms or limit <= 0:
             return [], False
         fts_query = " ".join(f'"{t}"' for t in terms)
@@ -463,6 +464,18 @@ class _Transaction:
             self.db.execute("COMMIT")
         else:
             self.db.execute("ROLLBACK")
+
+
+_NOT_FTS = re.compile(r'["\x00-\x1f\x7f\ud800-\udfff]')
+
+
+def _fts_terms(query: str) -> list[str]:
+    """The words of a search query, each to be quoted as one FTS5 string.
+
+    Quotes, control characters and lone surrogates are dropped: FTS5 reads its query as a C
+    string, so a NUL ends it inside a quoted term ("unterminated string").
+    """
+    return _NOT_FTS.sub(" ", query).split()
 
 
 def _text_article_from_row(row: Sequence[Any]) -> Article:

@@ -66,6 +66,9 @@ MAX_LIMIT = 500
 """Largest page a list returns (``limit``)."""
 MAX_OFFSET = 10_000_000
 PAGE_SIZE = 50
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in an uploaded body (400 beyond)."""
+_ID_RANGE = range(-(2 ** 63), 2 ** 63)  # what the databases store as an integer id
 
 CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
@@ -219,6 +222,25 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursing."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                break
+            stack.extend((x, level + 1) for x in item if isinstance(x, (dict, list)))
+    return deepest
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ErrorOut}}
+
+
 def _is_api(path: str) -> bool:
     return path == "/api" or path.startswith("/api/") or path == "/openapi.json"
 
@@ -230,7 +252,12 @@ def _error_json(status: int, message: str, errors: list[dict[str, Any]] | None =
 
 
 class _Guard:
-    """ASGI middleware: caps request bodies (413) and adds security headers to every response."""
+    """ASGI middleware: caps request bodies (413), adds security headers to every response, and answers
+    an unexpected error with a 500 in the error shape itself.
+
+    Left to Starlette, an unexpected error is re-raised after its 500, and uvicorn then closes
+    the connection: the client's next request on it was reset.
+    """
 
     def __init__(self, app: ASGIApp, *, max_body: int) -> None:
         self.app = app
@@ -243,8 +270,12 @@ class _Guard:
             return
         api = _is_api(scope["path"])
 
+        started = False
+
         async def send_with_headers(message: Any) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
@@ -275,7 +306,14 @@ class _Guard:
                     raise HTTPException(413, f"request body over the limit of {self.max_body:,} bytes")
             return message
 
-        await self.app(scope, limited_receive, send_with_headers)
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except Exception:
+            log.exception("%s %s: unexpected error", scope.get("method"), scope["path"])
+            if started:  # part of a response went out: nothing sensible can follow it
+                raise
+            await self._reject(scope, receive, send_with_headers, 500,
+                               "internal error (logged on the server)", api)
 
     @staticmethod
     async def _reject(scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[Any]],
@@ -400,9 +438,14 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         view = views.groups_view(corpus.reader(), limit=limit, offset=offset)
         return page("groups.html", json_url=twin(request, "/api/groups"), v=view, title="Republication groups")
 
+    def group_id_q(group_id: int) -> int:
+        if group_id not in _ID_RANGE:  # SQLite and PostgreSQL ids are 64-bit: no such group
+            raise NotFound(f"no republication group {group_id}")
+        return group_id
+
     @app.get("/groups/{group_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def group_page(group_id: int, copy: str | None = None) -> HTMLResponse:
-        view = views.group_view(corpus.reader(), group_id, copy_ref=copy or None)
+        view = views.group_view(corpus.reader(), group_id_q(group_id), copy_ref=copy or None)
         return page("group.html", json_url=f"/api/groups/{group_id}", v=view, title=f"Republication group {group_id}")
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
@@ -533,8 +576,8 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         return {**detail, **analyses.article_analyses_json(analyses.article_analyses(store, detail["article"]["id"]))}
 
     @app.post("/api/articles", response_model=schemas.UploadOut, tags=["write"],
-              responses={401: {"model": schemas.ErrorOut}, 403: {"model": schemas.ErrorOut},
-                         413: {"model": schemas.ErrorOut}},
+              responses={400: {"model": schemas.ErrorOut}, 401: {"model": schemas.ErrorOut},
+                         403: {"model": schemas.ErrorOut}, 413: {"model": schemas.ErrorOut}},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": schemas.UploadIn.model_json_schema()}}}})
     async def api_upload(request: Request) -> dict[str, Any]:
@@ -542,9 +585,17 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         _authorize(request)
         raw = await request.body()
         try:
-            body = schemas.UploadIn.model_validate(json.loads(raw))
-        except json.JSONDecodeError as exc:
+            parsed = json.loads(raw)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"body is not UTF-8 JSON: invalid byte at {exc.start}") from exc
+        except ValueError as exc:  # json.JSONDecodeError, and numbers too long to convert
             raise HTTPException(400, f"body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise HTTPException(400, f"body nests arrays or objects deeper than {MAX_DEPTH} levels") from exc
+        if _depth(parsed) > MAX_DEPTH:
+            raise HTTPException(400, f"body nests arrays or objects deeper than {MAX_DEPTH} levels")
+        try:
+            body = schemas.UploadIn.model_validate(parsed)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from exc
         result = await run_in_threadpool(_write, body.articles)
@@ -580,10 +631,11 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         """Republication groups: the original, every member, why that one is the original."""
         return views.groups_json(corpus.reader(), limit=limit, offset=offset)
 
-    @app.get("/api/groups/{group_id}", response_model=schemas.GroupDetail, tags=["republication"])
+    @app.get("/api/groups/{group_id}", response_model=schemas.GroupDetail, tags=["republication"],
+             responses=NOT_FOUND)
     def api_group(group_id: int) -> dict[str, Any]:
         """One group with its articles and the pairs of its copies (the group page's data)."""
-        return views.group_detail_json(corpus.reader(), group_id)
+        return views.group_detail_json(corpus.reader(), group_id_q(group_id))
 
     @app.get("/api/search/claims", tags=["search"])
     def api_claim_search(q: str = Query(..., max_length=500, description="a claim, in any wording"),

@@ -1,0 +1,121 @@
+"""Serving the app with uvicorn: the socket bound before anything is said, and timeouts on slow clients.
+
+:func:`listen` binds and listens first, so a port already in use is an error naming the
+port (``narratrace serve`` used to say "serving on ..." and then die). :func:`server_for`
+configures uvicorn's h11 protocol with a deadline for each request's headers: uvicorn
+0.54 has a keep-alive timeout (an idle connection between requests) but none while it
+reads a request, so a client sending half its headers held a connection for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from narratrace.errors import ConfigError
+
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "SHUTDOWN_TIMEOUT", "listen", "serve", "server_for"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has to send a request's headers, from its first byte (or from connecting)."""
+KEEP_ALIVE_TIMEOUT = 5
+"""Seconds an idle keep-alive connection stays open between requests (uvicorn's ``timeout_keep_alive``)."""
+SHUTDOWN_TIMEOUT = 1
+"""Seconds requests in flight get to finish after SIGTERM or Ctrl-C."""
+
+_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                     b"connection: close\r\ncontent-length: 39\r\n\r\nthe request headers did not come in time")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening; :class:`ConfigError` naming both when it cannot be."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: unknown host ({exc.strerror})") from exc
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: not SO_REUSEPORT
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        why = "the port is already in use" if exc.errno in (98, 48, 10048) else (exc.strerror or str(exc))
+        raise ConfigError(f"cannot listen on {host}:{port}: {why}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _protocol(header_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol, closing a connection whose request headers take over ``header_timeout`` s."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):  # type: ignore[misc]
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is h11.IDLE:
+                self._arm()  # not re-armed by later bytes: the deadline runs from the first
+            else:
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._disarm()  # idle until the next request: the keep-alive timeout's to close
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._timed_out)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _timed_out(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                log.info("closing %s: request headers not complete after %s s", self.client, header_timeout)
+                self.transport.write(_TIMEOUT_RESPONSE)
+                self.transport.close()
+
+    return TimedH11Protocol
+
+
+def server_for(app: Any, *, header_timeout: float = HEADER_TIMEOUT,
+               keep_alive: int = KEEP_ALIVE_TIMEOUT) -> Any:
+    """A ``uvicorn.Server`` for ``app`` with the timeouts above (run it with ``sockets=[listen(...)]``)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, http=_protocol(header_timeout), timeout_keep_alive=keep_alive,
+                            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT, log_level="warning", lifespan="on")
+    return uvicorn.Server(config)
+
+
+def serve(app: Any, *, host: str, port: int, on_listen: Callable[[str, int], None] | None = None) -> None:
+    """Serve ``app`` on ``host:port`` until SIGTERM or Ctrl-C; ``on_listen(host, port)`` once the socket is bound."""
+    sock = listen(host, port)
+    try:
+        bound = sock.getsockname()
+        if on_listen is not None:
+            on_listen(host, int(bound[1]))
+        server_for(app).run(sockets=[sock])
+    finally:
+        sock.close()
