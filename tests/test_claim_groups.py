@@ -275,5 +275,5 @@ def test_claim_groups_unknown_model_is_a_config_error() -> None:
     from narratrace.errors import ConfigError
 
     info = registered_stages()["claim_vectors"]
-    with pytest.raises(ConfigError, match="unknown model"):
+    with pytest.raises(ConfigError, match="unknown encoder"):
         info.factory(**{**info.default_config, "model": "bert-base"})

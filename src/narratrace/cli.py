@@ -17,6 +17,7 @@ import click
 from narratrace import __version__
 from narratrace.commands import common, register
 from narratrace.store import shown
+from narratrace.vectors import DEFAULT_ENCODER, ENCODERS
 
 db_option = common.db_option
 _library_errors = common.library_errors
@@ -27,9 +28,14 @@ _progress_enabled = common.progress_enabled
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="narratrace")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each step does to stderr.")
+@click.option("--encoder", type=click.Choice(ENCODERS), default=None, envvar="NARRATRACE_ENCODER",
+              help=f"Sentence encoder of every command (default {DEFAULT_ENCODER}; or set NARRATRACE_ENCODER): "
+                   "'static' is fast, 'minilm' better; stages that read vectors re-run when it changes.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, encoder: str | None) -> None:
     """narratrace: trace how stories, claims and narratives travel through the news."""
+    if encoder:
+        os.environ["NARRATRACE_ENCODER"] = encoder  # vectors.encoder_name() reads it
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     _stop_on_signals(ctx)
@@ -99,8 +105,10 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
 @click.option("--model", "models", multiple=True, metavar="TASK=NAME|DIR",
               help="Run a component with another model (see `narratrace models`), e.g. "
                    "--model checkworthiness=out/cw; repeatable.")
+@click.option("--encoder", type=click.Choice(ENCODERS), default=None,
+              help="Sentence encoder of this run (as `narratrace --encoder`).")
 @_library_errors
-def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
+def analyze(db_path: str, quiet: bool, models: tuple[str, ...], encoder: str | None) -> None:
     """Run every analysis stage on what it has not processed yet."""
     from tqdm import tqdm
 
@@ -117,7 +125,7 @@ def analyze(db_path: str, quiet: bool, models: tuple[str, ...]) -> None:
         bar.refresh()
 
     with _open(db_path) as store:
-        report = Pipeline(config=stage_config_for_models(models)).run(store, progress=progress)
+        report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
         for bar in bars.values():
             bar.close()
         for name, n in report.done.items():

@@ -25,6 +25,7 @@ from narratrace.analyses import registered_analyses
 from narratrace.errors import ConfigError, StageError
 from narratrace.model import Annotation, Article, RepublicationPair
 from narratrace.store import Store, open_store
+from narratrace.vectors import encoder_name, use_encoder
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
@@ -66,16 +67,20 @@ class StageInfo:
     default_config: Mapping[str, Any] = field(default_factory=dict)
     doc: str = ""
     save: Callable[[Store, str, str, Any], None] | None = None  # persists a corpus stage's result
+    encoder: bool = False   # reads sentence vectors: its results change with the encoder (vectors.py)
 
     @property
     def text_only(self) -> bool:
         """A stage that requires nothing but the text is given articles without metadata."""
         return set(self.requires) <= {"article.text"}
 
-    def key(self, config: Mapping[str, Any]) -> str:
-        """Version string that changes when the code version or the config changes."""
+    def key(self, config: Mapping[str, Any], encoder_version: str | None = None) -> str:
+        """Version string that changes when the code version, the config or (for a stage that reads
+        sentence vectors) the encoder's weights change."""
         merged = {**self.default_config, **config}
         h = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode())
+        if self.encoder and encoder_version:
+            h.update(f"encoder={encoder_version}".encode())
         for value in merged.values():  # a config file (an alias table...) counts by its content
             if isinstance(value, (str, Path)) and str(value) and Path(value).is_file():
                 h.update(Path(value).read_bytes())
@@ -90,12 +95,13 @@ _REGISTRY: dict[str, StageInfo] = {}
 
 def stage(name: str, *, version: str, level: Literal["article", "corpus"], requires: Sequence[str] = (),
           produces: Sequence[str] = (), default_config: Mapping[str, Any] | None = None,
-          save: Callable[[Store, str, str, Any], None] | None = None
+          save: Callable[[Store, str, str, Any], None] | None = None, encoder: bool = False
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a stage factory: ``make_x(**config)`` returning the stage callable.
 
     A corpus stage names its ``save(store, stage, version, result)``: the runner calls it with
-    what the stage returned (the analysis's own tables), so the store knows no analysis.
+    what the stage returned (the analysis's own tables), so the store knows no analysis. A stage
+    that reads sentence vectors (``encoder=True``) re-runs when the run's encoder changes.
     """
     def register(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].factory is not factory:
@@ -103,7 +109,7 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
         if level == "corpus" and save is None:
             raise ConfigError(f"corpus stage {name!r} needs save=: how its result is stored")
         _REGISTRY[name] = StageInfo(name, version, level, tuple(requires), tuple(produces), factory,
-                                    dict(default_config or {}), (factory.__doc__ or "").strip(), save)
+                                    dict(default_config or {}), (factory.__doc__ or "").strip(), save, encoder)
         return factory
     return register
 
@@ -149,7 +155,8 @@ class Pipeline:
     """An ordered list of stages, checked before anything runs."""
 
     def __init__(self, names: Sequence[str] | None = None, *,
-                 config: Mapping[str, Mapping[str, Any]] | None = None, workers: int | None = None) -> None:
+                 config: Mapping[str, Mapping[str, Any]] | None = None, workers: int | None = None,
+                 encoder: str | None = None) -> None:
         stages = registered_stages()
         names = default_stages() if names is None else names
         unknown = [n for n in names if n not in stages]
@@ -158,6 +165,7 @@ class Pipeline:
         self.stages = [stages[n] for n in names]
         self.config = {n: dict((config or {}).get(n, {})) for n in names}
         self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
+        self.encoder = encoder_name(encoder)  # one encoder for every stage of the run
         self.check()
 
     def check(self) -> None:
@@ -172,10 +180,17 @@ class Pipeline:
     def run(self, store: Store, *, batch_size: int = 500,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:
         """Run every stage on what it has not processed yet; returns what was done."""
+        if not any(s.encoder for s in self.stages):  # no stage reads vectors: no encoder to load
+            return self._run(store, batch_size, progress, None)
+        with use_encoder(self.encoder) as encoder:
+            return self._run(store, batch_size, progress, encoder.version)
+
+    def _run(self, store: Store, batch_size: int, progress: Callable[[str, int, int], None] | None,
+             encoder_version: str | None) -> RunReport:
         report = RunReport()
         for info in self.stages:
             config = {**info.default_config, **self.config[info.name]}
-            version = info.key(self.config[info.name])
+            version = info.key(self.config[info.name], encoder_version)
             fn = info.factory(**config)
             if info.level == "article":
                 report.done[info.name] = self._run_article_stage(store, info, version, fn, batch_size,
@@ -264,7 +279,7 @@ def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> Non
 def _article_worker_run(ids: Sequence[str]) -> _Results:
     return _run_chunk(_WORKER["store"], _WORKER["fn"], ids, _WORKER["text_only"])
 
-def analyze(store: Store, *, stages: Sequence[str] | None = None,
+def analyze(store: Store, *, stages: Sequence[str] | None = None, encoder: str | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:
     """Run the default pipeline (or ``stages``) on whatever in ``store`` is not analysed yet."""
-    return Pipeline(stages).run(store, progress=progress)
+    return Pipeline(stages, encoder=encoder).run(store, progress=progress)

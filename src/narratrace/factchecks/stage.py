@@ -52,7 +52,7 @@ class FactcheckMatchResult:
 
 @stage("factcheck_matches", version="factcheck_matches.v1", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
-       save=save_factcheck_matches,
+       save=save_factcheck_matches, encoder=True,
        default_config={"model": "hybrid-v1", "threshold": None, "top": 3, "candidates": 50})
 def make_factcheck_matches(*, model: str, threshold: float | None, top: int, candidates: int
                            ) -> Callable[..., FactcheckMatchResult]:
@@ -79,12 +79,19 @@ def make_factcheck_matches(*, model: str, threshold: float | None, top: int, can
         if not count_factchecks(corpus):
             log.info("factcheck_matches: no fact-checks imported; nothing to match")
             return FactcheckMatchResult((), tuple(new_ids))
-        from narratrace.factchecks.store import missing_vectors
+        from narratrace.factchecks.store import embedded_table, missing_vectors, vectors_encoder
+        from narratrace.vectors import active_encoder, stored_name
 
         if unembedded := len(missing_vectors(corpus)):
             log.warning("factcheck_matches: %d fact-checks have no vectors (imported with --no-embed) and are "
                         "not matched; import again without --no-embed", unembedded)
-        matcher = Matcher(corpus, reranker=reranker, options=options)
+        table = None
+        if vectors_encoder(corpus) != stored_name(active_encoder()):  # imported with another encoder
+            log.warning("factcheck_matches: the fact-checks were embedded with %s, this run uses %s: embedding "
+                        "them again in memory (run `narratrace factchecks import` with this encoder to store them)",
+                        vectors_encoder(corpus), stored_name(active_encoder()))
+            table = embedded_table(corpus)
+        matcher = Matcher(corpus, reranker=reranker, options=options, table=table)
         wanted = set(new_ids)
         found: list[tuple[str, str, str, Any]] = []
         claims = 0

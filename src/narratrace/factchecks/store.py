@@ -47,11 +47,13 @@ MIGRATIONS = (Migration(
               "setweight(to_tsvector('english', claim), 'A') "
               "|| setweight(to_tsvector('english', coalesce(title, '')), 'B')) STORED",
               "CREATE INDEX IF NOT EXISTS factchecks_fts ON factchecks USING GIN (fts)"),
-    sqlite_only=("factchecks_fts",), postgres_only=("factchecks.fts",)),)
+    sqlite_only=("factchecks_fts",), postgres_only=("factchecks.fts",)),
+    Migration("factchecks_002_vectors_encoder", tables=(
+        Table("factcheck_vectors_encoder", (col("one", "integer", primary_key=True), col("encoder", null=False))),)))
 """Imported fact-checks (ClaimReview), their full-text index and claim vectors, and the matches of the
 corpus's claims to them (stage ``factcheck_matches``)."""
 
-__all__ = ["MIGRATIONS", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
+__all__ = ["MIGRATIONS", "embedded_table", "forget_vectors", "vectors_encoder", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
            "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches",
            "save_vectors", "upsert_factchecks"]
 
@@ -126,6 +128,21 @@ def count_factchecks(store: Store) -> int:
     return int(store.db.execute("SELECT count(*) FROM factchecks").fetchone()[0])
 
 
+def vectors_encoder(store: Store) -> str:
+    """The encoder the stored fact-check vectors come from (before it was recorded: MiniLM)."""
+    from narratrace.vectors import MODEL_NAME
+
+    row = store.db.execute("SELECT encoder FROM factcheck_vectors_encoder WHERE one = 1").fetchone()
+    return str(row[0]) if row else MODEL_NAME
+
+
+def forget_vectors(store: Store, encoder: str) -> None:
+    """Drop every stored vector: they are embedded again with ``encoder``, recorded as theirs."""
+    with store._transaction():
+        store.db.execute("UPDATE factchecks SET vector = NULL, title_vector = NULL")
+        store.db.execute("INSERT OR REPLACE INTO factcheck_vectors_encoder VALUES (1, ?)", (encoder,))
+
+
 def missing_vectors(store: Store) -> list[tuple[int, str, str | None]]:
     """``(rowid, claim, title)`` of fact-checks not embedded yet."""
     return [tuple(r) for r in store.db.execute(  # type: ignore[misc]
@@ -152,6 +169,17 @@ class FactcheckTable:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+def embedded_table(store: Store) -> FactcheckTable:
+    """Every fact-check embedded now with the active encoder (for a run whose encoder is not the stored one)."""
+    from narratrace.factchecks.embedding import embed
+
+    rows = store.db.execute("SELECT rowid, key, published, claim, title FROM factchecks ORDER BY rowid").fetchall()
+    vectors = embed([r[3] for r in rows])
+    titles = embed([r[4] or "" for r in rows])
+    return FactcheckTable(np.asarray([r[0] for r in rows], dtype=np.int64), tuple(r[1] for r in rows),
+                          tuple(r[2] for r in rows), vectors, titles)
 
 
 def load_table(store: Store, dim: int = 384) -> FactcheckTable:

@@ -63,6 +63,7 @@ class FramingModel:
     fine_intercept: np.ndarray
     second_ratio: float = 0.6
     rule_weight: float = 0.0   # weight of the parse's role votes (:mod:`.syntax`) against the classifier
+    encoder: str = "all-MiniLM-L6-v2"   # the features' encoder (vectors.py): the model reads only its own
 
     @classmethod
     def load(cls, path: str | Path) -> FramingModel:
@@ -80,7 +81,8 @@ class FramingModel:
             return cls(meta.get("name", root.name), tuple(meta["features"]), tuple(meta["main_classes"]),
                        tuple(meta["fine_classes"]), arrays["mean"], arrays["scale"], arrays["main_coef"],
                        arrays["main_intercept"], arrays["fine_coef"], arrays["fine_intercept"],
-                       float(meta.get("second_ratio", 0.6)), float(meta.get("rule_weight", 0.0)))
+                       float(meta.get("second_ratio", 0.6)), float(meta.get("rule_weight", 0.0)),
+                       str(meta.get("encoder") or "all-MiniLM-L6-v2"))
         except KeyError as exc:
             raise ConfigError(f"framing model {root} lacks {exc}") from None
 
@@ -94,8 +96,14 @@ class FramingModel:
                             fine_intercept=self.fine_intercept.astype(np.float32))
         meta = {"name": self.name, "features": list(self.features), "main_classes": list(self.main_classes),
                 "fine_classes": list(self.fine_classes), "second_ratio": self.second_ratio,
-                "rule_weight": self.rule_weight, "encoder": "all-MiniLM-L6-v2"}
+                "rule_weight": self.rule_weight, "encoder": self.encoder}
         (root / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors from the encoder this model was trained on, whatever the run's encoder is."""
+        from narratrace.vectors import encode
+
+        return encode(texts, model=self.encoder)
 
     def probabilities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(main, fine)`` probability matrices of the rows of ``x`` (classes as in the model)."""
@@ -154,7 +162,7 @@ class FramingModel:
     def predict(self, ctx: Sequence[MentionContext]) -> list[Prediction]:
         if not ctx:
             return []
-        main_p, fine_p = self.probabilities(featurize(ctx, self.features))
+        main_p, fine_p = self.probabilities(featurize(ctx, self.features, encode=self.embed))
         main_p = self.blend(main_p, ctx)
         return [self.decide(mp, fp) for mp, fp in zip(main_p, fine_p)]
 
@@ -194,8 +202,10 @@ def train_model(x: np.ndarray, main: Sequence[str], fine: Sequence[Sequence[str]
     main_coef, main_b = _expand(main_clf, MAIN_ROLES)
     fine_names = load_taxonomy().fine_roles
     fine_coef, fine_b = _expand(fine_clf, fine_names)
+    from narratrace.vectors import active_encoder, stored_name
+
     return FramingModel(name, tuple(features), MAIN_ROLES, fine_names, mean, scale, main_coef, main_b,
-                        fine_coef, fine_b, second_ratio, rule_weight)
+                        fine_coef, fine_b, second_ratio, rule_weight, stored_name(active_encoder()))
 
 
 def _expand(clf: Any, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -100,7 +100,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
         ctx += contexts(article.text, spans, article.sentences or None)
         plan.append((article, entities, first))
     if ctx:
-        main_p, fine_p = loaded.probabilities(featurize(ctx, loaded.features))
+        main_p, fine_p = loaded.probabilities(featurize(ctx, loaded.features, encode=loaded.embed))
         votes = loaded.votes(ctx)  # the parse: who does what to whom
     else:
         main_p = fine_p = np.zeros((0, 0), dtype=np.float32)
@@ -153,7 +153,7 @@ def _version() -> str:
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
-       produces=["article.framing"], save=save_framing,
+       produces=["article.framing"], save=save_framing, encoder=True,
        default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
                        "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,

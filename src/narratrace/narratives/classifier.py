@@ -95,11 +95,11 @@ def document_units(text: str, sentences: Sequence[Span], *, max_sentences: int =
     return out
 
 
-def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-    """Unit-length MiniLM embeddings, ``(len(texts), 384)`` float32 (the model is loaded once)."""
+def embed(texts: Sequence[str], *, batch_size: int = 64, encoder: str | None = None) -> np.ndarray:
+    """Unit-length embeddings ``(len(texts), 384)`` float32 from ``encoder`` (default: the run's)."""
     from narratrace.vectors import encode
 
-    return encode([t.strip()[:2000] for t in texts], batch_size=batch_size)
+    return encode([t.strip()[:2000] for t in texts], batch_size=batch_size, model=encoder)
 
 
 def pooled(vectors: np.ndarray) -> np.ndarray:
@@ -114,6 +114,7 @@ def pooled(vectors: np.ndarray) -> np.ndarray:
 class NarrativeModel(Protocol):
     name: str
     taxonomy: Taxonomy
+    encoder: str        # which encoder its sentence vectors must come from (vectors.py)
 
     def predict(self, vectors: np.ndarray, spans: Sequence[Span]) -> Prediction: ...
 
@@ -158,7 +159,10 @@ class ZeroShotModel:
 
     def __init__(self, taxonomy: Taxonomy, options: ZeroShotOptions | None = None, *,
                  name: str = DEFAULT_MODEL) -> None:
+        from narratrace.vectors import encoder_name
+
         self.name = name
+        self.encoder = encoder_name()  # prototypes and sentences in one space: the run's encoder
         self.taxonomy = taxonomy
         self.options = options or ZeroShotOptions()
         self.labels: tuple[Label, ...] = taxonomy.labels
@@ -169,10 +173,10 @@ class ZeroShotModel:
                 texts.append(t)
                 owner.append(i)
         self._owner = np.asarray(owner)
-        self._prototypes = _embed_cached(tuple(texts))
+        self._prototypes = _embed_cached(tuple(texts), self.encoder)
         domain_texts = [t for d in taxonomy.domains for t in d.texts]
         self._domain_owner = np.asarray([i for i, d in enumerate(taxonomy.domains) for _ in d.texts])
-        self._domain_vectors = _embed_cached(tuple(domain_texts))
+        self._domain_vectors = _embed_cached(tuple(domain_texts), self.encoder)
         # a narrative is also represented by its subnarratives' texts
         self._members: list[np.ndarray] = []
         index = {lab.label: i for i, lab in enumerate(self.labels)}
@@ -226,8 +230,8 @@ class ZeroShotModel:
 
 
 @functools.lru_cache(maxsize=8)
-def _embed_cached(texts: tuple[str, ...]) -> np.ndarray:
-    return embed(list(texts)) if texts else np.zeros((0, DIM), dtype=np.float32)
+def _embed_cached(texts: tuple[str, ...], encoder: str) -> np.ndarray:
+    return embed(list(texts), encoder=encoder) if texts else np.zeros((0, DIM), dtype=np.float32)
 
 
 # -- trained linear model ------------------------------------------------------------------------
@@ -236,7 +240,9 @@ class LinearModel:
 
     def __init__(self, taxonomy: Taxonomy, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray, *,
                  threshold: float = 0.5, sub_threshold: float | None = None, hierarchical: bool = False,
-                 max_narratives: int = 4, evidence_sentences: int = 3, name: str = "linear") -> None:
+                 max_narratives: int = 4, evidence_sentences: int = 3, name: str = "linear",
+                 encoder: str = "all-MiniLM-L6-v2") -> None:
+        self.encoder = encoder  # the encoder of the features it was trained on
         if weights.shape != (len(labels), DIM) or bias.shape != (len(labels),):
             raise ConfigError(f"narratives model {name}: weights {weights.shape} do not fit {len(labels)} labels")
         self.name = name
@@ -293,7 +299,8 @@ class LinearModel:
                             bias=self.bias.astype(np.float32))
         (out / MODEL_FILE).write_text(json.dumps({"kind": "linear", "labels": self.labels,
                                                   "threshold": self.threshold, "sub_threshold": self.sub_threshold,
-                                                  "hierarchical": self.hierarchical, **meta}, indent=1,
+                                                  "hierarchical": self.hierarchical, "encoder": self.encoder,
+                                                  **meta}, indent=1,
                                                  ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -312,7 +319,7 @@ def _resolve_taxonomy_paths(model_dir: Path, names: Sequence[str] | None) -> lis
 
 
 @functools.lru_cache(maxsize=4)
-def _load(model_dir: str, taxonomies: tuple[str, ...]) -> NarrativeModel:
+def _load(model_dir: str, taxonomies: tuple[str, ...], encoder: str) -> NarrativeModel:  # one per encoder
     path = Path(model_dir)
     try:
         spec = json.loads((path / MODEL_FILE).read_text(encoding="utf-8"))
@@ -334,7 +341,8 @@ def _load(model_dir: str, taxonomies: tuple[str, ...]) -> NarrativeModel:
         threshold = float(spec.get("threshold", 0.5))
         return LinearModel(taxonomy, spec["labels"], weights, bias, threshold=threshold,
                            sub_threshold=float(spec.get("sub_threshold", threshold)),
-                           hierarchical=bool(spec.get("hierarchical", False)), name=path.name)
+                           hierarchical=bool(spec.get("hierarchical", False)), name=path.name,
+                           encoder=str(spec.get("encoder") or "all-MiniLM-L6-v2"))
     raise ConfigError(f"narratives model {path}: unknown kind {kind!r} (zero-shot or linear)")
 
 
@@ -343,4 +351,6 @@ def load_model(model: str | Path | None = None, *, taxonomies: Sequence[str | Pa
     from narratrace.cards import resolve_model
 
     path = resolve_model("narratives", str(model) if model else None, default=DEFAULT_MODEL)
-    return _load(str(path.resolve()), tuple(str(t) for t in taxonomies or ()))
+    from narratrace.vectors import encoder_name
+
+    return _load(str(path.resolve()), tuple(str(t) for t in taxonomies or ()), encoder_name())

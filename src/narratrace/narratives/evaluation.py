@@ -113,14 +113,18 @@ def document_vectors(docs: Sequence[Document], *, max_sentences: int = 64) -> li
     """Sentence spans and embeddings per document (cached under ``$NARRATRACE_CACHE/narratives``)."""
     from narratrace.narratives.classifier import document_units, embed
 
+    from narratrace.vectors import active_encoder
+
     cache = _cache_dir()
+    encoder_key = [] if active_encoder().name == "minilm" else [active_encoder().version]  # MiniLM: the old keys
     out: list[tuple[list[Span], np.ndarray] | None] = []
     todo: list[tuple[int, list[Span], Path | None]] = []
     for i, d in enumerate(docs):
         units = document_units(d.text, d.sentences, max_sentences=max_sentences)
         file = None
         if cache is not None:
-            key = hashlib.sha256(json.dumps([d.text, [tuple(u) for u in units]]).encode()).hexdigest()[:24]
+            key = hashlib.sha256(json.dumps([d.text, [tuple(u) for u in units]] + encoder_key).encode()
+                                 ).hexdigest()[:24]
             file = cache / f"{key}.npy"
             if file.is_file():
                 out.append((units, np.load(file).astype(np.float32)))
@@ -189,8 +193,10 @@ def train_narratives(data: str | Path, out: str | Path, *, split: str = "train",
         W[i], b[i] = lr.coef_[0], lr.intercept_[0]
     ignored = sorted({x for d in docs for x in (*d.narratives, *d.subnarratives)} - known - {"Other"}
                      - {x for x in (x for d in docs for x in d.subnarratives) if x.endswith(": Other")})
+    from narratrace.vectors import active_encoder, stored_name
+
     LinearModel(taxonomy, labels, W, b, threshold=threshold, sub_threshold=sub_threshold, hierarchical=True,
-                name=out.name).save(out, taxonomies=["urw.json", "cc.json"], c=c, ignored_labels=ignored)
+                name=out.name, encoder=stored_name(active_encoder())).save(out, taxonomies=["urw.json", "cc.json"], c=c, ignored_labels=ignored)
     heldout = "heldout" if split == "train" else None
     measures: dict[str, Any] = {}
     write_card(out, task="narratives", name=out.name, kind="trained", data={})  # provisional: found as a model

@@ -95,7 +95,7 @@ def _check_paths(name: str, taxonomies: Sequence[str] | None) -> None:
 
 @stage("narratives", version="narratives.v1", level="corpus",
        requires=["article.text", "article.sentences", "article.language"],
-       produces=["article.narratives", "article.narrative_vectors"], save=save_narratives,
+       produces=["article.narratives", "article.narrative_vectors"], save=save_narratives, encoder=True,
        default_config={"model": DEFAULT_MODEL, "taxonomies": None, "max_sentences": 64, "batch_articles": 32,
                        "languages": ["en"]})
 def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentences: int, batch_articles: int,
@@ -118,7 +118,8 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
                 lang = (art.language or "en").split("-")[0].lower()
                 units.append(document_units(art.text, art.sentences, max_sentences=int(max_sentences))
                              if lang in languages else [])
-            vectors = embed([art.text[u.start:u.end] for art, us in zip(batch, units) for u in us])
+            vectors = embed([art.text[u.start:u.end] for art, us in zip(batch, units) for u in us],
+                            encoder=clf.encoder)
             pos = 0
             for art, us in zip(batch, units):
                 v = vectors[pos:pos + len(us)]
@@ -161,7 +162,7 @@ class DiscoveryResult:
 
 @stage("narrative_discovery", version="narrative_discovery.v1", level="corpus",
        requires=["article.narratives", "article.claims", "article.claim_vectors"],
-       produces=["corpus.narrative_topics"], save=save_discovery,
+       produces=["corpus.narrative_topics"], save=save_discovery, encoder=True,
        default_config={"taxonomies": None, "covered": 0.55, "min_cluster_size": 3, "min_articles": 2})
 def make_narrative_discovery(*, taxonomies: Sequence[str] | None, covered: float, min_cluster_size: int,
                              min_articles: int) -> Callable[..., DiscoveryResult]:

@@ -29,7 +29,7 @@ class StoriesResult:
 
 @stage("stories", version="stories.v1", level="corpus",
        requires=["article.narrative_vectors", "article.published", "article.entities"],
-       produces=["corpus.stories"], save=save_stories,
+       produces=["corpus.stories"], save=save_stories, encoder=True,
        default_config={"threshold": 0.62, "entity_bonus": 0.04, "entity_cap": 3, "window_days": 10,
                        "min_articles": 1})
 def make_stories(*, threshold: float, entity_bonus: float, entity_cap: int, window_days: int,
