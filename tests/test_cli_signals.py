@@ -91,3 +91,32 @@ def test_cli_signals_sigterm_stops_analyze_within_a_second(corpus: Path, tmp_pat
     assert seconds < 1.0, seconds
     assert result.returncode == 1 and "Aborted!" in result.stderr and "Traceback" not in result.stderr
     assert _count(db, "stage_results") >= 200 and _integrity(db) == "ok"
+
+
+@pytest.mark.slow
+def test_cli_signals_sigterm_stops_serve_within_a_second(tmp_path: Path) -> None:
+    import socket
+
+    (tmp_path / "a.txt").write_text("Title\n\n" + article(1))
+    db = tmp_path / "c.db"
+    subprocess.run([*EXE, "ingest", str(tmp_path / "a.txt"), "--db", str(db), "-q"], capture_output=True, check=True)
+    proc = subprocess.Popen([*EXE, "serve", "--db", str(db), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        held = socket.create_connection(("127.0.0.1", port), timeout=10)
+        held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # a request half sent does not hold the stop up
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert time.monotonic() - sent < 1.0
+        assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+        held.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
