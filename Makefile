@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out
 
-.PHONY: demo test bench quality lock clean help
+.PHONY: demo test fuzz bench quality lock clean help
 
 help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
+	@echo "make fuzz   - the fuzz tests (ingest readers, JSON API, pages) with a long budget (NARRATRACE_FUZZ=1)"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
 	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"
 
@@ -30,6 +31,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fuzz tests run in `make test` too, with a small fixed budget; here with many more examples, randomised.
+fuzz: $(STAMP)
+	NARRATRACE_FUZZ=1 $(BIN)/python -m pytest -q -p no:logging tests/test_ingest_fuzz.py tests/test_web_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/republication.py

@@ -4,6 +4,10 @@
     .venv/bin/python bench/web.py [--articles N] [--seed S] [--workdir DIR] [--clients C]
                                   [--requests R] [--seconds T] [--pages KINDS] [--json]
 
+The load test of issue 17 (32 clients for 30 s on the main pages, mixed, of 10,000 articles):
+
+    .venv/bin/python bench/web.py --articles 10000 --clients 32 --seconds 30 --requests 0 --pages mixed
+
 1. Builds (once, cached in the workdir as ``web-n<N>-s<S>.db``) a store from the synthetic
    corpus of ``bench/republication.py`` (same generator and cached JSONL): ingest, then
    every analysis stage, so republication pairs and groups exist.
@@ -11,10 +15,13 @@
    server runs in its own process, so the load generator does not share its CPU time.
 3. For each page kind -- the overview (first page, deeper pages, filtered by outlet,
    language and date), an article page (articles in republication groups, and random
-   ones) and a search page (words of high, middle and low frequency) -- C client threads
-   (keep-alive connections, loopback only) send requests until R requests were answered or T
-   seconds passed, whichever comes first. The first requests of each kind are a warm-up
-   and are not counted. Every answer must be 200.
+   ones), a search page (words of high, middle and low frequency), the republication
+   groups (list and group pages), the outlets (list and outlet pages), ``api`` (the JSON
+   twins of all of these) and ``mixed`` (every page of the kinds before ``api``, drawn at
+   random) -- C client threads (keep-alive connections, loopback only) send requests until R
+   requests were answered (R = 0: no cap) or T seconds passed, whichever comes first. The
+   first requests of each kind are a warm-up and are not counted. Every answer must be 200:
+   any other status, and any connection error (the client reconnects), is an error.
 4. Prints p50 / p95 / p99 / max latency and throughput per kind, against the target
    p95 < 100 ms (and one JSON object with ``--json``; the table then goes to stderr).
 """
@@ -86,11 +93,13 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "narratrace.cli", "serve", "--db", str(db), "--host", "127.0.0.1",
            "--port", str(port)]
     env = {k: v for k, v in os.environ.items() if k != "NARRATRACE_WRITE_TOKEN"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])  # this tree
+    errors = (db.parent / f"{db.stem}.serve.log").open("wb")  # a file: a pipe nobody reads could fill up
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(f"server exited: {Path(errors.name).read_text(errors='replace')[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return proc
@@ -138,12 +147,21 @@ def sample_urls(db: Path, rng: random.Random) -> dict[str, list[str]]:
     overview += [f"/?date_from={lo}&date_to={lo[:8]}28", f"/?outlet={quote(outlets[0])}&date_from={hi[:8]}01"]
     search = [f"/search?q={quote(w)}" for _, w in rare + middle + common]
     search += [f"/search?q={quote(a)}+{quote(b)}" for (_, a), (_, b) in zip(middle, common)]
-    return {
+    group_urls = ["/groups", "/groups?offset=50", f"/groups?offset={max(0, len(groups) - 50)}"]
+    group_urls += [f"/groups/{g.id}" for g in rng.sample(groups, min(100, len(groups)))]
+    outlet_urls = ["/outlets", "/outlets?offset=100"] + [f"/outlets/{quote(o, safe='')}"
+                                                         for o in rng.sample(outlets, min(50, len(outlets)))]
+    pages = {
         "overview": overview,
         "article": [f"/articles/{quote(r, safe='')}" for r in grouped_refs[:300] + ids[:300]],
         "search": search,
-        "_search_words": [f"{w}:{n}" for n, w in freq],
+        "groups": group_urls,
+        "outlets": outlet_urls,
     }
+    pages["api"] = ["/api" + ("/overview" + u[1:] if u.startswith("/?") or u == "/" else u)
+                    for kind in pages.values() for u in kind]
+    pages["mixed"] = [u for kind in ("overview", "article", "search", "groups", "outlets") for u in pages[kind]]
+    return {**pages, "_search_words": [f"{w}:{n}" for n, w in freq]}
 
 
 def load(base: str, urls: list[str], *, clients: int, requests: int, seconds: float,
@@ -181,12 +199,17 @@ def load(base: str, urls: list[str], *, clients: int, requests: int, seconds: fl
             start.wait()
             while time.perf_counter() < deadline[0]:
                 with lock:
-                    if counter[0] >= requests:
+                    if requests and counter[0] >= requests:
                         return
                     counter[0] += 1
                 url = r.choice(urls)
                 t0 = time.perf_counter()
-                status = get(conn, url)
+                try:
+                    status: int | str = get(conn, url)
+                except (OSError, http.client.HTTPException) as exc:  # reset, refused, timed out: an error
+                    status = type(exc).__name__
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=60)
                 dt = time.perf_counter() - t0
                 with lock:
                     latencies.append(dt)
@@ -219,9 +242,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=HERE / ".cache")
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (threads)")
-    ap.add_argument("--requests", type=int, default=2000, help="requests per page kind (at most)")
+    ap.add_argument("--requests", type=int, default=2000, help="requests per page kind (at most; 0: no cap)")
     ap.add_argument("--seconds", type=float, default=30.0, help="time per page kind (at most)")
-    ap.add_argument("--pages", default="overview,article,search", help="page kinds to load, comma-separated")
+    ap.add_argument("--pages", default="overview,article,search",
+                    help="page kinds to load, comma-separated: overview, article, search, groups, outlets, api, mixed")
     ap.add_argument("--json", action="store_true", help="print one JSON object (the table goes to stderr)")
     args = ap.parse_args()
 
@@ -237,7 +261,7 @@ def main() -> None:
     try:
         for kind in [k.strip() for k in args.pages.split(",") if k.strip()]:
             log(f"{kind}: {len(urls[kind])} urls, {args.clients} clients, "
-                f"up to {args.requests} requests / {args.seconds:.0f} s")
+                f"up to {args.requests or 'any number of'} requests / {args.seconds:.0f} s")
             results[kind] = load(base, urls[kind], clients=args.clients, requests=args.requests,
                                  seconds=args.seconds, rng=rng)
     finally:

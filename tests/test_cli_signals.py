@@ -62,6 +62,12 @@ def _signal_when(db: Path, args: list[str], table: str, at_least: int, sig: sign
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), time.monotonic() - sent
 
 
+#: How long a stopped command may take to exit. Unloaded, ingest and analyze stop in ~0.1 s and serve in
+#: ~0.3 s (the closing note has the figures); the bound leaves room for a loaded CI machine and still
+#: fails a command that keeps working until its input is done (many seconds here).
+STOP_S = 5.0
+
+
 def _integrity(db: Path) -> str:
     with sqlite3.connect(db) as c:
         return str(c.execute("PRAGMA integrity_check").fetchone()[0])
@@ -69,11 +75,11 @@ def _integrity(db: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, group", [(signal.SIGTERM, False), (signal.SIGINT, True)], ids=["sigterm", "ctrl-c"])
-def test_cli_signals_stop_ingest_within_a_second(corpus: Path, tmp_path: Path, sig: signal.Signals,
+def test_cli_signals_stop_ingest_promptly(corpus: Path, tmp_path: Path, sig: signal.Signals,
                                                  group: bool) -> None:
     db = tmp_path / "c.db"
     result, seconds = _signal_when(db, ["ingest", str(corpus)], "articles", 100, sig, group=group)
-    assert seconds < 1.0, seconds
+    assert seconds < STOP_S, seconds
     assert result.returncode == 1 and "Aborted!" in result.stderr, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr  # neither the command nor its workers
     kept = _count(db, "articles")
@@ -84,10 +90,39 @@ def test_cli_signals_stop_ingest_within_a_second(corpus: Path, tmp_path: Path, s
 
 
 @pytest.mark.slow
-def test_cli_signals_sigterm_stops_analyze_within_a_second(corpus: Path, tmp_path: Path) -> None:
+def test_cli_signals_sigterm_stops_analyze_promptly(corpus: Path, tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     subprocess.run([*EXE, "ingest", str(corpus), "--db", str(db), "-q"], capture_output=True, check=True)
     result, seconds = _signal_when(db, ["analyze"], "stage_results", 200, signal.SIGTERM)
-    assert seconds < 1.0, seconds
+    assert seconds < STOP_S, seconds
     assert result.returncode == 1 and "Aborted!" in result.stderr and "Traceback" not in result.stderr
     assert _count(db, "stage_results") >= 200 and _integrity(db) == "ok"
+
+
+@pytest.mark.slow
+def test_cli_signals_sigterm_stops_serve_promptly(tmp_path: Path) -> None:
+    import socket
+
+    (tmp_path / "a.txt").write_text("Title\n\n" + article(1))
+    db = tmp_path / "c.db"
+    subprocess.run([*EXE, "ingest", str(tmp_path / "a.txt"), "--db", str(db), "-q"], capture_output=True, check=True)
+    proc = subprocess.Popen([*EXE, "serve", "--db", str(db), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        held = socket.create_connection(("127.0.0.1", port), timeout=10)
+        held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # a request half sent does not hold the stop up
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert time.monotonic() - sent < STOP_S
+        assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+        held.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()

@@ -241,3 +241,15 @@ def test_ingest_hostile_warc_limits_are_documented() -> None:
                   readers.MIN_WARC_DECOMPRESSED):
         assert f"{value:,}" in doc, value
     assert f"{readers.MAX_WARC_RATIO} times" in doc
+
+
+# -- found by the fuzz tests (test_ingest_fuzz.py) -----------------------------------------------------
+
+def test_ingest_hostile_csv_header_not_utf8_is_a_storable_skip(tmp_path: Path) -> None:
+    src = tmp_path / "h.csv"
+    src.write_bytes(b"id,t\xffxt\nb,some text\n")
+    store, report = _ingest(tmp_path, src)
+    with store:
+        [skip] = store.skipped()
+        assert skip.code == "NT207" and "t\\xffxt" in skip.reason
+        assert [s.reason for s in report.skipped] == [skip.reason]

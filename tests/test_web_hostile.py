@@ -224,3 +224,34 @@ def test_web_hostile_serve_on_a_port_in_use_fails_before_serving(web_db: Path) -
     assert "serving" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- found by the schema-driven fuzz tests (test_web_fuzz.py) -------------------------------------------
+
+def test_web_hostile_405_names_every_method_of_the_path(client: TestClient) -> None:
+    r = client.options("/api/articles")  # GET and POST are two routes: Starlette named the first one's only
+    assert r.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in r.headers["allow"].split(",")}
+    _is_error(r, 405)
+
+
+def test_web_hostile_app_serves_again_after_its_lifespan_ends(web_db: Path) -> None:
+    """schemathesis runs the app's lifespan around each call: its end closed every reader, and this
+    thread's next request got the closed one ("Cannot operate on a closed database")."""
+    app = create_app(str(web_db))
+    corpus = app.state.corpus
+    before = corpus.reader()
+    corpus.close()  # what the lifespan's end does
+    after = corpus.reader()
+    assert after is not before and after.count_articles() > 0
+    with TestClient(app) as c:
+        assert c.get("/api/articles").status_code == 200
+
+
+def test_web_hostile_openapi_documents_the_error_shape(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for status in ("404", "422"):
+                ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorOut"), (method, path, status)

@@ -137,11 +137,18 @@ def read_file(path: Path) -> Iterator[Record | Skipped]:
                                  f"supported: {', '.join(sorted(READERS))}", "NT202")
         return
     try:
-        yield from reader(path)
+        for item in reader(path):
+            yield _storable(item) if isinstance(item, Skipped) else item
     except InputError as exc:
-        yield Skipped(str(path), exc.message, exc.code)
+        yield _storable(Skipped(str(path), exc.message, exc.code))
     except (OSError, UnicodeError, ValueError) as exc:
-        yield Skipped(str(path), f"cannot read: {type(exc).__name__}: {exc}", "NT203")
+        yield _storable(Skipped(str(path), f"cannot read: {type(exc).__name__}: {exc}", "NT203"))
+
+
+def _storable(skip: Skipped) -> Skipped:
+    """``skip`` with bytes that were not UTF-8 (a CSV header, a JSON error) shown as ``\\xNN``."""
+    path, reason = _shown(skip.path), _shown(skip.reason)
+    return skip if (path, reason) == (skip.path, skip.reason) else Skipped(path, reason, skip.code)
 
 
 def build_article(record: Record) -> Article | Skipped:

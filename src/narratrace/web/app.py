@@ -40,6 +40,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from narratrace import __version__
 from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
@@ -90,11 +91,13 @@ class _Corpus:
         self._compute_lock = threading.Lock()   # one computation of a cached value at a time
         self.write_lock = threading.Lock()
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
+        self._generation = 0  # bumped by close(): a thread's reader from before is closed
 
     def reader(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = open_store(self.path, readonly=True)
+        if store is None or getattr(self._local, "generation", None) != self._generation:
+            store = self._local.store = open_store(self.path, readonly=True)  # new, or closed by close()
+            self._local.generation = self._generation
             with self._lock:
                 self._opened.append(store)
         return store
@@ -193,7 +196,9 @@ class _Corpus:
         self._cache.clear()
 
     def close(self) -> None:
+        """Close every reader (the app's lifespan ends); a later request opens new ones."""
         with self._lock:
+            self._generation += 1
             for store in self._opened:
                 try:
                     store.close()
@@ -238,7 +243,10 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorOut, "description": "no such article, group, outlet, story... or path"},
+    422: {"model": schemas.ErrorOut, "description": "invalid parameters or body (`errors` lists them)"}}
+"""The error answers every operation documents (in the error shape, not FastAPI's ``detail``)."""
 
 
 def _is_api(path: str) -> bool:
@@ -357,6 +365,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         corpus.close()
 
     app = FastAPI(title="narratrace", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
+                  responses=ERRORS,
                   description="Explore a narratrace corpus: articles, republication pairs and groups, search. "
                               "Shapes mirror the JSON export contract; lists are paginated with limit/offset.")
     app.state.corpus = corpus
@@ -389,7 +398,12 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names the methods of the first route that matched the path only
+            allowed = {m for r in app.routes if isinstance(r, BaseRoute) and r.matches(request.scope)[0] != Match.NONE
+                       for m in getattr(r, "methods", None) or ()}
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(allowed))}
+        return error_response(request, exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -472,7 +486,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     @app.get("/outlets/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def outlet_page(request: Request, name: str, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
         view = views.outlet_view(corpus.reader(), name, corpus.links(), limit=limit, offset=offset)
-        framing = analyses.outlet_framing(corpus.reader(), name)
+        framing = analyses.outlet_framing(corpus.reader(), name) if corpus.available().framing else None
         return page("outlet.html", json_url=twin(request, "/api" + views.outlet_path(name)), v=view,
                     framing=framing, title=name)
 
@@ -631,8 +645,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         """Republication groups: the original, every member, why that one is the original."""
         return views.groups_json(corpus.reader(), limit=limit, offset=offset)
 
-    @app.get("/api/groups/{group_id}", response_model=schemas.GroupDetail, tags=["republication"],
-             responses=NOT_FOUND)
+    @app.get("/api/groups/{group_id}", response_model=schemas.GroupDetail, tags=["republication"])
     def api_group(group_id: int) -> dict[str, Any]:
         """One group with its articles and the pairs of its copies (the group page's data)."""
         return views.group_detail_json(corpus.reader(), group_id_q(group_id))
@@ -664,7 +677,9 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         """One outlet: its articles, the outlets it copied from and those that copied it, how it casts entities."""
         store = corpus.reader()
         out = views.outlet_json(views.outlet_view(store, name, corpus.links(), limit=limit, offset=offset))
-        return {**out, "framing": analyses.outlet_framing_json(analyses.outlet_framing(store, name))}
+        # without framing results the answer is known: asking costs a scan of every article (40 ms at 10k)
+        framing = analyses.outlet_framing(store, name) if corpus.available().framing else None
+        return {**out, "framing": analyses.outlet_framing_json(framing)}
 
     @app.get("/api/skipped", response_model=schemas.SkippedPage, tags=["articles"])
     def api_skipped(limit: int = limit_q(100), offset: int = offset_q) -> dict[str, Any]:
