@@ -130,7 +130,6 @@ def _side(article: ArticleRow, text: str, ranges: Iterable[tuple[int, int, str, 
     return SideView(article, tuple(segment_text(text[:n], ranges)), len(text) - n)
 
 
-
 @dataclass(frozen=True, slots=True)
 class RepublicationsSection:
     groups: tuple[GroupView, ...]
