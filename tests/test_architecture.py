@@ -20,10 +20,9 @@ SHARED = ("narratrace.analyses", "narratrace.schema", "narratrace.pipeline", "na
           "narratrace.evaluation", "narratrace.commands", "narratrace.cli", "narratrace.cards", "narratrace.vectors",
           "narratrace.blobs", "narratrace.model", "narratrace.errors", "narratrace.text", "narratrace.parsing",
           "narratrace.sections", "narratrace.report", "narratrace.web", "narratrace.spark", "narratrace.quality")
-#: Shared modules that still import analyses by name: the web pages not yet moved into their packages, and
-#: the Spark engine's republication step (issue 21). The set may shrink, never grow.
-PENDING = {"narratrace.spark.republications", "narratrace.web.analyses",
-           "narratrace.web.app", "narratrace.web.views"}
+#: Shared modules that still import analyses by name: the Spark engine's republication step (issue 21).
+#: The set may shrink, never grow.
+PENDING = {"narratrace.spark.republications"}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -106,3 +105,18 @@ def test_architecture_core_layers_import_no_analysis() -> None:
                  if any(m == s or m.startswith(s + ".") for s in SHARED)}
     found = {m: t for m, t in offending.items() if t}
     assert set(found) <= PENDING, {m: t for m, t in found.items() if m not in PENDING}
+
+
+def test_architecture_template_names_are_unique_across_packages() -> None:
+    """The web app finds templates in its own folder, the report's and every analysis's (one loader, first match
+    wins), so a name in two of them would draw the wrong page."""
+    from narratrace.report import TEMPLATES
+    from narratrace.sections import template_dirs
+
+    where: dict[str, list[str]] = {}
+    for folder in [PACKAGE / "web" / "templates", TEMPLATES, *map(Path, template_dirs())]:
+        for f in folder.iterdir():
+            where.setdefault(f.name, []).append(str(folder.relative_to(PACKAGE)))
+    assert {name: dirs for name, dirs in where.items() if len(dirs) > 1} == {}
+    assert {"groups.html", "claim_groups.html", "narratives.html", "techniques.html", "factchecks.html",
+            "outlet_framing.html"} <= set(where)  # the analyses' pages live in their packages

@@ -172,7 +172,7 @@ def test_postgres_claim_vectors_are_pgvector_rows_searched_like_sqlite(pg_server
     """The claim_vectors stage's embeddings become pgvector rows (HNSW); semantic search agrees with SQLite's."""
     from narratrace.claims.groups import unpack_vectors
     from narratrace.store.transfer import copy_corpus
-    from narratrace.web.views import StoredClaimIndex, claim_index, semantic_claim_search
+    from narratrace.claims.web import StoredClaimIndex, claim_index, semantic_claim_search
 
     _, url = new_pg_database(pg_server)
     with Store(analysed, readonly=True) as lite, open_store(url) as team:

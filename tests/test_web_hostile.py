@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 
 from narratrace.model import Article
 from narratrace.store import Store
-from narratrace.web import create_app, views
+from narratrace.republications import web as views  # groups_json moved with the republication pages
+from narratrace.web import create_app
 
 from test_web_api import TOKEN, build_web_store
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["ArticleRow", "Card", "Count", "day_of", "Limits", "NavLink", "Section", "SectionBuilder", "SectionContext", "opt_str",
+if TYPE_CHECKING:
+    from narratrace.model import RepublicationPair
+
+__all__ = ["ADDITION_LABELS", "AdditionSummary", "ArticleRow", "Card", "Count", "day_of", "Limits", "Marker", "NavLink",
+           "Section", "SectionBuilder", "SectionContext", "Segment", "addition_summary", "opt_str", "segment_text",
            "span_or_none", "template_dirs"]
 
 
@@ -83,6 +88,105 @@ def span_or_none(start: Any, end: Any) -> tuple[int, int] | None:
             and not isinstance(end, bool) and 0 <= start < end:
         return start, end
     return None
+
+
+# -- an article's text cut at republication evidence (the report's side-by-side view, the web's article page)
+
+ADDITION_LABELS = ("preamble", "insertion", "footer")
+
+@dataclass(frozen=True, slots=True)
+class AdditionSummary:
+    label: str
+    count: int
+    chars: int
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """Something shown before a segment's text: a passage number, an addition label, an edit point."""
+
+    kind: str    # "passage", "addition" or "edit-point"
+    value: str
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch ``[start, end)`` of an article's text and what covers it."""
+
+    text: str
+    start: int
+    end: int
+    passage: int | None = None           # 1-based passage number
+    addition: str | None = None          # addition label
+    edit: int | None = None              # 1-based edit number
+    markers: tuple[Marker, ...] = ()
+
+    @property
+    def css(self) -> str:
+        return " ".join(["seg", *(["p"] if self.passage else []), *(["a"] if self.addition else []),
+                         *(["e"] if self.edit else [])])
+
+    @property
+    def tooltip(self) -> str:
+        parts = []
+        if self.passage:
+            parts.append(f"shared passage {self.passage}")
+        if self.addition:
+            parts.append(f"added by the copy: {self.addition}")
+        if self.edit:
+            parts.append(f"edit {self.edit}")
+        return "; ".join(parts)
+
+def addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
+    counts: Counter[str] = Counter()
+    chars: Counter[str] = Counter()
+    for a in pair.additions:
+        label = a.label or "addition"
+        counts[label] += 1
+        chars[label] += max(0, a.end - a.start)
+    order = {label: i for i, label in enumerate(ADDITION_LABELS)}
+    return tuple(AdditionSummary(label, counts[label], chars[label])
+                 for label in sorted(counts, key=lambda k: (order.get(k, len(order)), k)))
+
+def segment_text(text: str, ranges: Iterable[tuple[int, int, str, Any]]) -> list[Segment]:
+    """Cut ``text`` at the boundaries of ``(start, end, kind, value)`` ranges.
+
+    ``kind`` is ``"passage"``, ``"addition"`` or ``"edit"``. Offsets are clipped to the
+    text; inverted ranges are ignored; an empty edit becomes an ``edit-point`` marker.
+    The segments' texts joined give ``text`` back exactly. Where ranges of one kind
+    overlap, the one listed first wins.
+    """
+    n = len(text)
+    starts: dict[int, list[tuple[int, str, Any, int]]] = {}
+    points: dict[int, list[Marker]] = {}
+    bounds = {0, n}
+    for order, (raw_s, raw_e, kind, value) in enumerate(ranges):
+        s, e = max(0, min(int(raw_s), n)), max(0, min(int(raw_e), n))
+        if e < s or raw_e < raw_s:
+            continue
+        if s == e:
+            if kind == "edit" and raw_s == raw_e and 0 <= raw_s <= n:
+                points.setdefault(s, []).append(Marker("edit-point", str(value)))
+                bounds.add(s)
+            continue
+        starts.setdefault(s, []).append((e, kind, value, order))
+        bounds.update((s, e))
+    active: list[tuple[int, str, Any, int]] = []
+    out: list[Segment] = []
+    cuts = sorted(bounds)
+    for i, a in enumerate(cuts):
+        active = [r for r in active if r[0] > a]
+        opened = sorted(starts.get(a, ()), key=lambda r: r[3])
+        active = sorted(active + opened, key=lambda r: r[3])
+        markers = [Marker(k, str(v)) for _, k, v, _ in opened if k in ("passage", "addition")]
+        markers += points.get(a, [])
+        b = cuts[i + 1] if i + 1 < len(cuts) else a
+        if b == a and not markers:
+            continue
+        first: dict[str, Any] = {}
+        for _, kind, value, _ in active:
+            first.setdefault(kind, value)
+        out.append(Segment(text[a:b], a, b, passage=first.get("passage"), addition=first.get("addition"),
+                           edit=first.get("edit"), markers=tuple(markers)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

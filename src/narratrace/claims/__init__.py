@@ -26,7 +26,7 @@ ANALYSIS = Analysis(
     stages=("narratrace.claims.stage", "narratrace.claims.groups"),
     default_stages=("claims", "claim_vectors", "claim_groups"),
     migrations=MIGRATIONS, export="narratrace.claims.export:export_section",
-    section="narratrace.claims.report:build_report_section",
+    section="narratrace.claims.report:build_report_section", pages="narratrace.claims.web:make_pages",
     tasks={"attribution": "narratrace.claims.attribution_eval",
            "checkworthiness": "narratrace.claims.checkworthiness_eval"},
     commands=("narratrace.claims.cli",))

@@ -28,7 +28,7 @@ ANALYSIS = Analysis(
     name="factchecks", title="Fact-checks",
     stages=("narratrace.factchecks.stage",), default_stages=("factcheck_matches",),
     migrations=MIGRATIONS, export="narratrace.factchecks.export:export_section",
-    section="narratrace.factchecks.report:build_report_section",
+    section="narratrace.factchecks.report:build_report_section", pages="narratrace.factchecks.web:make_pages",
     tasks={"matching": "narratrace.factchecks.evaluation"}, commands=("narratrace.factchecks.cli",))
 
 __all__ = ["ANALYSIS", "CSV_COLUMNS", "Candidate", "FactCheck", "ImportReport", "MatchHit", "Matcher", "MatchOptions",

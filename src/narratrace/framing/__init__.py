@@ -21,6 +21,7 @@ ANALYSIS = Analysis(
     name="framing", title="Entity framing",
     stages=("narratrace.framing.stage",), default_stages=("framing",),
     export="narratrace.framing.views:export_section", section="narratrace.framing.report:build_report_section",
+    pages="narratrace.framing.web:make_pages",
     tasks={"framing": "narratrace.framing.evaluation"}, commands=("narratrace.framing.cli",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "MAIN_ROLES", "FramingModel", "Prediction", "framing_measures", "load_framing_model",

@@ -8,12 +8,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from narratrace.store.db import Store
 
-__all__ = ["framing_annotations", "save_framing"]
+__all__ = ["framing_annotations", "framing_annotations_exist", "save_framing"]
 
 
 def save_framing(store: Store, stage: str, version: str, result: Any) -> None:
     """Entity roles are per-article annotations of a corpus stage."""
     store.save_stage_results(stage, version, list(result.rows))
+
+
+def framing_annotations_exist(store: Store) -> bool:
+    """Whether any article has a framing result (one indexed look-up)."""
+    return store.db.execute("SELECT 1 FROM annotations WHERE kind = 'framing' LIMIT 1").fetchone() is not None
 
 
 def framing_annotations(store: Store, *, article_id: str | None = None, outlet: str | None = None

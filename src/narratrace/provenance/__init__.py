@@ -10,4 +10,4 @@ from narratrace.analyses import Analysis
 __all__ = ["ANALYSIS"]
 
 ANALYSIS = Analysis(name="provenance", title="Provenance graph", export="narratrace.provenance.graph:export_section",
-                    commands=("narratrace.provenance.cli",))
+                    pages="narratrace.provenance.web:make_pages", commands=("narratrace.provenance.cli",))

@@ -16,5 +16,5 @@ ANALYSIS = Analysis(
     name="republications", title="Republications",
     stages=("narratrace.republications.detect",), default_stages=("fingerprints", "republications"),
     migrations=MIGRATIONS, export="narratrace.republications.export:export_section",
-    section="narratrace.republications.report:build_report_section",
+    section="narratrace.republications.report:build_report_section", pages="narratrace.republications.web:make_pages",
     tasks={"republication": "narratrace.republications.evaluation"})

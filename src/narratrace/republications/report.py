@@ -6,22 +6,16 @@ template escapes one by one; no markup is ever inserted into raw text.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from narratrace.model import Article, RepublicationGroup, RepublicationPair
 from narratrace.sections import ArticleRow, Limits, NavLink, Section, SectionContext
+# text cut at a pair's evidence: shared with the web app's article page, so they live in sections
+from narratrace.sections import ADDITION_LABELS, AdditionSummary, Marker, Segment, addition_summary, segment_text  # noqa: F401 (re-exported)
 from narratrace.store import Store
 
-ADDITION_LABELS = ("preamble", "insertion", "footer")
-
-@dataclass(frozen=True, slots=True)
-class AdditionSummary:
-    label: str
-    count: int
-    chars: int
 
 @dataclass(frozen=True, slots=True)
 class MemberView:
@@ -43,41 +37,6 @@ class GroupView:
     reason: str
     members: tuple[MemberView, ...]      # copies only (the original is ``original``)
     members_not_shown: int
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """Something shown before a segment's text: a passage number, an addition label, an edit point."""
-
-    kind: str    # "passage", "addition" or "edit-point"
-    value: str
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A stretch ``[start, end)`` of an article's text and what covers it."""
-
-    text: str
-    start: int
-    end: int
-    passage: int | None = None           # 1-based passage number
-    addition: str | None = None          # addition label
-    edit: int | None = None              # 1-based edit number
-    markers: tuple[Marker, ...] = ()
-
-    @property
-    def css(self) -> str:
-        return " ".join(["seg", *(["p"] if self.passage else []), *(["a"] if self.addition else []),
-                         *(["e"] if self.edit else [])])
-
-    @property
-    def tooltip(self) -> str:
-        parts = []
-        if self.passage:
-            parts.append(f"shared passage {self.passage}")
-        if self.addition:
-            parts.append(f"added by the copy: {self.addition}")
-        if self.edit:
-            parts.append(f"edit {self.edit}")
-        return "; ".join(parts)
 
 @dataclass(frozen=True, slots=True)
 class SideView:
@@ -118,17 +77,6 @@ def _order_pairs(pairs: Sequence[RepublicationPair],
     last = (len(groups), 0)
     keyed = sorted(enumerate(pairs), key=lambda ip: (rank.get(ip[1].copy, last), ip[0]))
     return [p for _, p in keyed]
-
-def addition_summary(pair: RepublicationPair) -> tuple[AdditionSummary, ...]:
-    counts: Counter[str] = Counter()
-    chars: Counter[str] = Counter()
-    for a in pair.additions:
-        label = a.label or "addition"
-        counts[label] += 1
-        chars[label] += max(0, a.end - a.start)
-    order = {label: i for i, label in enumerate(ADDITION_LABELS)}
-    return tuple(AdditionSummary(label, counts[label], chars[label])
-                 for label in sorted(counts, key=lambda k: (order.get(k, len(order)), k)))
 
 def group_view(group: RepublicationGroup, pairs: Sequence[RepublicationPair], row: Callable[[str], ArticleRow],
                 view_of: Mapping[tuple[str, str], int], limits: Limits) -> GroupView:
@@ -180,48 +128,6 @@ def _side(article: ArticleRow, text: str, ranges: Iterable[tuple[int, int, str, 
           limit: int) -> SideView:
     n = min(len(text), limit)
     return SideView(article, tuple(segment_text(text[:n], ranges)), len(text) - n)
-
-def segment_text(text: str, ranges: Iterable[tuple[int, int, str, Any]]) -> list[Segment]:
-    """Cut ``text`` at the boundaries of ``(start, end, kind, value)`` ranges.
-
-    ``kind`` is ``"passage"``, ``"addition"`` or ``"edit"``. Offsets are clipped to the
-    text; inverted ranges are ignored; an empty edit becomes an ``edit-point`` marker.
-    The segments' texts joined give ``text`` back exactly. Where ranges of one kind
-    overlap, the one listed first wins.
-    """
-    n = len(text)
-    starts: dict[int, list[tuple[int, str, Any, int]]] = {}
-    points: dict[int, list[Marker]] = {}
-    bounds = {0, n}
-    for order, (raw_s, raw_e, kind, value) in enumerate(ranges):
-        s, e = max(0, min(int(raw_s), n)), max(0, min(int(raw_e), n))
-        if e < s or raw_e < raw_s:
-            continue
-        if s == e:
-            if kind == "edit" and raw_s == raw_e and 0 <= raw_s <= n:
-                points.setdefault(s, []).append(Marker("edit-point", str(value)))
-                bounds.add(s)
-            continue
-        starts.setdefault(s, []).append((e, kind, value, order))
-        bounds.update((s, e))
-    active: list[tuple[int, str, Any, int]] = []
-    out: list[Segment] = []
-    cuts = sorted(bounds)
-    for i, a in enumerate(cuts):
-        active = [r for r in active if r[0] > a]
-        opened = sorted(starts.get(a, ()), key=lambda r: r[3])
-        active = sorted(active + opened, key=lambda r: r[3])
-        markers = [Marker(k, str(v)) for _, k, v, _ in opened if k in ("passage", "addition")]
-        markers += points.get(a, [])
-        b = cuts[i + 1] if i + 1 < len(cuts) else a
-        if b == a and not markers:
-            continue
-        first: dict[str, Any] = {}
-        for _, kind, value, _ in active:
-            first.setdefault(kind, value)
-        out.append(Segment(text[a:b], a, b, passage=first.get("passage"), addition=first.get("addition"),
-                           edit=first.get("edit"), markers=tuple(markers)))
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ ANALYSIS = Analysis(
     name="techniques", title="Persuasion techniques",
     stages=("narratrace.techniques.stage",), default_stages=("techniques",),
     export="narratrace.techniques.corpus:export_section", section="narratrace.techniques.report:build_report_section",
+    pages="narratrace.techniques.web:make_pages",
     tasks={"techniques": "narratrace.techniques.evaluation"}, commands=("narratrace.techniques.cli",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "DISPLAY", "TECHNIQUES", "Hit", "TechniqueModel", "display_name", "load_model",
