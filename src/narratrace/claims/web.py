@@ -247,6 +247,7 @@ class ClaimIndex:
     ids: tuple[str, ...]
     texts: tuple[str, ...]
     matrix: Any  # (n, dim) float32, unit rows
+    encoder: str = "all-MiniLM-L6-v2"   # what the claims were embedded with: queries are embedded the same way
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,7 @@ class StoredClaimIndex:
     """The claim embeddings stay in the database, which finds the nearest (PostgreSQL: pgvector HNSW)."""
 
     claims: int
+    encoder: str = "all-MiniLM-L6-v2"
 
 
 def claim_index(store: Store) -> ClaimIndex | StoredClaimIndex | None:
@@ -264,12 +266,14 @@ def claim_index(store: Store) -> ClaimIndex | StoredClaimIndex | None:
 
     indexed = store.claim_vector_count()
     if indexed is not None:  # nothing to hold in memory: every query goes to the database's index
-        return StoredClaimIndex(indexed) if indexed else None
+        first = next((unpack_vectors(d) for _, d in store.stage_data("claim_vectors") if d), None)
+        return StoredClaimIndex(indexed, first.model) if indexed and first is not None else None
     ref = {row["id"]: row["ref"] for row in store.article_index()}
     refs: list[str] = []
     ids: list[str] = []
     texts: list[str] = []
     mats = []
+    encoders: set[str] = set()
     for article_id, data in store.stage_data("claim_vectors"):
         if not data:
             continue
@@ -280,9 +284,11 @@ def claim_index(store: Store) -> ClaimIndex | StoredClaimIndex | None:
         ids += list(vectors.ids)
         texts += list(vectors.texts)
         mats.append(np.asarray(vectors.matrix, dtype=np.float32))
+        encoders.add(vectors.model)
     if not mats:
         return None
-    return ClaimIndex(tuple(refs), tuple(ids), tuple(texts), np.vstack(mats))
+    # one analyze embeds every claim with one encoder; a corpus analysed in parts says which came last
+    return ClaimIndex(tuple(refs), tuple(ids), tuple(texts), np.vstack(mats), sorted(encoders)[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +302,7 @@ class SemanticHit:
 
 def semantic_claim_search(index: ClaimIndex | StoredClaimIndex | None, query: str, *, limit: int,
                           store: Store | None = None) -> list[SemanticHit]:
-    """Claims closest in meaning to ``query`` (all-MiniLM-L6-v2 cosine), best first."""
+    """Claims closest in meaning to ``query`` (cosine, the query embedded as the claims were), best first."""
     import numpy as np
 
     from narratrace.vectors import encode
@@ -307,8 +313,8 @@ def semantic_claim_search(index: ClaimIndex | StoredClaimIndex | None, query: st
         if store is None:
             raise ValueError("a StoredClaimIndex is searched through its store")
         return [SemanticHit(ref, cid, text, round(score, 4), article_path(ref))
-                for ref, cid, text, score in store.nearest_claims(encode([query])[0], limit)]
-    scores = index.matrix @ encode([query])[0]
+                for ref, cid, text, score in store.nearest_claims(encode([query], model=index.encoder)[0], limit)]
+    scores = index.matrix @ encode([query], model=index.encoder)[0]
     top = np.argsort(-scores, kind="stable")[:limit]
     return [SemanticHit(index.refs[i], index.ids[i], index.texts[i], round(float(scores[i]), 4),
                         article_path(index.refs[i])) for i in top]
