@@ -20,9 +20,8 @@ SHARED = ("narratrace.analyses", "narratrace.schema", "narratrace.pipeline", "na
           "narratrace.evaluation", "narratrace.commands", "narratrace.cli", "narratrace.cards", "narratrace.vectors",
           "narratrace.blobs", "narratrace.model", "narratrace.errors", "narratrace.text", "narratrace.parsing",
           "narratrace.sections", "narratrace.report", "narratrace.web", "narratrace.spark", "narratrace.quality")
-#: Shared modules that still import analyses by name: the Spark engine's republication step (issue 21).
-#: The set may shrink, never grow.
-PENDING = {"narratrace.spark.republications"}
+#: Shared modules that may still import an analysis by name (none left: keep it so).
+PENDING: set[str] = set()
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

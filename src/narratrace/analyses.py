@@ -59,6 +59,7 @@ class Analysis:
     pages: str | None = None
     tasks: Mapping[str, str] = field(default_factory=dict)  # evaluation task -> module defining TASK
     commands: tuple[str, ...] = ()               # modules defining COMMANDS (click commands)
+    spark: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> its step on the Spark engine
 
 
 def resolve(ref: str) -> Any:

@@ -17,4 +17,5 @@ ANALYSIS = Analysis(
     stages=("narratrace.republications.detect",), default_stages=("fingerprints", "republications"),
     migrations=MIGRATIONS, export="narratrace.republications.export:export_section",
     section="narratrace.republications.report:build_report_section", pages="narratrace.republications.web:make_pages",
-    tasks={"republication": "narratrace.republications.evaluation"})
+    tasks={"republication": "narratrace.republications.evaluation"},
+    spark={"republications": "narratrace.republications.spark:run_on_spark"})

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from narratrace.analyses import registered_analyses, resolve
 from narratrace.errors import ConfigError
 from narratrace.model import Skipped
 from narratrace.pipeline import DEFAULT_STAGES, Pipeline, registered_stages
@@ -27,18 +28,26 @@ from narratrace.spark import OUTPUT_TABLES
 from narratrace.spark.article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
 from narratrace.spark.inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
 from narratrace.spark.output_dir import OutputDir
-from narratrace.spark.republications import (banding_candidates, candidate_articles, fingerprint_keys, group_rows,
-                             minhashlsh_candidates, verify_batches)
-from narratrace.spark.rows import ARTICLE_SCHEMA, GROUP_SCHEMA, PAIR_SCHEMA, SKIPPED_SCHEMA
+from narratrace.spark.rows import ARTICLE_SCHEMA, SKIPPED_SCHEMA
 from narratrace.spark.session import quiet_pyspark, spark_session
 
-__all__ = ["CANDIDATE_METHODS", "SPARK_CORPUS_STAGES", "SparkRun", "default_spark_stages", "run_spark_analyze"]
+__all__ = ["CANDIDATE_METHODS", "SPARK_CORPUS_STAGES", "SparkRun", "default_spark_stages", "run_spark_analyze",
+           "spark_corpus_stages", "spark_schema"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-#: Corpus stages the Spark engine runs itself; the others run locally after ``narratrace load``.
-SPARK_CORPUS_STAGES = ("republications",)
+def spark_corpus_stages() -> dict[str, str]:
+    """Corpus stages the Spark engine runs itself (``Analysis.spark``: stage -> its Spark step); the others
+    run locally after ``narratrace load``."""
+    return {stage: ref for a in registered_analyses() for stage, ref in a.spark.items()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SPARK_CORPUS_STAGES":
+        return tuple(spark_corpus_stages())
+    raise AttributeError(name)
+
 CANDIDATE_METHODS = ("banding", "minhashlsh")
 MANIFEST = "_manifest.json"
 _ARTICLE_COLUMNS = [f.name for f in ARTICLE_SCHEMA]
@@ -47,7 +56,8 @@ _ARTICLE_COLUMNS = [f.name for f in ARTICLE_SCHEMA]
 def default_spark_stages() -> tuple[str, ...]:
     """The article stages of ``DEFAULT_STAGES`` plus the corpus stages Spark runs, in pipeline order."""
     stages = registered_stages()
-    return tuple(n for n in DEFAULT_STAGES if stages[n].level == "article" or n in SPARK_CORPUS_STAGES)
+    spark_stages = spark_corpus_stages()
+    return tuple(n for n in DEFAULT_STAGES if stages[n].level == "article" or n in spark_stages)
 
 
 @dataclass(slots=True)
@@ -61,9 +71,10 @@ class SparkRun:
 def _check_stages(names: Sequence[str]) -> dict[str, str]:
     stages = registered_stages()
     Pipeline(names)  # unknown stages and unmet requirements fail here, before Spark starts
-    local_only = [n for n in names if stages[n].level == "corpus" and n not in SPARK_CORPUS_STAGES]
+    spark_stages = spark_corpus_stages()
+    local_only = [n for n in names if stages[n].level == "corpus" and n not in spark_stages]
     if local_only:
-        raise ConfigError(f"the Spark engine runs article stages and {', '.join(SPARK_CORPUS_STAGES)} only, not "
+        raise ConfigError(f"the Spark engine runs article stages and {', '.join(spark_stages)} only, not "
                           f"{', '.join(local_only)}: run them with `narratrace analyze --db` after `narratrace load`")
     return {n: stages[n].key({}) for n in names}
 
@@ -100,14 +111,16 @@ def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[st
             if info.level == "article":
                 _article_stage(spark, out, name, versions[name], run, say)
         stats: dict[str, Any] = {}
-        if "republications" in names:
-            stats = _republications(spark, out, versions["republications"], candidates, partitions, run, say)
+        for name, ref in spark_corpus_stages().items():  # each analysis's own Spark step
+            if name in names:
+                stats[name] = resolve(ref)(spark, out, versions[name], method=candidates, partitions=partitions,
+                                           reused=run.reused, say=say)
         counts = {}
         for table in OUTPUT_TABLES:
             counts[table] = spark.read.parquet(out.path(table)).count() if out.exists(table) else 0
         errors = spark.read.parquet(out.path("stage_errors")).count() if out.exists("stage_errors") else 0
     manifest = {"narratrace_spark_output": 1, "inputs": described, "stages": versions, "candidates": candidates,
-                "republications": stats, "rows": counts, "stage_errors": errors, "run_key": run_key}
+                **stats, "rows": counts, "stage_errors": errors, "run_key": run_key}
     out.write_json(MANIFEST, manifest)
     out.delete("_tmp")
     run.manifest = manifest
@@ -159,7 +172,7 @@ def _parse(spark: Any, out: OutputDir, files: list[InputFile], skips: list[Skipp
                        .load([f.path for f in remote]).select("path", "content"))
             tasks = tasks.unionByName(content.join(F.broadcast(index), "path").select("file_index", "path", "content"))
         tasks = tasks.repartition(max(1, min(len(files), partitions * 4)), "file_index")
-        out.write_table("_work/parsed", tasks.mapInArrow(parse_batches, _spark_schema(PARSED_SCHEMA)))
+        out.write_table("_work/parsed", tasks.mapInArrow(parse_batches, spark_schema(PARSED_SCHEMA)))
     else:
         run.reused.append("_work/parsed")
     parsed = spark.read.parquet(out.path("_work/parsed"))
@@ -180,14 +193,15 @@ def _parse(spark: Any, out: OutputDir, files: list[InputFile], skips: list[Skipp
                           .alias("reason"), F.lit("NT215").alias("code")))
     read_skips = parsed.where(F.col("skip_path").isNotNull()).select(
         F.col("skip_path").alias("path"), F.col("skip_reason").alias("reason"), F.col("skip_code").alias("code"))
-    missing = spark.createDataFrame([(s.path, s.reason, s.code) for s in skips], _spark_schema(SKIPPED_SCHEMA))
+    missing = spark.createDataFrame([(s.path, s.reason, s.code) for s in skips], spark_schema(SKIPPED_SCHEMA))
     if not out.exists("skipped"):
         out.write_table("skipped", read_skips.unionByName(duplicates).unionByName(missing).coalesce(1))
     say("writing articles")
     out.write_table("articles", articles)
 
 
-def _spark_schema(schema: Any) -> Any:
+def spark_schema(schema: Any) -> Any:
+    """The Spark schema of an Arrow schema (what ``mapInArrow`` is given)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema)
@@ -204,7 +218,7 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: Spa
         return
     say(f"stage {name}")
     articles = spark.read.parquet(out.path("articles"))
-    rows = articles.mapInArrow(stage_batches(name, {}, version), _spark_schema(STAGE_OUTPUT_SCHEMA))
+    rows = articles.mapInArrow(stage_batches(name, {}, version), spark_schema(STAGE_OUTPUT_SCHEMA))
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         kind = F.col("row_kind")
@@ -219,47 +233,5 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: Spa
         rows.unpersist()
 
 
-def _republications(spark: Any, out: OutputDir, version: str, method: str, partitions: int, run: SparkRun,
-                    say: Callable[[str], None]) -> dict[str, Any]:
-    from pyspark.sql import functions as F
-
-    info = registered_stages()["republications"]
-    config = dict(info.default_config)
-    stats = out.read_json("_work/republications.json") or {}
-    if not out.exists("republication_pairs"):
-        say(f"republication candidates ({method})")
-        articles = spark.read.parquet(out.path("articles"))
-        keys = fingerprint_keys(articles, spark.read.parquet(out.path("stage_results/stage=fingerprints")))
-        if method == "banding":
-            cands = banding_candidates(keys, max_df=config["max_df"], min_share=config["candidate_share"])
-        else:
-            cands = minhashlsh_candidates(keys)
-        out.write_table("_work/candidates", cands)
-        cands = spark.read.parquet(out.path("_work/candidates"))
-        stats = {"method": method, "candidates": cands.count(), "key_rows": keys.count()}
-        out.write_json("_work/republications.json", stats)
-        say(f"verifying {stats['candidates']} candidate pair(s)")
-        verified = candidate_articles(cands, articles).repartition(max(1, partitions * 2)).mapInArrow(
-            verify_batches(config), _spark_schema(PAIR_SCHEMA))
-        out.write_table("republication_pairs", verified.orderBy("seq_low", "seq_high"))
-    else:
-        run.reused.append("republication_pairs")
-    if not out.exists("republication_groups"):
-        pairs = spark.read.parquet(out.path("republication_pairs"))
-        rows = pairs.select("original", "copy", F.get_json_object("data", "$.reason").alias("reason"),
-                            "seq_low", "seq_high").orderBy("seq_low", "seq_high").collect()
-        ids = spark.createDataFrame([(i,) for i in {r["original"] for r in rows} | {r["copy"] for r in rows}],
-                                    "id string")
-        meta = spark.read.parquet(out.path("articles")).join(ids, "id").select("id", "seq", "published").collect()
-        groups = group_rows([(r["original"], r["copy"], r["reason"]) for r in rows],
-                            {m["id"]: m["seq"] for m in meta}, {m["id"]: m["published"] for m in meta})
-        frame = spark.createDataFrame([(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups],
-                                      _spark_schema(GROUP_SCHEMA))
-        out.write_table("republication_groups", frame.coalesce(1))
-        stats = {**stats, "pairs": len(rows), "groups": len(groups)}
-        out.write_json("_work/republications.json", stats)
-    else:
-        run.reused.append("republication_groups")
-    return {**stats, "version": version}
 
 

@@ -28,10 +28,10 @@ import pyarrow as pa
 from narratrace.model import Article, RepublicationGroup, RepublicationPair
 from narratrace.republications.detect import CANDIDATE_MIN_SHARED, VERIFY_OPTIONS, compare, group_pairs
 from narratrace.republications.shingles import Tokens
-from narratrace.spark.rows import ARTICLE_SCHEMA, PAIR_SCHEMA, article_from_row
+from narratrace.spark.rows import ARTICLE_SCHEMA, GROUP_SCHEMA, PAIR_SCHEMA, article_from_row
 
 __all__ = ["KEY_SCHEMA", "banding_candidates", "fingerprint_keys", "group_rows", "minhashlsh_candidates",
-           "verify_batches"]
+           "run_on_spark", "verify_batches"]
 
 KEY_SCHEMA = pa.schema([("seq", pa.int64()), ("key", pa.int64())])
 _ARTICLE_COLUMNS = [f.name for f in ARTICLE_SCHEMA]
@@ -143,3 +143,52 @@ def group_rows(pairs: list[tuple[str, str, str]], seq: dict[str, int],
     slim = [RepublicationPair(original=o, copy=c, similarity=0.0, copy_share=0.0, original_share=0.0,
                               passages=(), reason=r) for o, c, r in pairs]
     return group_pairs(slim, seq, published)
+
+
+def run_on_spark(spark: Any, out: Any, version: str, *, method: str, partitions: int, reused: list[str],
+                 say: Callable[[str], None]) -> dict[str, Any]:
+    """The ``republications`` stage on Spark: candidates, verification on executors, groups on the driver;
+    each table is kept when an earlier run of the same inputs wrote it (its name goes to ``reused``)."""
+    from pyspark.sql import functions as F
+
+    from narratrace.pipeline import registered_stages
+    from narratrace.spark.engine import spark_schema
+
+    info = registered_stages()["republications"]
+    config = dict(info.default_config)
+    stats = out.read_json("_work/republications.json") or {}
+    if not out.exists("republication_pairs"):
+        say(f"republication candidates ({method})")
+        articles = spark.read.parquet(out.path("articles"))
+        keys = fingerprint_keys(articles, spark.read.parquet(out.path("stage_results/stage=fingerprints")))
+        if method == "banding":
+            cands = banding_candidates(keys, max_df=config["max_df"], min_share=config["candidate_share"])
+        else:
+            cands = minhashlsh_candidates(keys)
+        out.write_table("_work/candidates", cands)
+        cands = spark.read.parquet(out.path("_work/candidates"))
+        stats = {"method": method, "candidates": cands.count(), "key_rows": keys.count()}
+        out.write_json("_work/republications.json", stats)
+        say(f"verifying {stats['candidates']} candidate pair(s)")
+        verified = candidate_articles(cands, articles).repartition(max(1, partitions * 2)).mapInArrow(
+            verify_batches(config), spark_schema(PAIR_SCHEMA))
+        out.write_table("republication_pairs", verified.orderBy("seq_low", "seq_high"))
+    else:
+        reused.append("republication_pairs")
+    if not out.exists("republication_groups"):
+        pairs = spark.read.parquet(out.path("republication_pairs"))
+        rows = pairs.select("original", "copy", F.get_json_object("data", "$.reason").alias("reason"),
+                            "seq_low", "seq_high").orderBy("seq_low", "seq_high").collect()
+        ids = spark.createDataFrame([(i,) for i in {r["original"] for r in rows} | {r["copy"] for r in rows}],
+                                    "id string")
+        meta = spark.read.parquet(out.path("articles")).join(ids, "id").select("id", "seq", "published").collect()
+        groups = group_rows([(r["original"], r["copy"], r["reason"]) for r in rows],
+                            {m["id"]: m["seq"] for m in meta}, {m["id"]: m["published"] for m in meta})
+        frame = spark.createDataFrame([(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups],
+                                      spark_schema(GROUP_SCHEMA))
+        out.write_table("republication_groups", frame.coalesce(1))
+        stats = {**stats, "pairs": len(rows), "groups": len(groups)}
+        out.write_json("_work/republications.json", stats)
+    else:
+        reused.append("republication_groups")
+    return {**stats, "version": version}
