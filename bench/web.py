@@ -89,9 +89,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "narratrace.cli", "serve", "--db", str(db), "--host", "127.0.0.1",
-           "--port", str(port)]
+           "--port", str(port), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "NARRATRACE_WRITE_TOKEN"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])  # this tree
     errors = (db.parent / f"{db.stem}.serve.log").open("wb")  # a file: a pipe nobody reads could fill up
@@ -246,6 +246,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0, help="time per page kind (at most)")
     ap.add_argument("--pages", default="overview,article,search",
                     help="page kinds to load, comma-separated: overview, article, search, groups, outlets, api, mixed")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (narratrace serve --workers)")
     ap.add_argument("--json", action="store_true", help="print one JSON object (the table goes to stderr)")
     args = ap.parse_args()
 
@@ -255,7 +256,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     urls = sample_urls(db, rng)
     port = free_port()
-    server = start_server(db, port)
+    server = start_server(db, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {}
     try:
@@ -275,7 +276,7 @@ def main() -> None:
     with __import__("narratrace.store", fromlist=["Store"]).Store(db, readonly=True) as store:
         n = store.count_articles()
     print(f"\nnarratrace web bench: {n:,} articles, {args.clients} concurrent clients on loopback, "
-          f"uvicorn 1 process, {os.cpu_count()} CPUs", file=out)
+          f"uvicorn {args.workers} process(es), {os.cpu_count()} CPUs", file=out)
     print(f"{'page':<10} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8}  target p95 < {TARGET_P95_MS:.0f} ms", file=out)
     for kind, r in results.items():

@@ -126,3 +126,39 @@ def test_cli_signals_sigterm_stops_serve_promptly(tmp_path: Path) -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()
+
+
+@pytest.mark.slow
+def test_cli_signals_serve_with_workers_answers_and_stops_them_all(tmp_path: Path) -> None:
+    import urllib.request
+
+    (tmp_path / "a.txt").write_text("Title\n\n" + article(1))
+    db = tmp_path / "c.db"
+    subprocess.run([*EXE, "ingest", str(tmp_path / "a.txt"), "--db", str(db), "-q"], capture_output=True, check=True)
+    proc = subprocess.Popen([*EXE, "serve", "--db", str(db), "--port", "0", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        deadline = time.monotonic() + 30
+        while True:  # the workers start after the port is bound
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/overview", timeout=5) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 2, workers
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert time.monotonic() - sent < STOP_S
+        for pid in workers:  # no worker outlives the command
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

@@ -198,8 +198,10 @@ def search(query: str, db_path: str, limit: int, as_json: bool) -> None:
 @click.option("--token", envvar="NARRATRACE_WRITE_TOKEN", default=None, metavar="TOKEN",
               help="Enable the write endpoints for requests sending 'Authorization: Bearer TOKEN' "
                    "(or set NARRATRACE_WRITE_TOKEN). Without it the app is read-only.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one per core keeps pages fast under many clients).")
 @_library_errors
-def serve(db_path: str, host: str, port: int, token: str | None) -> None:
+def serve(db_path: str, host: str, port: int, token: str | None, workers: int) -> None:
     """Serve the web app and JSON API (pages, search, republication groups) over the corpus."""
     try:
         import uvicorn  # noqa: F401  (the server, imported by web.server when it serves)
@@ -216,7 +218,7 @@ def serve(db_path: str, host: str, port: int, token: str | None) -> None:
         click.echo(f"serving {shown(db_path)} on http://{bound_host}:{bound_port}/ (API: /api, schema: /openapi.json"
                    f"{', write endpoints enabled' if token else ', read-only'})", err=True)
 
-    serve_app(app, host=host, port=port, on_listen=said)
+    serve_app(app, host=host, port=port, on_listen=said, workers=workers)
 
 
 def _hit(h: Any) -> dict[str, Any]:

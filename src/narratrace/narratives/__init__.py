@@ -18,7 +18,7 @@ ANALYSIS = Analysis(
     stages=("narratrace.narratives.stage", "narratrace.narratives.stories_stage"),
     default_stages=("narratives", "stories", "narrative_discovery"),
     migrations=MIGRATIONS, export="narratrace.narratives.views:export_section",
-    section="narratrace.narratives.views:build_section", pages="narratrace.narratives.web:make_pages",
+    section="narratrace.narratives.views:build_report_section", pages="narratrace.narratives.web:make_pages",
     tasks={"narratives": "narratrace.narratives.evaluation"}, commands=("narratrace.narratives.cli",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "Label", "NarrativeHit", "Prediction", "Story", "StoryOptions", "Taxonomy",

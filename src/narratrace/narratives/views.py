@@ -251,7 +251,7 @@ def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
     return {"stories": export_stories(store, ref), "narratives": export_narratives(store, ref)}
 
 
-def build_section(store: Store, context: SectionContext) -> Section | None:
+def build_report_section(store: Store, context: SectionContext) -> Section | None:
     view = build_view(store)
     if view is None:
         return None

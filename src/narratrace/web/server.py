@@ -109,13 +109,57 @@ def server_for(app: Any, *, header_timeout: float = HEADER_TIMEOUT,
     return uvicorn.Server(config)
 
 
-def serve(app: Any, *, host: str, port: int, on_listen: Callable[[str, int], None] | None = None) -> None:
-    """Serve ``app`` on ``host:port`` until SIGTERM or Ctrl-C; ``on_listen(host, port)`` once the socket is bound."""
+def serve(app: Any, *, host: str, port: int, on_listen: Callable[[str, int], None] | None = None,
+          workers: int = 1) -> None:
+    """Serve ``app`` on ``host:port`` until SIGTERM or Ctrl-C; ``on_listen(host, port)`` once the socket is bound.
+
+    ``workers`` > 1 forks that many server processes after binding: they accept on the one socket (the
+    kernel spreads connections), so a page's CPU time is spent on every core instead of one (pages are
+    Python, one GIL per process). The parent only waits, and passes SIGTERM / Ctrl-C on to them.
+    """
     sock = listen(host, port)
     try:
         bound = sock.getsockname()
         if on_listen is not None:
             on_listen(host, int(bound[1]))
-        server_for(app).run(sockets=[sock])
+        if workers <= 1:
+            server_for(app).run(sockets=[sock])
+        else:
+            _serve_forked(app, sock, workers)
     finally:
         sock.close()
+
+
+def _serve_forked(app: Any, sock: socket.socket, workers: int) -> None:
+    import os
+    import signal
+
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: the default handlers, so uvicorn installs its own and stops on SIGTERM
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 0
+            try:
+                server_for(app).run(sockets=[sock])
+            except BaseException:  # noqa: BLE001 (a worker never returns into the parent's code)
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    try:
+        while children:
+            pid, _ = os.wait()
+            if pid in children:
+                children.remove(pid)
+    finally:  # Ctrl-C or SIGTERM in the parent (raised as KeyboardInterrupt by the CLI): stop the workers
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
