@@ -1,6 +1,7 @@
 """One registry of evaluation (and training) tasks, one for each learned or rule-based component.
 
-Each task lives in its own module of this package and defines ``TASK = Task(...)``: how to read
+Each task lives with its analysis (``Analysis.tasks``: e.g. ``narratrace.framing.evaluation``) and
+defines ``TASK = Task(...)``: how to read
 labelled data in the benchmark's own format, how to score a model on it with the task's official
 measures (computed here from their published definitions, never by calling an external scorer),
 and, where the component is trainable, how to train a model from such data. ``narratrace
