@@ -32,12 +32,13 @@ def _article(text: str, language: str | None = "en") -> Article:
     return art
 
 
-def test_claims_stage_is_registered_after_republications() -> None:
+def test_claims_stage_is_registered_after_republications_and_sentence_vectors() -> None:
     info = registered_stages()["claims"]
     assert info.level == "article"
     assert set(info.requires) == {"article.text", "article.sentences", "article.language"}
     assert set(info.produces) == {"article.entities", "article.claims"}
-    assert DEFAULT_STAGES.index("claims") == DEFAULT_STAGES.index("republications") + 1
+    assert DEFAULT_STAGES.index("claims") == DEFAULT_STAGES.index("republications") + 2
+    assert DEFAULT_STAGES.index("sentence_vectors") == DEFAULT_STAGES.index("republications") + 1
     assert info.factory is make_claims
 
 
@@ -53,7 +54,9 @@ def test_claims_stage_annotations_follow_the_contract(tmp_path: Path, examples_d
             assert a.kind in ("entity", "claim")
             assert 0 <= a.start < a.end <= len(art.text)
             if a.kind == "entity":
-                assert a.label and set(a.data) == {"canonical"} and a.data["canonical"]
+                assert a.label and set(a.data) <= {"canonical", "syntax"} and a.data["canonical"]
+                if "syntax" in a.data:  # named entities: where they stand in the parse (framing reads it)
+                    assert set(a.data["syntax"]) == {"words", "dep", "gov", "gov_pos", "gov_dep", "gov_head"}
                 continue
             n_claims += 1
             d = a.data
@@ -136,7 +139,8 @@ def test_claims_stage_user_aliases_reach_the_annotations(tmp_path: Path) -> None
     anns = _stage(aliases=str(path))(_article("MCS said on Tuesday that 40 drones were found in Kessport.")).annotations
     entity = next(a for a in anns if a.kind == "entity" and a.start == 0)
     claim = next(a for a in anns if a.kind == "claim")
-    assert entity.data == {"canonical": "Ministry of Coastal Security"}
+    assert entity.data["canonical"] == "Ministry of Coastal Security"
+    assert entity.data["syntax"]["dep"] == "nsubj" and entity.data["syntax"]["gov"] == "say"
     assert (claim.data["source_canonical"], claim.data["source_kind"]) == ("Ministry of Coastal Security", "government")
     assert "Ministry of Coastal Security" in claim.data["entities"] and claim.data["numbers"] == ["40"]
     assert claim.data["dates"] == ["Tuesday"]

@@ -16,14 +16,14 @@ DATA = Path(__file__).parent / "data" / "framing"
 
 def test_framing_task_is_registered_with_its_benchmark() -> None:
     task = get_task("framing")
-    assert task.train is not None and task.stage == "framing" and task.default_model == "exemplars-v1"
+    assert task.train is not None and task.stage == "framing" and task.default_model == "exemplars-v2"
     assert task.benchmark is not None and task.benchmark.path == "semeval2025-task10/train/EN"
     assert task.benchmark.eval_path == "semeval2025-task10/dev/EN"
     assert any(p.measure == "main_role_accuracy" and p.value == 0.9362 for p in task.published)
 
 
 def test_framing_shipped_default_is_reproducible_and_small() -> None:
-    path = resolve_model("framing", None, default="exemplars-v1")
+    path = resolve_model("framing", None, default="exemplars-v2")
     card = load_card(path)
     assert card["data"]["path"] == "tests/data/framing/exemplars" and card["data"]["licence"].startswith("CC0")
     assert card["command"].startswith("narratrace train framing --data tests/data/framing/exemplars")

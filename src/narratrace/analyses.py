@@ -29,6 +29,7 @@ __all__ = ["BUILTIN_ANALYSES", "Analysis", "registered_analyses", "register", "r
 BUILTIN_ANALYSES: tuple[str, ...] = (
     "narratrace.republications",
     "narratrace.ingest",          # skipped inputs: the export shows them after the republications
+    "narratrace.sentences",       # every sentence embedded once, read by the analyses below
     "narratrace.claims",
     "narratrace.narratives",
     "narratrace.factchecks",

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Token
 
-__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "Unit", "load_english", "ner_spans", "parse_units", "split_pieces"]
+__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "Unit", "load_english", "mention_syntax", "ner_spans", "parse_units",
+           "split_pieces", "token_syntax"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -166,4 +167,49 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
             seen.add(id(doc))
             off = u.offset(doc)
             out.extend((off + ent.start_char, off + ent.end_char, ent.label_) for ent in doc.ents)
+    return out
+
+
+def token_syntax(token: Token) -> dict[str, object]:
+    """Where the word heading a mention stands in its sentence's parse: the facts framing reads.
+
+    ``words``: the mention's phrase (its head, the head's children, and the noun it modifies when
+    it is a compound or modifier: "the Kiev regime"), lower-cased, with their lemmas; ``dep``
+    and ``gov``: its relation and the lemma of the word it depends on, seen through conjunctions
+    and appositions ("Germany and Europe", "X, the ministry,"); ``gov_pos``, ``gov_dep``,
+    ``gov_head``: that word's part of speech, relation and head's lemma ("attacked *by* X",
+    "a threat *to* X"). Stored on entity annotations, so a later stage need not parse again.
+    """
+    head = token
+    phrase = [head, *head.children]
+    if head.dep_ in ("compound", "amod", "nmod") and head.head.pos_ in ("NOUN", "PROPN"):
+        phrase += [head.head, *head.head.children]
+        head = head.head
+    words = sorted({t.text.lower() for t in phrase} | {t.lemma_.lower() for t in phrase})
+    dep, gov = head.dep_, head.head
+    while dep == "conj" and gov.head is not gov:
+        dep, gov = gov.dep_, gov.head
+    if dep == "appos":
+        dep, gov = gov.dep_, gov.head
+    return {"words": words, "dep": dep, "gov": gov.lemma_.lower(), "gov_pos": gov.pos_, "gov_dep": gov.dep_,
+            "gov_head": gov.head.lemma_.lower()}
+
+
+def mention_syntax(units: Sequence[Unit], mentions: Sequence[tuple[int, int]]) -> list[dict[str, object] | None]:
+    """:func:`token_syntax` of each ``(start, end)`` mention (article offsets) in the parsed ``units``."""
+    starts = [u.start for u in units]
+    out: list[dict[str, object] | None] = []
+    for start, end in mentions:
+        i = bisect.bisect_right(starts, start) - 1
+        facts = None
+        if i >= 0 and start < units[i].end and units[i].tokens:
+            unit = units[i]
+            for doc in {id(t.doc): t.doc for t in unit.tokens}.values():
+                off = unit.offset(doc)
+                if off <= start and end <= off + len(doc.text):
+                    span = doc.char_span(start - off, end - off, alignment_mode="expand")
+                    if span is not None and len(span):
+                        facts = token_syntax(span.root)
+                    break
+        out.append(facts)
     return out

@@ -51,7 +51,7 @@ class CorpusView(Protocol):
 
     def articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]: ...
     def article_index(self) -> list[dict[str, Any]]: ...
-    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]: ...
+    def stage_data(self, stage: str, *, ids: Iterable[str] | None = None) -> Iterator[tuple[str, bytes | None]]: ...
     def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]: ...
     def annotations(self, article_id: str, *, stage: str | None = None) -> list[Annotation]: ...
 
@@ -68,6 +68,7 @@ class StageInfo:
     doc: str = ""
     save: Callable[[Store, str, str, Any], None] | None = None  # persists a corpus stage's result
     encoder: bool = False   # reads sentence vectors: its results change with the encoder (vectors.py)
+    uses: tuple[str, ...] = ()  # read when present (else the stage does that work itself): producers run first
 
     @property
     def text_only(self) -> bool:
@@ -95,13 +96,15 @@ _REGISTRY: dict[str, StageInfo] = {}
 
 def stage(name: str, *, version: str, level: Literal["article", "corpus"], requires: Sequence[str] = (),
           produces: Sequence[str] = (), default_config: Mapping[str, Any] | None = None,
-          save: Callable[[Store, str, str, Any], None] | None = None, encoder: bool = False
-          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          save: Callable[[Store, str, str, Any], None] | None = None, encoder: bool = False,
+          uses: Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a stage factory: ``make_x(**config)`` returning the stage callable.
 
     A corpus stage names its ``save(store, stage, version, result)``: the runner calls it with
     what the stage returned (the analysis's own tables), so the store knows no analysis. A stage
-    that reads sentence vectors (``encoder=True``) re-runs when the run's encoder changes.
+    that reads sentence vectors (``encoder=True``) re-runs when the run's encoder changes. ``uses``
+    names what a stage reads when it is there and does itself when not (``article.sentence_vectors``):
+    a pipeline that has its producer must run it first.
     """
     def register(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].factory is not factory:
@@ -109,7 +112,8 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
         if level == "corpus" and save is None:
             raise ConfigError(f"corpus stage {name!r} needs save=: how its result is stored")
         _REGISTRY[name] = StageInfo(name, version, level, tuple(requires), tuple(produces), factory,
-                                    dict(default_config or {}), (factory.__doc__ or "").strip(), save, encoder)
+                                    dict(default_config or {}), (factory.__doc__ or "").strip(), save, encoder,
+                                    tuple(uses))
         return factory
     return register
 
@@ -171,10 +175,14 @@ class Pipeline:
     def check(self) -> None:
         """Fail before a run if a stage requires something no earlier stage produces."""
         available = set(ARTICLE_FIELDS)
-        for info in self.stages:
+        for n, info in enumerate(self.stages):
             missing = [r for r in info.requires if r not in available]
             if missing:
                 raise ConfigError(f"stage {info.name!r} requires {missing}, which no earlier stage produces")
+            late = [(u, s.name) for s in self.stages[n + 1:] for u in info.uses if u in s.produces]
+            if late:
+                raise ConfigError(f"stage {info.name!r} reads {late[0][0]}, which {late[0][1]!r} produces: "
+                                  f"run {late[0][1]!r} first")
             available.update(info.produces)
 
     def run(self, store: Store, *, batch_size: int = 500,

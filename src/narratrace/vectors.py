@@ -19,7 +19,9 @@ its own version and re-run when the encoder changes.
 Which encoder a plain :func:`encode` uses is the *active* one: the default, or the one a pipeline
 run chose (:func:`use_encoder`, ``narratrace analyze --encoder``), so every stage of a run embeds
 with one encoder. Learned models record the encoder their features came from and name it.
-:class:`ClaimVectors` is the per-article matrix of embedded claims, stored as a ``NTCV`` blob
+:class:`SentenceVectors` is the per-article matrix of embedded sentences (every sentence embedded
+once, by the ``sentence_vectors`` stage, and read by every stage that needs vectors), stored as an
+``NTSV`` blob; :class:`ClaimVectors` is the per-article matrix of embedded claims, an ``NTCV`` blob
 (:mod:`narratrace.blobs`).
 
 Nothing here imports an analysis package; only NumPy, the standard library and
@@ -33,7 +35,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import contextlib
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
@@ -47,9 +51,10 @@ from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.errors import ConfigError
 from narratrace.model import Span
 
-__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "ClaimVectors", "Encoder", "MiniLMEncoder", "StaticEncoder",
-           "active_encoder", "encode", "encoder_name", "load_encoder", "pack_vectors", "static_model_dir", "stored_name",
-           "unpack_vectors", "use_encoder"]
+__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "MiniLMEncoder", "SentenceVectors",
+           "StaticEncoder", "active_encoder", "embed_sentences", "encode", "encoder_name", "load_encoder",
+           "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors", "sentence_matrix", "sentence_text", "static_model_dir", "stored_name",
+           "unpack_sentence_vectors", "unpack_vectors", "use_encoder"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -292,3 +297,140 @@ def unpack_vectors(data: bytes) -> ClaimVectors:
                         tuple(c["text"] for c in claims), matrix.reshape(len(claims), dim), header["model"])
 
 
+
+
+# -- sentence vectors: every sentence of an article embedded once ---------------------------------
+_SENTENCE_MAGIC = b"NTSV"
+#: The stage that stores them (:mod:`narratrace.sentences`).
+SENTENCE_STAGE = "sentence_vectors"
+#: The longest sentence text handed to an encoder (its tokenizer truncates long before).
+SENTENCE_CHARS = 2000
+_WORD_CHAR = re.compile(r"\w")
+
+
+def sentence_text(text: str, span: Span) -> str:
+    """What is embedded of a sentence: its text, stripped, at most :data:`SENTENCE_CHARS` characters."""
+    return text[span.start:span.end].strip()[:SENTENCE_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceVectors:
+    """The embedded sentences of one article: spans and a ``(n, dim)`` matrix, in text order.
+
+    Only sentences with a word character are embedded, the first ``max_sentences`` of them
+    (:func:`embed_sentences`); :meth:`row` says which row holds a span's sentence, if any.
+    """
+
+    spans: tuple[Span, ...]
+    matrix: np.ndarray
+    model: str = MODEL_NAME
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def row(self, span: Span | tuple[int, int]) -> int | None:
+        """The row of the sentence that is exactly ``span``, else ``None``."""
+        i = bisect_left(self.spans, Span(span[0], span[1]))
+        return i if i < len(self.spans) and tuple(self.spans[i]) == tuple(span) else None
+
+    def containing(self, start: int, end: int) -> int | None:
+        """The row of the stored sentence that contains ``[start, end)``, else ``None``."""
+        i = bisect_left([s.start for s in self.spans], start + 1) - 1
+        return i if 0 <= i < len(self.spans) and self.spans[i].start <= start and end <= self.spans[i].end else None
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """float32 rows (as the encoder gave them, to float16 precision)."""
+        return np.asarray(self.matrix[list(rows)], dtype=np.float32).reshape(len(rows), -1)
+
+
+def embed_sentences(text: str, spans: Sequence[Span], *, max_sentences: int = 512,
+                    encoder: str | None = None) -> SentenceVectors:
+    """One article's :class:`SentenceVectors`, from encoder ``encoder`` (default: the active one).
+
+    The ``sentence_vectors`` stage embeds many articles in one call of the encoder; evaluation
+    and training call this on a document, so both see the same vectors.
+    """
+    return embed_many([(text, spans)], max_sentences=max_sentences, encoder=encoder)[0]
+
+
+def embed_many(docs: Sequence[tuple[str, Sequence[Span]]], *, max_sentences: int = 512,
+               encoder: str | None = None) -> list[SentenceVectors]:
+    """:class:`SentenceVectors` of each ``(text, sentence spans)``, the sentences of all in one encoder call."""
+    enc = load_encoder(encoder_name(encoder))
+    chosen: list[list[Span]] = []
+    for text, spans in docs:
+        kept = [Span(s.start, s.end) for s in spans if _WORD_CHAR.search(text, s.start, s.end)]
+        chosen.append(sorted(kept)[:max(0, int(max_sentences))])
+    matrix = enc.encode([sentence_text(text, s) for (text, _), spans in zip(docs, chosen) for s in spans])
+    out, pos = [], 0
+    for spans in chosen:
+        out.append(SentenceVectors(tuple(spans), matrix[pos:pos + len(spans)].astype(np.float16),
+                                   stored_name(enc)))
+        pos += len(spans)
+    return out
+
+
+def pack_sentence_vectors(v: SentenceVectors) -> bytes:
+    """``NTSV`` blob: JSON (model, dim, spans as ``[start, end]`` pairs), then the float16 matrix."""
+    matrix = np.asarray(v.matrix)
+    n, dim = (matrix.shape if matrix.ndim == 2 else (0, 0))
+    if n != len(v.spans):
+        raise ValueError(f"{len(v.spans)} sentence spans but {n} vectors")
+    return pack_blob(_SENTENCE_MAGIC, {"model": v.model, "dim": int(dim),
+                                       "spans": [[s.start, s.end] for s in v.spans]}, matrix)
+
+
+def unpack_sentence_vectors(data: bytes) -> SentenceVectors:
+    """Inverse of :func:`pack_sentence_vectors`; a blob that is not one raises ``ValueError``."""
+    header, matrix = unpack_blob(data, _SENTENCE_MAGIC, "sentence vectors")
+    spans = tuple(Span(int(a), int(b)) for a, b in header["spans"])
+    dim = int(header["dim"])
+    if matrix.size != len(spans) * dim:
+        raise ValueError(f"sentence vectors: {matrix.size} values for {len(spans)} sentences of {dim} dimensions")
+    return SentenceVectors(spans, matrix.reshape(len(spans), dim), header["model"])
+
+
+def load_sentence_vectors(corpus: Any, ids: Sequence[str]) -> dict[str, SentenceVectors]:
+    """The stored sentence vectors of ``ids`` from ``corpus`` (a :class:`~narratrace.pipeline.CorpusView`).
+
+    An article without them (the stage did not run, or a broken blob, which is logged) is left out:
+    the reader embeds its sentences itself (:func:`embed_sentences`).
+    """
+    out: dict[str, SentenceVectors] = {}
+    for aid, data in corpus.stage_data(SENTENCE_STAGE, ids=ids):
+        if not data:
+            continue
+        try:
+            out[aid] = unpack_sentence_vectors(data)
+        except ValueError as exc:
+            log.warning("article %s: %s", aid, exc)
+    return out
+
+
+def sentence_matrix(items: Sequence[tuple[str, Sequence[Span], SentenceVectors | None]], *,
+                    encoder: str | None = None) -> list[np.ndarray]:
+    """float32 vectors of the given sentence spans of each ``(text, spans, stored)``, from encoder ``encoder``.
+
+    A span whose sentence ``stored`` holds, embedded by that same encoder, is read from it; the
+    others (sentences past ``max_sentences``, articles stored before the stage ran, another
+    encoder) are embedded here, all in one call, with exactly what the stage would have embedded.
+    """
+    enc = load_encoder(encoder_name(encoder))
+    wanted = stored_name(enc)
+    out: list[np.ndarray] = []
+    missing: list[tuple[int, int, str]] = []
+    for n, (text, spans, stored) in enumerate(items):
+        m = np.zeros((len(spans), enc.dim), dtype=np.float32)
+        usable = stored is not None and stored.model == wanted and stored.matrix.shape[-1] == enc.dim
+        for i, span in enumerate(spans):
+            row = stored.row(span) if usable else None  # type: ignore[union-attr]
+            if row is None:
+                missing.append((n, i, sentence_text(text, Span(span[0], span[1]))))
+            else:
+                m[i] = stored.matrix[row]  # type: ignore[union-attr]
+        out.append(m)
+    if missing:
+        fresh = enc.encode([t for _, _, t in missing])
+        for (n, i, _), v in zip(missing, fresh):
+            out[n][i] = v
+    return out

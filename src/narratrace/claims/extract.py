@@ -18,7 +18,7 @@ from narratrace.claims.attribution import NO_ATTRIBUTION, Attribution, attribute
 from narratrace.claims.checkworthiness import WEIGHTS, CheckFeatures, CheckModel, score_features, sentence_features
 from narratrace.claims.entities import NAME_LABELS, AliasTable, EntityMention, default_aliases, load_aliases, resolve_mentions
 from narratrace.claims.hedges import find_hedges
-from narratrace.parsing import PIECE_CHARS, load_english, ner_spans, parse_units
+from narratrace.parsing import PIECE_CHARS, load_english, mention_syntax, ner_spans, parse_units
 
 __all__ = ["Claim", "ClaimOptions", "Extraction", "alias_table", "extract_claims", "score_sentences",
            "sentence_checks"]
@@ -73,6 +73,7 @@ class Extraction:
 
     claims: tuple[Claim, ...] = ()
     entities: tuple[EntityMention, ...] = ()
+    syntax: tuple[dict[str, Any] | None, ...] = ()   # per entity: where it stands in the parse (named ones)
     sentences: int = 0
     truncated: bool = False
     skipped: str | None = None
@@ -138,7 +139,11 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
             continue
         claims.append(Claim(u.start, u.end, score, att or NO_ATTRIBUTION, tuple(hs), tuple(names), tuple(numbers),
                             tuple(dates), feats))
-    return Extraction(claims=tuple(claims), entities=tuple(mentions), sentences=len(units), truncated=truncated,
+    syntax = mention_syntax(units, [(m.start, m.end) for m in mentions if m.label in NAME_LABELS])
+    named = iter(syntax)
+    return Extraction(claims=tuple(claims), entities=tuple(mentions),
+                      syntax=tuple(next(named) if m.label in NAME_LABELS else None for m in mentions),
+                      sentences=len(units), truncated=truncated,
                       stats={"sentences": len(units), "quotes": len(quotes)})
 
 

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from narratrace.model import Annotation, Article, Span
-from narratrace.vectors import (ClaimVectors, encode, encoder_name, load_encoder, pack_vectors,
-                                stored_name, unpack_vectors)
+from narratrace.vectors import (ClaimVectors, SentenceVectors, encode, encoder_name, load_encoder,
+                                load_sentence_vectors, pack_vectors, stored_name, unpack_vectors)
 from narratrace.claims.model import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.claims.store import save_claim_groups, save_vector_rows
 from narratrace.pipeline import CorpusView, stage
@@ -220,7 +220,8 @@ class ClaimVectorsResult:
     rows: tuple[tuple[str, str, bytes], ...]
 
 
-@stage("claim_vectors", version="claim_vectors.v1", level="corpus", requires=["article.claims"],
+@stage("claim_vectors", version="claim_vectors.v1", level="corpus",
+       requires=["article.claims"], uses=["article.sentence_vectors"],
        produces=["article.claim_vectors"], save=save_vector_rows, encoder=True,
        default_config={"model": None, "batch_size": 64, "strip_attribution": True,
                        "claims_stage": CLAIMS_STAGE, "chunk": 256})
@@ -233,19 +234,23 @@ def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution:
     def embed(corpus: CorpusView, *, new_ids: Sequence[str],
               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> ClaimVectorsResult:
         rows: list[tuple[str, str, bytes]] = []
-        done = 0
+        done = embedded_here = total = 0
         for n in range(0, len(new_ids), chunk):
             batch: list[tuple[Article, list[Annotation]]] = []
             for article in corpus.articles(new_ids[n:n + chunk]):
                 claims = [a for a in corpus.annotations(article.id, stage=claims_stage) if a.kind == "claim"]
                 batch.append((article, claims))
-            texts = [embedding_text(art, c, strip_attribution=strip_attribution) for art, cs in batch for c in cs]
-            vectors = encode(texts, model=encoder.name, batch_size=batch_size)
-            pos = 0
-            for art, cs in batch:
+            stored = load_sentence_vectors(corpus, [art.id for art, _ in batch])
+            matrices = [_claim_matrix(art, cs, stored.get(art.id), stored_as, encoder.dim, strip_attribution) for art, cs in batch]
+            missing = [(n, i, text) for n, (_, rows) in enumerate(matrices) for i, text in rows]
+            if missing:
+                fresh = encode([t for _, _, t in missing], model=encoder.name, batch_size=batch_size)
+                for (n, i, _), v in zip(missing, fresh):
+                    matrices[n][0][i] = v
+            embedded_here += len(missing)
+            total += sum(len(cs) for _, cs in batch)
+            for (art, cs), (matrix, _) in zip(batch, matrices):
                 ids = tuple(str(c.data.get("id") or f"c-{art.id[:10]}-{c.start}") for c in cs)
-                matrix = vectors[pos:pos + len(cs)]
-                pos += len(cs)
                 packed = pack_vectors(ClaimVectors(ids, tuple(Span(c.start, c.end) for c in cs),
                                                    tuple(art.text[c.start:c.end] for c in cs),
                                                    matrix.astype(np.float16), stored_as))
@@ -253,9 +258,32 @@ def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution:
             done += len(batch)
             if progress:
                 progress("claim_vectors", done, len(new_ids))
-        log.info("claim_vectors: %d articles embedded", len(rows))
+        log.info("claim_vectors: %d articles, %d claims, %d of them embedded here (the others are stored "
+                 "sentence vectors)", len(rows), total, embedded_here)
         return ClaimVectorsResult(tuple(rows))
     return embed
+
+
+def _claim_matrix(article: Article, claims: Sequence[Annotation], stored: SentenceVectors | None, model: str,
+                  dim: int, strip_attribution: bool) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """The claims' vectors that the stored sentence vectors already hold, and ``(row, text)`` of the rest.
+
+    A claim whose embedding text is its whole sentence (no attribution cut off, not a clause) has
+    the sentence's vector; the others are embedded by the caller, in one call for the chunk.
+    """
+    matrix = np.zeros((len(claims), dim), dtype=np.float32)
+    rest: list[tuple[int, str]] = []
+    usable = stored is not None and stored.model == model and stored.matrix.shape[-1] == dim
+    for i, c in enumerate(claims):
+        text = embedding_text(article, c, strip_attribution=strip_attribution)
+        row = stored.containing(c.start, c.end) if usable else None  # type: ignore[union-attr]
+        if row is not None:
+            span = stored.spans[row]  # type: ignore[union-attr]
+            if _SPACES.sub(" ", article.text[span.start:span.end]).strip() == text:
+                matrix[i] = stored.matrix[row]  # type: ignore[union-attr]
+                continue
+        rest.append((i, text))
+    return matrix, rest
 
 
 # -- scoring and clustering ------------------------------------------------------------------

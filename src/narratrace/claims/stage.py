@@ -26,7 +26,7 @@ DEFAULT_CONFIG = {"threshold": 0.5, "aliases": None, "piece_chars": PIECE_CHARS,
                   "languages": ["en"], "checkworthiness_model": None}
 
 
-@stage("claims", version="claims.rules.v1", level="article",
+@stage("claims", version="claims.rules.v2", level="article",
        requires=["article.text", "article.sentences", "article.language"],
        produces=["article.entities", "article.claims"], default_config=DEFAULT_CONFIG)
 def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_chars: int,
@@ -62,7 +62,10 @@ def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_
 
 def annotations_of(article: Article, found: Extraction) -> tuple[Annotation, ...]:
     """Entity and claim annotations of one article, in text order."""
-    out = [Annotation("entity", m.start, m.end, m.label, {"canonical": m.canonical}) for m in found.entities]
+    syntax = found.syntax or (None,) * len(found.entities)
+    out = [Annotation("entity", m.start, m.end, m.label,
+                      {"canonical": m.canonical, **({"syntax": facts} if facts else {})})
+           for m, facts in zip(found.entities, syntax)]
     out += [Annotation("claim", c.start, c.end, None, c.data(article.id)) for c in found.claims]
     out.sort(key=lambda a: (a.start, a.kind != "claim", a.end))
     return tuple(out)

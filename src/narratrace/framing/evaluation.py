@@ -24,40 +24,46 @@ import numpy as np
 from narratrace.evaluation import Benchmark, PublishedFigure, Task
 from narratrace.errors import InputError
 from narratrace.framing.data import FramingDocument, read_framing_data
-from narratrace.framing.features import MentionContext, contexts, featurize
+from narratrace.framing.features import VECTOR_KINDS, MentionContext, contexts, featurize, sentences_of, vector_features
 from narratrace.framing.measures import framing_measures
 from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, train_model
 from narratrace.cards import data_sha256, write_card
 
 __all__ = ["FEATURES", "evaluate_framing", "train_framing"]
 
-#: What a trained model reads: the marked sentence, the window around the mention, the cue words.
-FEATURES: tuple[str, ...] = ("sentence", "window", "cues")
+#: What a trained model reads: its sentence's vector, the mean vector of it and its neighbours, the cue
+#: words (the sentence vectors are the article's own, embedded once for every stage).
+FEATURES: tuple[str, ...] = ("sentence_vector", "context", "cues")
 
 
 def _mentions(docs: Sequence[FramingDocument]) -> tuple[list[MentionContext], list[str], list[tuple[str, ...]],
-                                                         list[str]]:
+                                                         list[str], list[tuple[str, Any, list[MentionContext], None]]]:
+    """The gold mentions' contexts, roles and documents, and ``(text, sentences, contexts, None)`` per document."""
     ctx: list[MentionContext] = []
     main: list[str] = []
     fine: list[tuple[str, ...]] = []
     doc_of: list[str] = []
+    per_doc: list[tuple[str, Any, list[MentionContext], None]] = []
     for d in docs:
-        ctx += contexts(d.text, [(m.start, m.end) for m in d.mentions])
+        sentences = sentences_of(d.text)
+        found = contexts(d.text, [(m.start, m.end) for m in d.mentions], sentences)
+        per_doc.append((d.text, sentences, found, None))
+        ctx += found
         main += [m.main_role for m in d.mentions]
         fine += [m.fine_roles for m in d.mentions]
         doc_of += [d.id] * len(d.mentions)
-    return ctx, main, fine, doc_of
+    return ctx, main, fine, doc_of, per_doc
 
 
 def evaluate_framing(data: Path, *, model: str | None = None, split: str = "all", limit: int | None = None,
                      **_: Any) -> dict[str, Any]:
     """``{"n": mentions, "documents", "measures", "model"}`` on the gold mentions of ``data``."""
     docs = list(read_framing_data(data, split=split, limit=limit))
-    ctx, main, fine, _ = _mentions(docs)
+    ctx, main, fine, _, per_doc = _mentions(docs)
     if not ctx:
         raise InputError(f"no labelled mentions in {data} (split {split})", path=str(data))
     loaded, path = load_framing_model(model)
-    predicted = loaded.predict(ctx)
+    predicted = loaded.predict(per_doc)
     measures = framing_measures(list(zip(main, fine)), [(p.main_role, p.fine_roles) for p in predicted])
     majority = max(set(main), key=main.count)
     return {"n": len(ctx), "documents": len(docs), "model": loaded.name, "model_path": str(path),
@@ -78,19 +84,20 @@ def _licence(data: Path) -> str:
 def train_framing(data: Path, out: Path, *, split: str = "train", seed: int = 13, **_: Any) -> dict[str, Any]:
     """Fit a framing model on ``data`` (its ``split`` part) into ``out``; returns the card."""
     docs = list(read_framing_data(data, split=split))
-    ctx, main, fine, doc_of = _mentions(docs)
+    ctx, main, fine, doc_of, per_doc = _mentions(docs)
     if len(ctx) < 10:
         raise InputError(f"{data} (split {split}) has {len(ctx)} labelled mentions; training needs at least 10",
                          path=str(data))
-    x = featurize(ctx, FEATURES)
+    vectors = vector_features(per_doc) if set(FEATURES) & set(VECTOR_KINDS) else None
+    x = featurize(ctx, FEATURES, vectors=vectors)
     name = out.name
     measures: dict[str, Any]
     if split == "train":
         held = list(read_framing_data(data, split="heldout"))
-        hctx, hmain, hfine, _ = _mentions(held)
+        hctx, hmain, hfine, _, hdocs = _mentions(held)
         model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
         values = framing_measures(list(zip(hmain, hfine)),
-                                  [(p.main_role, p.fine_roles) for p in model.predict(hctx)]) if hctx else {}
+                                  [(p.main_role, p.fine_roles) for p in model.predict(hdocs)]) if hctx else {}
         measures = {"data": str(data), "split": "heldout", "n": len(hctx), "values": values}
     else:
         measures = _cross_validated(x, ctx, main, fine, doc_of, seed=seed, data=data, split=split)
@@ -101,8 +108,9 @@ def train_framing(data: Path, out: Path, *, split: str = "train", seed: int = 13
                       data={"path": str(data), "sha256": data_sha256(data), "licence": _licence(data),
                             "split": split, "n": len(ctx), "documents": len(docs)},
                       measures=measures, seed=seed,
-                      notes="Logistic regressions (main role; fine roles) over all-MiniLM-L6-v2 embeddings of the "
-                            "mention's marked sentence and a 240-character window, plus role cue words.",
+                      notes="Logistic regressions (main role; fine roles) over the sentence vectors of the mention's "
+                            "sentence and of it with its two neighbours (the run's encoder, embedded once per "
+                            "article), plus role cue words, blended with the parse's role votes.",
                       extra={"command": command, "features": list(FEATURES)})
 
 

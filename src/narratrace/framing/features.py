@@ -1,9 +1,11 @@
-"""What a framing model sees of one entity mention: its sentence, a window around it, cue words.
+"""What a framing model sees of one entity mention: its sentence, the sentences around it, cue words.
 
 A mention's role is said by the words around it ("X shelled civilians", "civilians killed by
-X"), so the main input is the mention's sentence with the mention marked (``[[X]]``) and a
-character window of the text around it, both embedded with all-MiniLM-L6-v2 (the encoder the
-claim stages load, offline). ``cues`` adds, for every fine role, whether one of its cue words
+X"). The shipped model reads the vector of the mention's sentence and the mean vector of it and
+its neighbours (``sentence_vector``, ``context``): the article's sentence vectors, embedded once
+for every stage by ``sentence_vectors``. Older models read the mention's sentence with the
+mention marked (``[[X]]``) and a character window around it, each embedded for this mention
+(``sentence``, ``window``: two encoder calls per mention, 85 % of a run's time before). ``cues`` adds, for every fine role, whether one of its cue words
 (``narratrace/data/taxonomies/framing_cues.tsv``, written for narratrace) occurs within a few
 words of the mention. Which of these a model uses is recorded in its ``model.json``.
 """
@@ -24,10 +26,14 @@ from narratrace.errors import ConfigError
 from narratrace.model import Span
 from narratrace.text import paragraph_spans, sentence_spans
 from narratrace.framing.taxonomy import load_taxonomy
+from narratrace.vectors import SentenceVectors, sentence_matrix
 
-__all__ = ["FEATURE_KINDS", "MentionContext", "contexts", "cue_lexicon", "featurize", "sentences_of"]
+__all__ = ["FEATURE_KINDS", "VECTOR_KINDS", "MentionContext", "contexts", "cue_lexicon", "featurize", "sentences_of",
+           "vector_features"]
 
-FEATURE_KINDS = ("sentence", "window", "name", "cues")
+FEATURE_KINDS = ("sentence", "window", "name", "cues", "sentence_vector", "context")
+#: Kinds read from the article's sentence vectors (embedded once, by ``sentence_vectors``).
+VECTOR_KINDS = ("sentence_vector", "context")
 WINDOW_CHARS = 240
 CUE_WORDS = 12
 _WS = re.compile(r"\s+")
@@ -46,6 +52,7 @@ class MentionContext:
     raw_sentence: str = ""   # the sentence as in the text (at most 1,000 characters), for parsing
     raw_start: int = 0       # the mention's offsets in ``raw_sentence``
     raw_end: int = 0
+    sentence_no: int = -1    # the index of its sentence in the sentence list given to :func:`contexts`
 
 
 def sentences_of(text: str) -> tuple[Span, ...]:
@@ -73,8 +80,8 @@ def contexts(text: str, mentions: Sequence[tuple[int, int]], sentences: Sequence
     out = []
     for start, end in mentions:
         i = bisect.bisect_right(starts, start) - 1
-        sent = sents[i] if i >= 0 and sents[i].start <= start < sents[i].end else Span(
-            *_clip(text, start - 150, end + 150))
+        inside = i >= 0 and sents[i].start <= start < sents[i].end
+        sent = sents[i] if inside else Span(*_clip(text, start - 150, end + 150))
         s_end = max(sent.end, end)
         mention = text[start:end]
         marked = text[sent.start:start] + "[[" + mention + "]]" + text[end:s_end]
@@ -85,7 +92,7 @@ def contexts(text: str, mentions: Sequence[tuple[int, int]], sentences: Sequence
         r0, r1 = max(sent.start, start - 500), min(s_end, end + 500)
         out.append(MentionContext(start, end, mention, Span(sent.start, s_end), _WS.sub(" ", marked).strip(),
                                   _WS.sub(" ", window).strip(), " ".join(before + after).lower(),
-                                  text[r0:r1].replace("\r", " "), start - r0, end - r0))
+                                  text[r0:r1].replace("\r", " "), start - r0, end - r0, i if inside else -1))
     return out
 
 
@@ -125,8 +132,54 @@ def cue_features(ctx: Sequence[MentionContext]) -> np.ndarray:
     return rows
 
 
-def featurize(ctx: Sequence[MentionContext], kinds: Sequence[str], *, encode: object | None = None) -> np.ndarray:
-    """The feature matrix of ``ctx`` for the given feature ``kinds`` (in that order)."""
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def vector_features(docs: Sequence[tuple[str, Sequence[Span], Sequence[MentionContext], SentenceVectors | None]], *,
+                    encoder: str | None = None) -> dict[str, np.ndarray]:
+    """``sentence_vector`` and ``context`` rows of every mention of ``docs``, in order.
+
+    Each doc is ``(text, sentences, mention contexts made with those sentences, stored vectors)``.
+    ``sentence_vector`` is the vector of the mention's sentence, ``context`` the normalised mean
+    of that sentence's and its two neighbours' vectors: the article's sentence vectors, read from
+    what ``sentence_vectors`` stored when they come from ``encoder``, else embedded here. What
+    sets a mention apart from another one in its sentence is left to ``cues`` and the parse votes.
+    """
+    items, wanted = [], []
+    for text, sentences, ctx, stored in docs:
+        need = sorted({j for c in ctx if c.sentence_no >= 0 for j in (c.sentence_no - 1, c.sentence_no,
+                                                                      c.sentence_no + 1) if 0 <= j < len(sentences)})
+        wanted.append(need)
+        items.append((text, [sentences[j] for j in need] + [c.sentence for c in ctx if c.sentence_no < 0], stored))
+    matrices = sentence_matrix(items, encoder=encoder)
+    own: list[np.ndarray] = []
+    around: list[np.ndarray] = []
+    for (_, _, ctx, _), need, m in zip(docs, wanted, matrices):
+        row = {j: m[k] for k, j in enumerate(need)}
+        extra = len(need)
+        for c in ctx:
+            if c.sentence_no < 0:  # no sentence holds the mention: the clipped text around it
+                own.append(m[extra])
+                around.append(m[extra])
+                extra += 1
+                continue
+            own.append(row[c.sentence_no])
+            around.append(_unit(np.mean([row[j] for j in (c.sentence_no - 1, c.sentence_no, c.sentence_no + 1)
+                                         if j in row], axis=0)))
+    dim = matrices[0].shape[1] if matrices else 0
+    stack = (lambda rows: np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), dtype=np.float32))
+    return {"sentence_vector": stack(own), "context": stack(around)}
+
+
+def featurize(ctx: Sequence[MentionContext], kinds: Sequence[str], *, encode: object | None = None,
+              vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The feature matrix of ``ctx`` for the given feature ``kinds`` (in that order).
+
+    The :data:`VECTOR_KINDS` come from ``vectors`` (:func:`vector_features`); the others are
+    computed here (``sentence``, ``window`` and ``name`` embed their own texts with ``encode``).
+    """
     from narratrace.vectors import encode as minilm
 
     unknown = [k for k in kinds if k not in FEATURE_KINDS]
@@ -141,6 +194,10 @@ def featurize(ctx: Sequence[MentionContext], kinds: Sequence[str], *, encode: ob
             blocks.append(embed([c.window for c in ctx]))  # type: ignore[operator]
         elif kind == "name":
             blocks.append(embed([c.mention for c in ctx]))  # type: ignore[operator]
+        elif kind in VECTOR_KINDS:
+            if vectors is None or kind not in vectors:
+                raise ConfigError(f"framing: feature {kind!r} needs the article's sentence vectors (vector_features)")
+            blocks.append(vectors[kind])
         else:
             blocks.append(cue_features(ctx))
     if not ctx:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,12 @@ import numpy as np
 
 from narratrace.errors import ConfigError
 from narratrace.cards import resolve_model
-from narratrace.framing.features import FEATURE_KINDS, MentionContext, featurize
+from narratrace.framing.features import FEATURE_KINDS, VECTOR_KINDS, MentionContext, featurize, vector_features
 from narratrace.framing.taxonomy import MAIN_ROLES, load_taxonomy
 
 __all__ = ["DEFAULT_MODEL", "FramingModel", "Prediction", "load_framing_model", "train_model"]
 
-DEFAULT_MODEL = "exemplars-v1"
+DEFAULT_MODEL = "exemplars-v2"
 TASK = "framing"
 
 
@@ -99,6 +99,12 @@ class FramingModel:
                 "rule_weight": self.rule_weight, "encoder": self.encoder}
         (root / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
+    def features_of(self, docs: Sequence[tuple[str, Sequence[Any], Sequence[MentionContext], Any]]) -> np.ndarray:
+        """The feature matrix of every mention of ``docs`` (``(text, sentences, contexts, stored vectors)``)."""
+        ctx = [c for _, _, cs, _ in docs for c in cs]
+        vectors = vector_features(docs, encoder=self.encoder) if set(self.features) & set(VECTOR_KINDS) else None
+        return featurize(ctx, self.features, encode=self.embed, vectors=vectors)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors from the encoder this model was trained on, whatever the run's encoder is."""
         from narratrace.vectors import encode
@@ -145,13 +151,23 @@ class FramingModel:
         share = np.array([counted.count(c) / len(counted) for c in self.main_classes], dtype=mean.dtype)
         return (1 - self.rule_weight) * mean + self.rule_weight * share
 
-    def votes(self, ctx: Sequence[MentionContext]) -> list[tuple[str, str] | None]:
-        """The parse's vote for each mention (:mod:`.syntax`); none when the model does not use them."""
+    def votes(self, ctx: Sequence[MentionContext], facts: Sequence[Mapping[str, Any] | None] | None = None
+              ) -> list[tuple[str, str] | None]:
+        """The parse's vote for each mention (:mod:`.syntax`); none when the model does not use them.
+
+        ``facts``: what the claims stage stored of each mention's parse; a mention without them
+        is parsed here.
+        """
         if self.rule_weight <= 0 or not ctx:
             return [None] * len(ctx)
-        from narratrace.framing.syntax import role_votes
+        from narratrace.framing.syntax import role_votes, vote
 
-        return role_votes([(c.raw_sentence, c.raw_start, c.raw_end) for c in ctx])
+        facts = list(facts) if facts is not None else [None] * len(ctx)
+        out = [vote(f) if f else None for f in facts]
+        todo = [i for i, f in enumerate(facts) if not f]
+        for i, v in zip(todo, role_votes([(ctx[i].raw_sentence, ctx[i].raw_start, ctx[i].raw_end) for i in todo])):
+            out[i] = v
+        return out
 
     def blend(self, main_p: np.ndarray, ctx: Sequence[MentionContext]) -> np.ndarray:
         """Per mention: its main-role probabilities combined with its own vote."""
@@ -159,10 +175,12 @@ class FramingModel:
         return np.stack([self.combine(main_p[i:i + 1], votes[i:i + 1]) for i in range(len(ctx))]) if len(ctx) \
             else main_p
 
-    def predict(self, ctx: Sequence[MentionContext]) -> list[Prediction]:
+    def predict(self, docs: Sequence[tuple[str, Sequence[Any], Sequence[MentionContext], Any]]) -> list[Prediction]:
+        """Roles of every mention of ``docs`` (``(text, sentences, contexts, stored vectors or None)``)."""
+        ctx = [c for _, _, cs, _ in docs for c in cs]
         if not ctx:
             return []
-        main_p, fine_p = self.probabilities(featurize(ctx, self.features, encode=self.embed))
+        main_p, fine_p = self.probabilities(self.features_of(docs))
         main_p = self.blend(main_p, ctx)
         return [self.decide(mp, fp) for mp, fp in zip(main_p, fine_p)]
 

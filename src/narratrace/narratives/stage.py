@@ -2,7 +2,8 @@
 
 Two corpus stages (see ``docs/stages.md``):
 
-* ``narratives`` embeds the sentences of each new article once (MiniLM, offline), classifies them
+* ``narratives`` reads the vectors of each new article's sentences (stored once by ``sentence_vectors``;
+  a sentence without one is embedded here, by the same encoder), classifies them
   with the configured model (:mod:`narratrace.narratives.classifier`; default the shipped
   zero-shot model over the URW and CC label sets) and stores per article ``kind="narrative"``
   annotations on the evidence sentences, plus a blob (:func:`pack_result`) holding the labels with
@@ -25,11 +26,12 @@ import numpy as np
 from narratrace.errors import ConfigError
 from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.model import Annotation, Article, Span
-from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, embed, load_model, pooled
+from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, load_model, pooled
 from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim, discover
 from narratrace.narratives.taxonomy import load_taxonomies
 from narratrace.narratives.store import save_discovery, save_narratives
 from narratrace.pipeline import CorpusView, stage
+from narratrace.vectors import load_sentence_vectors, sentence_matrix
 
 __all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_narrative_discovery", "make_narratives",
            "pack_result", "unpack_result"]
@@ -94,7 +96,7 @@ def _check_paths(name: str, taxonomies: Sequence[str] | None) -> None:
 
 
 @stage("narratives", version="narratives.v1", level="corpus",
-       requires=["article.text", "article.sentences", "article.language"],
+       requires=["article.text", "article.sentences", "article.language"], uses=["article.sentence_vectors"],
        produces=["article.narratives", "article.narrative_vectors"], save=save_narratives, encoder=True,
        default_config={"model": DEFAULT_MODEL, "taxonomies": None, "max_sentences": 64, "batch_articles": 32,
                        "languages": ["en"]})
@@ -118,12 +120,10 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
                 lang = (art.language or "en").split("-")[0].lower()
                 units.append(document_units(art.text, art.sentences, max_sentences=int(max_sentences))
                              if lang in languages else [])
-            vectors = embed([art.text[u.start:u.end] for art, us in zip(batch, units) for u in us],
-                            encoder=clf.encoder)
-            pos = 0
-            for art, us in zip(batch, units):
-                v = vectors[pos:pos + len(us)]
-                pos += len(us)
+            stored = load_sentence_vectors(corpus, [a.id for a in batch])
+            matrices = sentence_matrix([(a.text, us, stored.get(a.id)) for a, us in zip(batch, units)],
+                                       encoder=clf.encoder)
+            for art, us, v in zip(batch, units, matrices):
                 rows.append(_one(art, us, v, clf, languages))
             done += len(batch)
             if progress:

@@ -394,11 +394,18 @@ class Store:
                     [(article_id, stage, a.kind, a.start, a.end, a.label, json.dumps(dict(a.data)))
                      for a in annotations])
 
-    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]:
-        """``(article_id, data)`` of every stored result of ``stage``, in ingestion order."""
-        yield from self.db.execute(
-            "SELECT r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
-            "WHERE r.stage = ? ORDER BY a.rowid", (stage,))
+    def stage_data(self, stage: str, *, ids: Iterable[str] | None = None) -> Iterator[tuple[str, bytes | None]]:
+        """``(article_id, data)`` of every stored result of ``stage`` (or of those of ``ids``), in ingestion order."""
+        sql = ("SELECT r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
+               "WHERE r.stage = ?")
+        if ids is None:
+            yield from self.db.execute(sql + " ORDER BY a.rowid", (stage,))
+            return
+        wanted = list(dict.fromkeys(ids))
+        for n in range(0, len(wanted), 500):
+            part = wanted[n:n + 500]
+            yield from self.db.execute(sql + f" AND r.article_id IN ({', '.join('?' * len(part))}) ORDER BY a.rowid",
+                                       (stage, *part))
 
     def annotations(self, article_id: str, *, stage: str | None = None) -> list[Annotation]:
         sql = 'SELECT kind, start, "end", label, data FROM annotations WHERE article_id = ?'

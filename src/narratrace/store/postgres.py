@@ -401,7 +401,10 @@ class PostgresStore(Store):
                 return
             last = rows[-1][0]
 
-    def stage_data(self, stage: str) -> Iterator[tuple[str, bytes | None]]:
+    def stage_data(self, stage: str, *, ids: Iterable[str] | None = None) -> Iterator[tuple[str, bytes | None]]:
+        if ids is not None:  # a batch of articles: the base class's IN (...) query, chunked
+            yield from super().stage_data(stage, ids=ids)
+            return
         last = 0
         while True:
             rows = self.db.execute(
