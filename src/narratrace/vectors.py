@@ -257,6 +257,9 @@ class Int8MiniLMEncoder:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # errors only
+        # Idle pool threads sleep instead of spinning: on a shared machine (or beside a pipeline's other
+        # processes) spinning halved the speed of 2 threads (measured: 174 against 340 sentences/s).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(path / config.get("model", "model_int8.onnx")), options,
                                                      providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
