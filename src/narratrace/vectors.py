@@ -58,8 +58,8 @@ from narratrace.model import Span
 
 __all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
            "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode",
-           "encoder_name", "load_encoder", "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors",
-           "sentence_matrix", "sentence_text", "static_model_dir", "stored_name", "unpack_sentence_vectors",
+           "encoder_for", "encoder_name", "load_encoder", "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors",
+           "sentence_matrix", "sentence_text", "space_of", "static_model_dir", "stored_name", "unpack_sentence_vectors",
            "unpack_vectors", "use_encoder"]
 
 log = logging.getLogger(__name__)
@@ -358,9 +358,37 @@ def use_encoder(name: str | None) -> Iterator[Encoder]:
         _ACTIVE.pop()
 
 
+def space_of(name: str) -> str:
+    """The vector space an encoder name (or the name stored vectors carry) writes in.
+
+    MiniLM and its int8 ONNX export share one (cosine 0.993 between their vectors, every quality
+    measure equal: ``docs/decisions.md``), so a model trained on one reads the other's vectors;
+    any other encoder is its own space.
+    """
+    name = _ALIASES.get(name, name)
+    if name in ("minilm", "minilm-int8") or name.startswith(f"{MINILM_INT8_MODEL}:"):
+        return MODEL_NAME
+    if name.startswith(f"{STATIC_MODEL}:"):
+        return "static"
+    return name
+
+
+def encoder_for(model: str | None = None) -> Encoder:
+    """The encoder that gives vectors in the space of ``model`` (a name a learned model records).
+
+    The active encoder when it writes in that space (a run with ``minilm-int8`` serves a model
+    trained on MiniLM vectors with int8 vectors, and stored rows are shared), else ``model`` itself.
+    """
+    active = encoder_name()
+    if model is None or space_of(encoder_name(model)) == space_of(active):
+        return load_encoder(active)
+    return load_encoder(encoder_name(model))
+
+
 def encode(texts: Sequence[str], *, model: str | None = None, batch_size: int | None = None) -> np.ndarray:
-    """Unit float32 rows ``(len(texts), dim)`` from encoder ``model`` (a name), else the active encoder."""
-    enc = load_encoder(encoder_name(model))
+    """Unit float32 rows ``(len(texts), dim)`` in the space of encoder ``model`` (:func:`encoder_for`),
+    else from the active encoder."""
+    enc = encoder_for(model)
     return enc.encode(texts) if batch_size is None else enc.encode(texts, batch_size=batch_size)
 
 
@@ -462,7 +490,7 @@ def embed_sentences(text: str, spans: Sequence[Span], *, max_sentences: int = 51
 def embed_many(docs: Sequence[tuple[str, Sequence[Span]]], *, max_sentences: int = 512,
                encoder: str | None = None) -> list[SentenceVectors]:
     """:class:`SentenceVectors` of each ``(text, sentence spans)``, the sentences of all in one encoder call."""
-    enc = load_encoder(encoder_name(encoder))
+    enc = encoder_for(encoder)
     chosen: list[list[Span]] = []
     for text, spans in docs:
         kept = [Span(s.start, s.end) for s in spans if _WORD_CHAR.search(text, s.start, s.end)]
@@ -521,7 +549,7 @@ def sentence_matrix(items: Sequence[tuple[str, Sequence[Span], SentenceVectors |
     others (sentences past ``max_sentences``, articles stored before the stage ran, another
     encoder) are embedded here, all in one call, with exactly what the stage would have embedded.
     """
-    enc = load_encoder(encoder_name(encoder))
+    enc = encoder_for(encoder)
     wanted = stored_name(enc)
     out: list[np.ndarray] = []
     missing: list[tuple[int, int, str]] = []
