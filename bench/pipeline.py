@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Whole-pipeline benchmark on real news: ingest + every default stage, per encoder, against bare spaCy.
 
-    .venv/bin/python bench/pipeline.py [--articles 1000] [--cores 2] [--encoders static,minilm] [--json]
+    .venv/bin/python bench/pipeline.py [--articles 1000] [--cores 2] [--encoders minilm-int8,minilm] [--json]
 
 Corpus: the first ``--articles`` real English news articles found under ``../shared/data`` (PTC
 training articles, PolNeAR train and dev texts, SemEval-2025 Task 10 English documents), read at
@@ -98,7 +98,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--encoders", default="static,minilm", help="comma-separated; minilm is the baseline")
+    parser.add_argument("--encoders", default="minilm-int8,minilm",
+                        help="comma-separated (minilm-int8, minilm, static); minilm is the baseline")
     parser.add_argument("--corpus", type=Path, default=None, help="a folder of .txt articles instead of ../shared")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -127,7 +128,9 @@ def main() -> None:
                   f"(encoder load {run['encoder_load_s']} s untimed; ingest {run['ingest_s']} s; "
                   f"second analyze did {run['second_run_done']})", file=table)
             for row in run["stages"]:  # type: ignore[union-attr]
-                print(f"      {row['stage']:22s} {row['seconds']:7.2f} s", file=table)
+                share = float(row["seconds"]) / total if total else 0.0
+                print(f"      {row['stage']:22s} {row['seconds']:7.2f} s  {1000 * float(row['seconds']) / len(texts):7.1f} "
+                      f"ms/article  {100 * share:5.1f} %", file=table)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     base = next((r for r in runs if r["encoder"] == "minilm"), None)

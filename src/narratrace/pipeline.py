@@ -25,7 +25,7 @@ from narratrace.analyses import registered_analyses
 from narratrace.errors import ConfigError, StageError
 from narratrace.model import Annotation, Article, RepublicationPair
 from narratrace.store import Store, open_store
-from narratrace.vectors import encoder_name, use_encoder
+from narratrace.vectors import encoder_name, one_thread_per_worker, use_encoder
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
@@ -278,6 +278,7 @@ def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence
 
 
 def _article_worker_init(path: str, name: str, config: Mapping[str, Any]) -> None:
+    one_thread_per_worker()
     info = registered_stages()[name]
     _WORKER["store"] = open_store(path, readonly=True)
     _WORKER["fn"] = info.factory(**config)

@@ -19,19 +19,25 @@ from typing import Any
 from narratrace.errors import ConfigError
 from narratrace.cards import add_measures, load_card
 from narratrace.evaluation import Task, flatten_measures, get_task, run_evaluation, run_training, task_names
+from narratrace.vectors import encoder_name, use_encoder
 
 __all__ = ["build_quality", "render_quality"]
 
 
 def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None, retrain: bool = False,
-                  gates: Path | None = None, log: Callable[[str], None] = lambda _msg: None) -> str:
+                  gates: Path | None = None, compare_encoder: str | None = "minilm",
+                  log: Callable[[str], None] = lambda _msg: None) -> str:
     """Run what is missing, keep each result as JSON under ``work``, return the Markdown tables.
 
     ``tasks``: re-run only these; the others keep the results of their last run in ``work``.
 
     ``gates``: the quality-gate file (``tests/quality_floors.json``); its sets are scored too, so
     the document shows the floors beside what the shipped defaults measure on our own data.
+
+    ``compare_encoder``: the shipped defaults are scored a second time with the run's encoder set
+    to this one (``narratrace analyze --encoder``), in a column beside the default encoder's.
     """
+    compare = compare_encoder if compare_encoder and encoder_name(compare_encoder) != encoder_name() else None
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NARRATRACE_EVAL_CACHE", str(work / "cache"))  # tasks may keep features there
     results: list[dict[str, Any]] = []
@@ -49,12 +55,12 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
         if task.benchmark is None:
             log(f"{name}: no public benchmark")
             continue
-        results.append(_run_task(task, data_root, work, retrain=retrain, log=log))
-    gate_rows = _run_gates(gates, log) if gates is not None and gates.is_file() else []
-    return render_quality(results, data_root=data_root, gates=gate_rows)
+        results.append(_run_task(task, data_root, work, retrain=retrain, compare=compare, log=log))
+    gate_rows = _run_gates(gates, log, compare) if gates is not None and gates.is_file() else []
+    return render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare)
 
 
-def _run_gates(path: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
+def _run_gates(path: Path, log: Callable[[str], None], compare: str | None = None) -> list[dict[str, Any]]:
     rows = []
     for gate in json.loads(path.read_text(encoding="utf-8"))["gates"]:
         if gate.get("requires") and not Path(gate["requires"]).exists():
@@ -66,14 +72,19 @@ def _run_gates(path: Path, log: Callable[[str], None]) -> list[dict[str, Any]]:
             log(f"gate {gate['task']}: skipped ({exc})")
             continue
         measured = flatten_measures(result["measures"])
+        other: dict[str, Any] = {}
+        if compare:
+            with use_encoder(compare):
+                other = flatten_measures(run_evaluation(gate["task"], gate["data"], **gate.get("options", {}))["measures"])
         for measure, floor in gate["floors"].items():
             rows.append({"task": gate["task"], "data": gate["data"], "measure": measure, "floor": floor,
-                         "value": measured.get(measure), "model": result["model"], "n": result["n"]})
+                         "value": measured.get(measure), "compare": other.get(measure), "model": result["model"],
+                         "n": result["n"]})
     return rows
 
 
-def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Callable[[str], None]
-              ) -> dict[str, Any]:
+def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Callable[[str], None],
+              compare: str | None = None) -> dict[str, Any]:
     bench = task.benchmark
     assert bench is not None
     data = data_root / bench.path
@@ -87,6 +98,13 @@ def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Ca
     log(f"{task.name}: evaluating the default model on {eval_data} ({bench.eval_split})")
     entry["default"] = run_evaluation(task.name, eval_data, split=bench.eval_split, **bench.eval_args)
     entry["default"]["command"] = _command("evaluate", task.name, eval_data, split=bench.eval_split)
+    entry["encoder"] = encoder_name()
+    if compare:
+        log(f"{task.name}: evaluating the default model with encoder {compare}")
+        with use_encoder(compare):
+            entry["compare"] = run_evaluation(task.name, eval_data, split=bench.eval_split, **bench.eval_args)
+        entry["compare"]["encoder"] = compare
+        entry["compare"]["command"] = f"NARRATRACE_ENCODER={compare} " + entry["default"]["command"]
     if task.train is not None:
         model_dir = work / task.name
         if retrain or not (model_dir / "card.json").is_file():
@@ -119,7 +137,7 @@ def _fmt(value: float | None) -> str:
 
 
 def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
-                   gates: Sequence[dict[str, Any]] = ()) -> str:
+                   gates: Sequence[dict[str, Any]] = (), encoder: str | None = None, compare: str | None = None) -> str:
     """The Markdown of docs/quality.md (generated: never edit it by hand)."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     lines = ["# Quality of each component",
@@ -134,8 +152,12 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
              "the `train` / `heldout` splits by a hash of their id (1 in 5 held out), the same on every "
              "machine. The commands that give each figure are listed under the table.",
              "",
-             "| component | benchmark | measure | shipped default | trained on benchmark | best published | source |",
-             "|---|---|---|---|---|---|---|"]
+             *([f"The default encoder is `{encoder}`; the column *encoder `{compare}`* scores the same shipped "
+                "defaults with `narratrace analyze --encoder {compare}` (or `NARRATRACE_ENCODER={compare}`).", ""]
+               if compare else []),
+             f"| component | benchmark | measure | shipped default{f' (encoder `{encoder}`)' if compare else ''} | "
+             + (f"encoder `{compare}` | " if compare else "") + "trained on benchmark | best published | source |",
+             "|---|---|---|---|---|---|---|" + ("---|" if compare else "")]
     commands: list[str] = []
     for entry in results:
         default = flatten_measures((entry.get("default") or {}).get("measures", {}))
@@ -144,13 +166,17 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
             key = figure["measure"]
             ours = _fmt(default.get(key)) if entry.get("default") else "no data"
             theirs = _fmt(trained.get(key)) if entry.get("trained") else "–"
-            lines.append(f"| {entry['task']} | {entry['benchmark']} | {figure['label']} | {ours} | {theirs} | "
+            other = (f" {_fmt(flatten_measures(entry['compare'].get('measures', {})).get(key))} |"
+                     if entry.get("compare") else " – |") if compare else ""
+            lines.append(f"| {entry['task']} | {entry['benchmark']} | {figure['label']} | {ours} |{other} {theirs} | "
                          f"{_fmt(figure['value'])} | {figure['source']} |")
-        for kind in ("default", "trained"):
+        for kind in ("default", "compare", "trained"):
             run = entry.get(kind)
             if run:
-                commands.append(f"- {entry['task']} ({'shipped default' if kind == 'default' else 'trained'}, "
-                                f"model `{run['model']}`, n = {run['n']}, {run['seconds']} s): `{run['command']}`")
+                what = {"default": "shipped default", "compare": f"shipped default, encoder {compare}",
+                        "trained": "trained"}[kind]
+                commands.append(f"- {entry['task']} ({what}, model `{run['model']}`, n = {run['n']}, "
+                                f"{run['seconds']} s): `{run['command']}`")
         if entry.get("missing"):
             commands.append(f"- {entry['task']}: benchmark data not found at `{entry['missing']}`")
     lines += ["", "## Commands", "", *commands, ""]
@@ -158,8 +184,9 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
         lines += ["## Quality gate: our own labelled sets", "",
                   "`make test` fails when a shipped default falls below one of these floors "
                   "(`tests/quality_floors.json`; lowering a floor needs a written reason there).", "",
-                  "| component | labelled set (ours) | n | measure | floor | shipped default |", "|---|---|---|---|---|---|"]
+                  "| component | labelled set (ours) | n | measure | floor | shipped default |"
+                  + (f" encoder `{compare}` |" if compare else ""), "|---|---|---|---|---|---|" + ("---|" if compare else "")]
         lines += [f"| {g['task']} | `{g['data']}` | {g['n']} | {g['measure']} | {g['floor']:.2f} | {_fmt(g['value'])} |"
-                  for g in gates]
+                  + (f" {_fmt(g.get('compare'))} |" if compare else "") for g in gates]
         lines.append("")
     return "\n".join(lines)

@@ -58,7 +58,7 @@ from narratrace.model import Span
 
 __all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
            "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode",
-           "encoder_for", "encoder_name", "load_encoder", "load_sentence_vectors", "pack_sentence_vectors", "pack_vectors",
+           "encoder_for", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
            "sentence_matrix", "sentence_text", "space_of", "static_model_dir", "stored_name", "unpack_sentence_vectors",
            "unpack_vectors", "use_encoder"]
 
@@ -356,6 +356,19 @@ def use_encoder(name: str | None) -> Iterator[Encoder]:
         yield encoder
     finally:
         _ACTIVE.pop()
+
+
+def one_thread_per_worker() -> None:
+    """In a pool worker: the encoder libraries use one thread each (the pool keeps the cores busy).
+
+    A forked worker must not enter a torch thread pool its parent started; with one thread it
+    never does. The int8 encoder uses one onnxruntime thread unless ``NARRATRACE_ENCODER_THREADS`` says more.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def space_of(name: str) -> str:

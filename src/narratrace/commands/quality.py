@@ -118,13 +118,17 @@ def models(as_json: bool) -> None:
 @click.option("--retrain", is_flag=True, help="Train again even where a trained model is already there.")
 @click.option("--gates", default="tests/quality_floors.json", show_default=True, type=click.Path(dir_okay=False),
               help="Quality-gate file whose own labelled sets are scored too (skipped if absent).")
+@click.option("--compare-encoder", default="minilm", show_default=True,
+              help="Score the shipped defaults with this encoder too, in a column beside the default's ('' for none).")
 @library_errors
-def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str) -> None:
+def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str,
+            compare_encoder: str) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
     from narratrace.quality import build_quality
 
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
-                          gates=Path(gates), log=lambda msg: click.echo(msg, err=True))
+                          gates=Path(gates), compare_encoder=compare_encoder or None,
+                          log=lambda msg: click.echo(msg, err=True))
     Path(out_path).write_text(table, encoding="utf-8")
     click.echo(f"quality table written to {out_path}")
 
