@@ -140,10 +140,13 @@ def main() -> None:
                 print(f"  {r['encoder']} vs minilm: {float(base['total_s']) / float(r['total_s']):.2f}x faster",
                       file=table)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS of this process: {rss:,.0f} MB", file=table)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak RSS of this process: {rss:,.0f} MB (largest worker process: {children:,.0f} MB; "
+          "the bare spaCy pass's workers count there too)", file=table)
     if args.json:
         print(json.dumps({"articles": len(texts), "words": words, "cores": args.cores, "spacy_s": round(spacy_s, 2),
-                          "runs": runs, "peak_rss_mb": round(rss)}, indent=2))
+                          "runs": runs, "peak_rss_mb": round(rss),
+                          "peak_worker_rss_mb": round(children)}, indent=2))
 
 
 if __name__ == "__main__":
