@@ -284,3 +284,25 @@ def test_narratives_linear_decoding_survives_save_and_load(tmp_path: Path) -> No
     old = load_model(legacy)
     assert isinstance(old, LinearModel) and not old.hierarchical and old.sub_threshold == 0.725
     assert old.predict(vec, [Span(0, 5)]).subnarratives == [other_of(NARR), SUB2]
+
+
+def test_discovery_past_its_exact_limit_clusters_on_principal_components_and_finds_planted_topics() -> None:
+    import numpy as np
+
+    from narratrace.narratives.discovery import DiscoveryOptions, TopicClaim, _space, discover
+
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=(2400, 384))
+    centres = rng.normal(size=(3, 384)) * 4
+    planted = np.concatenate([c + rng.normal(scale=0.3, size=(6, 384)) for c in centres])
+    vectors = np.concatenate([noise, planted])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    opts = DiscoveryOptions(exact_limit=2000, reduced_dims=24)
+    assert _space(vectors, opts).shape == (len(vectors), 24)
+    assert _space(vectors[:100], opts).shape == (100, 384)  # small corpora: the encoder's own space
+    claims = [TopicClaim(f"a{i % 7}", f"c-{i}", 0, 1, f"noise {i}", 0.0) for i in range(2400)]
+    claims += [TopicClaim(f"p{k}-{j % 3}", f"c-p{k}-{j}", 0, 1, f"planted topic {k} claim", 0.0) for k in range(3) for j in range(6)]
+    topics = discover(claims, vectors, np.zeros((len(claims), 0)), [], opts)
+    found = [{c.claim for c in t.claims} for t in topics]
+    for k in range(3):
+        assert {f"c-p{k}-{j}" for j in range(6)} in found

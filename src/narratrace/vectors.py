@@ -57,7 +57,7 @@ from narratrace.errors import ConfigError
 from narratrace.model import Span
 
 __all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
-           "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode",
+           "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode", "encode_parallel",
            "encoder_for", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
            "sentence_matrix", "sentence_text", "space_of", "static_model_dir", "stored_name", "unpack_sentence_vectors",
            "unpack_vectors", "use_encoder"]
@@ -125,6 +125,8 @@ def static_model_dir() -> Path:
 class StaticEncoder:
     """The model2vec static model: token vectors averaged, then normalised."""
 
+    fork_safe = True
+
     def __init__(self, path: str | Path | None = None, *, name: str = "static") -> None:
         path = Path(path) if path is not None else static_model_dir()
         card_path = path / "card.json"
@@ -178,6 +180,7 @@ class MiniLMEncoder:
     """
 
     dim = MINILM_DIM
+    fork_safe = False  # torch's thread pool does not survive a fork: it parallelises itself
 
     def __init__(self, *, name: str = "minilm") -> None:
         _offline()
@@ -225,6 +228,7 @@ class Int8MiniLMEncoder:
     """
 
     dim = MINILM_DIM
+    fork_safe = True  # one onnxruntime thread, no pool: a forked worker can run it
 
     def __init__(self, path: str | Path | None = None, *, name: str = "minilm-int8", threads: int | None = None) -> None:
         path = Path(path) if path is not None else static_model_dir().parent / MINILM_INT8_MODEL
@@ -369,6 +373,30 @@ def one_thread_per_worker() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+
+
+def _encode_chunk(args: tuple[str, list[str]]) -> np.ndarray:
+    return load_encoder(args[0]).encode(args[1])
+
+
+def encode_parallel(texts: Sequence[str], *, model: str | None = None, workers: int = 1,
+                    min_texts: int = 2000) -> np.ndarray:
+    """:func:`encode`, spread over ``workers`` forked processes for many texts, when the encoder allows it.
+
+    A single-threaded encoder (int8, static) leaves a core idle in a corpus stage; torch's MiniLM
+    uses every core by itself and is not fork-safe, so it runs in-process. The rows are those
+    :func:`encode` gives (the int8 encoder is batch-invariant).
+    """
+    enc = encoder_for(model)
+    if workers <= 1 or len(texts) < min_texts or not getattr(enc, "fork_safe", False):
+        return enc.encode(list(texts))
+    import multiprocessing
+
+    size = -(-len(texts) // (workers * 4))
+    chunks = [(encoder_name() if enc is active_encoder() else enc.name, list(texts[i:i + size]))
+              for i in range(0, len(texts), size)]
+    with multiprocessing.get_context("fork").Pool(workers, initializer=one_thread_per_worker) as pool:
+        return np.concatenate(pool.map(_encode_chunk, chunks))
 
 
 def space_of(name: str) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from narratrace.model import Annotation, Article, Span
-from narratrace.vectors import (ClaimVectors, SentenceVectors, encode, encoder_name, load_encoder,
+from narratrace.vectors import (ClaimVectors, SentenceVectors, encode, encode_parallel, encoder_name, load_encoder,
                                 load_sentence_vectors, pack_vectors, stored_name, unpack_vectors)
 from narratrace.claims.model import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.claims.store import save_claim_groups, save_vector_rows
@@ -224,7 +224,7 @@ class ClaimVectorsResult:
        requires=["article.claims"], uses=["article.sentence_vectors"],
        produces=["article.claim_vectors"], save=save_vector_rows, encoder=True,
        default_config={"model": None, "batch_size": 64, "strip_attribution": True,
-                       "claims_stage": CLAIMS_STAGE, "chunk": 256})
+                       "claims_stage": CLAIMS_STAGE, "chunk": 4096})
 def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution: bool, claims_stage: str,
                        chunk: int) -> Callable[..., ClaimVectorsResult]:
     """Sentence embeddings (the run's encoder, or ``model``; unit length, float16) of every claim of new articles."""
@@ -244,7 +244,7 @@ def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution:
             matrices = [_claim_matrix(art, cs, stored.get(art.id), stored_as, encoder.dim, strip_attribution) for art, cs in batch]
             missing = [(n, i, text) for n, (_, rows) in enumerate(matrices) for i, text in rows]
             if missing:
-                fresh = encode([t for _, _, t in missing], model=encoder.name, batch_size=batch_size)
+                fresh = encode_parallel([t for _, _, t in missing], model=encoder.name, workers=workers)
                 for (n, i, _), v in zip(missing, fresh):
                     matrices[n][0][i] = v
             embedded_here += len(missing)
