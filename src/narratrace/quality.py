@@ -153,7 +153,7 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
              "machine. The commands that give each figure are listed under the table.",
              "",
              *([f"The default encoder is `{encoder}`; the column *encoder `{compare}`* scores the same shipped "
-                "defaults with `narratrace analyze --encoder {compare}` (or `NARRATRACE_ENCODER={compare}`).", ""]
+                f"defaults with `narratrace analyze --encoder {compare}` (or `NARRATRACE_ENCODER={compare}`).", ""]
                if compare else []),
              f"| component | benchmark | measure | shipped default{f' (encoder `{encoder}`)' if compare else ''} | "
              + (f"encoder `{compare}` | " if compare else "") + "trained on benchmark | best published | source |",
