@@ -195,13 +195,13 @@ def test_claim_groups_incremental_embeds_only_new_articles(tmp_path: Path, monke
     claimkit.run(store, monkeypatch)
     assert [len(g.articles) for g in claim_groups(store)] == [2]
     embedded: list[str] = []
-    real = cg.encode
+    real = cg.encode_parallel
 
     def spy(texts, **kw):  # type: ignore[no-untyped-def]
         embedded.extend(texts)
         return real(texts, **kw)
 
-    monkeypatch.setattr(cg, "encode", spy)
+    monkeypatch.setattr(cg, "encode_parallel", spy)
     art, anns = _wire()
     add(store, art, anns)
     report = claimkit.run(store, monkeypatch)
