@@ -127,3 +127,15 @@ def test_claims_store_each_named_entitys_parse_and_framing_votes_from_it() -> No
                          (raw, raw.index("Europe"), raw.index("Europe") + 6)])
     assert parsed == [vote(nato), vote(europe)]  # the stored facts vote as a fresh parse does
     assert all("syntax" not in a.data for a in anns if a.kind == "entity" and a.label in ("DATE", "CARDINAL"))
+
+
+def test_sentence_vectors_embed_only_the_configured_languages() -> None:
+    info = registered_stages()[SENTENCE_STAGE]
+    embed = info.factory(**info.default_config)
+    german = build_article(Record(ref="de", text="Die Drohnen wurden in Kessport gefunden. Das Ministerium schweigt.",
+                                  source="de.txt", kind="txt", language="de"))
+    assert isinstance(german, Article)
+    assert len(unpack_sentence_vectors(embed(german).data)) == 0  # type: ignore[arg-type]
+    assert len(unpack_sentence_vectors(embed(_article()).data)) >= 3  # type: ignore[arg-type]
+    everything = info.factory(**{**info.default_config, "languages": ["en", "de"]})
+    assert len(unpack_sentence_vectors(everything(german).data)) == 2  # type: ignore[arg-type]

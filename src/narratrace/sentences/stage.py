@@ -10,7 +10,7 @@ rows with :func:`narratrace.vectors.load_sentence_vectors`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from narratrace.errors import ConfigError
 from narratrace.model import Article
@@ -20,14 +20,23 @@ from narratrace.vectors import SENTENCE_STAGE, embed_sentences, pack_sentence_ve
 __all__ = ["make_sentence_vectors"]
 
 
-@stage(SENTENCE_STAGE, version="sentence_vectors.v1", level="article", requires=["article.text", "article.sentences"],
-       produces=["article.sentence_vectors"], encoder=True, default_config={"max_sentences": 512})
-def make_sentence_vectors(*, max_sentences: int) -> Callable[[Article], StageOutput]:
-    """Every sentence (with a word in it, the first ``max_sentences``) embedded once by the run's encoder."""
+@stage(SENTENCE_STAGE, version="sentence_vectors.v1", level="article",
+       requires=["article.text", "article.sentences", "article.language"],
+       produces=["article.sentence_vectors"], encoder=True, default_config={"max_sentences": 512, "languages": ["en"]})
+def make_sentence_vectors(*, max_sentences: int, languages: Sequence[str]) -> Callable[[Article], StageOutput]:
+    """Every sentence (with a word in it, the first ``max_sentences``) embedded once by the run's encoder.
+
+    Only articles in ``languages`` (the languages of the stages that read the rows and of the
+    encoder; an article without a language counts as English, as ``narratives`` counts it): an
+    article in another language gets no rows, and a reader that wants them embeds them itself.
+    """
     if int(max_sentences) < 1:
         raise ConfigError(f"sentence_vectors: max_sentences must be at least 1, not {max_sentences!r}")
+    wanted = {str(x).lower() for x in languages}
 
     def embed(article: Article) -> StageOutput:
-        return StageOutput(data=pack_sentence_vectors(embed_sentences(article.text, article.sentences,
+        lang = (article.language or "en").split("-")[0].lower()
+        spans = article.sentences if lang in wanted else ()
+        return StageOutput(data=pack_sentence_vectors(embed_sentences(article.text, spans,
                                                                       max_sentences=int(max_sentences))))
     return embed
