@@ -306,3 +306,29 @@ def test_discovery_past_its_exact_limit_clusters_on_principal_components_and_fin
     found = [{c.claim for c in t.claims} for t in topics]
     for k in range(3):
         assert {f"c-p{k}-{j}" for j in range(6)} in found
+
+
+def test_discovery_stage_clusters_at_most_max_claims_evenly_spread() -> None:
+    from narratrace.errors import ConfigError
+    from narratrace.pipeline import registered_stages
+
+    info = registered_stages()["narrative_discovery"]
+    assert info.default_config["max_claims"] == 20000
+    with pytest.raises(ConfigError, match="max_claims must be at least 2"):
+        info.factory(**{**info.default_config, "max_claims": 1})
+
+
+def test_discovery_stage_past_max_claims_clusters_a_spread_sample(tmp_path, examples_dir) -> None:  # type: ignore[no-untyped-def]
+    from narratrace.ingest import ingest
+    from narratrace.pipeline import Pipeline, registered_stages
+    from narratrace.store import Store
+
+    store = Store(tmp_path / "d.db")
+    ingest(store, [examples_dir])
+    Pipeline(["sentence_vectors", "claims", "claim_vectors", "narratives"]).run(store)
+    info = registered_stages()["narrative_discovery"]
+    ids = [a.id for a in store.articles()]
+    full = info.factory(**info.default_config)(store, new_ids=ids)
+    capped = info.factory(**{**info.default_config, "max_claims": 2})(store, new_ids=ids)
+    assert full.uncovered == capped.uncovered > 2  # the count says how many were uncovered
+    assert capped.topics == ()  # two claims make no cluster of three

@@ -163,11 +163,18 @@ class DiscoveryResult:
 @stage("narrative_discovery", version="narrative_discovery.v1", level="corpus",
        requires=["article.narratives", "article.claims", "article.claim_vectors"],
        produces=["corpus.narrative_topics"], save=save_discovery, encoder=True,
-       default_config={"taxonomies": None, "covered": 0.55, "min_cluster_size": 3, "min_articles": 2})
+       default_config={"taxonomies": None, "covered": 0.55, "min_cluster_size": 3, "min_articles": 2,
+                       "max_claims": 20000})
 def make_narrative_discovery(*, taxonomies: Sequence[str] | None, covered: float, min_cluster_size: int,
-                             min_articles: int) -> Callable[..., DiscoveryResult]:
-    """Clusters of claims, across articles, that no narrative label covers: candidates for new labels."""
+                             min_articles: int, max_claims: int) -> Callable[..., DiscoveryResult]:
+    """Clusters of claims, across articles, that no narrative label covers: candidates for new labels.
+
+    At most ``max_claims`` uncovered claims are clustered, evenly spread over the corpus in
+    ingestion order: HDBSCAN's spanning tree is quadratic in the claims it is given.
+    """
     _check_paths("narrative_discovery", taxonomies)
+    if int(max_claims) < 2:
+        raise ConfigError(f"narrative_discovery: max_claims must be at least 2, not {max_claims!r}")
     if int(min_cluster_size) < 2:
         raise ConfigError(f"narrative_discovery: min_cluster_size must be at least 2, not {min_cluster_size!r}")
     opts = DiscoveryOptions(float(covered), int(min_cluster_size), int(min_articles))
@@ -198,10 +205,14 @@ def make_narrative_discovery(*, taxonomies: Sequence[str] | None, covered: float
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         scores = prototypes.sentence_scores(vectors)
         keep = np.flatnonzero(scores.max(1) < opts.covered) if len(scores) else np.zeros(0, dtype=int)
+        uncovered = len(keep)
+        if uncovered > int(max_claims):
+            keep = keep[np.unique(np.linspace(0, uncovered - 1, int(max_claims)).round().astype(int))]
+            log.info("narrative_discovery: %d uncovered claims, %d of them clustered (max_claims)", uncovered, len(keep))
         topics = discover([claims[i] for i in keep], vectors[keep], scores[keep],
                           [lab.label for lab in prototypes.labels], opts)
         if progress:
             progress("narrative_discovery", len(new_ids), len(new_ids))
-        log.info("narrative_discovery: %d claims, %d uncovered, %d topics", total, len(keep), len(topics))
-        return DiscoveryResult(tuple(topics), tuple(new_ids), total, len(keep))
+        log.info("narrative_discovery: %d claims, %d uncovered, %d topics", total, uncovered, len(topics))
+        return DiscoveryResult(tuple(topics), tuple(new_ids), total, uncovered)
     return run
