@@ -103,6 +103,21 @@ def _files_sha256(root: Path) -> str:
     return h.hexdigest()
 
 
+def _checked_card(path: Path, name: str, tool: str) -> tuple[dict[str, Any], str]:
+    """A shipped encoder's card and its files' SHA-256, refused when the files do not match the card."""
+    card_path = path / "card.json"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"encoder {name!r}: no readable card at {card_path}: {exc}") from None
+    found = _files_sha256(path)
+    if found != card.get("weights_sha256"):
+        raise ConfigError(f"encoder {name!r}: the files in {path} do not match their card "
+                          f"(weights_sha256 {found[:12]}…, card says {str(card.get('weights_sha256'))[:12]}…); "
+                          f"rebuild with {tool}")
+    return card, found
+
+
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -129,16 +144,7 @@ class StaticEncoder:
 
     def __init__(self, path: str | Path | None = None, *, name: str = "static") -> None:
         path = Path(path) if path is not None else static_model_dir()
-        card_path = path / "card.json"
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"encoder {name!r}: no readable card at {card_path}: {exc}") from None
-        found = _files_sha256(path)
-        if found != card.get("weights_sha256"):
-            raise ConfigError(f"encoder {name!r}: the files in {path} do not match their card "
-                              f"(weights_sha256 {found[:12]}…, card says {str(card.get('weights_sha256'))[:12]}…); "
-                              "rebuild with tools/build_encoder.py")
+        card, found = _checked_card(path, name, "tools/build_encoder.py")
         _offline()
         try:
             from model2vec import StaticModel
@@ -232,17 +238,11 @@ class Int8MiniLMEncoder:
 
     def __init__(self, path: str | Path | None = None, *, name: str = "minilm-int8", threads: int | None = None) -> None:
         path = Path(path) if path is not None else static_model_dir().parent / MINILM_INT8_MODEL
-        card_path = path / "card.json"
+        card, found = _checked_card(path, name, "tools/build_encoder_onnx.py")
         try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"encoder {name!r}: no readable card and config in {path}: {exc}") from None
-        found = _files_sha256(path)
-        if found != card.get("weights_sha256"):
-            raise ConfigError(f"encoder {name!r}: the files in {path} do not match their card "
-                              f"(weights_sha256 {found[:12]}…, card says {str(card.get('weights_sha256'))[:12]}…); "
-                              "rebuild with tools/build_encoder_onnx.py")
+            raise ConfigError(f"encoder {name!r}: no readable config in {path}: {exc}") from None
         if threads is None:
             raw = os.environ.get(ENCODER_THREADS_ENV, "").strip() or "1"
             try:
