@@ -70,9 +70,10 @@ def test_techniques_stage_skips_other_languages(tmp_path: Path) -> None:
     store = Store(tmp_path / "t.db")
     german = Record(ref="de", text="Das Regime lügt.", source="de", kind="txt", language="de")
     store.write_articles([build_article(german)])
-    Pipeline(("techniques",)).run(store)
-    ((_, data),) = list(store.stage_data("techniques"))
-    assert "skipped" in json.loads(data) and not list(store.annotations_of_kind("technique"))
+    report = Pipeline(("techniques",)).run(store)
+    assert report.not_analysed["techniques"] == {"language de": 1} and report.done["techniques"] == 0
+    assert list(store.stage_data("techniques")) == [] and not list(store.annotations_of_kind("technique"))
+    assert store.stage_coverage()["techniques"] == (0, {"language de": 1})
 
 
 def test_techniques_export_contract(tmp_path: Path) -> None:

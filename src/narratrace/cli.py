@@ -16,6 +16,7 @@ import click
 
 from narratrace import __version__
 from narratrace.commands import common, register
+from narratrace.languages import describe_reasons
 from narratrace.store import shown
 from narratrace.vectors import DEFAULT_ENCODER, ENCODERS
 
@@ -129,7 +130,11 @@ def analyze(db_path: str, quiet: bool, models: tuple[str, ...], encoder: str | N
         for bar in bars.values():
             bar.close()
         for name, n in report.done.items():
-            click.echo(f"{name}: {n} article(s) processed" + ("" if n else " (up to date)"))
+            skipped = report.not_analysed.get(name) or {}
+            line = f"{name}: {n} article(s) processed" + ("" if n or skipped else " (up to date)")
+            if skipped:
+                line += f", {sum(skipped.values())} not analysed ({describe_reasons(skipped)})"
+            click.echo(line)
         for err in report.failed:
             click.echo(f"failed: {err}", err=True)
         groups = store.republication_groups()

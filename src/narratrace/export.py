@@ -1,7 +1,8 @@
 """The JSON export: the stable contract other tools read (extend freely, never break).
 
 ``republications`` name articles by ``ref``; offsets index into each article's text
-as stored (``articles[].chars`` long). After the articles, each registered analysis adds its
+as stored (``articles[].chars`` long). ``coverage`` counts, per stage, the articles it analysed
+and those it did not, by reason (``"language ru"``); ``articles[].not_analysed`` names them. After the articles, each registered analysis adds its
 sections (``Analysis.export``), in registry order.
 """
 
@@ -31,7 +32,12 @@ def export_corpus(store: Store, *, include_text: bool = False) -> dict[str, Any]
         texts = {a.id: a.text for a in store.articles()}
         for item in articles:
             item["text"] = texts[item["id"]]
-    data: dict[str, Any] = {"narratrace_export": EXPORT_VERSION, "articles": articles}
+    skipped = store.not_analysed()
+    for item in articles:  # which stages did not analyse it, and why ("language ru")
+        item["not_analysed"] = skipped.get(item["id"], {})
+    data: dict[str, Any] = {"narratrace_export": EXPORT_VERSION, "articles": articles,
+                            "coverage": {stage: {"analysed": analysed, "not_analysed": reasons}
+                                         for stage, (analysed, reasons) in store.stage_coverage().items()}}
     for analysis in registered_analyses():
         if analysis.export:
             data.update(resolve(analysis.export)(store, ref))

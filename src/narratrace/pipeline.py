@@ -16,6 +16,7 @@ import json
 import logging
 import multiprocessing
 import os
+from collections import Counter
 from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Literal, Protocol
 
 from narratrace.analyses import registered_analyses
 from narratrace.errors import ConfigError, StageError
+from narratrace.languages import not_analysed_reason, supports
 from narratrace.model import Annotation, Article, RepublicationPair
 from narratrace.store import Store, open_store
 from narratrace.vectors import encoder_name, one_thread_per_worker, use_encoder
@@ -69,6 +71,11 @@ class StageInfo:
     save: Callable[[Store, str, str, Any], None] | None = None  # persists a corpus stage's result
     encoder: bool = False   # reads sentence vectors: its results change with the encoder (vectors.py)
     uses: tuple[str, ...] = ()  # read when present (else the stage does that work itself): producers run first
+
+    def own_languages(self, config: Mapping[str, Any] | None = None) -> tuple[str, ...] | None:
+        """The languages this stage says it analyses (its ``languages`` config); None: it does not say."""
+        value = {**self.default_config, **(config or {})}.get("languages")
+        return None if value is None else tuple(str(x) for x in value)
 
     @property
     def text_only(self) -> bool:
@@ -118,6 +125,44 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
     return register
 
 
+def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[str, Any]] | None = None
+                    ) -> dict[str, tuple[str, ...] | None]:
+    """The languages each stage of a pipeline analyses (None: any).
+
+    A stage's own ``languages`` config, else those of the stages that produce what it requires
+    (claim groups analyse the languages the claims stage analyses), else any: a stage that reads
+    no language-dependent input (fingerprints, republications) analyses every article.
+    """
+    producer: dict[str, StageInfo] = {}
+    for info in registered_stages().values():  # stages outside the pipeline still say what their output covers
+        for field_name in info.produces:
+            producer.setdefault(field_name, info)
+    for info in stages:
+        for field_name in info.produces:
+            producer[field_name] = info
+    out: dict[str, tuple[str, ...] | None] = {}
+
+    def of(info: StageInfo, seen: frozenset[str]) -> tuple[str, ...] | None:
+        if info.name in out:
+            return out[info.name]
+        own = info.own_languages((configs or {}).get(info.name))
+        if own is not None:
+            return own
+        found: set[str] | None = None
+        for field_name in info.requires:
+            source = producer.get(field_name)
+            if source is None or source.name == info.name or source.name in seen:
+                continue
+            langs = of(source, seen | {info.name})
+            if langs is not None:
+                found = set(langs) if found is None else found & set(langs)
+        return None if found is None else tuple(sorted(found))
+
+    for info in stages:
+        out[info.name] = of(info, frozenset())
+    return out
+
+
 def registered_stages() -> dict[str, StageInfo]:
     _load_builtin_stages()
     return dict(_REGISTRY)
@@ -132,6 +177,12 @@ def _load_builtin_stages() -> None:
 def default_stages() -> tuple[str, ...]:
     """The stages a plain ``analyze`` runs: each analysis's defaults, in registry order."""
     return tuple(name for a in registered_analyses() for name in a.default_stages)
+
+
+def in_run_order(by_stage: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``by_stage`` items in the order a plain ``analyze`` runs the stages (others after, by name)."""
+    order = {name: n for n, name in enumerate(default_stages())}
+    return sorted(by_stage.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
 
 
 def __getattr__(name: str) -> Any:
@@ -150,9 +201,12 @@ class RunReport:
 
     done: dict[str, int] = field(default_factory=dict)
     failed: list[StageError] = field(default_factory=list)
+    #: per stage, articles it was given but does not analyse, by reason ("language ru": 12)
+    not_analysed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"done": dict(self.done), "failed": [str(e) for e in self.failed]}
+        return {"done": dict(self.done), "failed": [str(e) for e in self.failed],
+                "not_analysed": {k: dict(v) for k, v in self.not_analysed.items() if v}}
 
 
 class Pipeline:
@@ -171,6 +225,7 @@ class Pipeline:
         self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
         self.encoder = encoder_name(encoder)  # one encoder for every stage of the run
         self.check()
+        self.languages = stage_languages(self.stages, self.config)
 
     def check(self) -> None:
         """Fail before a run if a stage requires something no earlier stage produces."""
@@ -210,13 +265,31 @@ class Pipeline:
                     output = fn(store, new_ids=pending, progress=progress, workers=self.workers)
                     assert info.save is not None  # checked when the stage was registered
                     info.save(store, info.name, version, output)
-                report.done[info.name] = len(pending)
+                skipped = self._not_analysed(store, info, version, pending, report)
+                report.done[info.name] = len(pending) - len(skipped)
         return report
+
+    def _not_analysed(self, store: Store, info: StageInfo, version: str, pending: Sequence[str],
+                      report: RunReport) -> set[str]:
+        """Record the pending articles that ``info`` does not analyse because of their language."""
+        languages = self.languages.get(info.name)
+        if languages is None or not pending:
+            report.not_analysed[info.name] = {}
+            return set()
+        language_of = store.article_languages()
+        reasons = [(aid, not_analysed_reason(language_of.get(aid))) for aid in pending
+                   if not supports(languages, language_of.get(aid))]
+        for n in range(0, len(reasons), 1000):
+            store.save_not_analysed(info.name, version, reasons[n:n + 1000])
+        report.not_analysed[info.name] = dict(Counter(reason for _, reason in reasons))
+        return {aid for aid, _ in reasons}
 
     def _run_article_stage(self, store: Store, info: StageInfo, version: str, fn: Callable[[Article], StageOutput],
                            batch_size: int, progress: Callable[[str, int, int], None] | None,
                            report: RunReport) -> int:
         pending = store.pending(info.name, version)
+        skipped = self._not_analysed(store, info, version, pending, report)
+        pending = [aid for aid in pending if aid not in skipped]
         chunks = [pending[i:i + 200] for i in range(0, len(pending), 200)]
         pool = None
         if self.workers > 1 and store.shareable and len(pending) >= PARALLEL_MIN_ARTICLES:

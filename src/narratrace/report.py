@@ -27,7 +27,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,9 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from narratrace.analyses import registered_analyses, resolve
+from narratrace.pipeline import in_run_order
+from narratrace.languages import UNDETERMINED, describe_reasons
+from narratrace.languages import normalize as normalize_language
 from narratrace.sections import ArticleRow, Count, Limits, Section, SectionContext, day_of as _day, template_dirs
 from narratrace.model import RepublicationGroup, RepublicationPair
 from narratrace.store import Store
@@ -134,6 +137,17 @@ class Overview:
     chart_height: int
     chart_max: int
     date_periods_not_shown: int
+    coverage: tuple[CoverageRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """What one stage analysed, and what it did not and why (``"language: ru 12, und 3"``)."""
+
+    stage: str
+    analysed: int
+    not_analysed: int
+    reasons: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +201,9 @@ def build_report(store: Store, *, title: str | None = None, limits: Limits | Non
         title=title or "narratrace report",
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         store=store.path,
-        overview=_overview(index, pairs, groups, skipped, limits),
+        overview=replace(_overview(index, pairs, groups, skipped, limits), coverage=tuple(
+            CoverageRow(stage, analysed, sum(reasons.values()), describe_reasons(reasons))
+            for stage, (analysed, reasons) in in_run_order(store.stage_coverage()))),
         skipped=tuple(SkipRow(s.path, s.reason, s.code) for s in skipped[:limits.skipped]),
         skipped_not_shown=max(0, len(skipped) - limits.skipped),
         articles=tuple(rows[d["id"]] for d in index[:limits.articles]),
@@ -215,7 +231,8 @@ def _overview(index: Sequence[Mapping[str, Any]], pairs: Sequence[RepublicationP
     days = [_day(d.get("published")) for d in index]
     dated = sorted(d for d in days if d is not None)
     outlets = Counter(d.get("outlet") or "(unknown)" for d in index)
-    languages = Counter(d.get("language") or "(unknown)" for d in index)
+    languages = Counter(d.get("language") if normalize_language(d.get("language")) != UNDETERMINED
+                        else "(unknown)" for d in index)
     unit, by_date = _by_period(dated)
     dropped = max(0, len(by_date) - limits.date_bars)
     by_date = by_date[dropped:]

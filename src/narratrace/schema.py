@@ -111,6 +111,7 @@ class Migration:
     name: str
     tables: tuple[Table, ...] = ()
     indexes: tuple[tuple[str, Index], ...] = ()     # (table, index) added to an existing table
+    columns: tuple[tuple[str, Column], ...] = ()    # (table, column) added to an existing table
     drop_indexes: tuple[str, ...] = ()
     sqlite: tuple[str, ...] = ()
     postgres: tuple[str, ...] = ()
@@ -122,6 +123,8 @@ class Migration:
         out: list[str] = [f"CREATE EXTENSION IF NOT EXISTS {e}" for e in self.extensions] if dialect == "postgres" else []
         for table in self.tables:
             out += table.render(dialect)
+        exists = " IF NOT EXISTS" if dialect == "postgres" else ""
+        out += [f"ALTER TABLE {table} ADD COLUMN{exists} {column.render(dialect)}" for table, column in self.columns]
         out += [index.render(table, dialect) for table, index in self.indexes]
         out += [f"DROP INDEX IF EXISTS {name}" for name in self.drop_indexes]
         out += list(self.sqlite if dialect == "sqlite" else self.postgres)

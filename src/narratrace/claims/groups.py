@@ -520,8 +520,10 @@ def make_claim_groups(*, threshold: float, entity_bonus: float, entity_cap: int,
         blocks: list[np.ndarray] = []
         article_no: list[int] = []
         stale = 0
-        stored = [(aid, data) for aid, data in corpus.stage_data("claim_vectors") if data and aid in index]
-        for n, (aid, data) in enumerate(stored):
+        # one stored blob at a time (a list of them all held ~1 KB per claim for the whole stage)
+        for n, (aid, data) in enumerate(corpus.stage_data("claim_vectors")):
+            if not data or aid not in index:
+                continue
             vecs = unpack_vectors(data)
             if not len(vecs):
                 continue
@@ -532,14 +534,16 @@ def make_claim_groups(*, threshold: float, entity_bonus: float, entity_cap: int,
             for k in keep:
                 claims.append(records[vecs.ids[k]])
                 article_no.append(n)
-            blocks.append(np.asarray(vecs.matrix[keep], dtype=np.float32))
+            blocks.append(vecs.matrix[keep])  # as stored (float16): half the memory until the one copy below
         if stale:
             log.warning("claim_groups: %d stored vectors name claims the claims stage no longer has; "
                         "re-run claim_vectors on those articles", stale)
-        vectors = np.concatenate(blocks) if blocks else np.zeros((0, 384), dtype=np.float32)
-        # float16 storage: renormalise so that cosines are exact dot products again
+        vectors = (np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, 384), dtype=np.float32))
+        del blocks
+        # float16 storage: renormalise (in place) so that cosines are exact dot products again
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(norms > 0, norms, 1.0)
+        vectors /= np.where(norms > 0, norms, 1.0)
+        del norms
         clusters = cluster(vectors, np.asarray(article_no, dtype=np.int64), claims, opts)
         copies = [(p.copy, p.original) for p in corpus.republication_pairs()]
         groups = build_groups(clusters, claims, vectors, index, copies)

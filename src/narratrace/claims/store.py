@@ -51,9 +51,7 @@ def save_claim_groups(store: Store, stage: str, version: str, *, groups: Sequenc
                              int(g.attribution_conflict), json.dumps(g.to_dict(), ensure_ascii=False)))
             store.db.executemany("INSERT INTO claim_group_articles VALUES (?, ?)",
                                 [(g.id, a.article) for a in g.articles])
-        store.db.executemany("INSERT OR REPLACE INTO stage_results "
-                            "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
-                            [(stage, version, aid) for aid in compared])
+        store.mark_stage_done(stage, version, compared)
 
 
 def claim_groups(store: Store, article_id: str | None = None) -> list[ClaimGroup]:

@@ -253,9 +253,7 @@ def save_factcheck_matches(store: Store, stage: str, version: str, output: Factc
             "INSERT OR REPLACE INTO factcheck_matches VALUES (?, ?, ?, ?, ?, ?)",
             [(m.article_id, m.claim_id, m.factcheck_key, m.rank, m.score, json.dumps(m.to_dict(), ensure_ascii=False))
              for m in output.matches])
-        store.db.executemany("INSERT OR REPLACE INTO stage_results "
-                             "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
-                             [(stage, version, aid) for aid in output.compared])
+        store.mark_stage_done(stage, version, output.compared)
 
 
 def factcheck_matches(store: Store, article_id: str | None = None) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ from narratrace.model import Article, Skipped, article_id_for, content_hash
 from narratrace.store import ArticleState, Store
 from narratrace.text import normalize_text, paragraph_spans, sentence_spans
 from narratrace.ingest.heuristics import detect_language, infer_metadata
+from narratrace.languages import UNDETERMINED
+from narratrace.languages import normalize as normalize_language
 from narratrace.ingest.readers import READERS, reader_for
 from narratrace.ingest.record import Record
 
@@ -166,7 +168,8 @@ def build_article(record: Record) -> Article | Skipped:
                                       f"{MAX_TEXT_CHARS:,} for one article", "NT205")
     record = replace(record, text=text)
     record = infer_metadata(record)
-    language = record.language or detect_language(text)
+    given = normalize_language(record.language)  # metadata wins; "en-GB" is stored as "en"
+    language = given if given != UNDETERMINED else detect_language(text)
     paragraphs = paragraph_spans(text)
     meta_for_hash = dict(title=record.title, url=record.url, outlet=record.outlet, author=record.author,
                          published=record.published)

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from narratrace.languages import describe_reasons
 from narratrace.commands.common import db_option, library_errors, open_store
 
 
@@ -62,7 +63,9 @@ def narratives(db_path: str, article: str | None, as_json: bool) -> None:
                 click.echo(f"    [{e['start']}:{e['end']}] {' '.join(e['text'].split())}")
         return
     assert isinstance(result, dict)
-    click.echo(f"{result['articles']} article(s) classified")
+    skipped = result.get("not_analysed") or {}
+    click.echo(f"{result['articles']} article(s) classified"
+               + (f", {sum(skipped.values())} not analysed ({describe_reasons(skipped)})" if skipped else ""))
     for n in result["narratives"]:
         click.echo(f"{n['articles']:5d}  {n['narrative']}")
         for s in n["subnarratives"]:

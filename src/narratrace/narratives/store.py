@@ -31,9 +31,7 @@ __all__ = ["MIGRATIONS", "article_narratives", "narrative_topics", "save_discove
 
 
 def _mark_done(store: Store, stage: str, version: str, ids: Any) -> None:
-    store.db.executemany("INSERT OR REPLACE INTO stage_results "
-                         "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
-                         [(stage, version, aid) for aid in ids])
+    store.mark_stage_done(stage, version, ids)
 
 
 def save_narratives(store: Store, stage: str, version: str, result: NarrativesResult) -> None:

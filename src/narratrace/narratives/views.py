@@ -70,7 +70,8 @@ def narrative_summary(store: Store) -> dict[str, Any]:
             per.setdefault(h.narrative, set()).add(aid)
             if h.subnarrative:
                 sub.setdefault(h.subnarrative, set()).add(aid)
-    return {"articles": analysed,
+    not_analysed = store.stage_coverage().get("narratives", (0, {}))[1]
+    return {"articles": analysed, "not_analysed": not_analysed,
             "narratives": [{"narrative": n, "articles": len(a),
                             "subnarratives": [{"subnarrative": s, "articles": len(b)}
                                               for s, b in sorted(sub.items(), key=lambda kv: -len(kv[1]))

@@ -8,11 +8,12 @@ the local runner reports it, and the rest of the partition goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from narratrace.languages import not_analysed_reason, supports
 from narratrace.pipeline import StageOutput, registered_stages
 from narratrace.spark.rows import annotation_rows, article_from_row, encode_stage_data
 
@@ -23,18 +24,27 @@ STAGE_OUTPUT_SCHEMA = pa.schema([
     ("row_kind", pa.string()), ("seq", pa.int64()), ("article_id", pa.string()), ("stage", pa.string()), ("version", pa.string()),
     ("content_hash", pa.string()), ("data", pa.binary()), ("ordinal", pa.int32()), ("kind", pa.string()),
     ("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("annotation_data", pa.string()),
-    ("error", pa.string())])
+    ("error", pa.string()), ("skipped", pa.string())])
 
 
-def stage_batches(name: str, config: Mapping[str, Any], version: str
+def stage_batches(name: str, config: Mapping[str, Any], version: str, languages: Sequence[str] | None = None
                   ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """A ``mapInArrow`` body running stage ``name`` on article rows (the ``articles`` table)."""
+    """A ``mapInArrow`` body running stage ``name`` on article rows (the ``articles`` table).
+
+    An article outside ``languages`` (the pipeline's :func:`~narratrace.pipeline.stage_languages`)
+    gets a result row with its reason in ``skipped`` and no data, as the local runner records it.
+    """
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         info = registered_stages()[name]
         fn = info.factory(**{**info.default_config, **config})
         for batch in batches:
             rows: list[dict[str, Any]] = []
             for row in batch.to_pylist():
+                if not supports(languages, row.get("language")):
+                    rows.append({"row_kind": "result", "seq": row["seq"], "article_id": row["id"], "stage": name,
+                                 "version": version, "content_hash": row["content_hash"], "data": None,
+                                 "skipped": not_analysed_reason(row.get("language"))})
+                    continue
                 article = article_from_row(row, text_only=info.text_only)
                 try:
                     out = fn(article)

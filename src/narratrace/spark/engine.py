@@ -23,7 +23,7 @@ from typing import Any
 from narratrace.analyses import registered_analyses, resolve
 from narratrace.errors import ConfigError
 from narratrace.model import Skipped
-from narratrace.pipeline import DEFAULT_STAGES, Pipeline, registered_stages
+from narratrace.pipeline import DEFAULT_STAGES, Pipeline, registered_stages, stage_languages
 from narratrace.spark import OUTPUT_TABLES
 from narratrace.spark.article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
 from narratrace.spark.inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
@@ -106,10 +106,11 @@ def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[st
     run = SparkRun(manifest={})
     with quiet_pyspark():
         _parse(spark, out, files, skips, partitions, run, say)
+        languages = stage_languages([registered_stages()[n] for n in names])
         for name in names:
             info = registered_stages()[name]
             if info.level == "article":
-                _article_stage(spark, out, name, versions[name], run, say)
+                _article_stage(spark, out, name, versions[name], languages[name], run, say)
         stats: dict[str, Any] = {}
         for name, ref in spark_corpus_stages().items():  # each analysis's own Spark step
             if name in names:
@@ -207,8 +208,8 @@ def spark_schema(schema: Any) -> Any:
     return from_arrow_schema(schema)
 
 
-def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: SparkRun,
-                   say: Callable[[str], None]) -> None:
+def _article_stage(spark: Any, out: OutputDir, name: str, version: str, languages: Sequence[str] | None,
+                   run: SparkRun, say: Callable[[str], None]) -> None:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -218,7 +219,7 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: Spa
         return
     say(f"stage {name}")
     articles = spark.read.parquet(out.path("articles"))
-    rows = articles.mapInArrow(stage_batches(name, {}, version), spark_schema(STAGE_OUTPUT_SCHEMA))
+    rows = articles.mapInArrow(stage_batches(name, {}, version, languages), spark_schema(STAGE_OUTPUT_SCHEMA))
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         kind = F.col("row_kind")
@@ -228,7 +229,7 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, run: Spa
             "seq", "article_id", "ordinal", "kind", "start", "end", "label",
             F.col("annotation_data").alias("data")).orderBy("seq", "ordinal"))
         out.write_table(tables[2], rows.where(kind == "result").select(
-            "seq", "article_id", "version", "content_hash", "data").orderBy("seq"))
+            "seq", "article_id", "version", "content_hash", "data", "skipped").orderBy("seq"))
     finally:
         rows.unpersist()
 

@@ -116,7 +116,11 @@ def _load_stage(root: Path, stage: str, store: Store, batch_size: int) -> int:
     done = 0
     for batch in _in_seq_order(root / "stage_results" / f"stage={stage}", batch_size):
         by_version: dict[str, list[tuple[str, str, Any, list[Annotation]]]] = {}
+        not_analysed: dict[str, list[tuple[str, str]]] = {}
         for r in batch:
+            if r.get("skipped"):  # the stage did not analyse it (its language): no data, no annotations
+                not_analysed.setdefault(r["version"], []).append((r["article_id"], r["skipped"]))
+                continue
             own: list[Annotation] = []
             while waiting is not None and waiting["seq"] <= r["seq"]:
                 if waiting["seq"] == r["seq"]:  # sorted by (seq, ordinal): the stage's own order
@@ -126,5 +130,7 @@ def _load_stage(root: Path, stage: str, store: Store, batch_size: int) -> int:
             by_version.setdefault(r["version"], []).append((r["article_id"], r["content_hash"], r["data"], own))
         for version, rows in by_version.items():
             store.save_stage_results(stage, version, rows)
+        for version, reasons in not_analysed.items():
+            store.save_not_analysed(stage, version, reasons)
         done += len(batch)
     return done

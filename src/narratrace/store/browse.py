@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from narratrace.errors import NotFound
@@ -84,6 +84,13 @@ class CorpusStats:
     undated: int
     outlets: tuple[tuple[str | None, int], ...]      # most articles first
     languages: tuple[tuple[str | None, int], ...]    # most articles first
+    #: per stage: articles analysed and not analysed by reason (Store.stage_coverage)
+    coverage: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)
+
+    @property
+    def not_analysed(self) -> int:
+        """Articles that some stage did not analyse (the largest count of any one stage)."""
+        return max((sum(r.values()) for _, r in self.coverage.values()), default=0)
 
     @property
     def outlet_count(self) -> int:
@@ -126,7 +133,7 @@ def corpus_stats(store: Store) -> CorpusStats:
         groups=int(db.execute("SELECT count(*) FROM republication_groups").fetchone()[0]),
         skipped=int(db.execute("SELECT count(*) FROM skipped").fetchone()[0]),
         date_from=lo[:10] if lo else None, date_to=hi[:10] if hi else None, undated=undated,
-        outlets=outlets, languages=languages)
+        outlets=outlets, languages=languages, coverage=store.stage_coverage())
 
 
 def article_page(store: Store, flt: ArticleFilter, *, limit: int, offset: int,
@@ -136,7 +143,22 @@ def article_page(store: Store, flt: ArticleFilter, *, limit: int, offset: int,
     total = int(store.db.execute(f"SELECT count(*) FROM articles{where}", args).fetchone()[0]) if count else None
     rows = store.db.execute(f"SELECT {_INDEX_COLS} FROM articles{where} "
                             "ORDER BY published DESC, rowid DESC LIMIT ? OFFSET ?", [*args, limit, offset])
-    return total, _rows(rows)
+    return total, with_not_analysed(store, _rows(rows))
+
+
+def with_not_analysed(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with ``not_analysed``: the stages that did not analyse each article, and why."""
+    for row in rows:
+        row["not_analysed"] = {}
+    by_id = {row["id"]: row for row in rows}
+    ids = list(by_id)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for aid, stage, reason in store.db.execute(
+                f"SELECT article_id, stage, skipped FROM stage_results WHERE skipped IS NOT NULL AND article_id IN "
+                f"({','.join('?' * len(chunk))}) ORDER BY stage", chunk):
+            by_id[aid]["not_analysed"][stage] = reason
+    return rows
 
 
 def article_rows(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -147,7 +169,7 @@ def article_rows(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         chunk = ids[i:i + 500]
         rows = store.db.execute(f"SELECT {_INDEX_COLS} FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
                                 chunk)
-        out.update((r["id"], r) for r in _rows(rows))
+        out.update((r["id"], r) for r in with_not_analysed(store, _rows(rows)))
     return out
 
 

@@ -324,6 +324,10 @@ class Store:
                 "author", "seq")
         return [dict(zip(keys, row)) for row in rows]
 
+    def article_languages(self) -> dict[str, str | None]:
+        """Language of every article by id (what the pipeline needs to tell which stages analyse it)."""
+        return {aid: lang for aid, lang in self.db.execute("SELECT id, language FROM articles")}
+
     def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
         """Full-text search (FTS5, BM25); plain words are matched as words, not as syntax."""
         terms = _fts_terms(query)
@@ -386,18 +390,56 @@ class Store:
             for article_id, chash, data, annotations in results:
                 self.db.execute("DELETE FROM annotations WHERE article_id = ? AND stage = ?", (article_id, stage))
                 blob = data if isinstance(data, (bytes, type(None))) else json.dumps(data).encode()
-                self.db.execute("INSERT OR REPLACE INTO stage_results VALUES (?, ?, ?, ?, ?)",
-                                (article_id, stage, version, chash, blob))
+                self.db.execute("INSERT OR REPLACE INTO stage_results (article_id, stage, version, content_hash, "
+                                "data, skipped) VALUES (?, ?, ?, ?, ?, NULL)", (article_id, stage, version, chash, blob))
                 self.db.executemany(
                     'INSERT INTO annotations (article_id, stage, kind, start, "end", label, data) '
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(article_id, stage, a.kind, a.start, a.end, a.label, json.dumps(dict(a.data)))
                      for a in annotations])
 
+    def mark_stage_done(self, stage: str, version: str, ids: Iterable[str]) -> None:
+        """Record that a corpus stage has seen these articles (its results live in its own tables)."""
+        self.db.executemany("INSERT OR REPLACE INTO stage_results (article_id, stage, version, content_hash, data, "
+                            "skipped) SELECT id, ?, ?, content_hash, NULL, NULL FROM articles WHERE id = ?",
+                            [(stage, version, aid) for aid in ids])
+
+    def save_not_analysed(self, stage: str, version: str, reasons: Sequence[tuple[str, str]]) -> None:
+        """Record ``(article_id, reason)``: the stage is done with these articles without analysing them
+        (``"language ru"``); they are not pending, and they are counted apart from the analysed ones."""
+        with self._transaction():
+            self.db.executemany("DELETE FROM annotations WHERE article_id = ? AND stage = ?",
+                                [(aid, stage) for aid, _ in reasons])
+            self.db.executemany("INSERT OR REPLACE INTO stage_results (article_id, stage, version, content_hash, "
+                                "data, skipped) SELECT id, ?, ?, content_hash, NULL, ? FROM articles WHERE id = ?",
+                                [(stage, version, reason, aid) for aid, reason in reasons])
+
+    def stage_coverage(self) -> dict[str, tuple[int, dict[str, int]]]:
+        """Per stage: how many articles it analysed, and how many it did not, by reason."""
+        out: dict[str, tuple[int, dict[str, int]]] = {}
+        for stage, reason, n in self.db.execute(
+                "SELECT stage, skipped, COUNT(*) FROM stage_results GROUP BY stage, skipped ORDER BY stage, skipped"):
+            analysed, skipped = out.get(stage, (0, {}))
+            if reason is None:
+                analysed += int(n)
+            else:
+                skipped[reason] = int(n)
+            out[stage] = (analysed, skipped)
+        return out
+
+    def not_analysed(self) -> dict[str, dict[str, str]]:
+        """``{article_id: {stage: reason}}`` for every article a stage did not analyse."""
+        out: dict[str, dict[str, str]] = {}
+        for aid, stage, reason in self.db.execute(
+                "SELECT article_id, stage, skipped FROM stage_results WHERE skipped IS NOT NULL ORDER BY stage"):
+            out.setdefault(aid, {})[stage] = reason
+        return out
+
     def stage_data(self, stage: str, *, ids: Iterable[str] | None = None) -> Iterator[tuple[str, bytes | None]]:
-        """``(article_id, data)`` of every stored result of ``stage`` (or of those of ``ids``), in ingestion order."""
+        """``(article_id, data)`` of every stored result of ``stage`` (or of those of ``ids``), in ingestion
+        order; articles the stage did not analyse (:meth:`save_not_analysed`) are left out."""
         sql = ("SELECT r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
-               "WHERE r.stage = ?")
+               "WHERE r.stage = ? AND r.skipped IS NULL")
         if ids is None:
             yield from self.db.execute(sql + " ORDER BY a.rowid", (stage,))
             return
@@ -441,9 +483,7 @@ class Store:
             self.db.execute("DELETE FROM republication_groups")
             self.db.executemany("INSERT INTO republication_groups VALUES (?, ?, ?, ?)",
                                 [(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups])
-            self.db.executemany("INSERT OR REPLACE INTO stage_results "
-                                "SELECT id, ?, ?, content_hash, NULL FROM articles WHERE id = ?",
-                                [(stage, version, aid) for aid in compared])
+            self.mark_stage_done(stage, version, compared)
 
     def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]:
         sql = "SELECT data FROM republication_pairs"

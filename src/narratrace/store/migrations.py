@@ -60,8 +60,10 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
                        ("articles", Index("articles_language_published",
                                           ("language", "published DESC", "rowid DESC")))),
               drop_indexes=("articles_outlet",)),
+    Migration("003_stage_results_skipped", columns=(("stage_results", col("skipped")),)),
 )
-"""Filtered, newest-first article pages (web overview, source pages) without a table scan (002)."""
+"""Filtered, newest-first article pages (web overview, source pages) without a table scan (002). Why a
+stage did not analyse an article (``"language ru"``), NULL when it did (003)."""
 
 
 def all_migrations() -> tuple[Migration, ...]:

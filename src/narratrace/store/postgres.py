@@ -409,7 +409,8 @@ class PostgresStore(Store):
         while True:
             rows = self.db.execute(
                 "SELECT a.rowid, r.article_id, r.data FROM stage_results r JOIN articles a ON a.id = r.article_id "
-                "WHERE r.stage = ? AND a.rowid > ? ORDER BY a.rowid LIMIT 2000", (stage, last)).fetchall()
+                "WHERE r.stage = ? AND r.skipped IS NULL AND a.rowid > ? ORDER BY a.rowid LIMIT 2000",
+                (stage, last)).fetchall()
             for _, aid, data in rows:
                 yield aid, data
             if len(rows) < 2000:

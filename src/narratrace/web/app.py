@@ -49,6 +49,8 @@ from narratrace import __version__
 from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
 from narratrace.report import TEMPLATES as REPORT_TEMPLATES
 from narratrace.analyses import registered_analyses, resolve
+from narratrace.languages import describe_reasons
+from narratrace.pipeline import in_run_order
 from narratrace.sections import template_dirs
 from narratrace.store import Store, is_postgres_url, open_store
 from narratrace.web.pages import MAX_LIMIT, Cache, NavItem, PageContext, limit_q, offset_q, twin
@@ -131,6 +133,8 @@ def _environment() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.0f}%"
     env.filters["num"] = lambda x: f"{x:,}"
+    env.filters["run_order"] = in_run_order
+    env.filters["reasons"] = describe_reasons
     env.filters["article_path"] = views.article_path
     env.filters["outlet_path"] = views.outlet_path
     env.filters["token"] = lambda x: re.sub(r"[^a-z0-9_-]+", "-", str(x).lower()).strip("-") or "x"  # class names

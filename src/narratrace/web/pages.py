@@ -220,8 +220,8 @@ def group_items(store: Store, groups: Sequence[RepublicationGroup]) -> tuple[Gro
 # -- JSON in the export contract's shapes --------------------------------------------------------
 
 def article_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in ("id", "ref", "title", "outlet", "published", "published_how", "language",
-                                    "chars", "url", "author")}
+    return {**{k: row.get(k) for k in ("id", "ref", "title", "outlet", "published", "published_how", "language",
+                                       "chars", "url", "author")}, "not_analysed": dict(row.get("not_analysed") or {})}
 
 
 def pair_json(pair: RepublicationPair, refs: Mapping[str, str]) -> dict[str, Any]:

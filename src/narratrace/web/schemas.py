@@ -77,6 +77,8 @@ class ArticleOut(Out):
     chars: int
     url: str | None
     author: str | None
+    not_analysed: dict[str, str] = Field(default_factory=dict, description="stages that did not analyse the "
+                                         "article, with the reason (\"language ru\"); empty when all did")
 
 
 class ArticleText(ArticleOut):
@@ -167,6 +169,13 @@ class CountOut(Out):
     count: int
 
 
+class CoverageOut(Out):
+    stage: str
+    analysed: int
+    not_analysed: int
+    reasons: dict[str, int]
+
+
 class StatsOut(Out):
     articles: int
     republications: int
@@ -177,6 +186,8 @@ class StatsOut(Out):
     undated: int
     outlets: list[CountOut] = Field(description="articles per outlet, most first (capped)")
     languages: list[CountOut]
+    coverage: list[CoverageOut] = Field(default_factory=list, description="per stage, in run order: articles "
+                                        "analysed, and not analysed by reason (\"language ru\")")
 
 
 class OverviewOut(Out):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from narratrace.errors import NotFound
+from narratrace.pipeline import in_run_order
 from narratrace.model import Article, RepublicationPair
 from narratrace.sections import AdditionSummary, ArticleRow, Segment, addition_summary, segment_text
 from narratrace.store import Store
@@ -86,7 +87,9 @@ def stats_json(stats: CorpusStats, *, cap: int = 100) -> dict[str, Any]:
             "skipped": stats.skipped, "date_from": stats.date_from, "date_to": stats.date_to,
             "undated": stats.undated,
             "outlets": [{"value": o, "count": n} for o, n in stats.outlets[:cap]],
-            "languages": [{"value": lang, "count": n} for lang, n in stats.languages[:cap]]}
+            "languages": [{"value": lang, "count": n} for lang, n in stats.languages[:cap]],
+            "coverage": [{"stage": stage, "analysed": analysed, "not_analysed": sum(reasons.values()),
+                          "reasons": dict(reasons)} for stage, (analysed, reasons) in in_run_order(stats.coverage)]}
 
 
 # -- overview --------------------------------------------------------------------------------------
@@ -175,6 +178,7 @@ class ArticleView:
     annotations: tuple[tuple[str, str | None, str], ...]     # (kind, label, text) of other stages' findings
     layers: tuple[str, ...]                                   # "passage", "addition", "edit" present
     panels: tuple[tuple[Panel, Any], ...] = ()                # what the analyses show of it (panel_views)
+    not_analysed: tuple[tuple[str, str], ...] = ()            # (reason, stages): "language ru", "claims, framing"
 
 
 def panel_views(panels: Iterable[Panel], store: Store, subject: Any) -> tuple[tuple[Panel, Any], ...]:
@@ -254,7 +258,11 @@ def article_view(store: Store, ref: str, *, with_ref: str | None = None, panels:
     annotations = tuple((a.kind, a.label, article.text[a.start:a.end][:300])
                         for a in store.annotations(article.id)
                         if not a.kind.startswith("republication.") and a.kind not in shown)
+    by_reason: dict[str, list[str]] = {}
+    for stage, reason in in_run_order(row.get("not_analysed") or {}):
+        by_reason.setdefault(reason, []).append(stage)
     return ArticleView(
+        not_analysed=tuple((reason, ", ".join(stages)) for reason, stages in by_reason.items()),
         article=ArticleRow.from_index(row), author=article.author,
         segments=tuple(segment_text(article.text[:n], ranges)), chars_not_shown=len(article.text) - n,
         relations=tuple(relations), relations_not_shown=max(0, in_pairs - len(relations)),

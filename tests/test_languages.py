@@ -1,0 +1,133 @@
+"""Languages: codes, detection that never guesses English, and stages that say what they did not analyse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from narratrace.ingest import ingest
+from narratrace.ingest.heuristics import detect_language
+from narratrace.languages import UNDETERMINED, describe_reasons, dominant_script, normalize, supports
+from narratrace.pipeline import Pipeline, registered_stages, stage_languages
+from narratrace.store import Store
+
+ENGLISH = ("Ukraine prepares provocation, intelligence service claims\n\n"
+           "The Russian Foreign Intelligence Service said on Tuesday that Kyiv was preparing a provocation "
+           "with chemical weapons in the Kharkiv region. According to the service, Western instructors arrived "
+           "in the city last week. The Ukrainian Foreign Ministry denied the claim and called it disinformation.\n")
+RUSSIAN = ("Украина готовит провокацию, заявила разведка\n\n"
+           "Служба внешней разведки России заявила во вторник, что Киев готовит провокацию с химическим "
+           "оружием в Харьковской области. По словам разведки, западные инструкторы прибыли в город на "
+           "прошлой неделе. МИД Украины опроверг это заявление и назвал его дезинформацией.\n")
+
+
+def test_normalize_keeps_the_primary_subtag_and_names_the_unknown() -> None:
+    assert normalize("en-GB") == "en"
+    assert normalize("PT_br") == "pt"
+    for unknown in (None, "", "un", "xx", "zxx", "12", "english-language"):
+        assert normalize(unknown) == UNDETERMINED
+
+
+def test_supports_never_takes_the_undetermined_for_a_listed_language() -> None:
+    assert supports(None, "und")  # a stage that reads no language analyses everything
+    assert supports(["en"], "en-US")
+    assert not supports(["en"], None)
+    assert not supports(["en"], "ru")
+    assert supports(["*"], None)
+    assert describe_reasons({"language bg": 4, "language und": 1, "empty text": 2}) == \
+        "language: bg 4, und 1; empty text: 2"
+
+
+def test_detection_falls_back_to_script_and_langid_and_else_says_und() -> None:
+    assert detect_language(ENGLISH) == "en"
+    assert detect_language(RUSSIAN) == "ru"
+    assert detect_language("नाटो ने कहा") == "hi"  # Devanagari: a script that names its language
+    assert detect_language("Министерството на отбраната съобщи") == "bg"
+    for unsure in ("Путин", "12345 67", "ok", "!!!"):
+        assert detect_language(unsure) == UNDETERMINED
+    assert dominant_script("Путин и NATO")[0] == "CYRILLIC"
+
+
+def test_stages_inherit_the_languages_of_what_they_read() -> None:
+    stages = registered_stages()
+    names = ["fingerprints", "claims", "claim_vectors", "claim_groups", "republications"]
+    found = stage_languages([stages[n] for n in names])
+    assert found["fingerprints"] is None and found["republications"] is None
+    assert found["claims"] == ("en",)
+    assert found["claim_vectors"] == ("en",) and found["claim_groups"] == ("en",)
+    wider = stage_languages([stages[n] for n in names], {"claims": {"languages": ["en", "ru"]}})
+    assert wider["claim_groups"] == ("en", "ru")
+
+
+@pytest.fixture()
+def mixed_store(tmp_path: Path) -> Store:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "en.txt").write_text(ENGLISH, encoding="utf-8")
+    (folder / "ru.txt").write_text(RUSSIAN, encoding="utf-8")
+    (folder / "und.txt").write_text("Путин\n", encoding="utf-8")
+    store = Store(str(tmp_path / "t.db"))
+    ingest(store, [str(folder)])
+    return store
+
+
+def test_an_article_in_another_language_is_recorded_as_not_analysed(mixed_store: Store) -> None:
+    store = mixed_store
+    languages = {row["ref"]: row["language"] for row in store.article_index()}
+    assert languages == {"en": "en", "ru": "ru", "und": "und"}
+    names = ["fingerprints", "claims", "claim_vectors", "claim_groups"]
+    report = Pipeline(names, workers=1).run(store)
+    assert report.done["fingerprints"] == 3 and report.not_analysed["fingerprints"] == {}
+    assert report.done["claims"] == 1
+    assert report.not_analysed["claims"] == {"language ru": 1, "language und": 1}
+    assert report.not_analysed["claim_groups"] == {"language ru": 1, "language und": 1}  # a corpus stage too
+    ids = {row["ref"]: row["id"] for row in store.article_index()}
+    assert store.annotations(ids["ru"], stage="claims") == []  # no English parse of Russian text
+    assert [a for a in store.annotations(ids["en"], stage="claims") if a.kind == "claim"]
+    assert [aid for aid, _ in store.stage_data("claims")] == [ids["en"]]  # readers see what was analysed
+    coverage = store.stage_coverage()
+    assert coverage["claims"] == (1, {"language ru": 1, "language und": 1})
+    assert coverage["fingerprints"] == (3, {})
+    again = Pipeline(names, workers=1).run(store)  # done is done, analysed or not
+    assert sum(again.done.values()) == 0 and not any(again.not_analysed.values())
+
+
+def test_the_export_report_and_web_say_what_was_not_analysed(mixed_store: Store) -> None:
+    from narratrace.export import export_corpus
+    from narratrace.report import build_report, render_html
+
+    Pipeline(["fingerprints", "claims"], workers=1).run(mixed_store)
+    data = json.loads(json.dumps(export_corpus(mixed_store)))
+    assert data["coverage"]["claims"] == {"analysed": 1, "not_analysed": {"language ru": 1, "language und": 1}}
+    by_ref = {a["ref"]: a for a in data["articles"]}
+    assert by_ref["ru"]["not_analysed"] == {"claims": "language ru"}
+    assert by_ref["en"]["not_analysed"] == {}
+    report = build_report(mixed_store)
+    row = next(c for c in report.overview.coverage if c.stage == "claims")
+    assert (row.analysed, row.not_analysed, row.reasons) == (1, 2, "language: ru 1, und 1")
+    assert "language: ru 1, und 1" in render_html(report)
+
+
+def test_the_web_overview_counts_articles_not_analysed(mixed_store: Store) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from narratrace.web.app import create_app
+
+    Pipeline(["fingerprints", "claims"], workers=1).run(mixed_store)
+    path = mixed_store.path
+    mixed_store.close()
+    client = TestClient(create_app(path))
+    page = client.get("/")
+    assert page.status_code == 200 and "not analysed (language)" in page.text
+    russian = client.get("/articles/ru")
+    assert "Not analysed</dt><dd>language ru: fingerprints" not in russian.text  # fingerprints ran
+    assert "language ru: claims" in russian.text
+    listed = {a["ref"]: a["not_analysed"] for a in client.get("/api/articles").json()["articles"]}
+    assert listed == {"en": {}, "ru": {"claims": "language ru"}, "und": {"claims": "language und"}}
+    stats = client.get("/api/overview").json()["stats"]
+    claims = next(c for c in stats["coverage"] if c["stage"] == "claims")
+    assert claims == {"stage": "claims", "analysed": 1, "not_analysed": 2,
+                      "reasons": {"language ru": 1, "language und": 1}}
