@@ -131,3 +131,17 @@ def test_the_web_overview_counts_articles_not_analysed(mixed_store: Store) -> No
     claims = next(c for c in stats["coverage"] if c["stage"] == "claims")
     assert claims == {"stage": "claims", "analysed": 1, "not_analysed": 2,
                       "reasons": {"language ru": 1, "language und": 1}}
+
+
+HINDI = ("नाटो ने चेतावनी दी\n\nनाटो ने कहा कि रूस युद्ध की तैयारी कर रहा है। नाटो के महासचिव ने यह बयान "
+         "ब्रसेल्स में दिया।\n")
+
+
+def test_search_matches_and_highlights_whole_hindi_words(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "hi"
+    folder.mkdir()
+    (folder / "hi.txt").write_text(HINDI, encoding="utf-8")
+    ingest(store, [str(folder)])
+    (hit,) = store.search("नाटो")
+    assert "[नाटो]" in hit.snippet and "[नाट]" not in hit.snippet  # the vowel sign is part of the word
+    assert store.search("नाट") == []  # a word's stem without its vowel sign is another word

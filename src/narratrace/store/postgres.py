@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -459,4 +460,7 @@ def _snippet(text: str, terms: Sequence[str], words: int = 16) -> str:
 
 
 def _terms(query: str) -> list[str]:
-    return [t for t in re.sub(r"[^\w]+", " ", query).split() if t]
+    """The words of a query; combining marks stay in their word (Devanagari "नाटो", not "नाट")."""
+    kept = "".join(ch if ch.isalnum() or ch == "_" or unicodedata.category(ch).startswith("M") else " "
+                   for ch in query)
+    return kept.split()
