@@ -55,10 +55,10 @@ def test_stages_inherit_the_languages_of_what_they_read() -> None:
     names = ["fingerprints", "claims", "claim_vectors", "claim_groups", "republications"]
     found = stage_languages([stages[n] for n in names])
     assert found["fingerprints"] is None and found["republications"] is None
-    assert found["claims"] == ("en",)
-    assert found["claim_vectors"] == ("en",) and found["claim_groups"] == ("en",)
-    wider = stage_languages([stages[n] for n in names], {"claims": {"languages": ["en", "ru"]}})
-    assert wider["claim_groups"] == ("en", "ru")
+    assert found["claims"] == ("en", "ru", "bg", "pt", "hi")
+    assert found["claim_vectors"] == ("en",) and found["claim_groups"] == ("en",)  # MiniLM reads English
+    narrower = stage_languages([stages[n] for n in names], {"claims": {"languages": ["en"]}}, "static")
+    assert narrower["claims"] == ("en",)
 
 
 @pytest.fixture()
@@ -80,15 +80,18 @@ def test_an_article_in_another_language_is_recorded_as_not_analysed(mixed_store:
     names = ["fingerprints", "claims", "claim_vectors", "claim_groups"]
     report = Pipeline(names, workers=1).run(store)
     assert report.done["fingerprints"] == 3 and report.not_analysed["fingerprints"] == {}
-    assert report.done["claims"] == 1
-    assert report.not_analysed["claims"] == {"language ru": 1, "language und": 1}
-    assert report.not_analysed["claim_groups"] == {"language ru": 1, "language und": 1}  # a corpus stage too
+    assert report.done["claims"] == 2  # English by its parse, Russian by its cue lexicon
+    assert report.not_analysed["claims"] == {"language und": 1}
+    # the default encoder (MiniLM) is English-only: stages that read vectors say so, a corpus stage too
+    assert report.not_analysed["claim_groups"] == {"language ru": 1, "language und": 1}
     ids = {row["ref"]: row["id"] for row in store.article_index()}
-    assert store.annotations(ids["ru"], stage="claims") == []  # no English parse of Russian text
+    assert store.annotations(ids["und"], stage="claims") == []  # nobody knows its language: not English
     assert [a for a in store.annotations(ids["en"], stage="claims") if a.kind == "claim"]
-    assert [aid for aid, _ in store.stage_data("claims")] == [ids["en"]]  # readers see what was analysed
+    assert [a for a in store.annotations(ids["ru"], stage="claims") if a.kind == "claim"]
+    assert [aid for aid, _ in store.stage_data("claims")] == [ids["en"], ids["ru"]]  # readers see the analysed
+    assert [aid for aid, _ in store.stage_data("claim_vectors")] == [ids["en"]]
     coverage = store.stage_coverage()
-    assert coverage["claims"] == (1, {"language ru": 1, "language und": 1})
+    assert coverage["claims"] == (2, {"language und": 1})
     assert coverage["fingerprints"] == (3, {})
     again = Pipeline(names, workers=1).run(store)  # done is done, analysed or not
     assert sum(again.done.values()) == 0 and not any(again.not_analysed.values())
@@ -100,14 +103,15 @@ def test_the_export_report_and_web_say_what_was_not_analysed(mixed_store: Store)
 
     Pipeline(["fingerprints", "claims"], workers=1).run(mixed_store)
     data = json.loads(json.dumps(export_corpus(mixed_store)))
-    assert data["coverage"]["claims"] == {"analysed": 1, "not_analysed": {"language ru": 1, "language und": 1}}
+    assert data["coverage"]["claims"] == {"analysed": 2, "not_analysed": {"language und": 1}}
+    assert data["coverage"]["fingerprints"] == {"analysed": 3, "not_analysed": {}}
     by_ref = {a["ref"]: a for a in data["articles"]}
-    assert by_ref["ru"]["not_analysed"] == {"claims": "language ru"}
+    assert by_ref["und"]["not_analysed"] == {"claims": "language und"}
     assert by_ref["en"]["not_analysed"] == {}
     report = build_report(mixed_store)
     row = next(c for c in report.overview.coverage if c.stage == "claims")
-    assert (row.analysed, row.not_analysed, row.reasons) == (1, 2, "language: ru 1, und 1")
-    assert "language: ru 1, und 1" in render_html(report)
+    assert (row.analysed, row.not_analysed, row.reasons) == (2, 1, "language: und 1")
+    assert "language: und 1" in render_html(report)
 
 
 def test_the_web_overview_counts_articles_not_analysed(mixed_store: Store) -> None:
@@ -116,21 +120,21 @@ def test_the_web_overview_counts_articles_not_analysed(mixed_store: Store) -> No
 
     from narratrace.web.app import create_app
 
-    Pipeline(["fingerprints", "claims"], workers=1).run(mixed_store)
+    Pipeline(["fingerprints", "claims", "claim_vectors"], workers=1).run(mixed_store)
     path = mixed_store.path
     mixed_store.close()
     client = TestClient(create_app(path))
     page = client.get("/")
     assert page.status_code == 200 and "not analysed (language)" in page.text
     russian = client.get("/articles/ru")
-    assert "Not analysed</dt><dd>language ru: fingerprints" not in russian.text  # fingerprints ran
-    assert "language ru: claims" in russian.text
+    assert "language ru: claim_vectors" in russian.text and "language ru: claims" not in russian.text
     listed = {a["ref"]: a["not_analysed"] for a in client.get("/api/articles").json()["articles"]}
-    assert listed == {"en": {}, "ru": {"claims": "language ru"}, "und": {"claims": "language und"}}
+    assert listed == {"en": {}, "ru": {"claim_vectors": "language ru"},
+                      "und": {"claims": "language und", "claim_vectors": "language und"}}
     stats = client.get("/api/overview").json()["stats"]
-    claims = next(c for c in stats["coverage"] if c["stage"] == "claims")
-    assert claims == {"stage": "claims", "analysed": 1, "not_analysed": 2,
-                      "reasons": {"language ru": 1, "language und": 1}}
+    vectors = next(c for c in stats["coverage"] if c["stage"] == "claim_vectors")
+    assert vectors == {"stage": "claim_vectors", "analysed": 1, "not_analysed": 2,
+                       "reasons": {"language ru": 1, "language und": 1}}
 
 
 HINDI = ("नाटो ने चेतावनी दी\n\nनाटो ने कहा कि रूस युद्ध की तैयारी कर रहा है। नाटो के महासचिव ने यह बयान "

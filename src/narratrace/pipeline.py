@@ -27,7 +27,7 @@ from narratrace.errors import ConfigError, StageError
 from narratrace.languages import not_analysed_reason, supports
 from narratrace.model import Annotation, Article, RepublicationPair
 from narratrace.store import Store, open_store
-from narratrace.vectors import encoder_name, one_thread_per_worker, use_encoder
+from narratrace.vectors import encoder_languages, encoder_name, one_thread_per_worker, use_encoder
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
            "DEFAULT_STAGES", "registered_stages", "stage"]
@@ -125,14 +125,17 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
     return register
 
 
-def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[str, Any]] | None = None
-                    ) -> dict[str, tuple[str, ...] | None]:
+def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[str, Any]] | None = None,
+                    encoder: str | None = None) -> dict[str, tuple[str, ...] | None]:
     """The languages each stage of a pipeline analyses (None: any).
 
     A stage's own ``languages`` config, else those of the stages that produce what it requires
     (claim groups analyse the languages the claims stage analyses), else any: a stage that reads
-    no language-dependent input (fingerprints, republications) analyses every article.
+    no language-dependent input (fingerprints, republications) analyses every article. A stage
+    that reads vectors (``encoder=True``) analyses only the languages of the run's ``encoder``
+    as well (``vectors.ENCODER_LANGUAGES``).
     """
+    by_encoder = encoder_languages(encoder)
     producer: dict[str, StageInfo] = {}
     for info in registered_stages().values():  # stages outside the pipeline still say what their output covers
         for field_name in info.produces:
@@ -145,10 +148,14 @@ def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[s
     def of(info: StageInfo, seen: frozenset[str]) -> tuple[str, ...] | None:
         if info.name in out:
             return out[info.name]
+        found: set[str] | None = None
+        if info.encoder and by_encoder is not None:
+            found = set(by_encoder)
         own = info.own_languages((configs or {}).get(info.name))
         if own is not None:
-            return own
-        found: set[str] | None = None
+            if found is None:
+                return own
+            return tuple(sorted(found)) if "*" in own else tuple(x for x in own if x in found)
         for field_name in info.requires:
             source = producer.get(field_name)
             if source is None or source.name == info.name or source.name in seen:
@@ -225,7 +232,7 @@ class Pipeline:
         self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
         self.encoder = encoder_name(encoder)  # one encoder for every stage of the run
         self.check()
-        self.languages = stage_languages(self.stages, self.config)
+        self.languages = stage_languages(self.stages, self.config, self.encoder)
 
     def check(self) -> None:
         """Fail before a run if a stage requires something no earlier stage produces."""

@@ -23,11 +23,14 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 # End of sentence: terminal punctuation, optional closing quotes/brackets, whitespace,
 # then something that can start a sentence.
-_SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9])")
+_SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9])"
+                       r"|[।॥]+[\"'”’»)\]]*\s+")  # Devanagari danda: the script has no capitals to look ahead for
 # A period after one of these tokens does not end a sentence ("Mr.", "U.S.", "J.").
 _ABBREV = re.compile(
     r"[(\[\"'“‘]?(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|No|Nos|vs|etc|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp|approx|ca|cf|e\.g|i\.e|"
+    r"Sra|Dra|Exa|"  # Portuguese titles
+    r"г|гг|ул|им|др|пр|тыс|млн|млрд|руб|долл|т\.е|т\.к|т\.нар|бр|стр|"  # Russian and Bulgarian
     r"[A-Z]|(?:[A-Z]\.){1,3}[A-Z])\."
 )
 

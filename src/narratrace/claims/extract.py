@@ -18,6 +18,9 @@ from narratrace.claims.attribution import NO_ATTRIBUTION, Attribution, attribute
 from narratrace.claims.checkworthiness import WEIGHTS, CheckFeatures, CheckModel, score_features, sentence_features
 from narratrace.claims.entities import NAME_LABELS, AliasTable, EntityMention, default_aliases, load_aliases, resolve_mentions
 from narratrace.claims.hedges import find_hedges
+from narratrace.claims.lexical import LEXICONS, extract_lexical
+from narratrace.languages import normalize as normalize_language
+from narratrace.languages import supports
 from narratrace.parsing import PIECE_CHARS, load_english, mention_syntax, ner_spans, parse_units
 
 __all__ = ["Claim", "ClaimOptions", "Extraction", "alias_table", "extract_claims", "score_sentences",
@@ -94,15 +97,23 @@ def alias_table(path: str | Path | None = None) -> AliasTable:
 
 
 def extract_claims(article: Article, options: ClaimOptions | None = None) -> Extraction:
-    """Entities and claims of ``article`` (English only for now; other languages are skipped)."""
+    """Entities and claims of ``article``: English through its spaCy parse, the languages of
+    :data:`~narratrace.claims.lexical.LEXICONS` through their cue lexicons; others are skipped."""
     opts = options or ClaimOptions()
-    lang = (article.language or "").lower()
-    if lang and not any(lang == x or lang.startswith(x + "-") for x in opts.languages):
+    lang = normalize_language(article.language)
+    if not supports(opts.languages, lang) or (lang != "en" and lang not in LEXICONS):
         return Extraction(skipped=f"no model for language {article.language!r}")
     text = article.text
     if not text.strip():
         return Extraction(skipped="empty text")
     table = alias_table(opts.aliases)
+    if lang in LEXICONS:
+        found, mentions, n_sentences, truncated = extract_lexical(article, LEXICONS[lang], table,
+                                                                  threshold=opts.threshold, max_chars=opts.max_chars)
+        return Extraction(claims=tuple(Claim(c.start, c.end, c.score, c.attribution, c.hedges, c.entities, c.numbers,
+                                             c.dates) for c in found),
+                          entities=tuple(mentions), syntax=tuple(None for _ in mentions), sentences=n_sentences,
+                          truncated=truncated, stats={"sentences": n_sentences, "how": "lexical"})
     nlp = load_english()
     units, _docs, truncated = parse_units(nlp, text, article.sentences, article.paragraphs,
                                           piece_chars=opts.piece_chars, max_chars=opts.max_chars)

@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 DEFAULT_CONFIG = {"threshold": 0.5, "aliases": None, "piece_chars": PIECE_CHARS, "max_chars": 500_000,
-                  "languages": ["en"], "checkworthiness_model": None}
+                  "languages": ["en", "ru", "bg", "pt", "hi"], "checkworthiness_model": None}
 
 
-@stage("claims", version="claims.rules.v2", level="article",
+@stage("claims", version="claims.rules.v3", level="article",
        requires=["article.text", "article.sentences", "article.language"],
        produces=["article.entities", "article.claims"], default_config=DEFAULT_CONFIG)
 def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_chars: int,
