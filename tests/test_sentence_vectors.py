@@ -133,7 +133,10 @@ def test_claims_store_each_named_entitys_parse_and_framing_votes_from_it() -> No
 
 def test_sentence_vectors_embed_only_the_configured_languages() -> None:
     info = registered_stages()[SENTENCE_STAGE]
-    embed = info.factory(**info.default_config)
+    assert info.default_config["languages"] == ["*"]  # the encoder's languages (the pipeline narrows them)
+    assert Pipeline([SENTENCE_STAGE]).languages[SENTENCE_STAGE] == ("en",)  # MiniLM: English
+    assert Pipeline([SENTENCE_STAGE], encoder="e5-int8").languages[SENTENCE_STAGE] == ("*",)  # multilingual
+    embed = info.factory(**{**info.default_config, "languages": ["en"]})
     german = build_article(Record(ref="de", text="Die Drohnen wurden in Kessport gefunden. Das Ministerium schweigt.",
                                   source="de.txt", kind="txt", language="de"))
     assert isinstance(german, Article)

