@@ -149,3 +149,17 @@ def test_search_matches_and_highlights_whole_hindi_words(store: Store, tmp_path:
     (hit,) = store.search("नाटो")
     assert "[नाटो]" in hit.snippet and "[नाट]" not in hit.snippet  # the vowel sign is part of the word
     assert store.search("नाट") == []  # a word's stem without its vowel sign is another word
+
+
+def test_a_russian_article_and_its_english_translation_form_one_claim_group(mixed_store: Store) -> None:
+    """With the multilingual encoder, claims of both languages meet in one vector space."""
+    from narratrace.claims.store import claim_groups
+
+    stages = ["fingerprints", "sentence_vectors", "claims", "claim_vectors", "claim_groups"]
+    report = Pipeline(stages, workers=1, encoder="e5-int8").run(mixed_store)
+    assert report.not_analysed["claim_groups"] == {"language und": 1}  # Russian is analysed now
+    refs = {row["id"]: row["ref"] for row in mixed_store.article_index()}
+    groups = [g for g in claim_groups(mixed_store) if {refs[a.article] for a in g.articles} == {"en", "ru"}]
+    assert groups, [(g.label, [refs[a.article] for a in g.articles]) for g in claim_groups(mixed_store)]
+    texts = {m.text for g in groups for m in g.members}
+    assert any("Kharkiv" in t for t in texts) and any("Харьков" in t for t in texts)
