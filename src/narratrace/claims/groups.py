@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,14 +153,22 @@ def claim_records(article_id: str, text: str, annotations: Sequence[Annotation])
         canonical = d.get("source_canonical")
         ents.discard(canonical or "")
         ents.discard(source or "")
-        out.append(ClaimRecord(
+        out.append(ClaimRecord(  # names, kinds and cues recur across a corpus: one string object each
             article_id=article_id, id=str(d.get("id") or f"c-{article_id[:10]}-{a.start}"), start=a.start,
-            end=a.end, text=claim_text, source=source, source_canonical=canonical,
-            source_kind=str(d.get("source_kind") or ("none" if not source else "organisation")),
-            cue=d.get("cue"), quote=str(d.get("quote") or "none"), hedges=tuple(d.get("hedges") or ()),
-            carried=bool(d.get("carried")), entities=frozenset(e for e in ents if e),
-            numbers=frozenset(nums)))
+            end=a.end, text=claim_text, source=_shared(source), source_canonical=_shared(canonical),
+            source_kind=sys.intern(str(d.get("source_kind") or ("none" if not source else "organisation"))),
+            cue=_shared(d.get("cue")), quote=sys.intern(str(d.get("quote") or "none")),
+            hedges=tuple(sys.intern(str(h)) for h in d.get("hedges") or ()),
+            carried=bool(d.get("carried")), entities=frozenset(sys.intern(e) for e in ents if e) or _NONE,
+            numbers=frozenset(nums) or _NONE))
     return out
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _shared(value: Any) -> str | None:
+    return None if value is None else sys.intern(str(value))
 
 
 def _without_dates(text: str, data: Mapping[str, Any]) -> str:
@@ -320,15 +330,17 @@ def pair_score(cosine: float, a: ClaimRecord, b: ClaimRecord, opts: GroupingOpti
 
 
 def _candidate_edges(vectors: np.ndarray | UnitRows, article_of: np.ndarray, claims: Sequence[ClaimRecord],
-                     opts: GroupingOptions, block: int = 2048) -> list[tuple[float, int, int]]:
+                     opts: GroupingOptions, block: int = 2048) -> Iterator[tuple[float, int, int]]:
     """``(score, i, j)`` with ``i < j`` in different articles and ``score >= threshold``, best first.
 
     Cosines are computed in ``block`` x ``block`` tiles (16 MiB each), so memory stays flat
     whatever the number of claims; time is quadratic (20,000 claims: 2·10^8 pairs in 4 s on 2 cores).
+    Edges are kept in typed arrays (16 bytes each; a list of tuples took 230: 1.35 million edges
+    of a 10,000-article corpus held 310 MB) and sorted once.
     """
     n = len(claims)
     floor = max(opts.min_cosine, opts.threshold - opts.entity_bonus * opts.entity_cap)
-    edges = []
+    scores, firsts, seconds = array("d"), array("i"), array("i")
     for r0 in range(0, n, block):
         rows = vectors[r0:r0 + block]
         for c0 in range(r0, n, block):
@@ -341,9 +353,13 @@ def _candidate_edges(vectors: np.ndarray | UnitRows, article_of: np.ndarray, cla
             for i, j, s in zip(ii[keep].tolist(), jj[keep].tolist(), values[keep].tolist()):
                 score = pair_score(s, claims[i], claims[j], opts)
                 if score >= opts.threshold:
-                    edges.append((score, i, j))
-    edges.sort(key=lambda e: (-e[0], e[1], e[2]))
-    return edges
+                    scores.append(score)
+                    firsts.append(i)
+                    seconds.append(j)
+    s_arr, i_arr, j_arr = (np.frombuffer(a, dtype=t) if len(a) else np.zeros(0, dtype=t)
+                           for a, t in ((scores, np.float64), (firsts, np.int32), (seconds, np.int32)))
+    for k in np.lexsort((j_arr, i_arr, -s_arr)):  # best first, then by (i, j), as before
+        yield float(s_arr[k]), int(i_arr[k]), int(j_arr[k])
 
 
 def cluster(vectors: np.ndarray | UnitRows, article_of: np.ndarray, claims: Sequence[ClaimRecord],
