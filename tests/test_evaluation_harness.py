@@ -149,3 +149,21 @@ def test_measures_taken_after_training_land_in_the_card(tmp_path: Path) -> None:
     card = load_card(out)
     assert card["measures"]["values"]["f1"] == result["measures"]["f1"]
     assert "| f1 |" in (out / "README.md").read_text()
+
+
+def test_evaluate_takes_one_language_of_a_multilingual_set(tmp_path: Path) -> None:
+    """--language XX reads the XX/ folder, and refuses an encoder that cannot read the language."""
+    import shutil
+
+    from narratrace.errors import ConfigError, InputError
+    from narratrace.vectors import use_encoder
+
+    own = Path(__file__).parent / "data" / "narratives"
+    shutil.copytree(own, tmp_path / "set" / "EN")
+    english = run_evaluation("narratives", tmp_path / "set", language="en")
+    assert english["n"] > 0 and english["language"] == "en" and english["data"].endswith("EN")
+    assert english["measures"] == run_evaluation("narratives", own)["measures"]
+    with pytest.raises(ConfigError, match="e5-int8"):
+        run_evaluation("narratives", tmp_path / "set", language="ru")  # MiniLM reads English only
+    with use_encoder("e5-int8"), pytest.raises(InputError, match="no folder for language 'ru'"):
+        run_evaluation("narratives", tmp_path / "set", language="ru")

@@ -15,6 +15,11 @@ split_option = click.option("--split", type=click.Choice(SPLITS), default="all",
                             help="Score only this part of the data (documents are assigned to train/heldout "
                                  "by a hash of their id; see docs/quality.md).")
 
+language_option = click.option("--language", default=None, metavar="XX",
+                               help="One language of a multilingual data set: --data names the set (its XX/ folder "
+                                    "is read) or that folder. Beyond English, run with the multilingual encoder: "
+                                    "narratrace --encoder e5-int8 evaluate ...")
+
 
 @click.command()
 @click.argument("task", type=click.Choice(task_names()))
@@ -25,10 +30,11 @@ split_option = click.option("--split", type=click.Choice(SPLITS), default="all",
 @click.option("--corpus", default=None, type=click.Path(),
               help="Where the articles of a JSONL labelled set are (attribution, republication).")
 @click.option("--limit", type=int, default=None, help="Evaluate the first N documents only.")
+@language_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: str | None, limit: int | None,
-             as_json: bool) -> None:
+             language: str | None, as_json: bool) -> None:
     """Score a component on labelled data with the task's official measures.
 
     \b
@@ -43,11 +49,12 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
     from narratrace.evaluation import run_evaluation
 
     options: dict[str, Any] = {"corpus": corpus} if corpus else {}
-    result = run_evaluation(task, data_path, model=model, split=split, limit=limit, **options)
+    result = run_evaluation(task, data_path, model=model, split=split, limit=limit, language=language, **options)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{result['task']} on {result['data']} (split {result['split']}, model {result['model']}): "
+    click.echo(f"{result['task']} on {result['data']} (split {result['split']}, model {result['model']}, "
+               f"encoder {result['encoder']}): "
                f"n = {result['n']} ({result['seconds']} s)")
     for name, value in flatten_measures(result["measures"]).items():
         click.echo(f"  {name:40s} {value:.4f}" if isinstance(value, float) else f"  {name:40s} {value}")
@@ -62,12 +69,13 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
 @click.option("--split", type=click.Choice(SPLITS), default="train", show_default=True,
               help="Learn from this part only (the rest stays unseen for `evaluate --split heldout`).")
 @click.option("--seed", default=13, show_default=True, help="Random seed (training is reproducible).")
+@language_option
 @library_errors
-def train(task: str, data_path: str, out_dir: str, split: str, seed: int) -> None:
+def train(task: str, data_path: str, out_dir: str, split: str, seed: int, language: str | None) -> None:
     """Train a component's model on CPU from labelled data; writes weights and a model card."""
     from narratrace.evaluation import run_training
 
-    card = run_training(task, data_path, out_dir, split=split, seed=seed)
+    card = run_training(task, data_path, out_dir, split=split, seed=seed, language=language)
     click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
     values = flatten_measures((card.get("measures") or {}).get("values", {}))
     for name, value in values.items():

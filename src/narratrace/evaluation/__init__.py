@@ -106,11 +106,33 @@ def get_task(name: str) -> Task:
     return task
 
 
+def language_folder(data: str | Path, language: str) -> Path:
+    """The folder of ``language`` in a multilingual data set: ``data`` itself when it is that
+    language's folder, else ``data/XX`` (SemEval-2025 Task 10 names them ``EN``, ``RU``, ...),
+    and the run's encoder must read the language (``--encoder e5-int8`` beyond English)."""
+    from narratrace.languages import normalize
+    from narratrace.vectors import encoder_languages, encoder_name
+
+    code = normalize(language)
+    readable = encoder_languages()
+    if readable is not None and code not in readable:
+        raise ConfigError(f"the encoder {encoder_name()!r} reads {', '.join(readable)} only: evaluate {code} with "
+                          "the multilingual one (narratrace --encoder e5-int8 ...)")
+    root = Path(data)
+    if root.name.lower() == code:
+        return root
+    for name in (code.upper(), code):
+        if (root / name).is_dir():
+            return root / name
+    raise InputError(f"{root} has no folder for language {code!r} ({code.upper()}/ or {code}/)", path=str(root))
+
+
 def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None, split: str = "all",
-                   limit: int | None = None, **options: Any) -> dict[str, Any]:
-    """``{"task", "model", "data", "split", "n", "measures", "seconds", ...}`` for one evaluation."""
+                   limit: int | None = None, language: str | None = None, **options: Any) -> dict[str, Any]:
+    """``{"task", "model", "data", "split", "n", "measures", "seconds", ...}`` for one evaluation
+    (of one ``language`` of a multilingual data set when it is given)."""
     task = get_task(task_name)
-    path = Path(data)
+    path = Path(data) if language is None else language_folder(data, language)
     if not path.exists():
         raise InputError(f"no evaluation data at {path}", path=str(path))
     if split not in SPLITS:
@@ -118,9 +140,11 @@ def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None
     started = time.perf_counter()
     result = dict(task.evaluate(path, model=model, split=split, limit=limit, **options))
     seconds = round(time.perf_counter() - started, 2)
+    from narratrace.vectors import encoder_name
+
     head = {"task": task.name, "model": result.pop("model", None) or model or task.default_model or "default",
             "data": str(path), "split": split, "n": result.pop("n"), "measures": result.pop("measures"),
-            "seconds": seconds}
+            "seconds": seconds, "encoder": encoder_name(), **({"language": language} if language else {})}
     return {**head, **result}
 
 
@@ -141,13 +165,14 @@ def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]
 
 
 def run_training(task_name: str, data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
-                 **options: Any) -> dict[str, Any]:
-    """Train the task's model on ``data`` (only its ``split`` part) into ``out``; returns the card."""
+                 language: str | None = None, **options: Any) -> dict[str, Any]:
+    """Train the task's model on ``data`` (only its ``split`` part; one ``language`` of a multilingual
+    set when given) into ``out``; returns the card."""
     task = get_task(task_name)
     if task.train is None:
         raise ConfigError(f"task {task_name!r} has no trainable model (it is rule-based); "
                           f"see `narratrace models`")
-    path = Path(data)
+    path = Path(data) if language is None else language_folder(data, language)
     if not path.exists():
         raise InputError(f"no training data at {path}", path=str(path))
     if split not in SPLITS:
