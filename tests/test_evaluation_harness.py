@@ -167,3 +167,21 @@ def test_evaluate_takes_one_language_of_a_multilingual_set(tmp_path: Path) -> No
         run_evaluation("narratives", tmp_path / "set", language="ru")  # MiniLM reads English only
     with use_encoder("e5-int8"), pytest.raises(InputError, match="no folder for language 'ru'"):
         run_evaluation("narratives", tmp_path / "set", language="ru")
+
+
+def test_the_per_language_section_is_rendered_and_spliced_into_quality_md() -> None:
+    from narratrace.quality import render_languages, splice_languages
+
+    run = {"n": 32, "seconds": 1.0, "command": "narratrace --encoder e5-int8 evaluate narratives ...",
+           "measures": {"f1_samples": {"narratives": 0.31, "subnarratives": 0.13}}}
+    entry = {"task": "narratives", "benchmark": "SemEval", "encoder": "e5-int8",
+             "published": [{"measure": "f1_samples.narratives", "label": "samples-F1 narratives", "value": 0.55,
+                            "source": "COGNAC"}],
+             "rows": [{"language": "ru", "default": run, "trained": {**run, "command": "train && evaluate"}}]}
+    section = render_languages([entry])
+    assert "| narratives | ru | 32 | samples-F1 narratives | 0.310 | 0.310 | none found |" in section
+    document = "# Quality\n\n| table |\n\n## Commands\n\n- x\n\n## Quality gate: our own labelled sets\n\n| g |\n"
+    once = splice_languages(document, section)
+    assert once.index("## Per language") < once.index("## Quality gate") and "| g |" in once
+    assert splice_languages(once, section) == once  # replaced, not added twice
+    assert render_languages([{**entry, "rows": []}]) == []

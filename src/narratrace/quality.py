@@ -16,9 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from narratrace.errors import ConfigError
+from narratrace.errors import ConfigError, NarratraceError
 from narratrace.cards import add_measures, load_card
-from narratrace.evaluation import Task, flatten_measures, get_task, run_evaluation, run_training, task_names
+from narratrace.evaluation import (Task, flatten_measures, get_task, language_folder, run_evaluation, run_training,
+                                  task_names)
 from narratrace.vectors import encoder_name, use_encoder
 
 __all__ = ["build_quality", "render_quality"]
@@ -57,7 +58,104 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
             continue
         results.append(_run_task(task, data_root, work, retrain=retrain, compare=compare, log=log))
     gate_rows = _run_gates(gates, log, compare) if gates is not None and gates.is_file() else []
-    return render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare)
+    return render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare,
+                          languages=build_languages(data_root, work, tasks=tasks, retrain=retrain, log=log))
+
+
+#: The encoder the per-language rows are measured with (the default one reads English only).
+MULTILINGUAL_ENCODER = "e5-int8"
+
+
+def build_languages(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None, retrain: bool = False,
+                    log: Callable[[str], None] = lambda _msg: None) -> list[dict[str, Any]]:
+    """Per language of each multilingual benchmark: the shipped default and a model trained on that
+    language's training folder, both with :data:`MULTILINGUAL_ENCODER`, scored on its dev folder.
+    Kept as ``work/languages-TASK.json``; tasks not in ``tasks`` keep their last results."""
+    out: list[dict[str, Any]] = []
+    for name in task_names():
+        kept = work / f"languages-{name}.json"
+        try:
+            task = get_task(name)
+        except ConfigError:
+            continue
+        bench = task.benchmark
+        if bench is None or not bench.languages:
+            continue
+        if tasks and name not in tasks:
+            if kept.is_file():
+                out.append(json.loads(kept.read_text(encoding="utf-8")))
+            continue
+        train_root = (data_root / bench.path).parent
+        eval_root = (data_root / (bench.eval_path or bench.path)).parent
+        entry: dict[str, Any] = {"task": name, "benchmark": bench.name, "encoder": MULTILINGUAL_ENCODER,
+                                 "published": [vars_of(p) for p in task.published], "rows": []}
+        with use_encoder(MULTILINGUAL_ENCODER):
+            for lang in bench.languages:
+                try:
+                    language_folder(eval_root, lang)
+                except NarratraceError as exc:
+                    log(f"{name} {lang}: skipped ({exc})")
+                    continue
+                log(f"{name} {lang}: shipped default and trained, encoder {MULTILINGUAL_ENCODER}")
+                default = run_evaluation(name, eval_root, split=bench.eval_split, language=lang, **bench.eval_args)
+                row: dict[str, Any] = {"language": lang, "default": default, "trained": None}
+                if task.train is not None:
+                    model_dir = work / f"{name}-{lang}-{MULTILINGUAL_ENCODER}"
+                    if retrain or not (model_dir / "card.json").is_file():
+                        run_training(name, train_root, model_dir, split=bench.train_split, language=lang)
+                    row["trained"] = run_evaluation(name, eval_root, model=str(model_dir), split=bench.eval_split,
+                                                    language=lang, **bench.eval_args)
+                    row["trained"]["command"] = (
+                        f"narratrace --encoder {MULTILINGUAL_ENCODER} train {name} --data {train_root} "
+                        f"--language {lang} --split {bench.train_split} --out {model_dir} && "
+                        f"narratrace --encoder {MULTILINGUAL_ENCODER} evaluate {name} --data {eval_root} "
+                        f"--language {lang} --model {model_dir}")
+                default["command"] = (f"narratrace --encoder {MULTILINGUAL_ENCODER} evaluate {name} "
+                                      f"--data {eval_root} --language {lang}")
+                entry["rows"].append(row)
+        work.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.append(entry)
+    return out
+
+
+#: Per-language reference figures from system papers, where one is known (not the leaderboard's best).
+LANGUAGE_REFERENCES: dict[tuple[str, str], str] = {
+    ("narratives", "f1_samples.subnarratives"):
+        "test-set samples-F1 of one system, iLostTheCode (2025.semeval-1.85): ru 0.41 (rank 3), hi 0.15 (rank 9); "
+        "the leaderboard's best per language not verified here",
+}
+
+
+def render_languages(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The per-language section of docs/quality.md."""
+    if not any(e.get("rows") for e in entries):
+        return []
+    lines = ["## Per language (multilingual encoder)", "",
+             f"Each language of the SemEval-2025 Task 10 data, with the multilingual encoder `{MULTILINGUAL_ENCODER}` "
+             "(`narratrace --encoder e5-int8`; the default encoder reads English only, so other languages are "
+             "not analysed with it). *Shipped default*: the shipped model, its sentences and prototypes "
+             "embedded by that encoder; *trained*: `narratrace train TASK --language XX` on that language's "
+             "training folder, scored on its dev folder.", "",
+             "| component | language | n (dev) | measure | shipped default | trained on that language | reference |",
+             "|---|---|---|---|---|---|---|"]
+    commands: list[str] = []
+    for entry in entries:
+        for row in entry["rows"]:
+            default = flatten_measures(row["default"]["measures"])
+            trained = flatten_measures((row.get("trained") or {}).get("measures", {}))
+            for figure in entry["published"]:
+                key = figure["measure"]
+                ref = LANGUAGE_REFERENCES.get((entry["task"], key), "none found")
+                if row["language"] == "en":
+                    ref = f"{_fmt(figure['value'])} ({figure['source']})"
+                lines.append(f"| {entry['task']} | {row['language']} | {row['default']['n']} | {figure['label']} | "
+                             f"{_fmt(default.get(key))} | {_fmt(trained.get(key)) if trained else '–'} | {ref} |")
+            commands.append(f"- {entry['task']} {row['language']} (shipped default, {row['default']['seconds']} s): "
+                            f"`{row['default']['command']}`")
+            if row.get("trained"):
+                commands.append(f"- {entry['task']} {row['language']} (trained): `{row['trained']['command']}`")
+    return [*lines, "", *commands, ""]
 
 
 def _run_gates(path: Path, log: Callable[[str], None], compare: str | None = None) -> list[dict[str, Any]]:
@@ -137,7 +235,8 @@ def _fmt(value: float | None) -> str:
 
 
 def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
-                   gates: Sequence[dict[str, Any]] = (), encoder: str | None = None, compare: str | None = None) -> str:
+                   gates: Sequence[dict[str, Any]] = (), encoder: str | None = None, compare: str | None = None,
+                   languages: Sequence[dict[str, Any]] = ()) -> str:
     """The Markdown of docs/quality.md (generated: never edit it by hand)."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     lines = ["# Quality of each component",
@@ -180,6 +279,7 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
         if entry.get("missing"):
             commands.append(f"- {entry['task']}: benchmark data not found at `{entry['missing']}`")
     lines += ["", "## Commands", "", *commands, ""]
+    lines += render_languages(languages)
     if gates:
         lines += ["## Quality gate: our own labelled sets", "",
                   "`make test` fails when a shipped default falls below one of these floors "
@@ -190,3 +290,16 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
                   + (f" {_fmt(g.get('compare'))} |" if compare else "") for g in gates]
         lines.append("")
     return "\n".join(lines)
+
+
+def splice_languages(document: str, section: Sequence[str]) -> str:
+    """``document`` (docs/quality.md) with its per-language section replaced by ``section``
+    (put before the quality gate when it has none): ``quality --languages-only`` re-runs only these."""
+    lines = document.rstrip("\n").split("\n")
+    head = "## Per language (multilingual encoder)"
+    if head in lines:
+        start = lines.index(head)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    else:
+        start = end = next((i for i, line in enumerate(lines) if line.startswith("## Quality gate")), len(lines))
+    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"

@@ -128,12 +128,22 @@ def models(as_json: bool) -> None:
               help="Quality-gate file whose own labelled sets are scored too (skipped if absent).")
 @click.option("--compare-encoder", default="minilm", show_default=True,
               help="Score the shipped defaults with this encoder too, in a column beside the default's ('' for none).")
+@click.option("--languages-only", is_flag=True,
+              help="Re-run only the per-language rows (multilingual benchmarks, encoder e5-int8) and replace "
+                   "that section of --out, keeping the rest of it.")
 @library_errors
 def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str,
-            compare_encoder: str) -> None:
+            compare_encoder: str, languages_only: bool) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
-    from narratrace.quality import build_quality
+    from narratrace.quality import build_languages, build_quality, render_languages, splice_languages
 
+    if languages_only:
+        entries = build_languages(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
+                                  log=lambda msg: click.echo(msg, err=True))
+        document = Path(out_path).read_text(encoding="utf-8") if Path(out_path).is_file() else ""
+        Path(out_path).write_text(splice_languages(document, render_languages(entries)), encoding="utf-8")
+        click.echo(f"per-language rows written to {out_path}")
+        return
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
                           gates=Path(gates), compare_encoder=compare_encoder or None,
                           log=lambda msg: click.echo(msg, err=True))

@@ -62,6 +62,9 @@ class Benchmark:
     train_split: Split = "train"    # a benchmark-trained model learns from this one
     eval_path: str | None = None    # when the benchmark has its own dev split: score on that path instead
     eval_args: Mapping[str, Any] = field(default_factory=dict)
+    #: a multilingual benchmark: ``path`` and ``eval_path`` hold one folder per language, and
+    #: ``make quality`` scores each of these with the multilingual encoder (``--language XX``)
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,7 +151,8 @@ TASK = Task(
                PublishedFigure("emr", "exact match ratio (fine roles)", None,
                                "top English EMR not found; Fane (2025.semeval-1.251) 0.345, zero-shot")),
     benchmark=Benchmark("SemEval-2025 Task 10 ST1 English: train → dev", "semeval2025-task10/train/EN",
-                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN"),
+                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN",
+                        languages=("en", "bg", "hi", "pt", "ru")),
     stage="framing",
     default_model=DEFAULT_MODEL,
 )

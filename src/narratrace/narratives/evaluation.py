@@ -235,7 +235,8 @@ TASK = Task(
                PublishedFigure("f1_samples.subnarratives", "samples-F1 subnarratives (F1@fine)", 0.43,
                                "COGNAC, SemEval-2025 (aclanthology 2025.semeval-1.190), test leaderboard")),
     benchmark=Benchmark("SemEval-2025 Task 10 EN (train; scored on dev)", "semeval2025-task10/train/EN",
-                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN"),
+                        eval_split="all", train_split="all", eval_path="semeval2025-task10/dev/EN",
+                        languages=("en", "bg", "hi", "pt", "ru")),
     stage="narratives",
     default_model="zero-shot-v1",
 )
