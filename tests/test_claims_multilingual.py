@@ -65,3 +65,29 @@ def test_languages_without_a_lexicon_are_skipped(language: str) -> None:
     text = "Der Geheimdienst erklärte am Dienstag, Kiew bereite eine Provokation vor."
     article = Article(id="a" * 16, ref="a", text=text, language=language)
     assert extract_claims(article, OPTIONS).skipped
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), [
+    ("ru", "Киевская хунта и её неонацисты совершили очередное зверство против мирных жителей.",
+     {"хунта": "Name_Calling,Labeling", "неонацисты": "Name_Calling,Labeling", "зверство": "Loaded_Language"}),
+    ("bg", "Марионетките в Киев извършиха поредното зверство, твърди пропагандата.",
+     {"Марионетките": "Name_Calling,Labeling", "зверство": "Loaded_Language", "пропагандата": "Loaded_Language"}),
+    ("pt", "Os fantoches de Kiev cometeram mais um massacre brutal contra civis.",
+     {"fantoches": "Name_Calling,Labeling", "massacre": "Loaded_Language", "brutal": "Loaded_Language"}),
+    ("hi", "कठपुतली सरकार ने एक और बर्बरता की और झूठा दावा किया।",
+     {"कठपुतली": "Name_Calling,Labeling", "बर्बरता": "Loaded_Language", "झूठा": "Loaded_Language"}),
+])
+def test_technique_lexicons_of_other_languages(language: str, text: str, expected: dict[str, str]) -> None:
+    from narratrace.pipeline import registered_stages
+
+    info = registered_stages()["techniques"]
+    stage = info.factory(**info.default_config)
+    paragraphs = paragraph_spans(text)
+    article = Article(id="t" * 16, ref="t", text=text, language=language, paragraphs=paragraphs,
+                      sentences=sentence_spans(text, paragraphs))
+    found = {text[a.start:a.end]: a.label for a in stage(article).annotations}
+    assert expected.items() <= found.items(), found
+    english = Article(id="e" * 16, ref="e", text=text, language="en", paragraphs=paragraphs,
+                      sentences=article.sentences)
+    if language != "pt":  # "massacre brutal" is English too
+        assert not stage(english).annotations  # the English lexicon does not read these words

@@ -10,6 +10,7 @@ on research-only data. Run after changing the lexicon or the rules:
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from narratrace.evaluation import run_evaluation
@@ -21,11 +22,16 @@ EVAL = "tests/data/techniques"
 
 def main() -> None:
     out = shipped_models_dir() / "techniques" / "rules-v1"
-    lexicon = out / "lexicon.tsv"
+    lexicons = sorted(out.glob("lexicon*.tsv"))  # English, then lexicon.XX.tsv of the other languages
+    digest = hashlib.sha256()
+    for path in lexicons:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     card = dict(task="techniques", name="rules-v1", kind="rules",
-                data={"path": "src/narratrace/data/models/techniques/rules-v1/lexicon.tsv and "
-                              "src/narratrace/techniques/rules.py (clause scope, repetition, span priors)",
-                      "sha256": data_sha256(lexicon),
+                data={"path": "src/narratrace/data/models/techniques/rules-v1/lexicon.tsv (English), "
+                              f"{', '.join(p.name for p in lexicons if p.name != 'lexicon.tsv')} (other languages) "
+                              "and src/narratrace/techniques/rules.py (clause scope, repetition, span priors)",
+                      "sha256": data_sha256(out / "lexicon.tsv") if len(lexicons) == 1 else digest.hexdigest(),
+                      "languages": ["en", *(p.name.split(".")[1] for p in lexicons if p.name != "lexicon.tsv")],
                       "licence": "written in this project (Apache-2.0, like the code)", "split": "-", "n": "-",
                       "command": "python tools/build_techniques_rules.py"},
                 notes="Rule-based: a hand-written lexicon of patterns for the 14 SemEval-2020 Task 11 "

@@ -15,6 +15,7 @@ long ones doubt or appeals to fear — the shape of the PTC annotation guideline
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +77,22 @@ class RulesModel:
     def __init__(self, directory: Path, *, name: str = "rules") -> None:
         self.name = name
         self.patterns = read_lexicon(directory / "lexicon.tsv")
+        #: other languages' lexicons, ``lexicon.XX.tsv`` beside the English one
+        self.by_language = {path.name.split(".")[1]: read_lexicon(path)
+                            for path in sorted(directory.glob("lexicon.*.tsv"))}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return ("en", *self.by_language)
+
+    def for_language(self, language: str) -> RulesModel:
+        """The same rules over ``language``'s lexicon (the English one for English); the clause,
+        repetition and span rules are the language-independent part."""
+        if language == "en" or language not in self.by_language:
+            return self
+        other = copy.copy(self)
+        other.patterns = self.by_language[language]
+        return other
 
     # -- detection -----------------------------------------------------------------------------
     def _matches(self, text: str, start: int, end: int) -> list[tuple[int, int, Pattern]]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 from narratrace.errors import ConfigError
 from narratrace.model import Annotation, Article
+from narratrace.languages import normalize as normalize_language
+from narratrace.languages import supports
 from narratrace.pipeline import StageOutput, stage
 from narratrace.techniques import DEFAULT_MODEL, Hit, load_model
 
@@ -22,7 +24,8 @@ __all__ = ["make_techniques", "technique_annotations"]
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-DEFAULT_CONFIG = {"model": DEFAULT_MODEL, "min_score": None, "max_chars": 500_000, "languages": ["en"]}
+DEFAULT_CONFIG = {"model": DEFAULT_MODEL, "min_score": None, "max_chars": 500_000,
+                  "languages": ["en", "ru", "bg", "pt", "hi"]}  # the shipped lexicons' (lexicon.XX.tsv)
 
 
 def _shipped_version() -> str:
@@ -44,18 +47,20 @@ def make_techniques(*, model: str | None, min_score: float | None, max_chars: in
         raise ConfigError(f"techniques: max_chars must be positive, not {max_chars!r}")
     tm = load_model(model)  # fails here, before any article, on a bad model
     floor = tm.min_score if min_score is None else float(min_score)
-    wanted = {str(x) for x in languages}
+    readable = tuple(getattr(tm, "languages", ("en",)))  # a learned model reads its training language
+    wanted = tuple(x for x in languages if x in readable or x == "*")
 
     def techniques(article: Article) -> StageOutput:
-        language = article.language or "en"
-        if language not in wanted:
+        language = normalize_language(article.language)
+        if not supports(wanted, language) or language not in readable:
             return StageOutput(data={"skipped": f"language {language!r} is not analysed (languages: "
                                                 f"{sorted(wanted)})", "model": tm.name})
         if not article.text.strip():
             return StageOutput(data={"skipped": "empty text", "model": tm.name})
+        model = tm.for_language(language) if hasattr(tm, "for_language") else tm
         text = article.text[:int(max_chars)]
         sentences = tuple(s for s in article.sentences if s.end <= len(text)) or None
-        hits = [h for h in tm.detect(text, sentences) if h.score >= floor]
+        hits = [h for h in model.detect(text, sentences) if h.score >= floor]
         annotations = technique_annotations(hits)
         return StageOutput(annotations=annotations,
                            data={"model": tm.name, "counts": dict(Counter(a.label for a in annotations)),
