@@ -163,3 +163,17 @@ def test_a_russian_article_and_its_english_translation_form_one_claim_group(mixe
     assert groups, [(g.label, [refs[a.article] for a in g.articles]) for g in claim_groups(mixed_store)]
     texts = {m.text for g in groups for m in g.members}
     assert any("Kharkiv" in t for t in texts) and any("Харьков" in t for t in texts)
+
+
+def test_not_analysed_is_recorded_on_both_store_backends(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "ru.txt").write_text(RUSSIAN, encoding="utf-8")
+    (folder / "und.txt").write_text("Путин\n", encoding="utf-8")
+    ingest(store, [str(folder)])
+    report = Pipeline(["fingerprints", "claims", "claim_vectors", "claim_groups"], workers=1).run(store)
+    assert report.not_analysed["claim_groups"] == {"language ru": 1, "language und": 1}
+    assert store.stage_coverage()["claims"] == (1, {"language und": 1})
+    assert len(list(store.stage_data("claims"))) == 1 and list(store.stage_data("claim_vectors")) == []
+    again = Pipeline(["fingerprints", "claims", "claim_vectors", "claim_groups"], workers=1).run(store)
+    assert sum(again.done.values()) == 0
