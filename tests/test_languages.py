@@ -35,7 +35,7 @@ def test_supports_never_takes_the_undetermined_for_a_listed_language() -> None:
     assert supports(["en"], "en-US")
     assert not supports(["en"], None)
     assert not supports(["en"], "ru")
-    assert supports(["*"], None)
+    assert supports(["*"], "ru") and not supports(["*"], None)  # "*": every determined language
     assert describe_reasons({"language bg": 4, "language und": 1, "empty text": 2}) == \
         "language: bg 4, und 1; empty text: 2"
 

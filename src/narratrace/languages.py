@@ -18,7 +18,8 @@ __all__ = ["ANY", "UNDETERMINED", "describe_reasons", "dominant_script", "normal
 #: ISO 639-2 "undetermined": the code of an article whose language nobody could tell.
 UNDETERMINED = "und"
 
-#: In a ``languages`` list: every language, the undetermined one included.
+#: In a ``languages`` list: every determined language (``und`` is never analysed by a stage that
+#: depends on the language).
 ANY = "*"
 
 _NOT_LANGUAGES = {"", "un", "xx", "zxx", "mul", "unknown", "none", "null"}
@@ -39,7 +40,8 @@ def supports(languages: Iterable[str] | None, code: str | None) -> bool:
     if languages is None:
         return True
     wanted = {normalize(x) if x != ANY else ANY for x in languages}
-    return ANY in wanted or normalize(code) in wanted - {UNDETERMINED}
+    code = normalize(code)
+    return code != UNDETERMINED and (ANY in wanted or code in wanted)
 
 
 def not_analysed_reason(code: str | None) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 from narratrace.analyses import registered_analyses
 from narratrace.errors import ConfigError, StageError
-from narratrace.languages import not_analysed_reason, supports
+from narratrace.languages import ANY, not_analysed_reason, supports
 from narratrace.model import Annotation, Article, RepublicationPair
 from narratrace.store import Store, open_store
 from narratrace.vectors import encoder_languages, encoder_name, one_thread_per_worker, use_encoder
@@ -127,7 +127,8 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
 
 def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[str, Any]] | None = None,
                     encoder: str | None = None) -> dict[str, tuple[str, ...] | None]:
-    """The languages each stage of a pipeline analyses (None: any).
+    """The languages each stage of a pipeline analyses (None: every article; ``("*",)``: every
+    article of a determined language).
 
     A stage's own ``languages`` config, else those of the stages that produce what it requires
     (claim groups analyse the languages the claims stage analyses), else any: a stage that reads
@@ -145,25 +146,27 @@ def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[s
             producer[field_name] = info
     out: dict[str, tuple[str, ...] | None] = {}
 
+    def meet(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        """Both constraints: None is none, ("*",) any determined language, else these languages."""
+        if a is None or a == (ANY,):
+            return b if b is not None else a
+        if b is None or b == (ANY,):
+            return a
+        return tuple(x for x in a if x in b)
+
     def of(info: StageInfo, seen: frozenset[str]) -> tuple[str, ...] | None:
         if info.name in out:
             return out[info.name]
-        found: set[str] | None = None
-        if info.encoder and by_encoder is not None:
-            found = set(by_encoder)
+        found = tuple(by_encoder) if info.encoder and by_encoder is not None else None
         own = info.own_languages((configs or {}).get(info.name))
         if own is not None:
-            if found is None:
-                return own
-            return tuple(sorted(found)) if "*" in own else tuple(x for x in own if x in found)
+            return meet((ANY,) if ANY in own else own, found)
         for field_name in info.requires:
             source = producer.get(field_name)
             if source is None or source.name == info.name or source.name in seen:
                 continue
-            langs = of(source, seen | {info.name})
-            if langs is not None:
-                found = set(langs) if found is None else found & set(langs)
-        return None if found is None else tuple(sorted(found))
+            found = meet(found, of(source, seen | {info.name}))
+        return found
 
     for info in stages:
         out[info.name] = of(info, frozenset())

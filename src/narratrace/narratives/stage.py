@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from narratrace.errors import ConfigError
+from narratrace.languages import supports
 from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.model import Annotation, Article, Span
 from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, load_model, pooled
@@ -31,7 +32,7 @@ from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim,
 from narratrace.narratives.taxonomy import load_taxonomies
 from narratrace.narratives.store import save_discovery, save_narratives
 from narratrace.pipeline import CorpusView, stage
-from narratrace.vectors import load_sentence_vectors, sentence_matrix
+from narratrace.vectors import encoder_languages, load_sentence_vectors, sentence_matrix
 
 __all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_narrative_discovery", "make_narratives",
            "pack_result", "unpack_result"]
@@ -99,7 +100,7 @@ def _check_paths(name: str, taxonomies: Sequence[str] | None) -> None:
        requires=["article.text", "article.sentences", "article.language"], uses=["article.sentence_vectors"],
        produces=["article.narratives", "article.narrative_vectors"], save=save_narratives, encoder=True,
        default_config={"model": DEFAULT_MODEL, "taxonomies": None, "max_sentences": 64, "batch_articles": 32,
-                       "languages": ["en"]})
+                       "languages": ["*"]})  # those of the run's encoder (the zero-shot model embeds its prototypes with it)
 def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentences: int, batch_articles: int,
                     languages: Sequence[str]) -> Callable[..., NarrativesResult]:
     """Narratives and subnarratives of each article (multi-label), with the sentences that support them."""
@@ -107,6 +108,9 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
     if int(max_sentences) < 1:
         raise ConfigError(f"narratives: max_sentences must be at least 1, not {max_sentences!r}")
     clf = load_model(model, taxonomies=taxonomies)  # fails before a run on a bad model or taxonomy
+    readable = encoder_languages(clf.encoder)  # a model's vectors mean something in its encoder's languages only
+    if readable is not None:
+        languages = [x for x in readable if supports(languages, x)]
 
     def classify(corpus: CorpusView, *, new_ids: Sequence[str],
                  progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> NarrativesResult:
@@ -117,9 +121,8 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
             batch = list(corpus.articles(ids[start:start + int(batch_articles)]))
             units: list[list[Span]] = []
             for art in batch:
-                lang = (art.language or "en").split("-")[0].lower()
                 units.append(document_units(art.text, art.sentences, max_sentences=int(max_sentences))
-                             if lang in languages else [])
+                             if supports(languages, art.language) else [])
             stored = load_sentence_vectors(corpus, [a.id for a in batch])
             matrices = sentence_matrix([(a.text, us, stored.get(a.id)) for a, us in zip(batch, units)],
                                        encoder=clf.encoder)
@@ -139,9 +142,8 @@ def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any,
     if art.title and art.title.strip() and art.title.strip() not in lead_text:
         lead_text = f"{art.title.strip()}. {lead_text}"
     if not units:
-        lang = art.language or "en"
-        reason = f"language {lang!r} is not one of {list(languages)}" if lang.split("-")[0] not in languages \
-            else "no sentence of four words or more"
+        reason = f"language {art.language!r} is not one of {list(languages)}" \
+            if not supports(languages, art.language) else "no sentence of four words or more"
         empty = np.zeros(384, dtype=np.float32)
         return (art.id, art.content_hash, pack_result(ArticleNarratives(clf.name, None, (), empty, empty,
                                                                         lead_text, reason)), ())
