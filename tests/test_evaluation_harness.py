@@ -177,9 +177,9 @@ def test_the_per_language_section_is_rendered_and_spliced_into_quality_md() -> N
     entry = {"task": "narratives", "benchmark": "SemEval", "encoder": "e5-int8",
              "published": [{"measure": "f1_samples.narratives", "label": "samples-F1 narratives", "value": 0.55,
                             "source": "COGNAC"}],
-             "rows": [{"language": "ru", "default": run, "trained": {**run, "command": "train && evaluate"}}]}
+             "rows": [{"language": "bg", "default": run, "trained": {**run, "command": "train && evaluate"}}]}
     section = render_languages([entry])
-    assert "| narratives | ru | 32 | samples-F1 narratives | 0.310 | 0.310 | none found |" in section
+    assert "| narratives | bg | 32 | samples-F1 narratives | 0.310 | 0.310 | none found |" in section
     document = "# Quality\n\n| table |\n\n## Commands\n\n- x\n\n## Quality gate: our own labelled sets\n\n| g |\n"
     once = splice_languages(document, section)
     assert once.index("## Per language") < once.index("## Quality gate") and "| g |" in once
