@@ -177,3 +177,27 @@ def test_not_analysed_is_recorded_on_both_store_backends(store: Store, tmp_path:
     assert len(list(store.stage_data("claims"))) == 1 and list(store.stage_data("claim_vectors")) == []
     again = Pipeline(["fingerprints", "claims", "claim_vectors", "claim_groups"], workers=1).run(store)
     assert sum(again.done.values()) == 0
+
+
+def test_a_stage_may_say_it_cannot_analyse_an_article(mixed_store: Store) -> None:
+    """StageOutput(not_analysed=...) is recorded like a language the stage declared (a model that
+    reads English only, say), not as an analysed empty result."""
+    from narratrace import pipeline as pipeline_module
+    from narratrace.pipeline import StageOutput, stage
+
+    @stage("test_english_model_only", version="t1", level="article", requires=["article.text"])
+    def make_toy() -> object:
+        def run(article: object) -> StageOutput:
+            text = getattr(article, "text", "")
+            return StageOutput(data={"words": len(text.split())}) if text.isascii() else \
+                StageOutput(not_analysed="language of the model: en")
+        return run
+
+    try:
+        report = Pipeline(["test_english_model_only"], workers=1).run(mixed_store)
+        assert report.done["test_english_model_only"] == 1
+        assert report.not_analysed["test_english_model_only"] == {"language of the model: en": 2}
+        assert mixed_store.stage_coverage()["test_english_model_only"] == (1, {"language of the model: en": 2})
+        assert sum(Pipeline(["test_english_model_only"], workers=1).run(mixed_store).done.values()) == 0
+    finally:
+        pipeline_module._REGISTRY.pop("test_english_model_only", None)  # other tests list every stage

@@ -46,6 +46,16 @@ class StageOutput:
 
     annotations: tuple[Annotation, ...] = ()
     data: bytes | Mapping[str, Any] | list[Any] | None = None
+    #: set when the stage found it cannot analyse this article ("language ru": its model reads
+    #: English only); the runner records it as not analysed, as for a language it declared
+    not_analysed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NotAnalysed:
+    """In a result row's data place: the stage said it did not analyse the article, and why."""
+
+    reason: str
 
 
 class CorpusView(Protocol):
@@ -321,14 +331,12 @@ class Pipeline:
                     report.failed.append(err)
                 buffer.extend(results)
                 if len(buffer) >= batch_size:
-                    store.save_stage_results(info.name, version, buffer)
-                    done += len(buffer)
+                    done += self._save(store, info.name, version, buffer, report)
                     buffer = []
                     if progress:
                         progress(info.name, done, len(pending))
             if buffer:
-                store.save_stage_results(info.name, version, buffer)
-                done += len(buffer)
+                done += self._save(store, info.name, version, buffer, report)
                 if progress:
                     progress(info.name, done, len(pending))
         finally:
@@ -336,6 +344,21 @@ class Pipeline:
                 pool.terminate()
                 pool.join()
         return done
+
+
+    @staticmethod
+    def _save(store: Store, stage_name: str, version: str, buffer: list[tuple[str, str, Any, Sequence[Annotation]]],
+              report: RunReport) -> int:
+        """Store a batch of results; rows whose stage said "not analysed" are recorded as such."""
+        skipped = [(aid, data.reason) for aid, _, data, _ in buffer if isinstance(data, _NotAnalysed)]
+        analysed = [row for row in buffer if not isinstance(row[2], _NotAnalysed)]
+        store.save_stage_results(stage_name, version, analysed)
+        if skipped:
+            store.save_not_analysed(stage_name, version, skipped)
+            counts = report.not_analysed.setdefault(stage_name, {})
+            for _, reason in skipped:
+                counts[reason] = counts.get(reason, 0) + 1
+        return len(analysed)
 
 
 _Results = tuple[list[tuple[str, str, Any, Sequence[Annotation]]], list[tuple[str, str]]]
@@ -355,6 +378,9 @@ def _run_chunk(store: Store, fn: Callable[[Article], StageOutput], ids: Sequence
             continue
         if not isinstance(out, StageOutput):
             errors.append((article.id, f"E005 stage returned {type(out).__name__}, expected StageOutput"))
+            continue
+        if out.not_analysed:
+            results.append((article.id, article.content_hash, _NotAnalysed(out.not_analysed), ()))
             continue
         results.append((article.id, article.content_hash, out.data, out.annotations))
     return results, errors

@@ -56,6 +56,11 @@ def stage_batches(name: str, config: Mapping[str, Any], version: str, languages:
                     rows.append({"row_kind": "error", "seq": row["seq"], "article_id": article.id, "stage": name,
                                  "error": f"E005 stage returned {type(out).__name__}, expected StageOutput"})
                     continue
+                if out.not_analysed:  # the stage found it cannot analyse this one (its model's language)
+                    rows.append({"row_kind": "result", "seq": row["seq"], "article_id": article.id, "stage": name,
+                                 "version": version, "content_hash": article.content_hash, "data": None,
+                                 "skipped": out.not_analysed})
+                    continue
                 rows.append({"row_kind": "result", "seq": row["seq"], "article_id": article.id, "stage": name, "version": version,
                              "content_hash": article.content_hash, "data": encode_stage_data(out.data)})
                 for ann in annotation_rows(article.id, name, out.annotations):

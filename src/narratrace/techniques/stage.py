@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from narratrace.errors import ConfigError
 from narratrace.model import Annotation, Article
 from narratrace.languages import normalize as normalize_language
-from narratrace.languages import supports
+from narratrace.languages import not_analysed_reason, supports
 from narratrace.pipeline import StageOutput, stage
 from narratrace.techniques import DEFAULT_MODEL, Hit, load_model
 
@@ -52,9 +52,8 @@ def make_techniques(*, model: str | None, min_score: float | None, max_chars: in
 
     def techniques(article: Article) -> StageOutput:
         language = normalize_language(article.language)
-        if not supports(wanted, language) or language not in readable:
-            return StageOutput(data={"skipped": f"language {language!r} is not analysed (languages: "
-                                                f"{sorted(wanted)})", "model": tm.name})
+        if not supports(wanted, language) or language not in readable:  # e.g. a trained English model
+            return StageOutput(not_analysed=not_analysed_reason(language))
         if not article.text.strip():
             return StageOutput(data={"skipped": "empty text", "model": tm.name})
         model = tm.for_language(language) if hasattr(tm, "for_language") else tm
