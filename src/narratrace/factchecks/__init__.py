@@ -116,7 +116,9 @@ def match_text(store: Store, text: str, *, model: str | None = None, top: int = 
     reranker = load_reranker(model)
     thr = reranker.threshold if threshold is None else threshold
     matcher = Matcher(store, reranker=reranker, options=MatchOptions(top=top, threshold=thr))
-    ranked = matcher.rank(text)
+    from narratrace.ingest.heuristics import detect_language
+
+    ranked = matcher.rank(text, language=detect_language(text))
     checks = factchecks_by_rowid(store, (c.rowid for c in ranked))
     return [MatchHit(c.rank, c.score, c.score >= thr, checks[c.rowid]) for c in ranked if c.rowid in checks]
 

@@ -14,6 +14,12 @@ For one claim (its text and, when the claims stages stored one, its MiniLM vecto
    (``hybrid-v1``) has hand-set weights (no data was fitted); ``narratrace train matching`` fits
    the same features on data in the CheckThat! format. A match is kept when its score reaches
    ``threshold``.
+
+Cosines are read on the MiniLM scale (:mod:`narratrace.cosines`), so the weights mean the same
+with another encoder. A claim and a fact-check in two different languages (both known) share no
+words, so BM25 and word coverage say nothing about them: such a pair is scored by
+:data:`CROSS_LANGUAGE`, a logistic model over the dense features alone (with a multilingual
+encoder, an English fact-check then matches its Bulgarian claim).
 """
 
 from __future__ import annotations
@@ -28,11 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from narratrace.cosines import has_map, to_reference
 from narratrace.errors import ConfigError
+from narratrace.ingest.heuristics import detect_language
+from narratrace.languages import normalize
 from narratrace.store import Store
+from narratrace.vectors import encoder_languages, encoder_name, space_of
 from narratrace.factchecks.store import FactcheckTable, bm25_search, load_table
 
-__all__ = ["FEATURES", "Candidate", "MatchOptions", "Matcher", "Reranker", "clean_query", "content_words",
+__all__ = ["CROSS_LANGUAGE", "FEATURES", "Candidate", "MatchOptions", "Matcher", "Reranker", "clean_query", "content_words",
            "load_reranker"]
 
 log = logging.getLogger(__name__)
@@ -118,6 +128,13 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
                     float(weights.get("threshold", 0.5)))
 
 
+# Hand-set like hybrid-v1 (no data fitted): a translation at dense rank 1 needs a MiniLM-scale cosine
+# of 0.55, at rank 3 of 0.59. Checked on the translation pairs and near misses written for
+# tests/test_factchecks_crosslingual.py (docs/decisions.md).
+CROSS_LANGUAGE = Reranker(coef=(0.0, 0.0, 14.0, 0.0, 0.0, 0.8, 0.0, 0.0, 0.0), intercept=-8.5,
+                          name="cross-language-v1")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One fact-check ranked for one claim."""
@@ -138,7 +155,10 @@ class Matcher:
         self.reranker = reranker or load_reranker()
         self.options = options or MatchOptions()
         self.table = table if table is not None else load_table(store)
+        self.space = space_of(encoder_name())  # the table and the claim vectors are the run's encoder's
+        self.multilingual = encoder_languages() is None
         self._pos = {int(r): i for i, r in enumerate(self.table.rowids.tolist())}
+        self._languages: dict[int, str] = {}
         self._texts: dict[int, str] = {}
         self._df: dict[str, int] | None = None
 
@@ -170,6 +190,25 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.table)
 
+    def language_of(self, i: int) -> str:
+        """Fact-check ``i``'s language: its record's own, else detected from its claim (``und`` when unsure)."""
+        if i not in self._languages:
+            given = self.table.languages[i] if i < len(self.table.languages) else None
+            code = normalize(given)
+            if code == "und":
+                text = self._claim_texts([int(self.table.rowids[i])])[int(self.table.rowids[i])]
+                code = detect_language(text)
+            self._languages[i] = code
+        return self._languages[i]
+
+    def _cosines(self, matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Cosines of ``q`` to every row, on the MiniLM scale; rows without a vector (no title) stay 0."""
+        raw = matrix @ q
+        if not has_map(self.space):
+            return raw
+        mapped = to_reference(raw, self.space).astype(np.float32)
+        return np.where(np.any(matrix != 0, axis=1), mapped, np.float32(0.0))
+
     def _claim_texts(self, rowids: Sequence[int]) -> dict[int, str]:
         missing = [r for r in rowids if r not in self._texts]
         for i in range(0, len(missing), 500):
@@ -182,8 +221,12 @@ class Matcher:
             self._texts.clear()
         return {r: self._texts.get(r, "") for r in rowids}
 
-    def rank(self, text: str, vector: np.ndarray | None = None, *, k: int | None = None) -> list[Candidate]:
-        """The best ``k`` (default ``options.top``) fact-checks for ``text``, best first, whatever their score."""
+    def rank(self, text: str, vector: np.ndarray | None = None, *, k: int | None = None,
+             language: str | None = None) -> list[Candidate]:
+        """The best ``k`` (default ``options.top``) fact-checks for ``text``, best first, whatever their score.
+
+        ``language`` is the claim's; with a multilingual encoder, fact-checks in another known
+        language are scored by :data:`CROSS_LANGUAGE`."""
         from narratrace.factchecks.embedding import embed
 
         k = self.options.top if k is None else k
@@ -193,8 +236,8 @@ class Matcher:
         q = embed([query])[0] if vector is None else np.asarray(vector, dtype=np.float32)
         norm = float(np.linalg.norm(q))
         q = q / norm if norm > 0 else q
-        cos_c = self.table.vectors @ q
-        cos_t = self.table.title_vectors @ q
+        cos_c = self._cosines(self.table.vectors, q)
+        cos_t = self._cosines(self.table.title_vectors, q)
         cos_m = np.maximum(cos_c, cos_t)
         n_c = min(self.options.candidates, len(cos_m))
         dense_top = np.argpartition(-cos_m, n_c - 1)[:n_c]
@@ -222,14 +265,20 @@ class Matcher:
                       1 / dr if dr else 0.0, 1 / br if br else 0.0,
                       shared / len(fset) if fset else 0.0, shared / len(qset) if qset else 0.0)
         scores = self.reranker.score(x)
+        lang = normalize(language)
+        if self.multilingual and lang != "und":
+            other = [row for row, i in enumerate(pool) if self.language_of(i) not in ("und", lang)]
+            if other:
+                scores[other] = CROSS_LANGUAGE.score(x[other])
         order = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(rowids[j], self.table.keys[pool[j]], rank, float(scores[j]),
                           {f: round(float(v), 4) for f, v in zip(FEATURES, x[j])})
                 for rank, j in enumerate(order.tolist(), start=1)]
 
-    def match(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
+    def match(self, text: str, vector: np.ndarray | None = None, *, language: str | None = None
+              ) -> list[Candidate]:
         """The fact-checks that match ``text`` (score ≥ threshold), best first, at most ``options.top``."""
-        return [c for c in self.rank(text, vector) if c.score >= self.options.threshold]
+        return [c for c in self.rank(text, vector, language=language) if c.score >= self.options.threshold]
 
     def features_for(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
         """Every fused candidate with its features (for training), in no particular order."""

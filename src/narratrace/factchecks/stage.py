@@ -50,7 +50,7 @@ class FactcheckMatchResult:
     factchecks: int = 0
 
 
-@stage("factcheck_matches", version="factcheck_matches.v1", level="corpus",
+@stage("factcheck_matches", version="factcheck_matches.v2", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
        save=save_factcheck_matches, encoder=True,
        default_config={"model": "hybrid-v1", "threshold": None, "top": 3, "candidates": 50})
@@ -93,6 +93,7 @@ def make_factcheck_matches(*, model: str, threshold: float | None, top: int, can
             table = embedded_table(corpus)
         matcher = Matcher(corpus, reranker=reranker, options=options, table=table)
         wanted = set(new_ids)
+        languages = corpus.article_languages()
         found: list[tuple[str, str, str, Any]] = []
         claims = 0
         for aid, data in corpus.stage_data("claim_vectors"):
@@ -101,7 +102,7 @@ def make_factcheck_matches(*, model: str, threshold: float | None, top: int, can
             vecs = unpack_vectors(data)
             for cid, text, vector in zip(vecs.ids, vecs.texts, vecs.matrix):
                 claims += 1
-                for cand in matcher.match(text, vector):
+                for cand in matcher.match(text, vector, language=languages.get(aid)):
                     found.append((aid, cid, text, cand))
         checks = factchecks_by_rowid(corpus, (c.rowid for *_, c in found))
         matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict())

@@ -166,6 +166,7 @@ class FactcheckTable:
     published: tuple[str | None, ...]
     vectors: np.ndarray           # (n, dim) claim vectors
     title_vectors: np.ndarray     # (n, dim), zero rows where there is no title
+    languages: tuple[str | None, ...] = ()   # the records' own language codes (None: not given)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -175,22 +176,24 @@ def embedded_table(store: Store) -> FactcheckTable:
     """Every fact-check embedded now with the active encoder (for a run whose encoder is not the stored one)."""
     from narratrace.factchecks.embedding import embed
 
-    rows = store.db.execute("SELECT rowid, key, published, claim, title FROM factchecks ORDER BY rowid").fetchall()
+    rows = store.db.execute(
+        "SELECT rowid, key, published, claim, title, language FROM factchecks ORDER BY rowid").fetchall()
     vectors = embed([r[3] for r in rows])
     titles = embed([r[4] or "" for r in rows])
     return FactcheckTable(np.asarray([r[0] for r in rows], dtype=np.int64), tuple(r[1] for r in rows),
-                          tuple(r[2] for r in rows), vectors, titles)
+                          tuple(r[2] for r in rows), vectors, titles, tuple(r[5] for r in rows))
 
 
 def load_table(store: Store, dim: int = 384) -> FactcheckTable:
     """Every embedded fact-check (rows without a vector yet are left out)."""
-    rowids, keys, dates, blobs, tblobs = [], [], [], [], []
-    for rowid, key, published, vec, tvec in store.db.execute(
-            "SELECT rowid, key, published, vector, title_vector FROM factchecks WHERE vector IS NOT NULL "
-            "ORDER BY rowid"):
+    rowids, keys, dates, blobs, tblobs, languages = [], [], [], [], [], []
+    for rowid, key, published, vec, tvec, language in store.db.execute(
+            "SELECT rowid, key, published, vector, title_vector, language FROM factchecks "
+            "WHERE vector IS NOT NULL ORDER BY rowid"):
         rowids.append(rowid)
         keys.append(key)
         dates.append(published)
+        languages.append(language)
         blobs.append(vec)
         tblobs.append(tvec)
     n = len(rowids)
@@ -205,7 +208,8 @@ def load_table(store: Store, dim: int = 384) -> FactcheckTable:
     for m in (vectors, titles):  # float16 storage: renormalise so cosines are dot products
         norms = np.linalg.norm(m, axis=1, keepdims=True)
         m /= np.where(norms > 0, norms, 1.0)
-    return FactcheckTable(np.asarray(rowids, dtype=np.int64), tuple(keys), tuple(dates), vectors, titles)
+    return FactcheckTable(np.asarray(rowids, dtype=np.int64), tuple(keys), tuple(dates), vectors, titles,
+                          tuple(languages))
 
 
 _TERM = re.compile(r"\w+", re.UNICODE)

@@ -32,7 +32,8 @@ from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim,
 from narratrace.narratives.taxonomy import load_taxonomies
 from narratrace.narratives.store import save_discovery, save_narratives
 from narratrace.pipeline import CorpusView, stage
-from narratrace.vectors import encoder_languages, load_sentence_vectors, sentence_matrix
+from narratrace.cosines import to_reference
+from narratrace.vectors import encoder_languages, encoder_name, load_sentence_vectors, sentence_matrix, space_of
 
 __all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_narrative_discovery", "make_narratives",
            "pack_result", "unpack_result"]
@@ -162,7 +163,7 @@ class DiscoveryResult:
     uncovered: int = 0
 
 
-@stage("narrative_discovery", version="narrative_discovery.v1", level="corpus",
+@stage("narrative_discovery", version="narrative_discovery.v2", level="corpus",
        requires=["article.narratives", "article.claims", "article.claim_vectors"],
        produces=["corpus.narrative_topics"], save=save_discovery, encoder=True,
        default_config={"taxonomies": None, "covered": 0.55, "min_cluster_size": 3, "min_articles": 2,
@@ -206,7 +207,8 @@ def make_narrative_discovery(*, taxonomies: Sequence[str] | None, covered: float
         vectors = np.stack(blocks) if blocks else np.zeros((0, 384), dtype=np.float32)
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         scores = prototypes.sentence_scores(vectors)
-        keep = np.flatnonzero(scores.max(1) < opts.covered) if len(scores) else np.zeros(0, dtype=int)
+        best = to_reference(scores.max(1), space_of(encoder_name())) if len(scores) else np.zeros(0)
+        keep = np.flatnonzero(best < opts.covered)  # on the MiniLM scale (e5 puts every claim above 0.55)
         uncovered = len(keep)
         if uncovered > int(max_claims):
             keep = keep[np.unique(np.linspace(0, uncovered - 1, int(max_claims)).round().astype(int))]

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from narratrace.cosines import has_map, to_reference
 from narratrace.narratives.terms import key_terms
 
 __all__ = ["Story", "StoryInput", "StoryOptions", "cluster_stories"]
@@ -36,6 +37,7 @@ class StoryOptions:
     entity_cap: int = 3
     window_days: int = 10
     min_articles: int = 1
+    space: str = ""               # the vectors' space: its cosines are read on the MiniLM scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +109,14 @@ def cluster_stories(items: Sequence[StoryInput], options: StoryOptions = StoryOp
     first = np.full(len(centroids), far, dtype=np.int64)   # day numbers; `far` = undated
     last = np.full(len(centroids), far, dtype=np.int64)
     slack = options.entity_bonus * options.entity_cap
+    mapped = has_map(options.space)
     for i, item in enumerate(items):
         chosen = next((story_of[o] for o in item.copy_of if o in story_of), None)
         if chosen is None and stories:
             k = len(stories)
             cos = centroids[:k] @ item.vector
+            if mapped:  # leads are means of sentences: the passage-level map
+                cos = to_reference(cos, options.space, "passage")
             d = _day(item.published)
             if d:
                 n = d.toordinal()

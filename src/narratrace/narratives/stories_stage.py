@@ -27,7 +27,7 @@ class StoriesResult:
     compared: tuple[str, ...]
 
 
-@stage("stories", version="stories.v1", level="corpus",
+@stage("stories", version="stories.v2", level="corpus",
        requires=["article.narrative_vectors", "article.published", "article.entities"],
        produces=["corpus.stories"], save=save_stories, encoder=True,
        default_config={"threshold": 0.62, "entity_bonus": 0.04, "entity_cap": 3, "window_days": 10,
@@ -39,7 +39,10 @@ def make_stories(*, threshold: float, entity_bonus: float, entity_cap: int, wind
         raise ConfigError(f"stories: threshold must be a cosine (about 0..1), not {threshold!r}")
     if int(window_days) < 0:
         raise ConfigError(f"stories: window_days must be 0 or more, not {window_days!r}")
-    opts = StoryOptions(float(threshold), float(entity_bonus), int(entity_cap), int(window_days), int(min_articles))
+    from narratrace.vectors import encoder_name, space_of
+
+    opts = StoryOptions(float(threshold), float(entity_bonus), int(entity_cap), int(window_days), int(min_articles),
+                        space_of(encoder_name()))
 
     def run(corpus: CorpusView, *, new_ids: Sequence[str],
             progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> StoriesResult:
