@@ -185,3 +185,20 @@ def test_the_per_language_section_is_rendered_and_spliced_into_quality_md() -> N
     assert once.index("## Per language") < once.index("## Quality gate") and "| g |" in once
     assert splice_languages(once, section) == once  # replaced, not added twice
     assert render_languages([{**entry, "rows": []}]) == []
+
+
+def test_a_model_trained_on_one_language_makes_analyze_read_that_language(tmp_path: Path) -> None:
+    """train --language XX records it in the card; `analyze --model TASK=DIR` then analyses XX."""
+    import shutil
+
+    from narratrace.pipeline import registered_stages
+    from narratrace.vectors import use_encoder
+
+    shutil.copytree(Path(__file__).parent / "data" / "narratives", tmp_path / "set" / "RU")
+    with use_encoder("e5-int8"):
+        card = run_training("narratives", tmp_path / "set", tmp_path / "ru", split="all", language="ru")
+    assert card["languages"] == ["ru"] == load_card(tmp_path / "ru")["languages"]
+    info = registered_stages()["narratives"]
+    assert info.own_languages({"model": str(tmp_path / "ru")}) == ("ru",)
+    assert info.own_languages({"model": str(tmp_path / "ru"), "languages": ["bg"]}) == ("bg",)  # the config wins
+    assert info.own_languages({}) == info.own_languages(None)

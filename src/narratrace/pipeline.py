@@ -83,8 +83,20 @@ class StageInfo:
     uses: tuple[str, ...] = ()  # read when present (else the stage does that work itself): producers run first
 
     def own_languages(self, config: Mapping[str, Any] | None = None) -> tuple[str, ...] | None:
-        """The languages this stage says it analyses (its ``languages`` config); None: it does not say."""
-        value = {**self.default_config, **(config or {})}.get("languages")
+        """The languages this stage says it analyses (its ``languages`` config); None: it does not say.
+
+        A model directory given in the config (``analyze --model TASK=DIR``) whose card records
+        ``languages`` (``train --language XX`` writes them) sets them, unless the config names its own."""
+        given = config or {}
+        model = given.get("model")
+        if "languages" not in given and isinstance(model, (str, Path)) and (Path(model) / "card.json").is_file():
+            try:
+                card = json.loads((Path(model) / "card.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                card = {}
+            if isinstance(card, dict) and isinstance(card.get("languages"), list):
+                return tuple(str(x) for x in card["languages"])
+        value = {**self.default_config, **given}.get("languages")
         return None if value is None else tuple(str(x) for x in value)
 
     @property

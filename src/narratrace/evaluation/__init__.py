@@ -16,6 +16,7 @@ trained with ``--split train`` is always scored with ``--split heldout`` on docu
 
 from __future__ import annotations
 
+import json
 import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 from narratrace.analyses import registered_analyses
 from narratrace.cards import HELDOUT_EVERY, SPLITS, Split, flatten_measures, in_split, split_of  # noqa: F401 (re-exported)
 from narratrace.errors import ConfigError, InputError
+from narratrace.languages import normalize
 
 __all__ = ["SPLITS", "Benchmark", "PublishedFigure", "Task", "flatten_measures", "get_task", "in_split",
            "run_evaluation", "run_training", "split_of", "stage_config_for_models", "task_names"]
@@ -180,4 +182,8 @@ def run_training(task_name: str, data: str | Path, out: str | Path, *, split: st
         raise InputError(f"no training data at {path}", path=str(path))
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    return task.train(path, Path(out), split=split, seed=seed, **options)
+    card = task.train(path, Path(out), split=split, seed=seed, **options)
+    if language is not None:  # what `analyze --model TASK=DIR` then analyses (StageInfo.own_languages)
+        card = {**card, "languages": [normalize(language)]}
+        (Path(out) / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return card
