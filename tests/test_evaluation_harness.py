@@ -202,3 +202,18 @@ def test_a_model_trained_on_one_language_makes_analyze_read_that_language(tmp_pa
     assert info.own_languages({"model": str(tmp_path / "ru")}) == ("ru",)
     assert info.own_languages({"model": str(tmp_path / "ru"), "languages": ["bg"]}) == ("bg",)  # the config wins
     assert info.own_languages({}) == info.own_languages(None)
+
+
+def test_end_to_end_scores_what_the_export_gives(tmp_path: Path) -> None:
+    """--end-to-end ingests the benchmark's texts, analyses them with the defaults and scores the export."""
+    from narratrace.errors import ConfigError
+
+    own = Path(__file__).parent / "data" / "factchecks" / "retrieval"
+    gold = run_evaluation("matching", own, cache=None)
+    e2e = run_evaluation("matching", own, end_to_end=True, cache=None)
+    assert e2e["end_to_end"] is True and "end_to_end" not in gold and e2e["n"] == gold["n"]
+    losses = e2e["losses"]
+    assert losses["queries"] == e2e["n"] and losses["matched"] + losses["claims_no_match"] <= e2e["n"]
+    assert 0 < e2e["measures"]["map_at_5"] <= gold["measures"]["map_at_5"] + 1e-9  # on this set the export scores below the gold-input figure
+    with pytest.raises(ConfigError, match="no end-to-end evaluation"):
+        run_evaluation("techniques", Path(__file__).parent / "data" / "techniques", end_to_end=True)

@@ -18,7 +18,8 @@ FLOORS = json.loads(FLOORS_FILE.read_text(encoding="utf-8"))
 
 
 def _gate_id(gate: dict[str, Any]) -> str:
-    return f"{gate['task']}:{Path(gate['data']).stem}"
+    end_to_end = ":end-to-end" if (gate.get("options") or {}).get("end_to_end") else ""
+    return f"{gate['task']}:{Path(gate['data']).stem}{end_to_end}"
 
 
 @pytest.mark.parametrize("gate", FLOORS["gates"], ids=_gate_id)

@@ -31,10 +31,13 @@ language_option = click.option("--language", default=None, metavar="XX",
               help="Where the articles of a JSONL labelled set are (attribution, republication).")
 @click.option("--limit", type=int, default=None, help="Evaluate the first N documents only.")
 @language_option
+@click.option("--end-to-end", "end_to_end", is_flag=True,
+              help="Score what a user gets: the benchmark's raw texts ingested, analysed with the default "
+                   "configuration (and --model) and exported; the export is scored.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: str | None, limit: int | None,
-             language: str | None, as_json: bool) -> None:
+             language: str | None, end_to_end: bool, as_json: bool) -> None:
     """Score a component on labelled data with the task's official measures.
 
     \b
@@ -49,15 +52,18 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
     from narratrace.evaluation import run_evaluation
 
     options: dict[str, Any] = {"corpus": corpus} if corpus else {}
-    result = run_evaluation(task, data_path, model=model, split=split, limit=limit, language=language, **options)
+    result = run_evaluation(task, data_path, model=model, split=split, limit=limit, language=language,
+                            end_to_end=end_to_end, **options)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{result['task']} on {result['data']} (split {result['split']}, model {result['model']}, "
-               f"encoder {result['encoder']}): "
+    click.echo(f"{result['task']}{' end to end' if end_to_end else ''} on {result['data']} (split {result['split']}, "
+               f"model {result['model']}, encoder {result['encoder']}): "
                f"n = {result['n']} ({result['seconds']} s)")
     for name, value in flatten_measures(result["measures"]).items():
         click.echo(f"  {name:40s} {value:.4f}" if isinstance(value, float) else f"  {name:40s} {value}")
+    for name, value in (result.get("losses") or {}).items():
+        click.echo(f"  lost: {name:34s} {value}")
 
 
 @click.command()

@@ -89,6 +89,9 @@ class Task:
     stage: str | None = None           # the pipeline stage whose model this task scores
     default_model: str | None = None   # name of the shipped default (see ``narratrace models``)
     config_key: str | None = "model"   # the stage's config key that selects the model (None: not selectable)
+    # ``end_to_end(data, *, model, split, limit, **options)``: the benchmark's raw texts through
+    # ingest -> analyze -> export (:func:`analyze_texts`), the export scored; None: not yet written
+    end_to_end: Callable[..., dict[str, Any]] | None = None
 
 
 def task_names() -> list[str]:
@@ -133,24 +136,57 @@ def language_folder(data: str | Path, language: str) -> Path:
 
 
 def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None, split: str = "all",
-                   limit: int | None = None, language: str | None = None, **options: Any) -> dict[str, Any]:
+                   limit: int | None = None, language: str | None = None, end_to_end: bool = False,
+                   **options: Any) -> dict[str, Any]:
     """``{"task", "model", "data", "split", "n", "measures", "seconds", ...}`` for one evaluation
-    (of one ``language`` of a multilingual data set when it is given)."""
+    (of one ``language`` of a multilingual data set when it is given). ``end_to_end``: score what
+    a user gets (the raw texts ingested and analysed with the default configuration, the export
+    scored) instead of the component on gold inputs."""
     task = get_task(task_name)
+    if end_to_end and task.end_to_end is None:
+        raise ConfigError(f"task {task_name!r} has no end-to-end evaluation yet; evaluate it without --end-to-end")
     path = Path(data) if language is None else language_folder(data, language)
     if not path.exists():
         raise InputError(f"no evaluation data at {path}", path=str(path))
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     started = time.perf_counter()
-    result = dict(task.evaluate(path, model=model, split=split, limit=limit, **options))
+    scorer = task.end_to_end if end_to_end and task.end_to_end is not None else task.evaluate
+    result = dict(scorer(path, model=model, split=split, limit=limit, **options))
     seconds = round(time.perf_counter() - started, 2)
     from narratrace.vectors import encoder_name
 
     head = {"task": task.name, "model": result.pop("model", None) or model or task.default_model or "default",
             "data": str(path), "split": split, "n": result.pop("n"), "measures": result.pop("measures"),
-            "seconds": seconds, "encoder": encoder_name(), **({"language": language} if language else {})}
+            "seconds": seconds, "encoder": encoder_name(), **({"language": language} if language else {}),
+            **({"end_to_end": True} if end_to_end else {})}
     return {**head, **result}
+
+
+def analyze_texts(texts: Sequence[tuple[str, str]], *, config: Mapping[str, Mapping[str, Any]] | None = None,
+                  prepare: Callable[[Any], None] | None = None, workers: int | None = None) -> dict[str, Any]:
+    """The export of ``(ref, text)`` documents run as a user runs them: written to a JSONL file,
+    ``ingest``-ed into a fresh SQLite store, ``analyze``-d with every default stage (``config`` on
+    top of the defaults), exported. ``prepare(store)`` runs before the analysis (to import the
+    fact-checks a matching benchmark needs). The store lives in a temporary folder and is removed."""
+    import tempfile
+
+    from narratrace.export import export_corpus
+    from narratrace.ingest import ingest
+    from narratrace.pipeline import Pipeline, default_stages
+    from narratrace.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="narratrace-e2e-") as tmp:
+        source = Path(tmp) / "documents.jsonl"
+        with source.open("w", encoding="utf-8") as fh:
+            for ref, text in texts:
+                fh.write(json.dumps({"id": ref, "text": text}, ensure_ascii=False) + "\n")
+        with Store(Path(tmp) / "corpus.db") as store:
+            ingest(store, [source])
+            if prepare is not None:
+                prepare(store)
+            Pipeline(default_stages(), config=config or {}, workers=workers).run(store)
+            return export_corpus(store)
 
 
 def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]:

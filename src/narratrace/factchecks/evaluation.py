@@ -34,8 +34,8 @@ import numpy as np
 from narratrace.evaluation import Benchmark, PublishedFigure, Task, in_split
 from narratrace.errors import InputError
 
-__all__ = ["ClaimRetrievalData", "average_precision", "evaluate_matching", "read_claim_retrieval",
-           "train_matching"]
+__all__ = ["ClaimRetrievalData", "average_precision", "evaluate_matching", "evaluate_matching_end_to_end",
+           "read_claim_retrieval", "train_matching"]
 
 DEFAULT_CACHE = "bench/.cache/matching"
 
@@ -146,12 +146,19 @@ def _measures(runs: Mapping[str, Sequence[str]], qrels: Mapping[str, set[str]]) 
 
 def _store_for(data: ClaimRetrievalData, cache: str | Path | None) -> Any:
     """An in-memory store holding the collection as fact-checks, with their (cached) vectors."""
-    from narratrace.factchecks.embedding import embed_cached
-    from narratrace.factchecks.readers import FactCheck, _date
     from narratrace.store import Store
-    from narratrace.factchecks.store import save_vectors, upsert_factchecks
 
     store = Store(":memory:")
+    _fill(store, data, cache)
+    return store
+
+
+def _fill(store: Any, data: ClaimRetrievalData, cache: str | Path | None) -> None:
+    """The collection imported into ``store`` as fact-checks, with their (cached) vectors."""
+    from narratrace.factchecks.embedding import embed_cached
+    from narratrace.factchecks.readers import FactCheck, _date
+    from narratrace.factchecks.store import save_vectors, upsert_factchecks
+
     records = [FactCheck(claim=" ".join(str(v.get("vclaim") or v.get("title") or "").split()) or "(empty)",
                          title=" ".join(str(v.get("title") or "").split()) or None,
                          url=v.get("page_url") or None, published=_date(v.get("date")), publisher="vclaims",
@@ -161,7 +168,6 @@ def _store_for(data: ClaimRetrievalData, cache: str | Path | None) -> Any:
     titles = embed_cached([str(v.get("title") or "") for v in data.vclaims], cache, label="vclaims-title")
     rowid = dict(store.db.execute("SELECT key, rowid FROM factchecks"))
     save_vectors(store, [(rowid[r.key], claims[i], titles[i] if r.title else None) for i, r in enumerate(records)])
-    return store
 
 
 def _rank_all(data: ClaimRetrievalData, model: str | Path | None, cache: str | Path | None,
@@ -208,6 +214,38 @@ def evaluate_matching(data: str | Path, *, model: str | None = None, split: str 
                                  "ece": round(float(ece), 4)},
             "baselines": {"bm25": _measures(bm25_runs, found.qrels),
                                        "minilm": _measures(dense_runs, found.qrels)}}
+
+
+def evaluate_matching_end_to_end(data: str | Path, *, model: str | None = None, split: str = "all",
+                                 limit: int | None = None, cache: str | Path | None = DEFAULT_CACHE,
+                                 **options: Any) -> dict[str, Any]:
+    """The measures of :func:`evaluate_matching` on what a user gets: each query (a tweet) ingested as
+    a document, the collection imported as fact-checks, ``analyze`` with the default stages, and
+    the exported ``factcheck_matches`` ranked per document (a fact-check matched by several of its
+    claims counts once, at its best score). A query whose export has no match scores 0. ``losses``
+    says where queries were lost: no claim extracted, claims but no match, matched."""
+    from narratrace.evaluation import analyze_texts
+
+    found = read_claim_retrieval(data, split=split, limit=limit)
+    if not found.queries:
+        raise InputError(f"no queries with qrels in split {split!r} of {data}", path=str(data))
+    config = {"factcheck_matches": {"model": model}} if model else {}
+    export = analyze_texts(list(found.queries.items()), config=config, prepare=lambda s: _fill(s, found, cache))
+    best: dict[str, dict[str, float]] = {}
+    for m in export["factcheck_matches"]:
+        key = str(m["factcheck"]["key"]).removeprefix("vclaim:")
+        scores = best.setdefault(m["article"], {})
+        scores[key] = max(scores.get(key, 0.0), float(m["score"]))
+    runs = {q: sorted(best.get(q, {}), key=lambda k: -best[q][k]) for q in found.queries}
+    with_claims = {c["article"] for c in export["claims"]}
+    right = sum(1 for q in found.queries if runs[q][:1] and runs[q][0] in found.qrels[q])
+    losses = {"queries": len(found.queries),
+              "no_claim": sum(1 for q in found.queries if q not in with_claims),
+              "claims_no_match": sum(1 for q in found.queries if q in with_claims and not runs[q]),
+              "matched": sum(1 for q in found.queries if runs[q]),
+              "matched_right_at_1": right}
+    return {"n": len(found.queries), "model": model or "hybrid-v1", "measures": _measures(runs, found.qrels),
+            "losses": losses}
 
 
 def train_matching(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
@@ -260,6 +298,7 @@ TASK = Task(
                 "(tweet_id 0 vclaim_id 1), vclaims.jsonl | vclaims/*.json | vclaims.tar.gz",
     evaluate=evaluate_matching,
     train=train_matching,
+    end_to_end=evaluate_matching_end_to_end,
     published=(PublishedFigure("map_at_5", "MAP@5", 0.929,
                                "CheckThat! 2020 Task 2 best (Buster.ai) on the 2020 test set (not verified here); "
                                "CheckThat! 2022 BM25 baseline 0.8179 (CodaLab)"),

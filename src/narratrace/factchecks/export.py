@@ -10,8 +10,9 @@ __all__ = ["export_factcheck_matches"]
 
 
 def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
-    """``[{"claim": claim id, "factcheck": {"url", "publisher", "rating", "claim"}, "score"}]``, plus the
-    article ref, the fact-check's verdict, numeric rating score and date, and the match rank."""
+    """``[{"claim": claim id, "factcheck": {"key", "url", "publisher", "rating", "claim"}, "score"}]``, plus the
+    article ref, the fact-check's verdict, numeric rating score and date, the match rank and its tier
+    (``match``, or ``possible`` below the threshold)."""
     from narratrace.factchecks.store import factcheck_matches
 
     ref = {row["id"]: row["ref"] for row in store.article_index()}
@@ -19,11 +20,11 @@ def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
     for m in factcheck_matches(store):
         f = m["factcheck"]
         out.append({"claim": m["claim"], "article": ref.get(m["article"], m["article"]),
-                    "factcheck": {"url": f.get("url"), "publisher": f.get("publisher"), "rating": f.get("rating"),
+                    "factcheck": {"key": f.get("key"), "url": f.get("url"), "publisher": f.get("publisher"), "rating": f.get("rating"),
                                   "claim": f.get("claim"), "verdict": f.get("verdict"),
                                   "rating_score": f.get("rating_score"), "published": f.get("published"),
                                   "claimant": f.get("claimant"), "language": f.get("language")},
-                    "score": m["score"], "rank": m["rank"]})
+                    "score": m["score"], "rank": m["rank"], "tier": m.get("tier", "match")})
     return out
 
 

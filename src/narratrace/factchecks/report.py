@@ -36,6 +36,7 @@ class MatchView:
     link: str | None
     published: str | None
     score: float
+    tier: str = "match"     # or "possible": below the match threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +103,8 @@ def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSecti
             f = m["factcheck"]
             views.append(MatchView(f.get("claim") or "", f.get("rating"), f.get("verdict") or "unrated",
                                    f.get("publisher"), f.get("url"), safe_link(f.get("url")), f.get("published"),
-                                   float(m["score"])))
-            if (f.get("verdict") or "") in DEBUNKED:
+                                   float(m["score"]), m.get("tier", "match")))
+            if (f.get("verdict") or "") in DEBUNKED and m.get("tier", "match") == "match":
                 entry = debunked.setdefault(m["factcheck_key"], {"f": f, "repeats": {}})
                 aid = m["article"]
                 prev = entry["repeats"].get(aid)

@@ -18,7 +18,10 @@ from narratrace.errors import ConfigError
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
-__all__ = ["ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches"]
+__all__ = ["WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches"]
+
+#: The claim id of a match of a short article's whole text (a post, a tweet), not of one of its claims.
+WHOLE_TEXT = "text"
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -35,11 +38,12 @@ class ClaimMatch:
     rank: int
     score: float
     factcheck: Mapping[str, Any]      # FactCheck.to_dict() at matching time
+    tier: str = "match"               # "match" (score >= threshold) or "possible" (>= possible)
 
     def to_dict(self) -> dict[str, Any]:
         return {"article": self.article_id, "claim": self.claim_id, "claim_text": self.claim_text,
                 "factcheck_key": self.factcheck_key, "rank": self.rank, "score": round(self.score, 4),
-                "factcheck": dict(self.factcheck)}
+                "tier": self.tier, "factcheck": dict(self.factcheck)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +54,20 @@ class FactcheckMatchResult:
     factchecks: int = 0
 
 
-@stage("factcheck_matches", version="factcheck_matches.v2", level="corpus",
+@stage("factcheck_matches", version="factcheck_matches.v3", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
        save=save_factcheck_matches, encoder=True,
-       default_config={"model": "hybrid-v1", "threshold": None, "top": 3, "candidates": 50})
-def make_factcheck_matches(*, model: str, threshold: float | None, top: int, candidates: int
-                           ) -> Callable[..., FactcheckMatchResult]:
-    """Matches of every claim to imported fact-checks (rating, publisher, link, calibrated score)."""
+       default_config={"model": "hybrid-v1", "threshold": None, "possible": 0.2, "top": 3, "candidates": 50,
+                       "whole_text_chars": 600})
+def make_factcheck_matches(*, model: str, threshold: float | None, possible: float | None, top: int,
+                           candidates: int, whole_text_chars: int = 600) -> Callable[..., FactcheckMatchResult]:
+    """Matches of every claim to imported fact-checks (rating, publisher, link, calibrated score).
+
+    An article of at most ``whole_text_chars`` characters (a post, a tweet: often one assertion
+    that the claims stage cuts short or does not pick) is also matched as a whole, as claim
+    ``WHOLE_TEXT``; 0 turns that off. Two tiers: *match* (score ≥ the model's threshold, 0.5) and
+    *possible* (≥ ``possible``; None keeps matches only). Precision of each on the CheckThat!
+    held-out queries is in docs/quality.md."""
     from narratrace.factchecks.matching import MatchOptions, load_reranker
 
     reranker = load_reranker(model)
@@ -65,7 +76,10 @@ def make_factcheck_matches(*, model: str, threshold: float | None, top: int, can
         raise ConfigError(f"factcheck_matches: threshold must be between 0 and 1, not {threshold!r}")
     if int(top) < 1 or int(candidates) < 1:
         raise ConfigError("factcheck_matches: top and candidates must be at least 1")
-    options = MatchOptions(candidates=int(candidates), top=int(top), threshold=thr)
+    low = thr if possible is None else float(possible)
+    if not 0.0 <= low <= thr:
+        raise ConfigError(f"factcheck_matches: possible must be between 0 and the threshold {thr}, not {possible!r}")
+    options = MatchOptions(candidates=int(candidates), top=int(top), threshold=low)
 
     def match(corpus: CorpusView, *, new_ids: Sequence[str],
               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> FactcheckMatchResult:
@@ -104,12 +118,25 @@ def make_factcheck_matches(*, model: str, threshold: float | None, top: int, can
                 claims += 1
                 for cand in matcher.match(text, vector, language=languages.get(aid)):
                     found.append((aid, cid, text, cand))
+        short = [row["id"] for row in corpus.article_index()
+                 if row["id"] in wanted and 0 < (row.get("chars") or 0) <= int(whole_text_chars)]
+        if short:
+            from narratrace.factchecks.embedding import embed
+            from narratrace.factchecks.matching import clean_query
+
+            arts = list(corpus.articles(short))
+            vectors = embed([clean_query(a.text) for a in arts])
+            for art, vector in zip(arts, vectors):
+                text = " ".join(art.text.split())
+                for cand in matcher.match(text, vector, language=languages.get(art.id)):
+                    found.append((art.id, WHOLE_TEXT, text, cand))
         checks = factchecks_by_rowid(corpus, (c.rowid for *_, c in found))
-        matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict())
+        matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict(),
+                                   "match" if c.score >= thr else "possible")
                         for aid, cid, text, c in found if c.rowid in checks)
         if progress:
             progress("factcheck_matches", len(new_ids), len(new_ids))
-        log.info("factcheck_matches: %d claims, %d matches against %d fact-checks", claims, len(matches),
-                 len(matcher))
+        log.info("factcheck_matches: %d claims, %d matches (%d possible) against %d fact-checks", claims,
+                 sum(m.tier == "match" for m in matches), sum(m.tier == "possible" for m in matches), len(matcher))
         return FactcheckMatchResult(matches, tuple(new_ids), claims, len(matcher))
     return match

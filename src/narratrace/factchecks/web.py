@@ -47,7 +47,7 @@ def _claim_matches(rows: Sequence[Mapping[str, Any]]) -> tuple[ClaimMatches, ...
             f = m.get("factcheck") or {}
             views.append(MatchView(f.get("claim") or "", f.get("rating"), f.get("verdict") or "unrated",
                                    f.get("publisher"), f.get("url"), safe_link(f.get("url")), f.get("published"),
-                                   float(m["score"])))
+                                   float(m["score"]), m.get("tier", "match")))
         out.append(ClaimMatches(cid, str(ms[0].get("claim_text") or ""), tuple(views)))
     return tuple(out)
 
@@ -59,7 +59,7 @@ def article_factchecks(store: Store, article: Article) -> tuple[ClaimMatches, ..
 
 def _match_json(m: MatchView) -> dict[str, Any]:
     return {"claim": m.claim, "rating": m.rating, "verdict": m.verdict, "publisher": m.publisher, "url": m.url,
-            "published": m.published, "score": round(m.score, 4)}
+            "published": m.published, "score": round(m.score, 4), "tier": m.tier}
 
 
 def article_factchecks_json(store: Store, article: Article) -> dict[str, Any]:
