@@ -217,3 +217,18 @@ def test_end_to_end_scores_what_the_export_gives(tmp_path: Path) -> None:
     assert 0 < e2e["measures"]["map_at_5"] <= gold["measures"]["map_at_5"] + 1e-9  # on this set the export scores below the gold-input figure
     with pytest.raises(ConfigError, match="no end-to-end evaluation"):
         run_evaluation("techniques", Path(__file__).parent / "data" / "techniques", end_to_end=True)
+
+
+def test_the_end_to_end_section_puts_gold_and_export_side_by_side() -> None:
+    from narratrace.quality import END_TO_END_HEAD, render_end_to_end, splice_section
+
+    gold = {"n": 9, "seconds": 1.0, "measures": {"map_at_5": 0.9}}
+    e2e = {"n": 9, "seconds": 2.0, "command": "narratrace evaluate matching --end-to-end", "measures": {"map_at_5": 0.6},
+           "losses": {"no_claim": 2}}
+    section = render_end_to_end([{"task": "matching", "benchmark": "CT", "rows": [
+        {"model": "shipped default", "gold": gold, "end_to_end": e2e}]}])
+    assert section[0] == END_TO_END_HEAD
+    assert "| matching | CT | shipped default | 9 | map_at_5 | 0.900 | 0.600 | no claim 2 |" in section
+    document = "# Quality\n\n## Commands\n\n- x\n\n## Quality gate: our own labelled sets\n\n| g |\n"
+    once = splice_section(document, END_TO_END_HEAD, section)
+    assert once.index(END_TO_END_HEAD) < once.index("## Quality gate") and splice_section(once, END_TO_END_HEAD, section) == once

@@ -58,8 +58,90 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
             continue
         results.append(_run_task(task, data_root, work, retrain=retrain, compare=compare, log=log))
     gate_rows = _run_gates(gates, log, compare) if gates is not None and gates.is_file() else []
-    return render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare,
-                          languages=build_languages(data_root, work, tasks=tasks, retrain=retrain, log=log))
+    document = render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare,
+                              languages=build_languages(data_root, work, tasks=tasks, retrain=retrain, log=log))
+    return splice_section(document, END_TO_END_HEAD,
+                          render_end_to_end(build_end_to_end(data_root, work, tasks=tasks, log=log)))
+
+
+END_TO_END_HEAD = "## End to end (ingest → analyze → export)"
+
+
+def build_end_to_end(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None,
+                     log: Callable[[str], None] = lambda _msg: None) -> list[dict[str, Any]]:
+    """Each task that has an end-to-end evaluation, on its benchmark's evaluation split: gold inputs
+    and end to end, for the shipped default and for the model trained by :func:`build_quality`
+    (``work/TASK``, when there). Kept as ``work/end-to-end-TASK.json``."""
+    out: list[dict[str, Any]] = []
+    for name in task_names():
+        kept = work / f"end-to-end-{name}.json"
+        try:
+            task = get_task(name)
+        except ConfigError:
+            continue
+        if task.end_to_end is None or task.benchmark is None:
+            continue
+        if tasks and name not in tasks:
+            if kept.is_file():
+                out.append(json.loads(kept.read_text(encoding="utf-8")))
+            continue
+        bench = task.benchmark
+        data = data_root / (bench.eval_path or bench.path)
+        if not data.exists():
+            log(f"{name}: no data at {data}; end-to-end rows skipped")
+            continue
+        entry: dict[str, Any] = {"task": name, "benchmark": bench.name, "rows": []}
+        models = [("shipped default", None)]
+        if (work / name / "card.json").is_file():
+            models.append(("trained", str(work / name)))
+        for label, model in models:
+            log(f"{name} ({label}): gold inputs and end to end")
+            gold = run_evaluation(name, data, model=model, split=bench.eval_split, **bench.eval_args)
+            e2e = run_evaluation(name, data, model=model, split=bench.eval_split, end_to_end=True, **bench.eval_args)
+            extra = f" --model {model}" if model else ""
+            e2e["command"] = _command("evaluate", name, data, split=bench.eval_split, extra=f"--end-to-end{extra}")
+            entry["rows"].append({"model": label, "gold": gold, "end_to_end": e2e})
+        work.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.append(entry)
+    return out
+
+
+def render_end_to_end(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The end-to-end section of docs/quality.md: each measure with gold inputs and as exported."""
+    if not any(e.get("rows") for e in entries):
+        return []
+    lines = [END_TO_END_HEAD, "",
+             "What a user gets: the benchmark's raw texts ingested as documents, `analyze` with the default "
+             "configuration (the model named in the row for its stage), the export scored with the task's "
+             "measure. *Gold inputs* is `narratrace evaluate` on the same split, the component given the "
+             "benchmark's own inputs. *Lost* counts where the documents went (`evaluate --end-to-end` prints it).", "",
+             "| component | benchmark | model | n | measure | gold inputs | end to end | lost |", "|---|---|---|---|---|---|---|---|"]
+    commands: list[str] = []
+    for entry in entries:
+        for row in entry["rows"]:
+            gold = flatten_measures(row["gold"]["measures"])
+            e2e = flatten_measures(row["end_to_end"]["measures"])
+            lost = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (row["end_to_end"].get("losses") or {}).items())
+            for key in e2e:
+                lines.append(f"| {entry['task']} | {entry['benchmark']} | {row['model']} | {row['end_to_end']['n']} | "
+                             f"{key} | {_fmt(gold.get(key))} | {_fmt(e2e[key])} | {lost} |")
+                lost = ""
+            commands.append(f"- {entry['task']} ({row['model']}, {row['end_to_end']['seconds']} s): "
+                            f"`{row['end_to_end']['command']}`")
+    return [*lines, "", *commands, ""]
+
+
+def splice_section(document: str, head: str, section: Sequence[str]) -> str:
+    """``document`` with its ``head`` section replaced by ``section`` (put before the quality gate
+    when it has none)."""
+    lines = document.rstrip("\n").split("\n")
+    if head in lines:
+        start = lines.index(head)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    else:
+        start = end = next((i for i, line in enumerate(lines) if line.startswith("## Quality gate")), len(lines))
+    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"
 
 
 #: The encoder the per-language rows are measured with (the default one reads English only).
@@ -297,11 +379,4 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
 def splice_languages(document: str, section: Sequence[str]) -> str:
     """``document`` (docs/quality.md) with its per-language section replaced by ``section``
     (put before the quality gate when it has none): ``quality --languages-only`` re-runs only these."""
-    lines = document.rstrip("\n").split("\n")
-    head = "## Per language (multilingual encoder)"
-    if head in lines:
-        start = lines.index(head)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    else:
-        start = end = next((i for i, line in enumerate(lines) if line.startswith("## Quality gate")), len(lines))
-    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"
+    return splice_section(document, "## Per language (multilingual encoder)", section)

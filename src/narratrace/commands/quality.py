@@ -137,11 +137,24 @@ def models(as_json: bool) -> None:
 @click.option("--languages-only", is_flag=True,
               help="Re-run only the per-language rows (multilingual benchmarks, encoder e5-int8) and replace "
                    "that section of --out, keeping the rest of it.")
+@click.option("--end-to-end-only", is_flag=True,
+              help="Re-run only the end-to-end rows (ingest -> analyze -> export, scored) and replace that "
+                   "section of --out, keeping the rest of it.")
 @library_errors
 def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str,
-            compare_encoder: str, languages_only: bool) -> None:
+            compare_encoder: str, languages_only: bool, end_to_end_only: bool) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
-    from narratrace.quality import build_languages, build_quality, render_languages, splice_languages
+    from narratrace.quality import (END_TO_END_HEAD, build_end_to_end, build_languages, build_quality,
+                                    render_end_to_end, render_languages, splice_languages, splice_section)
+
+    if end_to_end_only:
+        entries = build_end_to_end(Path(data_root), Path(work_dir), tasks=list(only) or None,
+                                   log=lambda msg: click.echo(msg, err=True))
+        document = Path(out_path).read_text(encoding="utf-8") if Path(out_path).is_file() else ""
+        Path(out_path).write_text(splice_section(document, END_TO_END_HEAD, render_end_to_end(entries)),
+                                  encoding="utf-8")
+        click.echo(f"end-to-end rows written to {out_path}")
+        return
 
     if languages_only:
         entries = build_languages(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,

@@ -157,7 +157,8 @@ def _fill(store: Any, data: ClaimRetrievalData, cache: str | Path | None) -> Non
     """The collection imported into ``store`` as fact-checks, with their (cached) vectors."""
     from narratrace.factchecks.embedding import embed_cached
     from narratrace.factchecks.readers import FactCheck, _date
-    from narratrace.factchecks.store import save_vectors, upsert_factchecks
+    from narratrace.factchecks.store import forget_vectors, save_vectors, upsert_factchecks
+    from narratrace.vectors import active_encoder, stored_name
 
     records = [FactCheck(claim=" ".join(str(v.get("vclaim") or v.get("title") or "").split()) or "(empty)",
                          title=" ".join(str(v.get("title") or "").split()) or None,
@@ -167,6 +168,7 @@ def _fill(store: Any, data: ClaimRetrievalData, cache: str | Path | None) -> Non
     claims = embed_cached([str(v.get("vclaim") or "") for v in data.vclaims], cache, label="vclaims-vclaim")
     titles = embed_cached([str(v.get("title") or "") for v in data.vclaims], cache, label="vclaims-title")
     rowid = dict(store.db.execute("SELECT key, rowid FROM factchecks"))
+    forget_vectors(store, stored_name(active_encoder()))  # records whose vectors these are
     save_vectors(store, [(rowid[r.key], claims[i], titles[i] if r.title else None) for i, r in enumerate(records)])
 
 
