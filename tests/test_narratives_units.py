@@ -332,3 +332,16 @@ def test_discovery_stage_past_max_claims_clusters_a_spread_sample(tmp_path, exam
     capped = info.factory(**{**info.default_config, "max_claims": 2})(store, new_ids=ids)
     assert full.uncovered == capped.uncovered > 2  # the count says how many were uncovered
     assert capped.topics == ()  # two claims make no cluster of three
+
+
+def test_a_story_states_its_date_span_only_when_half_its_articles_are_dated() -> None:
+    v = np.zeros(8, dtype=np.float32)
+    v[0] = 1.0
+    one_dated = [StoryInput(f"a{i}", v.copy(), "2025-04-0%d" % (i + 1) if i == 0 else None) for i in range(4)]
+    (story,) = cluster_stories(one_dated)
+    assert len(story.articles) == 4 and story.dated == 1
+    assert (story.start, story.end) == (None, None)  # one dated article of four says when it ran, not the story
+    half = [StoryInput(f"b{i}", v.copy(), f"2025-04-0{i + 1}" if i < 2 else None) for i in range(4)]
+    (story,) = cluster_stories(half)
+    assert (story.start, story.end, story.dated) == ("2025-04-01", "2025-04-02", 2)
+    assert story.to_dict()["dated"] == 2 and type(story).from_dict(story.to_dict()) == story

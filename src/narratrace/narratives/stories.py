@@ -27,7 +27,7 @@ import numpy as np
 from narratrace.cosines import has_map, to_reference
 from narratrace.narratives.terms import key_terms
 
-__all__ = ["Story", "StoryInput", "StoryOptions", "cluster_stories"]
+__all__ = ["Story", "StoryInput", "StoryOptions", "cluster_stories", "span_known"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +62,24 @@ class Story:
     end: str | None
     entities: tuple[str, ...] = ()
     cohesion: float = 1.0
+    dated: int = 0                # how many of its articles have a publication date
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "terms": list(self.terms), "articles": list(self.articles),
-                "start": self.start, "end": self.end, "entities": list(self.entities),
+                "start": self.start, "end": self.end, "dated": self.dated, "entities": list(self.entities),
                 "cohesion": round(self.cohesion, 4)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Story:
         return cls(d["id"], d["label"], tuple(d.get("terms") or ()), tuple(d["articles"]), d.get("start"),
-                   d.get("end"), tuple(d.get("entities") or ()), float(d.get("cohesion", 1.0)))
+                   d.get("end"), tuple(d.get("entities") or ()), float(d.get("cohesion", 1.0)),
+                   int(d.get("dated", 0)))
+
+
+def span_known(dated: int, articles: int) -> bool:
+    """A story's date span is stated only when at least half of its articles are dated: one dated
+    article of eight says when that article appeared, not when the story ran."""
+    return dated > 0 and 2 * dated >= articles
 
 
 def _day(value: str | None) -> date | None:
@@ -88,9 +96,11 @@ class _Open:
     entities: Counter[str] = field(default_factory=Counter)
     first: date | None = None
     last: date | None = None
+    dated: int = 0
 
     def add(self, i: int, item: StoryInput) -> None:
         self.members.append(i)
+        self.dated += _day(item.published) is not None
         self.total = item.vector.copy() if self.total is None else self.total + item.vector
         self.entities.update(item.entities)
         d = _day(item.published)
@@ -152,9 +162,11 @@ def cluster_stories(items: Sequence[StoryInput], options: StoryOptions = StoryOp
         # ties by name: entity sets are frozensets, whose order changes with each process's hash seed
         ranked = sorted(s.entities.items(), key=lambda en: (-en[1], en[0]))[:5]
         common = [e for e, n in ranked if n > 1 or k == 1]
+        known = span_known(s.dated, k) and s.first is not None
         out.append(Story(id="st-" + first[:12], label=" · ".join(t) or first, terms=tuple(t),
                          articles=tuple(items[i].article for i in s.members),
-                         start=s.first.isoformat() if s.first else None,
-                         end=s.last.isoformat() if s.last else None, entities=tuple(common), cohesion=cohesion))
+                         start=s.first.isoformat() if known and s.first else None,
+                         end=s.last.isoformat() if known and s.last else None, entities=tuple(common),
+                         cohesion=cohesion, dated=s.dated))
     out.sort(key=lambda st: (-len(st.articles), st.start or "9999", st.id))
     return out

@@ -27,7 +27,7 @@ class StoriesResult:
     compared: tuple[str, ...]
 
 
-@stage("stories", version="stories.v2", level="corpus",
+@stage("stories", version="stories.v3", level="corpus",
        requires=["article.narrative_vectors", "article.published", "article.entities"],
        produces=["corpus.stories"], save=save_stories, encoder=True,
        default_config={"threshold": 0.62, "entity_bonus": 0.04, "entity_cap": 3, "window_days": 10,

@@ -34,7 +34,7 @@ def export_stories(store: Store, ref: Mapping[str, str] | None = None) -> list[d
     """``[{"id", "label", "articles": [ref], "start", "end", "terms", "entities"}]``."""
     ref = ref if ref is not None else _refs(store)
     return [{"id": s.id, "label": s.label, "articles": [ref.get(a, a) for a in s.articles], "start": s.start,
-             "end": s.end, "terms": list(s.terms), "entities": list(s.entities)} for s in sql.stories(store)]
+             "end": s.end, "dated": s.dated, "terms": list(s.terms), "entities": list(s.entities)} for s in sql.stories(store)]
 
 
 def export_narratives(store: Store, ref: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -168,6 +168,7 @@ class StoryView:
     entities: tuple[str, ...]
     articles: tuple[ArticleRef, ...]
     timeline: Timeline | None
+    dated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,7 @@ def build_view(store: Store, *, max_stories: int = 30, max_evidence: int = 20) -
         row = index.get(aid, {})
         return ArticleRef(str(row.get("ref") or aid), row.get("title"), row.get("outlet"), row.get("published"))
     story_views = tuple(StoryView(s.id, s.label, s.start, s.end, s.entities, tuple(aref(a) for a in s.articles),
-                                  timeline([index[a] for a in s.articles if a in index]))
+                                  timeline([index[a] for a in s.articles if a in index]), s.dated)
                         for s in stories if len(s.articles) > 1)
     by_narrative: dict[str, list[tuple[str, Any]]] = {}
     for aid, r in results:

@@ -125,7 +125,7 @@ def article_narratives_json(store: Store, article: Article) -> dict[str, Any]:
         "narratives": [{"narrative": n.narrative, "subnarrative": n.subnarrative, "score": n.score,
                         "evidence": [{"start": s, "end": e, "text": t} for s, e, t in n.sentences]}
                        for n in narratives],
-        "stories": [{"id": s.id, "label": s.label, "start": s.start, "end": s.end, "articles": len(s.articles)}
+        "stories": [{"id": s.id, "label": s.label, "start": s.start, "end": s.end, "dated": s.dated, "articles": len(s.articles)}
                     for s in narratives_sql.stories(store, article.id)],
     }
 
