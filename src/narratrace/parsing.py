@@ -166,7 +166,12 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
                 continue
             seen.add(id(doc))
             off = u.offset(doc)
-            out.extend((off + ent.start_char, off + ent.end_char, ent.label_) for ent in doc.ents)
+            for ent in doc.ents:
+                end = ent.end_char
+                cut = ent.text.rfind(" (")
+                if cut > 0 and ")" not in ent.text[cut:]:
+                    end = ent.start_char + cut  # "World Health Organization (WHO": the name before its parenthesis
+                out.append((off + ent.start_char, off + end, ent.label_))
     return out
 
 

@@ -119,6 +119,10 @@ _NP_CUT_PREPS = frozenset({"in", "on", "at", "during", "after", "before", "since
 _PRONOUNS_PERSON = frozenset({"he", "she", "him", "her"})
 _PRONOUNS_THING = frozenset({"it", "they", "them"})
 _AUTHOR_PRONOUNS = frozenset({"i", "we", "you", "me", "us"})
+_RELATIVES = frozenset({"who", "which", "that", "whom"})
+_HONORIFIC = re.compile(r"(?:Ms|Mr|Mrs|Miss|Mx|Dr|Prof)\.?\s+(?=[A-Z])")
+# pro-forms that head a source only with what follows them ("those who oppose the deal")
+_PRO_FORMS = frozenset({"those", "some", "many", "others", "several", "one", "all", "most"})
 _DEMONSTRATIVES = frozenset({"this", "that", "these", "those", "which"})
 _NAMED_KINDS = frozenset({"person", "organisation", "government", "media", "social_media"})
 _QUOTE_MIN_WORDS = 4
@@ -667,9 +671,31 @@ class _Sentence:
             toks = toks[:-1]  # "his ministry's allegation": the source is "his ministry"
         if not toks:
             return None
+        opened = [i for i, t in enumerate(toks) if t.text == "("]
+        if opened and not any(t.text == ")" for t in toks[opened[-1]:]) and opened[-1] > 0:
+            toks = toks[:opened[-1]]  # "The World Health Organization (WHO) said": not "... (WHO"
         np_start, np_end = self.s(toks[0]), self.e(toks[-1])
         np_text = self.text[np_start:np_end]
         low = head.lower_
+        # a relative word is never the source named: the noun it stands for is ("bloggers, who claimed
+        # ..."); the span stays on the word, as PolNeAR marks it (and as pronouns do)
+        if len(toks) == 1 and low in _RELATIVES:
+            antecedent = head.head.head if head.head.dep_ == "relcl" else self._noun_before(head)
+            if antecedent is None or antecedent.i == head.i or antecedent.pos_ not in ("NOUN", "PROPN"):
+                return None
+            ref = self._source_np(antecedent, cue_lemma=cue_lemma)
+            if ref is None:
+                return None
+            return _Source(np_start, np_end, np_text, ref.canonical or clean_name(ref.text), ref.kind, ref.role,
+                           ref.description, ref.named)
+        if len(toks) == 1 and low in _PRO_FORMS:
+            clause = next((c for c in head.children if c.dep_ == "relcl"), None)
+            if clause is None and low in ("those", "one"):
+                return None  # a bare "Those" or "One" names no one ("some", "others" stay: anonymous sources)
+            if clause is not None:
+                end = self.e(clause.right_edge)
+                text = self.text[np_start:end]
+                return _Source(np_start, end, text, None, "anonymous", None, text)
         # pronouns and the like: resolved against what came before
         if len(toks) == 1 and low in _PRONOUNS_PERSON | _PRONOUNS_THING:
             ref = self._resolve_pronoun(low, np_start)
@@ -695,6 +721,13 @@ class _Sentence:
             canonical = main.canonical if main else (entry.canonical if entry else clean_name(name_text))
             role = self._role(toks, ns, ne)
             role_words = {w.lower() for w in re.findall(r"\w+", role or "")}
+            titled = _HONORIFIC.match(name_text)
+            if titled:  # "Ms Geller": a person, and the Pamela Geller named before when there was one
+                surname = name_text[titled.end():]
+                person = next((r for r in self.memory.before(ns) if r.kind == "person"
+                               and r.canonical.split()[-1] == surname.split()[-1] and " " in r.canonical), None)
+                return _Source(ns, ne, name_text, person.canonical if person else clean_name(surname)
+                               if " " not in surname and main is None else canonical, "person", role, np_text)
             if (main is None or main.label != "PERSON") and len(name_text.split()) == 1 and entry is None:
                 person = next((r for r in self.memory.before(ns) if r.kind == "person"
                                and r.canonical.split()[-1] == name_text and " " in r.canonical), None)
@@ -919,6 +952,8 @@ class _Sentence:
         for r in self.memory.before(pos):
             if pos - r.pos > 3000:
                 break
+            if person and r.is_source and not r.named and found is None and best_mention is None:
+                return None  # a nearer unnamed speaker ("The minister said ... He added"): not the name before it
             if not r.named or (person and r.kind != "person") or (not person and r.kind in ("person", "anonymous")):
                 continue
             if gender and self.memory.gender.get(r.canonical, gender) != gender:
@@ -1032,6 +1067,9 @@ def attribute_units(units: Sequence[Unit], text: str, mentions: Sequence[EntityM
         if src is not None and src.canonical and best.kind in _NAMED_KINDS:
             memory.add_source(src.start, src.canonical, best.kind, src.description + " " + (src.role or ""),
                               src.named)
+        elif src is not None and src.canonical and _lemma_words(src.canonical) & _PERSON_ROLES:
+            # "The minister said": no name, but the speaker a later "he" or "she" is nearest to
+            memory.add_source(src.start, src.canonical, "person", src.description, named=False)
         own.append(Attribution(
             source=src.text if src else None, source_start=src.start if src else None,
             source_end=src.end if src else None, source_canonical=src.canonical if src else None,
