@@ -78,3 +78,13 @@ def test_techniques_bad_lexicon_lines_are_config_errors(tmp_path: Path, line: st
 def test_techniques_unknown_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no techniques model"):
         load_model("no-such-model")
+
+
+def test_techniques_rules_leave_neutral_uses_of_danger_and_lies_alone() -> None:
+    """Issue 19: "the danger lies in ..." was reported as loaded language and appeal to fear.
+    Measured on the PTC splits: 10 fewer spans (train 2,136 -> 2,128, held-out 631 -> 629), recall equal."""
+    assert _found("The danger lies in the details of the treaty.") == set()
+    assert _found("This danger is often overlooked by economists.") == set()
+    assert ("Loaded_Language", "lies") in _found("They keep spreading lies about the vote.")
+    assert ("Appeal_to_fear-prejudice", "This danger has become real for every family") in _found(
+        "This danger has become real for every family.")
