@@ -232,3 +232,18 @@ def test_the_end_to_end_section_puts_gold_and_export_side_by_side() -> None:
     document = "# Quality\n\n## Commands\n\n- x\n\n## Quality gate: our own labelled sets\n\n| g |\n"
     once = splice_section(document, END_TO_END_HEAD, section)
     assert once.index(END_TO_END_HEAD) < once.index("## Quality gate") and splice_section(once, END_TO_END_HEAD, section) == once
+
+
+def test_framing_end_to_end_counts_an_uncovered_gold_mention_as_wrong() -> None:
+    """Our framing set names each entity once, in descriptions ("Tenants of the block"): the shipped
+    stage frames named entities met at least twice, so nothing is covered end to end (issue 19)."""
+    own = Path(__file__).parent / "data" / "framing" / "testset"
+    gold = run_evaluation("framing", own)
+    e2e = run_evaluation("framing", own, end_to_end=True)
+    losses = e2e["losses"]
+    assert losses["mentions"] == e2e["n"] == gold["n"]
+    assert losses["covered"] + losses["no_framing_item"] + losses["mention_not_in_text"] \
+        + losses["document_not_ingested"] == losses["mentions"]
+    assert e2e["measures"]["coverage"] == round(losses["covered"] / losses["mentions"], 4)
+    assert e2e["measures"]["main_role_accuracy"] <= e2e["measures"]["coverage"]  # uncovered is wrong
+    assert gold["measures"]["main_role_accuracy"] > e2e["measures"]["main_role_accuracy"]

@@ -164,7 +164,8 @@ def run_evaluation(task_name: str, data: str | Path, *, model: str | None = None
 
 
 def analyze_texts(texts: Sequence[tuple[str, str]], *, config: Mapping[str, Mapping[str, Any]] | None = None,
-                  prepare: Callable[[Any], None] | None = None, workers: int | None = None) -> dict[str, Any]:
+                  prepare: Callable[[Any], None] | None = None, workers: int | None = None,
+                  include_text: bool = False) -> dict[str, Any]:
     """The export of ``(ref, text)`` documents run as a user runs them: written to a JSONL file,
     ``ingest``-ed into a fresh SQLite store, ``analyze``-d with every default stage (``config`` on
     top of the defaults), exported. ``prepare(store)`` runs before the analysis (to import the
@@ -186,7 +187,7 @@ def analyze_texts(texts: Sequence[tuple[str, str]], *, config: Mapping[str, Mapp
             if prepare is not None:
                 prepare(store)
             Pipeline(default_stages(), config=config or {}, workers=workers).run(store)
-            return export_corpus(store)
+            return export_corpus(store, include_text=include_text)
 
 
 def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]:

@@ -29,7 +29,7 @@ from narratrace.framing.measures import framing_measures
 from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, train_model
 from narratrace.cards import data_sha256, write_card
 
-__all__ = ["FEATURES", "evaluate_framing", "train_framing"]
+__all__ = ["FEATURES", "evaluate_framing", "evaluate_framing_end_to_end", "train_framing"]
 
 #: What a trained model reads: its sentence's vector, the mean vector of it and its neighbours, the cue
 #: words (the sentence vectors are the article's own, embedded once for every stage).
@@ -69,6 +69,68 @@ def evaluate_framing(data: Path, *, model: str | None = None, split: str = "all"
     return {"n": len(ctx), "documents": len(docs), "model": loaded.name, "model_path": str(path),
             "measures": measures, "majority_main_role": {"role": majority,
                                                          "accuracy": round(main.count(majority) / len(main), 4)}}
+
+
+def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: str = "all",
+                                limit: int | None = None, **_: Any) -> dict[str, Any]:
+    """The measures of :func:`evaluate_framing` on what a user gets: each document ingested and
+    analysed with the default stages, each gold mention found again in the ingested text (by its
+    string, nearest its offset) and given the role of the exported framing item whose mention
+    overlaps it most. A gold mention no exported item covers counts as wrong (no role)."""
+    from narratrace.evaluation import analyze_texts
+
+    docs = list(read_framing_data(data, split=split, limit=limit))
+    if not any(d.mentions for d in docs):
+        raise InputError(f"no labelled mentions in {data} (split {split})", path=str(data))
+    config = {"framing": {"model": model}} if model else {}
+    export = analyze_texts([(d.id, d.text) for d in docs], config=config, include_text=True)
+    texts = {a["ref"]: a.get("text") or "" for a in export["articles"]}
+    items: dict[str, list[dict[str, Any]]] = {}
+    for item in export["framing"]:
+        items.setdefault(item["article"], []).append(item)
+    gold: list[tuple[str, tuple[str, ...]]] = []
+    predicted: list[tuple[str, tuple[str, ...]]] = []
+    lost = {"mentions": 0, "document_not_ingested": 0, "mention_not_in_text": 0, "no_framing_item": 0, "covered": 0}
+    for d in docs:
+        text = texts.get(d.id)
+        for m in d.mentions:
+            lost["mentions"] += 1
+            gold.append((m.main_role, m.fine_roles))
+            if text is None:
+                lost["document_not_ingested"] += 1
+                predicted.append(("", ()))
+                continue
+            guess = round(m.start * len(text) / max(len(d.text), 1))
+            start = _nearest(text, m.text, guess)
+            if start is None:
+                lost["mention_not_in_text"] += 1
+                predicted.append(("", ()))
+                continue
+            end = start + len(m.text)
+            overlap = [(min(end, it["mention"]["end"]) - max(start, it["mention"]["start"]), it)
+                       for it in items.get(d.id, ())]
+            overlap = [(o, it) for o, it in overlap if o > 0]
+            if not overlap:
+                lost["no_framing_item"] += 1
+                predicted.append(("", ()))
+                continue
+            best = max(overlap, key=lambda x: x[0])[1]
+            lost["covered"] += 1
+            predicted.append((str(best["main_role"]), tuple(best.get("fine_roles") or ())))
+    measures = framing_measures(gold, predicted)
+    measures["coverage"] = round(lost["covered"] / lost["mentions"], 4) if lost["mentions"] else 0.0
+    return {"n": len(gold), "documents": len(docs), "model": model or DEFAULT_MODEL, "measures": measures,
+            "losses": lost}
+
+
+def _nearest(text: str, needle: str, guess: int) -> int | None:
+    """Where ``needle`` occurs in ``text`` nearest ``guess`` (ingestion moves offsets: titles, spaces)."""
+    best, pos = None, text.find(needle)
+    while pos != -1:
+        if best is None or abs(pos - guess) < abs(best - guess):
+            best = pos
+        pos = text.find(needle, pos + 1)
+    return best
 
 
 def _licence(data: Path) -> str:
@@ -145,6 +207,7 @@ TASK = Task(
     data_format="SemEval-2025 Task 10 subtask-1 folder: raw-documents/ (or subtask-1-documents/) and "
                 "subtask-1-annotations.txt (file_id, mention, start, end inclusive, main_role, fine_role…)",
     evaluate=evaluate_framing,
+    end_to_end=evaluate_framing_end_to_end,
     train=train_framing,
     published=(PublishedFigure("main_role_accuracy", "main-role accuracy", 0.9362,
                                "gowithnlp, SemEval-2025 Task 10 ST1 English test (2nd on that measure)"),
