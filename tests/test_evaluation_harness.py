@@ -247,3 +247,13 @@ def test_framing_end_to_end_counts_an_uncovered_gold_mention_as_wrong() -> None:
     assert e2e["measures"]["coverage"] == round(losses["covered"] / losses["mentions"], 4)
     assert e2e["measures"]["main_role_accuracy"] <= e2e["measures"]["coverage"]  # uncovered is wrong
     assert gold["measures"]["main_role_accuracy"] > e2e["measures"]["main_role_accuracy"]
+
+
+def test_checkworthiness_end_to_end_counts_a_sentence_with_an_exported_claim() -> None:
+    own = Path(__file__).parent / "data" / "checkworthiness" / "sentences.tsv"
+    e2e = run_evaluation("checkworthiness", own, end_to_end=True)
+    losses = e2e["losses"]
+    assert losses["sentences"] == e2e["n"] and losses["not_ingested"] == 0
+    recall = e2e["measures"]["r"]
+    assert recall == round(1 - losses["positives_without_claim"] / losses["positives"], 4)
+    assert e2e["measures"]["f1"] >= 0.7  # what the claims stage exports on our own labelled sentences

@@ -137,6 +137,27 @@ def evaluate(data: Path, *, model: str | None = None, split: str = "all", limit:
             "positives": sum(g for _, _, g in rows)}
 
 
+def evaluate_end_to_end(data: Path, *, model: str | None = None, split: str = "all", limit: int | None = None,
+                        **_options: Any) -> dict[str, Any]:
+    """The same measures on what a user gets: each sentence ingested as a document and analysed with
+    the default stages; a sentence counts as check-worthy when the export holds a claim of it."""
+    from narratrace.evaluation import analyze_texts
+
+    rows = read_sentences(data, split=split, limit=limit)
+    if not rows:
+        raise InputError(f"no labelled sentences in {data} (split {split})", path=str(data))
+    config = {"claims": {"checkworthiness_model": model}} if model else {}
+    export = analyze_texts([(sid, text) for sid, text, _ in rows], config=config)
+    ingested = {a["ref"] for a in export["articles"]}
+    claimed = {c["article"] for c in export["claims"]}
+    predicted = [sid in claimed for sid, _, _ in rows]
+    gold = [g for _, _, g in rows]
+    losses = {"sentences": len(rows), "not_ingested": sum(sid not in ingested for sid, _, _ in rows),
+              "positives": sum(gold), "positives_without_claim": sum(g and not p for g, p in zip(gold, predicted))}
+    return {"n": len(rows), "model": model or TASK.default_model, "measures": _measures(gold, predicted),
+            "losses": losses}
+
+
 def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words: bool = True,
           **_options: Any) -> dict[str, Any]:
     """Logistic regression over the check-worthiness features and (``words``) hashed word n-grams.
@@ -192,6 +213,7 @@ TASK = Task(
     data_format="CheckThat! TSV with header Sentence_id<TAB>Text<TAB>class_label (Yes/No), or a folder of them",
     evaluate=evaluate,
     train=train,
+    end_to_end=evaluate_end_to_end,
     published=(PublishedFigure("f1", "F1 of the check-worthy class", 0.802,
                                "CheckThat! 2024 Task 1 EN, best team (FactFinders; Hyben et al. 2024)"),),
     benchmark=Benchmark("CheckThat! 2024 T1 EN train (ClaimBuster debates)", "checkworthiness-en/train"),
