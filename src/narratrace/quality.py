@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -67,25 +67,38 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
 END_TO_END_HEAD = "## End to end (ingest → analyze → export)"
 
 
+def _section_tasks(work: Path, prefix: str, tasks: Sequence[str] | None, applies: Callable[[Task], bool]
+                   ) -> Iterator[tuple[Task, Path, dict[str, Any] | None]]:
+    """``(task, work/PREFIX-TASK.json, its last results)`` of each task a section covers: the last
+    results (read from that file) for a task not in ``tasks``, None for one to run now."""
+    for name in task_names():
+        try:
+            task = get_task(name)
+        except ConfigError:
+            continue
+        if not applies(task):
+            continue
+        kept = work / f"{prefix}-{name}.json"
+        if tasks and name not in tasks:
+            if kept.is_file():
+                yield task, kept, json.loads(kept.read_text(encoding="utf-8"))
+            continue
+        yield task, kept, None
+
+
 def build_end_to_end(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None,
                      log: Callable[[str], None] = lambda _msg: None) -> list[dict[str, Any]]:
     """Each task that has an end-to-end evaluation, on its benchmark's evaluation split: gold inputs
     and end to end, for the shipped default and for the model trained by :func:`build_quality`
     (``work/TASK``, when there). Kept as ``work/end-to-end-TASK.json``."""
     out: list[dict[str, Any]] = []
-    for name in task_names():
-        kept = work / f"end-to-end-{name}.json"
-        try:
-            task = get_task(name)
-        except ConfigError:
+    for task, kept, last in _section_tasks(work, "end-to-end", tasks,
+                                           lambda t: t.end_to_end is not None and t.benchmark is not None):
+        if last is not None:
+            out.append(last)
             continue
-        if task.end_to_end is None or task.benchmark is None:
-            continue
-        if tasks and name not in tasks:
-            if kept.is_file():
-                out.append(json.loads(kept.read_text(encoding="utf-8")))
-            continue
-        bench = task.benchmark
+        name, bench = task.name, task.benchmark
+        assert bench is not None
         data = data_root / (bench.eval_path or bench.path)
         if not data.exists():
             log(f"{name}: no data at {data}; end-to-end rows skipped")
@@ -154,19 +167,13 @@ def build_languages(data_root: Path, work: Path, *, tasks: Sequence[str] | None 
     language's training folder, both with :data:`MULTILINGUAL_ENCODER`, scored on its dev folder.
     Kept as ``work/languages-TASK.json``; tasks not in ``tasks`` keep their last results."""
     out: list[dict[str, Any]] = []
-    for name in task_names():
-        kept = work / f"languages-{name}.json"
-        try:
-            task = get_task(name)
-        except ConfigError:
+    for task, kept, last in _section_tasks(work, "languages", tasks,
+                                           lambda t: t.benchmark is not None and bool(t.benchmark.languages)):
+        if last is not None:
+            out.append(last)
             continue
-        bench = task.benchmark
-        if bench is None or not bench.languages:
-            continue
-        if tasks and name not in tasks:
-            if kept.is_file():
-                out.append(json.loads(kept.read_text(encoding="utf-8")))
-            continue
+        name, bench = task.name, task.benchmark
+        assert bench is not None
         train_root = (data_root / bench.path).parent
         eval_root = (data_root / (bench.eval_path or bench.path)).parent
         entry: dict[str, Any] = {"task": name, "benchmark": bench.name, "encoder": MULTILINGUAL_ENCODER,
