@@ -27,6 +27,7 @@ __all__ = ["BUILTIN_ANALYSES", "Analysis", "registered_analyses", "register", "r
 
 #: The analyses that ship with narratrace, in the order the export, report and web app show them.
 BUILTIN_ANALYSES: tuple[str, ...] = (
+    "narratrace.boilerplate",     # recurring site lines, left out of the evidence of the analyses below
     "narratrace.republications",
     "narratrace.ingest",          # skipped inputs: the export shows them after the republications
     "narratrace.sentences",       # every sentence embedded once, read by the analyses below

@@ -30,7 +30,7 @@ from narratrace.store import Store, open_store
 from narratrace.vectors import encoder_languages, encoder_name, one_thread_per_worker, use_encoder
 
 __all__ = ["ARTICLE_FIELDS", "CorpusView", "Pipeline", "RunReport", "StageInfo", "StageOutput", "analyze",
-           "DEFAULT_STAGES", "registered_stages", "stage"]
+           "DEFAULT_STAGES", "dependent_stages", "registered_stages", "stage"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -145,6 +145,23 @@ def stage(name: str, *, version: str, level: Literal["article", "corpus"], requi
                                     tuple(uses))
         return factory
     return register
+
+
+def dependent_stages(inputs: Sequence[str]) -> list[str]:
+    """The registered stages that read any of ``inputs`` (``requires`` or ``uses``), and the stages that
+    read what those produce, and so on: whose results go out of date when ``inputs`` change."""
+    stages = registered_stages()
+    produced = set(inputs)
+    found: list[str] = []
+    grew = True
+    while grew:
+        grew = False
+        for info in stages.values():
+            if info.name not in found and produced & (set(info.requires) | set(info.uses)):
+                found.append(info.name)
+                produced.update(info.produces)
+                grew = True
+    return found
 
 
 def stage_languages(stages: Sequence[StageInfo], configs: Mapping[str, Mapping[str, Any]] | None = None,

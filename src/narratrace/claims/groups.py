@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from narratrace.boilerplate.stage import boilerplate_spans
 from narratrace.model import Annotation, Article, Span
 from narratrace.vectors import (ClaimVectors, SentenceVectors, encode, encode_parallel, encoder_name, load_encoder,
                                 load_sentence_vectors, pack_vectors, space_of, stored_name, unpack_vectors)
@@ -231,7 +232,7 @@ class ClaimVectorsResult:
 
 
 @stage("claim_vectors", version="claim_vectors.v1", level="corpus",
-       requires=["article.claims"], uses=["article.sentence_vectors"],
+       requires=["article.claims"], uses=["article.sentence_vectors", "article.boilerplate"],
        produces=["article.claim_vectors"], save=save_vector_rows, encoder=True,
        default_config={"model": None, "batch_size": 64, "strip_attribution": True,
                        "claims_stage": CLAIMS_STAGE, "chunk": 4096})
@@ -248,7 +249,9 @@ def make_claim_vectors(*, model: str | None, batch_size: int, strip_attribution:
         for n in range(0, len(new_ids), chunk):
             batch: list[tuple[Article, list[Annotation]]] = []
             for article in corpus.articles(new_ids[n:n + chunk]):
-                claims = [a for a in corpus.annotations(article.id, stage=claims_stage) if a.kind == "claim"]
+                site = boilerplate_spans(corpus, article.id)  # a widget's or footer's sentence is no claim to group
+                claims = [a for a in corpus.annotations(article.id, stage=claims_stage) if a.kind == "claim"
+                          and not any(s <= a.start and a.end <= e for s, e in site)]
                 batch.append((article, claims))
             stored = load_sentence_vectors(corpus, [art.id for art, _ in batch])
             matrices = [_claim_matrix(art, cs, stored.get(art.id), stored_as, encoder.dim, strip_attribution) for art, cs in batch]

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from narratrace.boilerplate.lines import masked
+from narratrace.boilerplate.stage import boilerplate_spans
 from narratrace.model import (Annotation, Article, Edit, Passage, RepublicationGroup, RepublicationPair, Span)
 from narratrace.pipeline import CorpusView, StageOutput, stage
 from narratrace.republications.shingles import Tokens, fingerprints, shingle_hashes, word_hashes
@@ -455,7 +457,8 @@ class _Verifier:
             self.loaded.move_to_end(article_id)
             return self.loaded[article_id]
         art = next(iter(self.corpus.articles([article_id])))
-        self.loaded[article_id] = (art, Tokens(art.text))
+        spans = boilerplate_spans(self.corpus, article_id)  # a widget shared by unrelated stories is no evidence
+        self.loaded[article_id] = (art, Tokens(masked(art.text, spans) if spans else art.text))
         if len(self.loaded) > self.cache:
             self.loaded.popitem(last=False)
         return self.loaded[article_id]
@@ -486,7 +489,7 @@ def _verifier_run(tasks: Sequence[tuple[str, str, int, int]]) -> list[Republicat
 @stage("republications", version="republications.v1", level="corpus",
        requires=["article.text", "article.sentences", "article.fingerprints", "article.published",
                  "article.outlet"],
-       produces=["corpus.republications"],
+       produces=["corpus.republications"], uses=["article.boilerplate"],
        save=lambda store, stage, version, out: store.save_republications(
            stage, version, pairs=out.pairs, groups=out.groups, compared=out.compared),
        default_config={"k": FINGERPRINT_K, "max_gap": 8, "min_passage_words": 10, "min_shared_words": 40,

@@ -404,6 +404,16 @@ class Store:
                             "skipped) SELECT id, ?, ?, content_hash, NULL, NULL FROM articles WHERE id = ?",
                             [(stage, version, aid) for aid in ids])
 
+    def forget_stage_results(self, stages: Iterable[str], ids: Iterable[str]) -> None:
+        """Drop the results of ``stages`` for ``ids``: those articles are pending for them again (an input
+        they read changed, e.g. a line of theirs became boilerplate)."""
+        pairs = [(stage, aid) for stage in stages for aid in ids]
+        if not pairs:
+            return
+        with self._transaction():
+            self.db.executemany("DELETE FROM annotations WHERE stage = ? AND article_id = ?", pairs)
+            self.db.executemany("DELETE FROM stage_results WHERE stage = ? AND article_id = ?", pairs)
+
     def save_not_analysed(self, stage: str, version: str, reasons: Sequence[tuple[str, str]]) -> None:
         """Record ``(article_id, reason)``: the stage is done with these articles without analysing them
         (``"language ru"``); they are not pending, and they are counted apart from the analysed ones."""
@@ -472,8 +482,11 @@ class Store:
     # -- republication ------------------------------------------------------------------
     def save_republications(self, stage: str, version: str, *, pairs: Sequence[RepublicationPair],
                             groups: Sequence[RepublicationGroup], compared: Sequence[str]) -> None:
-        """Add the pairs found for newly compared articles and replace the groups, atomically."""
+        """Replace the pairs of the newly compared articles (compared again: their old pairs go) with
+        those found, and replace the groups, atomically."""
         with self._transaction():
+            self.db.executemany("DELETE FROM republication_pairs WHERE original = ? OR copy = ?",
+                                [(aid, aid) for aid in compared])
             for pair in pairs:
                 self.db.execute("DELETE FROM republication_pairs WHERE original = ? AND copy = ?",
                                 (pair.copy, pair.original))
