@@ -80,7 +80,7 @@ def test_factchecks_readers_html_instead_of_json_is_skipped_with_reason() -> Non
     r = read_factchecks(DATA / "html_instead_of_json.json")
     assert r.records == []
     (s,) = r.skipped
-    assert s.reason.startswith("HTML instead of JSON") and s.code == "NT206"
+    assert s.reason.startswith("HTML instead of JSON") and s.code == "NT226"
 
 
 def test_factchecks_readers_page_ld_json_blocks() -> None:
@@ -139,7 +139,7 @@ def test_factchecks_readers_100mb_single_document_is_refused_with_reason(tmp_pat
     r = read_factchecks(path)
     assert r.records == []
     (s,) = r.skipped
-    assert "over the 64 MB limit" in s.reason and s.code == "NT204"
+    assert "over the 64 MB limit" in s.reason and s.code == "NT224"
 
 
 def test_factchecks_readers_rating_score_lexicon_and_scales() -> None:

@@ -24,6 +24,8 @@ db_option = common.db_option
 _library_errors = common.library_errors
 _open = common.open_store
 _progress_enabled = common.progress_enabled
+progress_options = common.progress_options
+Progress = common.Progress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,30 +70,30 @@ def _stop_on_signals(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @db_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@progress_options
 @_library_errors
-def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
+def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str) -> None:
     """Ingest files, directories or glob patterns (.txt .html .jsonl .csv .warc .warc.gz).
 
     Re-running is safe: unchanged files and records are skipped, an interrupted run
     resumes. Unreadable inputs are skipped with a reason (see `narratrace export`).
     """
-    from tqdm import tqdm
-
     from narratrace.ingest import discover, ingest as ingest_paths
 
     with _open(db_path, must_exist=False) as store:
         files, missing = discover(paths)
         if missing:
             store.add_skips(missing)
-        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not _progress_enabled(quiet))
+        progress = Progress(progress_mode, quiet=quiet, unit="files")
+        seen = 0
 
         def tick(path: Path, report: Any) -> None:
-            bar.update(1)
-            bar.set_postfix(articles=report.added + report.updated + report.unchanged, skipped=len(report.skipped))
+            nonlocal seen
+            seen += 1
+            progress("ingest", seen, len(files))
 
         report = ingest_paths(store, paths, files=files, on_file=tick)
-        bar.close()
+        progress.close()
         report.skipped[:0] = missing
         for skip in report.skipped:
             click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
@@ -102,33 +104,22 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
 
 @cli.command()
 @db_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@progress_options
 @click.option("--model", "models", multiple=True, metavar="TASK=NAME|DIR",
               help="Run a component with another model (see `narratrace models`), e.g. "
                    "--model checkworthiness=out/cw; repeatable.")
 @click.option("--encoder", type=click.Choice(ENCODERS), default=None,
               help="Sentence encoder of this run (as `narratrace --encoder`).")
 @_library_errors
-def analyze(db_path: str, quiet: bool, models: tuple[str, ...], encoder: str | None) -> None:
+def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ...], encoder: str | None) -> None:
     """Run every analysis stage on what it has not processed yet."""
-    from tqdm import tqdm
-
     from narratrace.evaluation import stage_config_for_models
     from narratrace.pipeline import Pipeline
 
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, disable=not _progress_enabled(quiet))
-        bar.n = done
-        bar.refresh()
-
+    progress = Progress(progress_mode, quiet=quiet)
     with _open(db_path) as store:
         report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
-        for bar in bars.values():
-            bar.close()
+        progress.close()
         for name, n in report.done.items():
             skipped = report.not_analysed.get(name) or {}
             line = f"{name}: {n} article(s) processed" + ("" if n or skipped else " (up to date)")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +17,8 @@ from narratrace.errors import NarratraceError
 from narratrace.store import Store, is_postgres_url
 from narratrace.store import open_store as store_at
 
-__all__ = ["db_option", "library_errors", "open_store", "progress_enabled", "write_output"]
+__all__ = ["Progress", "db_option", "library_errors", "open_store", "progress_enabled", "progress_options",
+           "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +50,83 @@ def open_store(db_path: str, *, must_exist: bool = True) -> Store:
 
 def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
+
+
+PROGRESS_MODES = ("auto", "bar", "plain", "none")
+
+
+def progress_options(fn: F) -> F:
+    """``-q/--quiet`` and ``--progress auto|bar|plain|none`` (the command receives ``progress_mode``)."""
+    fn = click.option("--progress", "progress_mode", type=click.Choice(PROGRESS_MODES), default="auto",
+                      show_default=True,
+                      help="bar: progress bars with ETA; plain: a line every 10 s (for logs; "
+                           "NARRATRACE_PROGRESS_EVERY sets the seconds); none: nothing; "
+                           "auto: bars on a terminal, plain lines otherwise.")(fn)
+    return click.option("-q", "--quiet", is_flag=True, help="No progress output (= --progress none).")(fn)
+
+
+class Progress:
+    """Progress of a command's long steps, on stderr: tqdm bars on a terminal, else a plain line
+    ("claims: 12,000/50,000 articles, 41 articles/s, ETA 16 min") every ``every`` seconds per step,
+    so a run redirected to a log is never silent for long; ``none`` prints nothing."""
+
+    def __init__(self, mode: str = "auto", *, quiet: bool = False, unit: str = "articles",
+                 every: float | None = None) -> None:
+        if quiet:
+            mode = "none"
+        if mode == "auto":
+            columns = shutil.get_terminal_size(fallback=(0, 0)).columns
+            mode = "bar" if sys.stderr.isatty() and columns >= 40 else "plain"
+        self.mode = mode
+        self.unit = unit
+        self.every = float(os.environ.get("NARRATRACE_PROGRESS_EVERY", "10")) if every is None else every
+        self._bars: dict[str, Any] = {}
+        self._steps: dict[str, tuple[float, float | None]] = {}  # step -> (started, last line; -1 when done)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        self.update(step, done, total)
+
+    def update(self, step: str, done: int, total: int) -> None:
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            bar = self._bars.get(step)
+            if bar is None:
+                bar = self._bars[step] = tqdm(total=total, desc=step, unit=self.unit.rstrip("s") or "it")
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+        elif self.mode == "plain":
+            now = time.monotonic()
+            started, printed = self._steps.setdefault(step, (now, None))
+            if printed == -1.0:
+                return  # this step's last line is out
+            finished = total > 0 and done >= total
+            if finished:
+                if printed is None and now - started < self.every:
+                    self._steps[step] = (started, -1.0)
+                    return  # a short step says nothing
+            elif now - (started if printed is None else printed) < self.every:
+                return
+            self._steps[step] = (started, -1.0 if finished else now)
+            click.echo(self.line(step, done, total, now - started), err=True)
+
+    def line(self, step: str, done: int, total: int, seconds: float) -> str:
+        rate = done / seconds if seconds > 0 else 0.0
+        text = f"{step}: {done:,}/{total:,} {self.unit}"
+        if rate > 0:
+            text += f", {rate:,.1f} {self.unit}/s"
+            if done < total:
+                left = (total - done) / rate
+                text += f", ETA {left / 60:,.0f} min" if left >= 90 else f", ETA {left:,.0f} s"
+            else:
+                text += f", done in {seconds / 60:,.1f} min" if seconds >= 90 else f", done in {seconds:,.0f} s"
+        return text
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
 
 
 def write_output(text: str, output: str, done: str) -> None:

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +75,8 @@ def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[st
     return report
 
 
-def embed_pending(store: Store, *, batch: int = 512, progress: Callable[[int, int], None] | None = None) -> int:
+def embed_pending(store: Store, *, batch: int = 2048, progress: Callable[[int, int], None] | None = None,
+                  workers: int | None = None) -> int:
     """Embed the claim and title of every stored fact-check without vectors, with the active encoder
     (all of them again when the stored ones come from another encoder); returns how many."""
     from narratrace.factchecks.store import forget_vectors, missing_vectors, save_vectors, vectors_encoder
@@ -83,10 +86,11 @@ def embed_pending(store: Store, *, batch: int = 512, progress: Callable[[int, in
     if vectors_encoder(store) != (name := stored_name(active_encoder())):
         forget_vectors(store, name)
     rows = missing_vectors(store)
+    workers = min(4, os.cpu_count() or 1) if workers is None else workers
     for n in range(0, len(rows), batch):
         chunk = rows[n:n + batch]
-        claims = embed([c for _, c, _ in chunk])
-        titles = embed([t or "" for _, _, t in chunk])
+        both = embed([c for _, c, _ in chunk] + [t or "" for _, _, t in chunk], workers=workers)
+        claims, titles = both[:len(chunk)], both[len(chunk):]
         save_vectors(store, [(rowid, claims[i], titles[i] if title else None)
                              for i, (rowid, _, title) in enumerate(chunk)])
         if progress:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from narratrace.commands.common import db_option, library_errors, open_store, progress_enabled, write_output
+from narratrace.commands.common import Progress, db_option, library_errors, open_store, progress_options, write_output
 
 
 @click.group()
@@ -24,14 +24,14 @@ def factchecks() -> None:
 @click.option("--no-embed", is_flag=True,
               help="Do not compute the MiniLM vectors now; matching skips fact-checks without them until an "
                    "import without this flag embeds every one still missing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@progress_options
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @library_errors
-def import_(path: str, db_path: str, mapping: tuple[str, ...], no_embed: bool, quiet: bool, as_json: bool) -> None:
+def import_(path: str, db_path: str, mapping: tuple[str, ...], no_embed: bool, quiet: bool, progress_mode: str,
+            as_json: bool) -> None:
     """Import fact-checks from PATH: ClaimReview JSON-LD (objects, lists, @graph, pages' ld+json),
-    Google Fact Check Tools JSON, JSON Lines, or CSV. Re-importing updates, never duplicates."""
-    from tqdm import tqdm
-
+    Google Fact Check Tools JSON, JSON Lines, CSV, or the CheckThat! verified claims (vclaims.jsonl,
+    a vclaims/ folder of JSON files, or vclaims.tar.gz). Re-importing updates, never duplicates."""
     from narratrace.factchecks import import_factchecks
 
     csv_mapping = {}
@@ -40,17 +40,15 @@ def import_(path: str, db_path: str, mapping: tuple[str, ...], no_embed: bool, q
         if not sep or not field or not column:
             raise click.BadParameter(f"expected FIELD=COLUMN, got {item!r}", param_hint="--map")
         csv_mapping[field.strip()] = column.strip()
-    bar = tqdm(total=0, desc="embedding", disable=not progress_enabled(quiet))
+    shown = Progress(progress_mode, quiet=quiet, unit="fact-checks")
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        shown("embedding", done, total)
 
     with open_store(db_path, must_exist=False) as store:
         report = import_factchecks(store, path, csv_mapping=csv_mapping or None, embed=not no_embed,
                                    progress=progress)
-    bar.close()
+    shown.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -24,14 +24,19 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 
 
-def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 vectors ``(len(texts), 384)``; an empty text gets a zero vector."""
-    from narratrace.vectors import active_encoder
+def embed(texts: Sequence[str], *, batch_size: int = 64, workers: int = 1) -> np.ndarray:
+    """Unit-length float32 vectors ``(len(texts), 384)``; an empty text gets a zero vector.
+
+    ``workers``: processes to spread many texts over when the encoder is single-threaded
+    (:func:`narratrace.vectors.encode_parallel`; the rows are the same)."""
+    from narratrace.vectors import active_encoder, encode_parallel
 
     encoder = active_encoder()
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     keep = [i for i, t in enumerate(texts) if t and t.strip()]
-    if keep:
+    if keep and workers > 1:
+        out[keep] = encode_parallel([texts[i] for i in keep], workers=workers, min_texts=1000)
+    elif keep:
         out[keep] = encoder.encode([texts[i] for i in keep], batch_size=batch_size)
     return out
 

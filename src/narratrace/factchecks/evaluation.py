@@ -156,14 +156,15 @@ def _store_for(data: ClaimRetrievalData, cache: str | Path | None) -> Any:
 def _fill(store: Any, data: ClaimRetrievalData, cache: str | Path | None) -> None:
     """The collection imported into ``store`` as fact-checks, with their (cached) vectors."""
     from narratrace.factchecks.embedding import embed_cached
-    from narratrace.factchecks.readers import FactCheck, _date
+    from narratrace.factchecks.readers import FactCheck, from_vclaim
     from narratrace.factchecks.store import forget_vectors, save_vectors, upsert_factchecks
     from narratrace.vectors import active_encoder, stored_name
 
-    records = [FactCheck(claim=" ".join(str(v.get("vclaim") or v.get("title") or "").split()) or "(empty)",
-                         title=" ".join(str(v.get("title") or "").split()) or None,
-                         url=v.get("page_url") or None, published=_date(v.get("date")), publisher="vclaims",
-                         key="vclaim:" + str(v["vclaim_id"])) for v in data.vclaims]
+    records = []  # what `factchecks import` makes of the same objects (an empty one keeps its place)
+    for v in data.vclaims:
+        record = from_vclaim(v, str(v["vclaim_id"]))
+        records.append(record if isinstance(record, FactCheck)
+                       else FactCheck(claim="(empty)", publisher="vclaims", key=f"vclaim:{v['vclaim_id']}"))
     upsert_factchecks(store, records)
     claims = embed_cached([str(v.get("vclaim") or "") for v in data.vclaims], cache, label="vclaims-vclaim")
     titles = embed_cached([str(v.get("title") or "") for v in data.vclaims], cache, label="vclaims-title")

@@ -38,8 +38,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from narratrace.model import Skipped
 
-__all__ = ["CSV_COLUMNS", "FactCheck", "ReadResult", "normalise_url", "rating_score", "read_factchecks",
-           "records_from_json"]
+__all__ = ["CSV_COLUMNS", "FactCheck", "ReadResult", "from_vclaim", "normalise_url", "rating_score",
+           "read_factchecks", "records_from_json"]
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024
@@ -266,13 +266,13 @@ def _from_claimreview(obj: Mapping[str, Any], where: str) -> FactCheck | Skipped
     if isinstance(claim, list) and all(isinstance(c, str) for c in claim):
         claim = " ".join(claim)
     if claim is None or claim == "":
-        return Skipped(where, "ClaimReview without claimReviewed: no claim text to match", "NT210")
+        return Skipped(where, "ClaimReview without claimReviewed: no claim text to match", "NT230")
     if not isinstance(claim, str):
-        return Skipped(where, f"claimReviewed is {type(claim).__name__}, not text", "NT211")
+        return Skipped(where, f"claimReviewed is {type(claim).__name__}, not text", "NT231")
     claim = " ".join(html.unescape(claim).split())
     if len(claim) > MAX_CLAIM_CHARS:
         return Skipped(where, f"claimReviewed is {len(claim):,} characters long (more than {MAX_CLAIM_CHARS:,})",
-                       "NT212")
+                       "NT232")
     item = obj.get("itemReviewed") if isinstance(obj.get("itemReviewed"), Mapping) else {}
     rating = obj.get("reviewRating")
     rating_obj = rating[0] if isinstance(rating, list) and rating and isinstance(rating[0], Mapping) else rating
@@ -313,18 +313,18 @@ def _from_google(claim: Mapping[str, Any], where: str) -> Iterator[FactCheck | S
     text = claim.get("text")
     reviews = claim.get("claimReview")
     if not isinstance(text, str) or not text.strip():
-        yield Skipped(where, "Fact Check Tools claim without text", "NT210")
+        yield Skipped(where, "Fact Check Tools claim without text", "NT230")
         return
     if not isinstance(reviews, list) or not reviews:
-        yield Skipped(where, "Fact Check Tools claim without claimReview list", "NT213")
+        yield Skipped(where, "Fact Check Tools claim without claimReview list", "NT233")
         return
     text = " ".join(text.split())
     if len(text) > MAX_CLAIM_CHARS:
-        yield Skipped(where, f"claim text is {len(text):,} characters long (more than {MAX_CLAIM_CHARS:,})", "NT212")
+        yield Skipped(where, f"claim text is {len(text):,} characters long (more than {MAX_CLAIM_CHARS:,})", "NT232")
         return
     for n, review in enumerate(reviews):
         if not isinstance(review, Mapping):
-            yield Skipped(f"{where}.{n}", f"claimReview entry is {type(review).__name__}, not an object", "NT211")
+            yield Skipped(f"{where}.{n}", f"claimReview entry is {type(review).__name__}, not an object", "NT231")
             continue
         publisher = review.get("publisher")
         rating = _text(review.get("textualRating"), 300)
@@ -338,6 +338,19 @@ def _from_google(claim: Mapping[str, Any], where: str) -> Iterator[FactCheck | S
             source=f"{where}.{n}")
 
 
+def from_vclaim(obj: Mapping[str, Any], where: str) -> FactCheck | Skipped:
+    """A CheckThat! verified claim (``vclaim_id``, ``vclaim``, ``title``, ``date``, optional ``page_url``:
+    the Snopes collection of the claim-retrieval task) as a fact-check keyed ``vclaim:<id>``."""
+    claim = " ".join(str(obj.get("vclaim") or obj.get("title") or "").split())
+    if not claim:
+        return Skipped(where, "verified claim (vclaim) without vclaim or title text: no claim to match", "NT230")
+    if len(claim) > MAX_CLAIM_CHARS:
+        return Skipped(where, f"vclaim is {len(claim):,} characters long (more than {MAX_CLAIM_CHARS:,})", "NT232")
+    return FactCheck(claim=claim, title=" ".join(str(obj.get("title") or "").split()) or None,
+                     url=_text(obj.get("page_url")), published=_date(obj.get("date")), publisher="vclaims",
+                     source=where, key=f"vclaim:{obj['vclaim_id']}")
+
+
 def records_from_json(value: Any, where: str, depth: int = 0) -> Iterator[FactCheck | Skipped]:
     """Every ClaimReview / Fact Check Tools record inside a parsed JSON value (or a skip saying why)."""
     found = False
@@ -347,7 +360,7 @@ def records_from_json(value: Any, where: str, depth: int = 0) -> Iterator[FactCh
     if not found:
         kind = type(value).__name__ if not isinstance(value, Mapping) else (
             "object with @type " + "/".join(sorted(_types(value))) if _types(value) else "object")
-        yield Skipped(where, f"no ClaimReview or Fact Check Tools claim in this {kind}", "NT214")
+        yield Skipped(where, f"no ClaimReview, Fact Check Tools claim or CheckThat! vclaim in this {kind}", "NT234")
 
 
 def _walk(value: Any, where: str, depth: int) -> Iterator[FactCheck | Skipped]:
@@ -365,6 +378,9 @@ def _walk(value: Any, where: str, depth: int) -> Iterator[FactCheck | Skipped]:
     if "claimReview" in value and ("text" in value or "claimant" in value):
         yield from _from_google(value, where)
         return
+    if "vclaim_id" in value and ("vclaim" in value or "title" in value):
+        yield from_vclaim(value, where)
+        return
     for k, v in value.items():
         if isinstance(v, (list, Mapping)) and k not in ("itemReviewed", "reviewRating", "author", "publisher"):
             yield from _walk(v, f"{where}.{k}" if depth else f"{where}#{k}", depth + 1)
@@ -377,22 +393,22 @@ def read_factchecks(path: str | Path, *, csv_mapping: Mapping[str, str] | None =
     root = Path(path)
     result = ReadResult()
     if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        files = sorted(p for p in root.rglob("*") if p.is_file() and (p.suffix.lower() in _SUFFIXES or _is_tar(p)))
         if not files:
             result.skipped.append(Skipped(str(root), "directory holds no .json/.jsonld/.jsonl/.csv/.html files",
-                                          "NT200"))
+                                          "NT220"))
     elif root.is_file():
         files = [root]
     else:
-        result.skipped.append(Skipped(str(root), "no such file or directory", "NT200"))
+        result.skipped.append(Skipped(str(root), "no such file or directory", "NT220"))
         files = []
     for file in files:
         try:
             items: Iterable[FactCheck | Skipped] = list(_read_file(file, csv_mapping, max_bytes, max_record_bytes))
         except UnicodeDecodeError as exc:
-            items = [Skipped(str(file), f"not UTF-8 text ({exc.reason} at byte {exc.start})", "NT201")]
+            items = [Skipped(str(file), f"not UTF-8 text ({exc.reason} at byte {exc.start})", "NT221")]
         except OSError as exc:
-            items = [Skipped(str(file), f"cannot read: {exc.strerror or exc}", "NT200")]
+            items = [Skipped(str(file), f"cannot read: {exc.strerror or exc}", "NT220")]
         for item in items:
             (result.records if isinstance(item, FactCheck) else result.skipped).append(item)  # type: ignore[arg-type]
     return result
@@ -401,6 +417,9 @@ def read_factchecks(path: str | Path, *, csv_mapping: Mapping[str, str] | None =
 def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int,
                max_record_bytes: int) -> Iterator[FactCheck | Skipped]:
     where = str(file)
+    if _is_tar(file):
+        yield from _read_tar(file, max_bytes)
+        return
     if file.suffix.lower() in (".csv", ".tsv"):
         yield from _read_csv(file, csv_mapping, max_bytes)
         return
@@ -409,7 +428,7 @@ def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     first = head[:1]
     if not head:
-        yield Skipped(where, "empty file", "NT202")
+        yield Skipped(where, "empty file", "NT222")
     elif first == b"<":
         yield from _read_html(file, size, max_bytes)
     elif first == b"[":
@@ -423,7 +442,7 @@ def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int
                 if exc.msg == "Extra data":  # JSON Lines
                     yield from _read_lines(io.StringIO(text), where, max_record_bytes)
                     return
-                yield Skipped(where, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "NT203")
+                yield Skipped(where, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "NT223")
                 return
             yield from records_from_json(value, where)
         else:
@@ -434,13 +453,58 @@ def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int
                 except json.JSONDecodeError:
                     yield Skipped(where, f"one JSON document of {size / 2**20:,.0f} MB is over the "
                                          f"{max_bytes / 2**20:,.0f} MB limit; split it into a JSON list or JSON Lines",
-                                  "NT204")
+                                  "NT224")
                     return
                 fh.seek(0)
                 yield from _read_lines(fh, where, max_record_bytes)
     else:
         shown = head[:20].decode("utf-8", "replace")
-        yield Skipped(where, f"not JSON, JSON Lines, CSV or HTML (starts with {shown!r})", "NT203")
+        yield Skipped(where, f"not JSON, JSON Lines, CSV or HTML (starts with {shown!r})", "NT223")
+
+
+def _is_tar(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".tar", ".tar.gz", ".tgz"))
+
+
+def _read_tar(file: Path, max_bytes: int) -> Iterator[FactCheck | Skipped]:
+    """The JSON members of a tar archive (the CheckThat! ``vclaims.tar.gz``: one object per file)."""
+    import tarfile
+
+    where = str(file)
+    try:
+        archive = tarfile.open(file, "r:*")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield Skipped(where, f"not a readable tar archive: {exc}", "NT223")
+        return
+    found = False
+    with archive:
+        try:
+            for member in archive:
+                name = member.name.lower()
+                if not member.isfile() or not name.endswith((".json", ".jsonld")):
+                    continue
+                found = True
+                at = f"{where}!{member.name}"
+                if member.size > max_bytes:
+                    yield Skipped(at, f"member of {member.size / 2**20:,.0f} MB is over the "
+                                      f"{max_bytes / 2**20:,.0f} MB limit", "NT224")
+                    continue
+                raw = archive.extractfile(member)
+                data = raw.read() if raw is not None else b""
+                try:
+                    value = json.loads(data.decode("utf-8-sig"))
+                except UnicodeDecodeError as exc:
+                    yield Skipped(at, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "NT221")
+                    continue
+                except json.JSONDecodeError as exc:
+                    yield Skipped(at, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "NT223")
+                    continue
+                yield from records_from_json(value, at)
+        except (tarfile.TarError, OSError, EOFError) as exc:  # truncated archive: keep what was read
+            yield Skipped(where, f"tar archive is truncated or damaged: {exc}", "NT223")
+    if not found:
+        yield Skipped(where, "tar archive holds no .json files", "NT234")
 
 
 def _read_lines(fh: Iterable[str], where: str, max_record_bytes: int) -> Iterator[FactCheck | Skipped]:
@@ -449,12 +513,12 @@ def _read_lines(fh: Iterable[str], where: str, max_record_bytes: int) -> Iterato
             continue
         if len(line) > max_record_bytes:
             yield Skipped(f"{where}#{n}", f"line of {len(line):,} characters is over the "
-                                          f"{max_record_bytes:,}-byte record limit", "NT205")
+                                          f"{max_record_bytes:,}-byte record limit", "NT225")
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Skipped(f"{where}#{n}", f"malformed JSON line: {exc.msg} at column {exc.colno}", "NT203")
+            yield Skipped(f"{where}#{n}", f"malformed JSON line: {exc.msg} at column {exc.colno}", "NT223")
             continue
         yield from records_from_json(value, f"{where}#{n}")
 
@@ -467,25 +531,25 @@ def _read_html(file: Path, size: int, max_bytes: int) -> Iterator[FactCheck | Sk
     where = str(file)
     kind = "HTML instead of JSON" if file.suffix.lower() in (".json", ".jsonld", ".jsonl") else "HTML page"
     if size > max_bytes:
-        yield Skipped(where, f"{kind} of {size / 2**20:,.0f} MB is over the {max_bytes / 2**20:,.0f} MB limit", "NT204")
+        yield Skipped(where, f"{kind} of {size / 2**20:,.0f} MB is over the {max_bytes / 2**20:,.0f} MB limit", "NT224")
         return
     page = file.read_text(encoding="utf-8", errors="replace")
     blocks = _SCRIPT.findall(page)
     if not blocks:
-        yield Skipped(where, f"{kind}: no <script type=\"application/ld+json\"> block to read", "NT206")
+        yield Skipped(where, f"{kind}: no <script type=\"application/ld+json\"> block to read", "NT226")
         return
     found = False
     for n, block in enumerate(blocks, start=1):
         try:
             value = json.loads(block.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
         except json.JSONDecodeError as exc:
-            yield Skipped(f"{where}#script{n}", f"malformed JSON-LD: {exc.msg} at line {exc.lineno}", "NT203")
+            yield Skipped(f"{where}#script{n}", f"malformed JSON-LD: {exc.msg} at line {exc.lineno}", "NT223")
             continue
         for item in _walk(value, f"{where}#script{n}", 0):
             found = True
             yield item
     if not found:
-        yield Skipped(where, f"{kind}: its {len(blocks)} JSON-LD block(s) hold no ClaimReview", "NT214")
+        yield Skipped(where, f"{kind}: its {len(blocks)} JSON-LD block(s) hold no ClaimReview", "NT234")
 
 
 _IN_STRING = re.compile(r'["\\]')
@@ -515,12 +579,12 @@ def _read_array(file: Path, max_record_bytes: int, chunk: int = 1 << 20) -> Iter
         text = "".join(parts).strip()
         if oversized:
             yield Skipped(f"{where}[{index}]", f"record of {kept + oversized:,} characters is over the "
-                                               f"{max_record_bytes:,}-byte record limit", "NT205")
+                                               f"{max_record_bytes:,}-byte record limit", "NT225")
         elif text:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield Skipped(f"{where}[{index}]", f"malformed JSON: {exc.msg}", "NT203")
+                yield Skipped(f"{where}[{index}]", f"malformed JSON: {exc.msg}", "NT223")
             else:
                 yield from records_from_json(value, f"{where}[{index}]")
         if text or oversized:
@@ -592,7 +656,7 @@ def _read_array(file: Path, max_record_bytes: int, chunk: int = 1 << 20) -> Iter
         if parts or oversized:
             yield from flush()
         yield Skipped(where, "JSON list is cut short (no closing ']'); the complete records before it were kept",
-                      "NT203")
+                      "NT223")
 
 
 # -- CSV -------------------------------------------------------------------------------------
@@ -616,7 +680,7 @@ CSV_COLUMNS: Mapping[str, tuple[str, ...]] = {
 def _read_csv(file: Path, mapping: Mapping[str, str] | None, max_bytes: int) -> Iterator[FactCheck | Skipped]:
     where = str(file)
     if file.stat().st_size > max_bytes * 16:
-        yield Skipped(where, f"CSV of {file.stat().st_size / 2**20:,.0f} MB is over the limit", "NT204")
+        yield Skipped(where, f"CSV of {file.stat().st_size / 2**20:,.0f} MB is over the limit", "NT224")
         return
     csv.field_size_limit(MAX_RECORD_BYTES)
     with open(file, encoding="utf-8-sig", newline="") as fh:
@@ -631,7 +695,7 @@ def _read_csv(file: Path, mapping: Mapping[str, str] | None, max_bytes: int) -> 
             wanted = (mapping or {}).get(name)
             if wanted is not None:
                 if wanted not in (reader.fieldnames or []):
-                    yield Skipped(where, f"mapped column {wanted!r} (for {name}) is not in the header", "NT207")
+                    yield Skipped(where, f"mapped column {wanted!r} (for {name}) is not in the header", "NT227")
                     return
                 columns[name] = wanted
                 continue
@@ -640,17 +704,17 @@ def _read_csv(file: Path, mapping: Mapping[str, str] | None, max_bytes: int) -> 
                 columns[name] = found
         if "claim" not in columns:
             yield Skipped(where, "CSV has no claim column (one of: claim, claimReviewed, claim_text, text; or map one "
-                                 f"with --map claim=COLUMN); header: {', '.join(reader.fieldnames or [])}", "NT207")
+                                 f"with --map claim=COLUMN); header: {', '.join(reader.fieldnames or [])}", "NT227")
             return
         try:
             for n, row in enumerate(reader, start=2):
                 values = {k: (row.get(col) or "").strip() or None for k, col in columns.items()}
                 claim = values.pop("claim")
                 if not claim:
-                    yield Skipped(f"{where}#{n}", "empty claim", "NT210")
+                    yield Skipped(f"{where}#{n}", "empty claim", "NT230")
                     continue
                 if len(claim) > MAX_CLAIM_CHARS:
-                    yield Skipped(f"{where}#{n}", f"claim is {len(claim):,} characters long", "NT212")
+                    yield Skipped(f"{where}#{n}", f"claim is {len(claim):,} characters long", "NT232")
                     continue
                 value, best, worst = (_number(values.pop(k, None)) for k in ("rating_value", "rating_best", "rating_worst"))
                 score = rating_score(values.get("rating"), value, best, worst)
@@ -661,7 +725,7 @@ def _read_csv(file: Path, mapping: Mapping[str, str] | None, max_bytes: int) -> 
                                 published=_date(values.get("published")), language=_language(values.get("language")),
                                 title=values.get("title"), source=f"{where}#{n}")
         except csv.Error as exc:
-            yield Skipped(where, f"malformed CSV: {exc}", "NT203")
+            yield Skipped(where, f"malformed CSV: {exc}", "NT223")
 
 
 def with_language(record: FactCheck) -> FactCheck:
