@@ -15,6 +15,8 @@ import csv
 import json
 import math
 import pickle
+import time
+from dataclasses import asdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,11 +79,42 @@ def _features(path: Path, rows: Sequence[tuple[str, str, bool]], split: str, lim
 TEXT_FILE = "words.npy"
 
 
-def load_check_model(model: str | Path | None) -> CheckModel:
-    """A check-worthiness model (name or directory): its weights, threshold and word weights if any."""
+class FineTunedCheckModel:
+    """A check-worthiness model that is a fine-tuned MiniLM (``train checkworthiness --fine-tune``): the
+    sentence's text decides; its scores are rescaled so that the threshold tuned on development data
+    is 0.5, the claims stage's cut-off."""
+
+    threshold = 0.5
+
+    def __init__(self, classifier: Any, tuned: float) -> None:
+        self.classifier = classifier
+        self.tuned = tuned
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        from narratrace.finetune import rescaled
+
+        return [float(s) for s in rescaled(self.classifier.probabilities(list(texts))[:, 0], self.tuned)]
+
+    def score(self, f: CheckFeatures, text: str) -> float:
+        if f.boilerplate or f.words == 0:
+            return 0.0
+        return self.scores([text])[0]
+
+
+def load_check_model(model: str | Path | None) -> CheckModel | FineTunedCheckModel:
+    """A check-worthiness model (name or directory): its weights, threshold and word weights if any,
+    or a fine-tuned classifier."""
     import numpy as np
 
+    from narratrace.finetune import TextClassifier, is_fine_tuned
+
     model_dir = resolve_model("checkworthiness", model, default=TASK.default_model)
+    if is_fine_tuned(model_dir):
+        try:
+            tuned = float(json.loads((model_dir / WEIGHTS_FILE).read_text(encoding="utf-8"))["threshold"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"unreadable check-worthiness threshold in {model_dir}: {exc}", path=str(model_dir)) from None
+        return FineTunedCheckModel(TextClassifier.load(model_dir), tuned)
     try:
         stored = json.loads((model_dir / WEIGHTS_FILE).read_text(encoding="utf-8"))
         weights = {k: float(v) for k, v in stored["weights"].items()}
@@ -96,9 +129,12 @@ def load_check_model(model: str | Path | None) -> CheckModel:
     return CheckModel(weights, threshold, text_coef)
 
 
-def _scores(model: CheckModel, rows: Sequence[tuple[str, str, bool]], feats: Sequence[CheckFeatures | None]
-            ) -> list[float]:
-    """Scores of many sentences at once (the words of all of them hashed in one go)."""
+def _scores(model: CheckModel | FineTunedCheckModel, rows: Sequence[tuple[str, str, bool]],
+            feats: Sequence[CheckFeatures | None]) -> list[float]:
+    """Scores of many sentences at once (the words of all of them hashed, or classified, in one go)."""
+    if isinstance(model, FineTunedCheckModel):
+        scores = model.scores([text for _, text, _ in rows])
+        return [0.0 if f is None or f.boilerplate or f.words == 0 else s for f, s in zip(feats, scores, strict=True)]
     base = [0.0 if f is None else score_features(f, model.weights) for f in feats]
     if model.text_coef is None:
         return base
@@ -159,8 +195,10 @@ def evaluate_end_to_end(data: Path, *, model: str | None = None, split: str = "a
 
 
 def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words: bool = True,
+          fine_tune: bool = False, epochs: int | None = None, max_minutes: float | None = None,
           **_options: Any) -> dict[str, Any]:
-    """Logistic regression over the check-worthiness features and (``words``) hashed word n-grams.
+    """Logistic regression over the check-worthiness features and (``words``) hashed word n-grams,
+    or (``fine_tune``) MiniLM fine-tuned as a sentence classifier (:func:`_fine_tune`).
 
     The feature weights land in ``weights.json`` (one table to read, as the hand-set ones), the
     word weights in ``words.npy``; the threshold maximises F1 on what the model learned from.
@@ -172,6 +210,8 @@ def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words:
     rows = read_sentences(data, split=split)
     if len({g for _, _, g in rows}) < 2:
         raise InputError(f"{data} (split {split}) needs both Yes and No sentences to train on", path=str(data))
+    if fine_tune:
+        return _fine_tune(data, out, rows, split=split, seed=seed, epochs=epochs, max_minutes=max_minutes)
     feats = _features(data, rows, split, None)
     names = [k for k in WEIGHTS if k != "bias"]
     keep = [i for i, f in enumerate(feats) if f is not None and not f.boilerplate and f.words]
@@ -207,6 +247,51 @@ def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words:
     return write_card(out, **card, measures=measures)
 
 
+def _fine_tune(data: Path, out: Path, rows: Sequence[tuple[str, str, bool]], *, split: str, seed: int,
+               epochs: int | None, max_minutes: float | None) -> dict[str, Any]:
+    """MiniLM fine-tuned on the sentences (a tenth of them, by a hash of their ids, kept for picking
+    the epoch and the threshold); the card records data, base model, options, history and measures."""
+    import numpy as np
+
+    from narratrace.finetune import FineTuneOptions, TextClassifier, base_version, dev_split, fine_tune
+
+    options = FineTuneOptions(seed=seed, max_minutes=max_minutes, **({"epochs": epochs} if epochs else {}))
+    parts = dev_split([sid for sid, _, _ in rows])
+    texts = [" ".join(text.split()) for _, text, _ in rows]
+    gold = np.array([[float(g)] for _, _, g in rows], dtype=np.float32)
+    started = time.monotonic()
+    classifier: TextClassifier = fine_tune([texts[i] for i in parts.train], gold[parts.train], ["check-worthy"],
+                                           dev=([texts[i] for i in parts.dev], gold[parts.dev]), options=options)
+    minutes = round((time.monotonic() - started) / 60, 2)
+    dev_p = classifier.probabilities([texts[i] for i in parts.dev])[:, 0]
+    dev_gold = [rows[i][2] for i in parts.dev]
+    threshold = max((t / 100 for t in range(5, 96)), key=lambda t: _measures(dev_gold, [p >= t for p in dev_p])["f1"])
+    classifier.save(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WEIGHTS_FILE).write_text(json.dumps({"weights": dict(WEIGHTS), "threshold": threshold}, indent=2) + "\n",
+                                    encoding="utf-8")  # the threshold (and the hand-set weights, unused)
+    if (out / TEXT_FILE).exists():
+        (out / TEXT_FILE).unlink()
+    card = {"task": "checkworthiness", "name": out.name, "kind": "fine-tuned", "seed": seed,
+            "data": {"path": str(data), "sha256": data_sha256(data), "split": split, "n": len(rows),
+                     "train": len(parts.train), "dev": len(parts.dev),
+                     "licence": "as stated in the data's README (CheckThat!/ClaimBuster: research use)"},
+            "notes": f"{base_version()} fine-tuned as a sentence classifier (mean pooling, one logit), "
+                     f"{len(classifier.history)} epoch(s) in {minutes} min; threshold {threshold:.2f} "
+                     f"(best F1 on the development tenth), rescaled to 0.5.",
+            "extra": {"base": base_version(), "options": asdict(classifier.options), "history": classifier.history,
+                      "training_minutes": minutes}}
+    write_card(out, **card)
+    measures: dict[str, Any] = {}
+    if split == "train":
+        begun = time.monotonic()
+        result = evaluate(data, model=str(out), split="heldout")
+        seconds = time.monotonic() - begun
+        measures = {"data": str(data), "split": "heldout", "n": result["n"], "values": result["measures"],
+                    "sentences_per_second": round(result["n"] / seconds, 1) if seconds > 0 else None}
+    return write_card(out, **card, measures=measures)
+
+
 TASK = Task(
     name="checkworthiness",
     summary="is a sentence a check-worthy factual claim (claims stage, feature weights)",
@@ -220,4 +305,5 @@ TASK = Task(
     stage="claims",
     default_model="rules-v1",
     config_key="checkworthiness_model",
+    fine_tunes=True,
 )

@@ -75,13 +75,21 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
 @click.option("--split", type=click.Choice(SPLITS), default="train", show_default=True,
               help="Learn from this part only (the rest stays unseen for `evaluate --split heldout`).")
 @click.option("--seed", default=13, show_default=True, help="Random seed (training is reproducible).")
+@click.option("--fine-tune", "fine_tune", is_flag=True,
+              help="Fine-tune MiniLM as the model (slower to train and to run, stronger) instead of a head over "
+                   "frozen features; uses the GPU when torch sees one.")
+@click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Fine-tuning: most epochs (default 3).")
+@click.option("--max-minutes", type=click.FloatRange(0.1), default=None,
+              help="Fine-tuning: stop after this many minutes (the best epoch so far is kept).")
 @language_option
 @library_errors
-def train(task: str, data_path: str, out_dir: str, split: str, seed: int, language: str | None) -> None:
+def train(task: str, data_path: str, out_dir: str, split: str, seed: int, fine_tune: bool, epochs: int | None,
+          max_minutes: float | None, language: str | None) -> None:
     """Train a component's model on CPU from labelled data; writes weights and a model card."""
     from narratrace.evaluation import run_training
 
-    card = run_training(task, data_path, out_dir, split=split, seed=seed, language=language)
+    options = {"fine_tune": True, "epochs": epochs, "max_minutes": max_minutes} if fine_tune else {}
+    card = run_training(task, data_path, out_dir, split=split, seed=seed, language=language, **options)
     click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
     values = flatten_measures((card.get("measures") or {}).get("values", {}))
     for name, value in values.items():

@@ -92,6 +92,7 @@ class Task:
     # ``end_to_end(data, *, model, split, limit, **options)``: the benchmark's raw texts through
     # ingest -> analyze -> export (:func:`analyze_texts`), the export scored; None: not yet written
     end_to_end: Callable[..., dict[str, Any]] | None = None
+    fine_tunes: bool = False           # ``train(..., fine_tune=True)`` fine-tunes MiniLM (:mod:`narratrace.finetune`)
 
 
 def task_names() -> list[str]:
@@ -214,6 +215,10 @@ def run_training(task_name: str, data: str | Path, out: str | Path, *, split: st
     if task.train is None:
         raise ConfigError(f"task {task_name!r} has no trainable model (it is rule-based); "
                           f"see `narratrace models`")
+    if options.get("fine_tune") and not task.fine_tunes:
+        fine = [n for n in task_names() if get_task(n).fine_tunes]
+        raise ConfigError(f"the {task_name} task has no fine-tuned model yet; --fine-tune works for "
+                          f"{', '.join(fine) or 'no task'}")
     path = Path(data) if language is None else language_folder(data, language)
     if not path.exists():
         raise InputError(f"no training data at {path}", path=str(path))
