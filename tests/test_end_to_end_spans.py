@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from narratrace.evaluation import SpanFinder
+from narratrace.evaluation import SpanFinder, run_evaluation
 from narratrace.text import normalize_text, normalized_offsets
 
 RAW = "\ufeffHarbour deal  condemned\r\n\r\n\r\nThe mayor\u00a0 said the  deal was\tdisgraceful.\r\n"
@@ -44,3 +44,37 @@ def test_span_finder_falls_back_to_the_nearest_occurrence_of_the_string() -> Non
     assert text[slice(*finder.find(*_span(raw, "mayor\u00a0said")))] == "mayor said"
     assert finder.find(*_span(raw, "owners")) == (5, 11)
     assert SpanFinder("a  b", "a b").find(2, 3) is None  # a space ingestion dropped: nothing to find
+
+
+def _brat(root: Path, doc: str, text: str, spans: list[tuple[str, int, int]]) -> None:
+    (root / "text").mkdir(parents=True, exist_ok=True)
+    (root / "attributions").mkdir(exist_ok=True)
+    (root / "text" / f"{doc}.txt").write_text(text, encoding="utf-8")
+    lines, n = [], 0
+    for k in range(0, len(spans), 2):
+        (sr, ss, se), (cr, cs, ce) = spans[k], spans[k + 1]
+        lines += [f"T{n + 1}\t{sr} {ss} {se}\t{text[ss:se]}", f"T{n + 2}\t{cr} {cs} {ce}\t{text[cs:ce]}",
+                  f"E{k // 2 + 1}\tAttribution:T{n + 2} Source:T{n + 1} Cue:T{n + 2}"]
+        n += 2
+    (root / "attributions" / f"{doc}_ab12.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_attribution_end_to_end_scores_the_exported_source_and_cue_spans(tmp_path: Path) -> None:
+    """Offsets move (double spaces, a no-break space) before each attribution; the exported claims'
+    source and cue spans still match the gold ones exactly, as they do on gold inputs. An article
+    without text is not ingested: its gold spans count and match nothing."""
+    text = ("Harbour  deal condemned\n\nThe mayor\u00a0 said on Tuesday that the harbour deal would cost the town "
+            "4 million euros.\n\nAccording to the  council, the vote on the shipyard will take place on 12 May.\n")
+    mayor, said = _span(text, "The mayor"), _span(text, "said")
+    council, according = _span(text, "the  council"), _span(text, "According to")
+    _brat(tmp_path, "harbour", text, [("Source", *mayor), ("Cue", *said), ("Source", *council), ("Cue", *according)])
+    _brat(tmp_path, "empty", "\n", [("Source", 0, 0), ("Cue", 0, 1)])
+    gold = run_evaluation("attribution", tmp_path)
+    e2e = run_evaluation("attribution", tmp_path, end_to_end=True)
+    losses = e2e["losses"]
+    assert (losses["documents"], losses["not_ingested"], losses["spans_not_in_text"]) == (2, 1, 0)
+    assert losses["gold_cues"] == 3 and losses["gold_sources"] == 3
+    assert e2e["measures"]["exact"]["cue"] == gold["measures"]["exact"]["cue"]
+    assert e2e["measures"]["exact"]["source"] == gold["measures"]["exact"]["source"]
+    # both attributions of the harbour article found exactly; the empty article's one is lost
+    assert e2e["measures"]["exact"]["cue"] == {"p": 1.0, "r": 0.6667, "f1": 0.8}
