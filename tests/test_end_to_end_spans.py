@@ -78,3 +78,30 @@ def test_attribution_end_to_end_scores_the_exported_source_and_cue_spans(tmp_pat
     assert e2e["measures"]["exact"]["source"] == gold["measures"]["exact"]["source"]
     # both attributions of the harbour article found exactly; the empty article's one is lost
     assert e2e["measures"]["exact"]["cue"] == {"p": 1.0, "r": 0.6667, "f1": 0.8}
+
+
+def _ptc(root: Path, doc: str, text: str, labels: list[tuple[str, int, int]]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"article{doc}.txt", "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    (root / f"article{doc}.task2-TC.labels").write_text(
+        "".join(f"{doc}\t{t}\t{a}\t{b}\n" for t, a, b in labels), encoding="utf-8")
+
+
+def test_techniques_end_to_end_finds_the_gold_spans_again_after_ingestion(tmp_path: Path) -> None:
+    """CRLF, a BOM and runs of spaces move every offset after them; the exported technique spans
+    score as the model's spans do on the raw text, and a gold span no exported span overlaps is
+    wrong for TC."""
+    text = ("\ufeffCouncil  vote condemned\r\n\r\nThe  council's plan is\u00a0disgraceful and  shameful, "
+            "residents said on Tuesday.\r\nThe mayor called the developers thugs at the meeting.\r\n")
+    labels = [("Loaded_Language", *_span(text, "disgraceful")), ("Loaded_Language", *_span(text, "shameful")),
+              ("Name_Calling,Labeling", *_span(text, "thugs")), ("Doubt", *_span(text, "Council  vote condemned"))]
+    _ptc(tmp_path, "900000101", text, labels)
+    gold = run_evaluation("techniques", tmp_path)
+    e2e = run_evaluation("techniques", tmp_path, end_to_end=True)
+    assert e2e["measures"]["si"] == gold["measures"]["si"] and e2e["measures"]["si"]["f1"] > 0.5
+    losses = e2e["losses"]
+    assert (losses["articles"], losses["not_ingested"], losses["spans_not_in_text"]) == (1, 0, 0)
+    assert losses["gold_spans"] == 4 and losses["spans_without_hit"] == 1  # nothing flags the title as Doubt
+    assert (losses["tc_instances"], losses["tc_instances_without_hit"]) == (4, 1)
+    assert e2e["measures"]["tc"] == {"micro_f1": 0.75, "instances": 4}
