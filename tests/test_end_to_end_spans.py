@@ -104,4 +104,17 @@ def test_techniques_end_to_end_finds_the_gold_spans_again_after_ingestion(tmp_pa
     assert (losses["articles"], losses["not_ingested"], losses["spans_not_in_text"]) == (1, 0, 0)
     assert losses["gold_spans"] == 4 and losses["spans_without_hit"] == 1  # nothing flags the title as Doubt
     assert (losses["tc_instances"], losses["tc_instances_without_hit"]) == (4, 1)
-    assert e2e["measures"]["tc"] == {"micro_f1": 0.75, "instances": 4}
+    assert e2e["measures"]["tc_exported"] == {"micro_f1": 0.75, "instances": 4}
+
+
+def test_the_end_to_end_table_writes_counts_as_integers_and_a_measure_gold_inputs_lack_as_a_dash() -> None:
+    from narratrace.quality import render_end_to_end
+
+    gold = {"n": 79, "seconds": 1.0, "measures": {"si": {"f1": 0.1636, "predicted": 629}, "tc": {"micro_f1": 0.41}}}
+    e2e = {"n": 79, "seconds": 2.0, "command": "narratrace evaluate techniques --end-to-end",
+           "measures": {"si": {"f1": 0.1637, "predicted": 628}, "tc_exported": {"micro_f1": 0.0777}}}
+    section = render_end_to_end([{"task": "techniques", "benchmark": "PTC", "rows": [
+        {"model": "shipped default", "gold": gold, "end_to_end": e2e}]}])
+    rows = [line for line in section if line.startswith("| techniques")]
+    assert [r.split(" | ")[4:7] for r in rows] == [["si.f1", "0.164", "0.164"], ["si.predicted", "629", "628"],
+                                                   ["tc_exported.micro_f1", "–", "0.078"]]

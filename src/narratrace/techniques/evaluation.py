@@ -70,10 +70,11 @@ def evaluate_techniques_end_to_end(data: str | Path, *, model: str | None = None
 
     * ``si``: the exported technique spans against the gold SI spans, as :func:`evaluate_techniques`
       scores them (a gold span not found in the text counts and matches nothing);
-    * ``tc``: each gold instance given the techniques of the exported spans that overlap its span
-      most (as many as it has gold labels); a gold span no exported span overlaps gets none, so it is
-      wrong. Unlike the gold-input TC, the model is not told where the spans are: this is how many
-      of the gold instances a reader of the export sees with the right technique on them.
+    * ``tc_exported``: each gold instance given the techniques of the exported spans that overlap its
+      span most (as many as it has gold labels); a gold span no exported span overlaps gets none, so
+      it is wrong. Not the gold-input ``tc`` (there the model is told where the spans are, so it
+      is named apart): this is the share of the gold instances a reader of the export sees with the
+      right technique on them.
 
     ``losses`` counts articles not ingested or not analysed, gold spans not found in the text, and
     gold spans no exported span overlaps (SI spans; TC instances).
@@ -140,7 +141,7 @@ def evaluate_techniques_end_to_end(data: str | Path, *, model: str | None = None
     tc = tc_scores(tc_pairs, TECHNIQUES)
     return {"n": len(articles), "model": model or TASK.default_model,
             "measures": {"si": si_scores(predicted, gold),
-                         "tc": {"micro_f1": tc["micro_f1"], "instances": tc["instances"]}},
+                         "tc_exported": {"micro_f1": tc["micro_f1"], "instances": tc["instances"]}},
             "tc_per_class": {k: v["f1"] for k, v in tc["per_class"].items() if k}, "losses": losses}
 
 
