@@ -216,7 +216,7 @@ def test_end_to_end_scores_what_the_export_gives(tmp_path: Path) -> None:
     assert losses["queries"] == e2e["n"] and losses["matched"] + losses["claims_no_match"] <= e2e["n"]
     assert 0 < e2e["measures"]["map_at_5"] <= gold["measures"]["map_at_5"] + 1e-9  # on this set the export scores below the gold-input figure
     with pytest.raises(ConfigError, match="no end-to-end evaluation"):
-        run_evaluation("techniques", Path(__file__).parent / "data" / "techniques", end_to_end=True)
+        run_evaluation("narratives", Path(__file__).parent / "data" / "narratives", end_to_end=True)
 
 
 def test_the_end_to_end_section_puts_gold_and_export_side_by_side() -> None:

@@ -138,7 +138,7 @@ def render_end_to_end(entries: Sequence[dict[str, Any]]) -> list[str]:
             lost = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (row["end_to_end"].get("losses") or {}).items())
             for key in e2e:
                 lines.append(f"| {entry['task']} | {entry['benchmark']} | {row['model']} | {row['end_to_end']['n']} | "
-                             f"{key} | {_fmt(gold.get(key))} | {_fmt(e2e[key])} | {lost} |")
+                             f"{key} | {_count_or_fmt(gold.get(key))} | {_count_or_fmt(e2e[key])} | {lost} |")
                 lost = ""
             commands.append(f"- {entry['task']} ({row['model']}, {row['end_to_end']['seconds']} s): "
                             f"`{row['end_to_end']['command']}`")
@@ -323,6 +323,11 @@ def _command(verb: str, task: str, data: Path, *, split: str, extra: str = "") -
 
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _count_or_fmt(value: float | None) -> str:
+    """A count (spans predicted, instances) as an integer, a measure as :func:`_fmt` writes it."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _fmt(value)
 
 
 def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,

@@ -11,7 +11,7 @@ import unicodedata
 
 from narratrace.model import Span
 
-__all__ = ["normalize_text", "paragraph_spans", "sentence_spans", "word_spans", "words"]
+__all__ = ["normalize_text", "normalized_offsets", "paragraph_spans", "sentence_spans", "word_spans", "words"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"(?:[\t\u00a0\u2009\u202f]| (?=[ \t\u00a0\u2009\u202f]))[ \t\u00a0\u2009\u202f]*")
@@ -50,6 +50,22 @@ def normalize_text(raw: str) -> str:
     if "\n\n\n" in text:
         text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
+
+
+def normalized_offsets(raw: str, text: str) -> list[int] | None:
+    """Where each offset of ``raw`` lands in ``text``, the text ingestion kept of it
+    (:func:`normalize_text`: characters dropped, odd spaces made plain): ``out[i]`` is the offset
+    in ``text`` of the first character kept at or after ``raw[i]`` (``len(raw) + 1`` entries), so
+    a span ``[a, b)`` of ``raw`` is ``[out[a], out[b])`` of ``text``. None when ``text`` is not
+    ``raw`` so thinned (NFC joined characters, the text was edited): find spans by their string."""
+    out = [0] * (len(raw) + 1)
+    j, n = 0, len(text)
+    for i, c in enumerate(raw):
+        out[i] = j
+        if j < n and (c == text[j] or (text[j] == " " and c in _ODD_SPACES)):
+            j += 1
+    out[len(raw)] = j
+    return out if j == n else None
 
 
 def paragraph_spans(text: str) -> tuple[Span, ...]:

@@ -26,7 +26,9 @@ def export_claim_groups(store: Store, ref: dict[str, str] | None = None) -> list
     return out
 
 
-_CLAIM_FIELDS = ("score", "source", "source_canonical", "source_kind", "cue", "quote", "hedges", "carried")
+#: ``source_start/end`` and ``cue_start/end`` index into the article's text, as the claim's own span does
+_CLAIM_FIELDS = ("score", "source", "source_canonical", "source_kind", "source_start", "source_end", "cue",
+                 "cue_start", "cue_end", "quote", "hedges", "carried")
 
 
 def export_claims(store: Store, ref: dict[str, str] | None = None, *, article_id: str | None = None,

@@ -29,8 +29,9 @@ from narratrace.cards import HELDOUT_EVERY, SPLITS, Split, flatten_measures, in_
 from narratrace.errors import ConfigError, InputError
 from narratrace.languages import normalize
 
-__all__ = ["SPLITS", "Benchmark", "PublishedFigure", "Task", "flatten_measures", "get_task", "in_split",
-           "run_evaluation", "run_training", "split_of", "stage_config_for_models", "task_names"]
+__all__ = ["SPLITS", "Benchmark", "PublishedFigure", "SpanFinder", "Task", "analyze_files", "analyze_texts",
+           "flatten_measures", "get_task", "in_split", "nearest_occurrence", "run_evaluation", "run_training",
+           "split_of", "stage_config_for_models", "task_names"]
 
 
 def task_modules() -> dict[str, str]:
@@ -173,22 +174,75 @@ def analyze_texts(texts: Sequence[tuple[str, str]], *, config: Mapping[str, Mapp
     fact-checks a matching benchmark needs). The store lives in a temporary folder and is removed."""
     import tempfile
 
-    from narratrace.export import export_corpus
-    from narratrace.ingest import ingest
-    from narratrace.pipeline import Pipeline, default_stages
-    from narratrace.store import Store
-
     with tempfile.TemporaryDirectory(prefix="narratrace-e2e-") as tmp:
         source = Path(tmp) / "documents.jsonl"
         with source.open("w", encoding="utf-8") as fh:
             for ref, text in texts:
                 fh.write(json.dumps({"id": ref, "text": text}, ensure_ascii=False) + "\n")
-        with Store(Path(tmp) / "corpus.db") as store:
-            ingest(store, [source])
-            if prepare is not None:
-                prepare(store)
-            Pipeline(default_stages(), config=config or {}, workers=workers).run(store)
-            return export_corpus(store, include_text=include_text)
+        return _analyze([source], Path(tmp) / "corpus.db", config=config, prepare=prepare, workers=workers,
+                        include_text=include_text)
+
+
+def analyze_files(paths: Sequence[str | Path], *, config: Mapping[str, Mapping[str, Any]] | None = None,
+                  workers: int | None = None, include_text: bool = False) -> dict[str, Any]:
+    """:func:`analyze_texts` for files or folders as they are (a corpus of .txt, .html, .jsonl...),
+    ingested as ``narratrace ingest PATH`` ingests them."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="narratrace-e2e-") as tmp:
+        return _analyze([Path(p) for p in paths], Path(tmp) / "corpus.db", config=config, prepare=None,
+                        workers=workers, include_text=include_text)
+
+
+def _analyze(sources: Sequence[Path], db: Path, *, config: Mapping[str, Mapping[str, Any]] | None,
+             prepare: Callable[[Any], None] | None, workers: int | None, include_text: bool) -> dict[str, Any]:
+    from narratrace.export import export_corpus
+    from narratrace.ingest import ingest
+    from narratrace.pipeline import Pipeline, default_stages
+    from narratrace.store import Store
+
+    with Store(db) as store:
+        ingest(store, list(sources))
+        if prepare is not None:
+            prepare(store)
+        Pipeline(default_stages(), config=config or {}, workers=workers).run(store)
+        return export_corpus(store, include_text=include_text)
+
+
+def nearest_occurrence(text: str, needle: str, guess: int) -> int | None:
+    """Where ``needle`` occurs in ``text`` nearest ``guess`` (ingestion moves offsets: titles, spaces)."""
+    best, pos = None, text.find(needle)
+    while pos != -1:
+        if best is None or abs(pos - guess) < abs(best - guess):
+            best = pos
+        pos = text.find(needle, pos + 1)
+    return best
+
+
+class SpanFinder:
+    """Gold spans of a benchmark's text found again in the text ingestion kept of it (the export's
+    ``articles[].text``), so that exported offsets can be scored against them: through the offsets
+    :func:`narratrace.text.normalized_offsets` follows, else (the text changed beyond spaces) by the
+    span's string nearest its place."""
+
+    def __init__(self, raw: str, text: str) -> None:
+        from narratrace.text import normalized_offsets
+
+        self.raw, self.text = raw, text
+        self.offsets = normalized_offsets(raw, text)
+
+    def find(self, start: int, end: int) -> tuple[int, int] | None:
+        """``[start, end)`` of the benchmark's text in the ingested text; None: not there."""
+        from narratrace.text import normalize_text
+
+        if self.offsets is not None and 0 <= start < end < len(self.offsets):
+            a, b = self.offsets[start], self.offsets[end]
+            return (a, b) if b > a else None
+        needle = normalize_text(self.raw[start:end])
+        if not needle:
+            return None
+        found = nearest_occurrence(self.text, needle, round(start * len(self.text) / max(len(self.raw), 1)))
+        return None if found is None else (found, found + len(needle))
 
 
 def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]:

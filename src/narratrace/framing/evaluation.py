@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from narratrace.evaluation import Benchmark, PublishedFigure, Task
+from narratrace.evaluation import nearest_occurrence as _nearest
 from narratrace.errors import InputError
 from narratrace.framing.data import FramingDocument, read_framing_data
 from narratrace.framing.features import VECTOR_KINDS, MentionContext, contexts, featurize, sentences_of, vector_features
@@ -121,16 +122,6 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
     measures["coverage"] = round(lost["covered"] / lost["mentions"], 4) if lost["mentions"] else 0.0
     return {"n": len(gold), "documents": len(docs), "model": model or DEFAULT_MODEL, "measures": measures,
             "losses": lost}
-
-
-def _nearest(text: str, needle: str, guess: int) -> int | None:
-    """Where ``needle`` occurs in ``text`` nearest ``guess`` (ingestion moves offsets: titles, spaces)."""
-    best, pos = None, text.find(needle)
-    while pos != -1:
-        if best is None or abs(pos - guess) < abs(best - guess):
-            best = pos
-        pos = text.find(needle, pos + 1)
-    return best
 
 
 def _licence(data: Path) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from narratrace.evaluation import Benchmark, PublishedFigure, Task
 from narratrace.errors import InputError
 
-__all__ = ["TASK", "evaluate_techniques", "predict_tc", "train_techniques"]
+__all__ = ["TASK", "evaluate_techniques", "evaluate_techniques_end_to_end", "predict_tc", "train_techniques"]
 
 
 def predict_tc(model: Any, text: str, labels: Any) -> list[tuple[list[str], list[str]]]:
@@ -61,6 +61,90 @@ def evaluate_techniques(data: str | Path, *, model: str | None = None, split: st
             "labels_without_2020_class": dropped}
 
 
+def evaluate_techniques_end_to_end(data: str | Path, *, model: str | None = None, split: str = "all",
+                                   limit: int | None = None, min_score: float | None = None, **_: Any
+                                   ) -> dict[str, Any]:
+    """The measures on what a user gets: each article's file text ingested as one document, analysed
+    with the default stages (``--model`` for the techniques stage) and exported; the gold spans are
+    found again in the ingested text (:class:`~narratrace.evaluation.SpanFinder`).
+
+    * ``si``: the exported technique spans against the gold SI spans, as :func:`evaluate_techniques`
+      scores them (a gold span not found in the text counts and matches nothing);
+    * ``tc_exported``: each gold instance given the techniques of the exported spans that overlap its
+      span most (as many as it has gold labels); a gold span no exported span overlaps gets none, so
+      it is wrong. Not the gold-input ``tc`` (there the model is told where the spans are, so it
+      is named apart): this is the share of the gold instances a reader of the export sees with the
+      right technique on them.
+
+    ``losses`` counts articles not ingested or not analysed, gold spans not found in the text, and
+    gold spans no exported span overlaps (SI spans; TC instances).
+    """
+    from narratrace.evaluation import SpanFinder, analyze_texts
+    from narratrace.techniques.labels import TECHNIQUES
+    from narratrace.techniques.ptc import read_ptc
+    from narratrace.techniques.scoring import si_scores, tc_scores
+
+    articles = list(read_ptc(data, split=split, limit=limit))
+    if not articles:
+        raise InputError(f"no PTC articles in split {split!r} of {data}", path=str(data))
+    stage = {k: v for k, v in (("model", model), ("min_score", min_score)) if v is not None}
+    export = analyze_texts([(a.id, a.text) for a in articles], config={"techniques": stage} if stage else None,
+                           include_text=True)
+    exported = {a["ref"]: a for a in export["articles"]}
+    hits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for h in export["techniques"]:
+        hits[h["article"]].append(h)
+    losses = {"articles": len(articles), "not_ingested": 0, "not_analysed": 0, "gold_spans": 0,
+              "spans_not_in_text": 0, "spans_without_hit": 0, "tc_instances": 0, "tc_instances_without_hit": 0}
+    predicted: dict[str, list[tuple[int, int]]] = {}
+    gold: dict[str, list[tuple[int, int]]] = {}
+    tc_pairs: list[tuple[list[str], list[str]]] = []
+    unmatchable = 0
+    for article in articles:
+        item = exported.get(article.id)
+        losses["gold_spans"] += len(article.si)
+        mine = hits.get(article.id, [])
+        predicted[article.id] = [(h["start"], h["end"]) for h in mine]
+        if item is None:
+            losses["not_ingested"] += 1
+        elif "techniques" in (item.get("not_analysed") or {}):
+            losses["not_analysed"] += 1
+        finder = SpanFinder(article.text, (item or {}).get("text") or "") if item is not None else None
+        spans = []
+        for start, end in article.si:
+            span = finder.find(start, end) if finder is not None else None
+            if span is None:
+                losses["spans_not_in_text"] += int(item is not None)
+                unmatchable += 2
+                span = (-unmatchable, -unmatchable + 1)  # counted as gold, overlaps no exported span
+            elif not any(h["start"] < span[1] and span[0] < h["end"] for h in mine):
+                losses["spans_without_hit"] += 1
+            spans.append(span)
+        gold[article.id] = spans
+        by_span: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for lab in article.labels:
+            by_span[(lab.start, lab.end)].append(lab.technique)
+        for (start, end), wanted in sorted(by_span.items()):
+            losses["tc_instances"] += len(wanted)
+            span = finder.find(start, end) if finder is not None else None
+            ranked: list[str] = []
+            if span is not None:
+                overlapping = sorted(((min(span[1], h["end"]) - max(span[0], h["start"]), h["technique"]) for h in mine),
+                                     reverse=True)
+                for overlap, technique in overlapping:
+                    if overlap > 0 and technique not in ranked:
+                        ranked.append(technique)
+            if not ranked:
+                losses["tc_instances_without_hit"] += len(wanted)
+            guess = ranked[:len(wanted)]
+            tc_pairs.append((guess + [""] * (len(wanted) - len(guess)), wanted))
+    tc = tc_scores(tc_pairs, TECHNIQUES)
+    return {"n": len(articles), "model": model or TASK.default_model,
+            "measures": {"si": si_scores(predicted, gold),
+                         "tc_exported": {"micro_f1": tc["micro_f1"], "instances": tc["instances"]}},
+            "tc_per_class": {k: v["f1"] for k, v in tc["per_class"].items() if k}, "losses": losses}
+
+
 def train_techniques(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
                      **options: Any) -> dict[str, Any]:
     from narratrace.techniques.learned import train_model
@@ -74,6 +158,7 @@ TASK = Task(
     data_format="PTC folder: article<ID>.txt with <ID>\\t<technique>\\t<start>\\t<end> labels "
                 "(*.task2-TC.labels; *.task1-SI.labels optional); SemEval-2023 labels are mapped",
     evaluate=evaluate_techniques,
+    end_to_end=evaluate_techniques_end_to_end,
     train=train_techniques,
     published=(PublishedFigure("si.f1", "span identification F1 (partial overlap)", 0.5155,
                                "Hitachi (Morio et al., SemEval 2020), PTC test set"),
