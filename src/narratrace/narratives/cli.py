@@ -21,16 +21,22 @@ def stories(db_path: str, min_articles: int, as_json: bool) -> None:
 
     with open_store(db_path) as store:
         found = [s for s in export_stories(store) if len(s["articles"]) >= min_articles]
+        meta = {row["ref"]: row for row in store.article_index()}
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
     if not found:
         click.echo(f"no story with {min_articles} or more articles (has `narratrace analyze` run?)")
     for s in found:
-        span = f"{s['start'] or '?'} – {s['end'] or '?'}" if s["start"] else "undated"
-        click.echo(f"{s['id']}  {len(s['articles'])} articles  {span}  {s['label']}")
-        for ref in s["articles"]:
-            click.echo(f"    {ref}")
+        n = len(s["articles"])
+        span = (f"{s['start'] or '?'} – {s['end'] or '?'}" if s["start"]
+                else f"dates unknown ({s.get('dated') or 0} of {n} dated)")
+        click.echo(f"{s['id']}  {n} articles  {span}  {s['label']}")
+        for ref in s["articles"]:  # who published what, when: the ref alone says little
+            row = meta.get(ref, {})
+            about = "  ".join(x for x in (row.get("published") or "undated", row.get("outlet") or "outlet unknown",
+                                          row.get("title") or "") if x)
+            click.echo(f"    {ref}  {about}")
 
 
 @click.command("narratives")

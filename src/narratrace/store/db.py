@@ -14,7 +14,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -498,13 +498,23 @@ class Store:
                                 [(g.id, g.original, json.dumps(list(g.members)), g.reason) for g in groups])
             self.mark_stage_done(stage, version, compared)
 
-    def republication_pairs(self, article_id: str | None = None) -> list[RepublicationPair]:
+    def refs(self) -> dict[str, str]:
+        """Every article's ref (the name users give it: file name, record id) by its internal id."""
+        return {aid: ref for aid, ref in self.db.execute("SELECT id, ref FROM articles")}
+
+    def republication_pairs(self, article_id: str | None = None, *, refs: bool = False) -> list[RepublicationPair]:
+        """Copy pairs (all, or those of ``article_id``); ``refs=True`` names the articles by their refs,
+        as the export does, instead of internal ids."""
         sql = "SELECT data FROM republication_pairs"
         args: tuple[str, ...] = ()
         if article_id is not None:
             sql += " WHERE original = ? OR copy = ?"
             args = (article_id, article_id)
-        return [RepublicationPair.from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY rowid", args)]
+        pairs = [RepublicationPair.from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY rowid", args)]
+        if not refs:
+            return pairs
+        names = self.refs()
+        return [replace(p, original=names.get(p.original, p.original), copy=names.get(p.copy, p.copy)) for p in pairs]
 
     def republication_groups(self) -> list[RepublicationGroup]:
         return [RepublicationGroup(i, o, tuple(json.loads(m)), r)
