@@ -26,7 +26,7 @@ __all__ = ["build_quality", "render_quality"]
 
 
 def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None, retrain: bool = False,
-                  gates: Path | None = None, compare_encoder: str | None = "minilm",
+                  gates: Path | None = None, compare_encoder: str | None = "minilm", fine_tune: bool = True,
                   log: Callable[[str], None] = lambda _msg: None) -> str:
     """Run what is missing, keep each result as JSON under ``work``, return the Markdown tables.
 
@@ -37,6 +37,9 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
 
     ``compare_encoder``: the shipped defaults are scored a second time with the run's encoder set
     to this one (``narratrace analyze --encoder``), in a column beside the default encoder's.
+
+    ``fine_tune``: tasks that can (``Task.fine_tunes``) also get a fine-tuned MiniLM (trained once,
+    kept under ``work``), scored in a column of its own with its training minutes and speed.
     """
     compare = compare_encoder if compare_encoder and encoder_name(compare_encoder) != encoder_name() else None
     work.mkdir(parents=True, exist_ok=True)
@@ -56,7 +59,8 @@ def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = 
         if task.benchmark is None:
             log(f"{name}: no public benchmark")
             continue
-        results.append(_run_task(task, data_root, work, retrain=retrain, compare=compare, log=log))
+        results.append(_run_task(task, data_root, work, retrain=retrain, compare=compare, log=log,
+                                 fine_tune=fine_tune))
     gate_rows = _run_gates(gates, log, compare) if gates is not None and gates.is_file() else []
     document = render_quality(results, data_root=data_root, gates=gate_rows, encoder=encoder_name(), compare=compare,
                               languages=build_languages(data_root, work, tasks=tasks, retrain=retrain, log=log))
@@ -273,7 +277,7 @@ def _run_gates(path: Path, log: Callable[[str], None], compare: str | None = Non
 
 
 def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Callable[[str], None],
-              compare: str | None = None) -> dict[str, Any]:
+              compare: str | None = None, fine_tune: bool = True) -> dict[str, Any]:
     bench = task.benchmark
     assert bench is not None
     data = data_root / bench.path
@@ -309,6 +313,21 @@ def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Ca
         entry["trained"]["command"] = (
             _command("train", task.name, data, split=bench.train_split, extra=f"--out {model_dir}") + " && "
             + _command("evaluate", task.name, eval_data, split=bench.eval_split, extra=f"--model {model_dir}"))
+    if task.fine_tunes and fine_tune:
+        fine_dir = work / f"{task.name}-fine"
+        if retrain or not (fine_dir / "card.json").is_file():
+            log(f"{task.name}: fine-tuning MiniLM on {data} ({bench.train_split}; minutes on 2 cores)")
+            run_training(task.name, data, fine_dir, split=bench.train_split, fine_tune=True)
+        log(f"{task.name}: evaluating the fine-tuned model")
+        entry["fine_tuned"] = run_evaluation(task.name, eval_data, model=str(fine_dir), split=bench.eval_split,
+                                             **bench.eval_args)
+        card = load_card(fine_dir)
+        entry["fine_tuned"]["training_minutes"] = card.get("training_minutes")
+        entry["fine_tuned"]["per_second"] = round(entry["fine_tuned"]["n"] / entry["fine_tuned"]["seconds"], 1) \
+            if entry["fine_tuned"].get("seconds") else None
+        entry["fine_tuned"]["command"] = (
+            _command("train", task.name, data, split=bench.train_split, extra=f"--out {fine_dir} --fine-tune") + " && "
+            + _command("evaluate", task.name, eval_data, split=bench.eval_split, extra=f"--model {fine_dir}"))
     (work / f"{task.name}.json").write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return entry
 
@@ -350,9 +369,13 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
              *([f"The default encoder is `{encoder}`; the column *encoder `{compare}`* scores the same shipped "
                 f"defaults with `narratrace analyze --encoder {compare}` (or `NARRATRACE_ENCODER={compare}`).", ""]
                if compare else []),
+             "*Fine-tuned* is MiniLM fine-tuned on the same training split (`narratrace train TASK --fine-tune`), "
+             "where the task has it; its training time and speed are listed under the table.",
+             "",
              f"| component | benchmark | measure | shipped default{f' (encoder `{encoder}`)' if compare else ''} | "
-             + (f"encoder `{compare}` | " if compare else "") + "trained on benchmark | best published | source |",
-             "|---|---|---|---|---|---|---|" + ("---|" if compare else "")]
+             + (f"encoder `{compare}` | " if compare else "") + "trained on benchmark | fine-tuned | best published | "
+             "source |",
+             "|---|---|---|---|---|---|---|---|" + ("---|" if compare else "")]
     commands: list[str] = []
     for entry in results:
         default = flatten_measures((entry.get("default") or {}).get("measures", {}))
@@ -361,17 +384,21 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
             key = figure["measure"]
             ours = _fmt(default.get(key)) if entry.get("default") else "no data"
             theirs = _fmt(trained.get(key)) if entry.get("trained") else "–"
+            fine = (_fmt(flatten_measures(entry["fine_tuned"].get("measures", {})).get(key))
+                    if entry.get("fine_tuned") else "–")
             other = (f" {_fmt(flatten_measures(entry['compare'].get('measures', {})).get(key))} |"
                      if entry.get("compare") else " – |") if compare else ""
             lines.append(f"| {entry['task']} | {entry['benchmark']} | {figure['label']} | {ours} |{other} {theirs} | "
-                         f"{_fmt(figure['value'])} | {figure['source']} |")
-        for kind in ("default", "compare", "trained"):
+                         f"{fine} | {_fmt(figure['value'])} | {figure['source']} |")
+        for kind in ("default", "compare", "trained", "fine_tuned"):
             run = entry.get(kind)
             if run:
                 what = {"default": "shipped default", "compare": f"shipped default, encoder {compare}",
-                        "trained": "trained"}[kind]
+                        "trained": "trained", "fine_tuned": "fine-tuned"}[kind]
+                speed = (f"; trained in {run.get('training_minutes')} min, scores {run.get('per_second')} items/s"
+                         if kind == "fine_tuned" else "")
                 commands.append(f"- {entry['task']} ({what}, model `{run['model']}`, n = {run['n']}, "
-                                f"{run['seconds']} s): `{run['command']}`")
+                                f"{run['seconds']} s{speed}): `{run['command']}`")
         if entry.get("missing"):
             commands.append(f"- {entry['task']}: benchmark data not found at `{entry['missing']}`")
     lines += ["", "## Commands", "", *commands, ""]

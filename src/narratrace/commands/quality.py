@@ -148,9 +148,12 @@ def models(as_json: bool) -> None:
 @click.option("--end-to-end-only", is_flag=True,
               help="Re-run only the end-to-end rows (ingest -> analyze -> export, scored) and replace that "
                    "section of --out, keeping the rest of it.")
+@click.option("--no-fine-tune", "no_fine_tune", is_flag=True,
+              help="Leave out the fine-tuned column (fine-tuning MiniLM takes tens of minutes on 2 cores; a model "
+                   "already under --work is scored either way unless this is given).")
 @library_errors
 def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...], retrain: bool, gates: str,
-            compare_encoder: str, languages_only: bool, end_to_end_only: bool) -> None:
+            compare_encoder: str, languages_only: bool, end_to_end_only: bool, no_fine_tune: bool) -> None:
     """Evaluate every component on its benchmark and regenerate docs/quality.md (`make quality`)."""
     from narratrace.quality import (END_TO_END_HEAD, build_end_to_end, build_languages, build_quality,
                                     render_end_to_end, render_languages, splice_languages, splice_section)
@@ -172,7 +175,7 @@ def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...],
         click.echo(f"per-language rows written to {out_path}")
         return
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
-                          gates=Path(gates), compare_encoder=compare_encoder or None,
+                          gates=Path(gates), compare_encoder=compare_encoder or None, fine_tune=not no_fine_tune,
                           log=lambda msg: click.echo(msg, err=True))
     Path(out_path).write_text(table, encoding="utf-8")
     click.echo(f"quality table written to {out_path}")
