@@ -99,6 +99,16 @@ def test_ingest_heuristics_body_first_footer_outlet() -> None:
     ("https://example.org/news/budget\n", None),
     ("Budget.\n", None),
     ("The council approved the budget on Tuesday after a debate that lasted all night.\n", None),
+    # a headline closed by a full stop, in title case
+    ("Harbour Council Scraps Bridge Toll After Protest.\n", "Harbour Council Scraps Bridge Toll After Protest."),
+    ("Mayor Never Met The Developer.\n", "Mayor Never Met The Developer."),
+    # a site's tagline is not a headline; nor is a sentence in sentence case
+    ("Your Harbour Voice.\n", None),
+    ("The mayor never met the developer, the council said.\n", None),
+    # a byte-order mark before the headline; a quoted exclamation at the end
+    ("\ufeffCouncil Sacks Treasurer Over “Missing” Funds\n", "Council Sacks Treasurer Over “Missing” Funds"),
+    ("Mayor To Council In Series Of Posts: ‘Stop The Rigged Vote NOW!’\n",
+     "Mayor To Council In Series Of Posts: ‘Stop The Rigged Vote NOW!’"),
 ])
 def test_ingest_heuristics_title(first_lines: str, title: str | None) -> None:
     assert infer(first_lines + BODY).title == title

@@ -407,19 +407,33 @@ def _date_line(line: str) -> _DateLine | None:
     return None
 
 
+_CLOSERS = "\"'”’»)]"
+
+
+def _title_case(line: str) -> bool:
+    """Most words capitalised, as headlines are written ("Facebook Bans Outline to Stop Attacks.")."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
 def _is_body(line: str) -> bool:
     words = len(line.split())
-    return len(line) > 200 or (words >= 6 and _SENTENCE_END.search(line) is not None and
-                               not line.endswith(("?", "!", "?”", "?\"", "!”")))
+    exclaims = line.rstrip(_CLOSERS).endswith(("?", "!"))  # a headline may end with ! or ?, quoted or not
+    return len(line) > 200 or (words >= 6 and _SENTENCE_END.search(line) is not None and not exclaims
+                               and not (line.endswith(".") and 4 <= words <= 20 and _title_case(line)))
 
 
 def _looks_like_title(line: str) -> bool:
+    line = line.lstrip("\ufeff")  # a byte-order mark left at the start of a file
     words = line.split()
     if not 2 <= len(words) <= 30 or not 8 <= len(line) <= 200:
         return False
     if not (line[0].isupper() or line[0].isdigit() or line[0] in "“\"‘'«¿¡"):
         return False
-    if line.endswith((",", ";", ":", "-", "–", "—")) or (line.endswith(".") and not line.endswith("...")):
+    if line.endswith((",", ";", ":", "-", "–", "—")):
+        return False
+    if line.endswith(".") and not line.endswith("...") and not (4 <= len(words) <= 20 and _title_case(line)):
+        # a headline closed by a full stop; a shorter one is a site's tagline ("America's Immigration Voice.")
         return False
     return _URL.search(line) is None
 
@@ -505,7 +519,7 @@ def analyze_header(text: str) -> _Header:
         if i in meta_lines:
             continue
         if not _is_body(line) and _looks_like_title(line):
-            out.title = line
+            out.title = line.lstrip("\ufeff")
         break
     if best_date is not None:
         out.published, out.published_how = best_date[2].iso, _HOW[best_date[2].kind]
