@@ -41,14 +41,17 @@ class FramingResult:
 
 
 def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
-              min_mentions: int = 2, max_entities: int = 15) -> dict[str, tuple[str, list[tuple[int, int]]]]:
-    """canonical -> (label, mention spans) of the entities an article is about.
+              min_mentions: int = 2, max_entities: int = 15
+              ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]:
+    """canonical -> (label, mention spans to classify, every mention span) of the entities an article is about.
 
     Kept: entities named at least ``min_mentions`` times; not kept: an entity named only as
     the source of a claim ("according to X": a source is cited, not cast), the article's own
     outlet (bylines, credit lines), a nationality adjective (``NORP`` in the singular, "Syrian
     fighters"; the plural "Americans" is kept). At most ``max_entities`` per article, the
-    most mentioned first, and ``max_mentions`` mentions each, spread over the article.
+    most mentioned first, and ``max_mentions`` mentions each, spread over the article, are
+    classified; every mention of a kept entity is returned too (the role is the entity's, so it
+    is shown, exported and scored at each of them).
     """
     sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
@@ -73,12 +76,12 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     ranked = sorted(kept, key=lambda c: (-len(kept[c][1]), kept[c][1][0][0]))[:max_entities]
     out = {}
     for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
-        label, spans = kept[canonical]
-        spans = [sp for sp in spans if not any(s <= sp[0] and sp[1] <= e for s, e in sources)]
+        label, every = kept[canonical]
+        spans = [sp for sp in every if not any(s <= sp[0] and sp[1] <= e for s, e in sources)]
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
-        out[canonical] = (label, spans)
+        out[canonical] = (label, spans, sorted(every))
     return out
 
 
@@ -102,7 +105,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     facts: list[dict[str, Any] | None] = []
     for article, annotations in batch:
         entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities)
-        spans = [s for _, (_, ss) in entities.items() for s in ss]
+        spans = [s for _, (_, ss, _) in entities.items() for s in ss]
         first = len(ctx)
         sentences = article.sentences or sentences_of(article.text)
         found = contexts(article.text, spans, sentences)
@@ -125,7 +128,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
             continue
         anns = []
         pos = first
-        for canonical, (label, spans) in entities.items():
+        for canonical, (label, spans, every) in entities.items():
             rows = slice(pos, pos + len(spans))
             pos += len(spans)
             prediction = loaded.decide(loaded.combine(main_p[rows], votes[rows]), fine_p[rows].mean(axis=0))
@@ -143,7 +146,8 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
                 "fine_roles": list(prediction.fine_roles), "score": round(prediction.score, 4),
                 "main_scores": prediction.main_scores, "fine_scores": prediction.fine_scores,
                 "evidence_start": evidence.sentence.start, "evidence_end": evidence.sentence.end,
-                "mentions": len(spans), "parse": reasons, "model": loaded.name}))
+                "mentions": len(spans), "spans": [list(sp) for sp in every], "parse": reasons,
+                "model": loaded.name}))
         anns.sort(key=lambda a: (a.start, a.end))
         out.append(({"entities": len(entities), "framed": len(anns), "model": loaded.name}, tuple(anns)))
     return out

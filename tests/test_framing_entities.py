@@ -1,0 +1,79 @@
+"""Which entities the framing stage casts, and at which mentions (issue 19), on articles written here.
+
+* one entity under its names: "Ms Geller" is the Pamela Geller the article names (the claims
+  stage's canonical form), so her role covers both mentions;
+* every mention of a framed entity is exported, not only the ``max_mentions`` classified nor the
+  evidence mention.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from narratrace.claims.entities import default_aliases, resolve_mentions
+from narratrace.export import export_corpus
+from narratrace.ingest import ingest
+from narratrace.pipeline import Pipeline
+from narratrace.store import Store
+
+ARTICLES = [
+    {"id": "geller", "outlet": "Harbour Post", "title": "Blogger attacks mosque plan",
+     "text": "Blogger attacks mosque plan\n\nPamela Geller attacked the plan for a mosque in Brendale on Tuesday. "
+             "Ms Geller threatened to sue the council and spread false stories about its members. "
+             "Residents said the campaign frightened their children."},
+    {"id": "kestria", "outlet": "Harbour Post", "title": "Kestria on the border",
+     "text": "Kestria on the border\n\nKestria shelled the border villages on Monday. Kestria denied it. "
+             "Kestria said its troops were training. Kestria moved more guns to the hills. "
+             "Observers said Kestria fired at least forty shells. Kestria has done this every week since March. "
+             "Farmers said Kestria destroyed their barns. Kestria threatened the valley with more attacks. "
+             "Kestria did not answer questions."},
+]
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("framing-entities")
+    (tmp / "feed.jsonl").write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n", encoding="utf-8")
+    with Store(tmp / "f.db") as store:
+        ingest(store, [tmp / "feed.jsonl"])
+        report = Pipeline(["claims", "framing"]).run(store)
+        assert not report.failed
+        data = export_corpus(store, include_text=True)
+    return data
+
+
+def _items(export: dict, ref: str) -> dict[str, dict]:
+    return {it["entity"]: it for it in export["framing"] if it["article"] == ref}
+
+
+def _text(export: dict, ref: str) -> str:
+    return next(a["text"] for a in export["articles"] if a["ref"] == ref)
+
+
+def test_title_and_surname_resolve_to_the_full_name() -> None:
+    text = "Pamela Geller spoke on Tuesday. Later Ms Geller left, and Dr. Okafor stayed."
+    found = {text[m.start:m.end]: (m.canonical, m.label) for m in
+             resolve_mentions(text, [(0, 13, "PERSON"), (38, 47, "ORG"), (58, 68, "ORG")], default_aliases())}
+    assert found["Ms Geller"] == ("Pamela Geller", "PERSON")
+    assert found["Pamela Geller"] == ("Pamela Geller", "PERSON")
+    assert found["Dr. Okafor"][1] == "PERSON"   # a title makes a person, even with no full name to join
+
+
+def test_one_entity_under_two_names_is_framed_once_at_both_mentions(export: dict) -> None:
+    items = _items(export, "geller")
+    assert "Ms Geller" not in items and "Pamela Geller" in items
+    text = _text(export, "geller")
+    named = sorted(text[m["start"]:m["end"]] for m in items["Pamela Geller"]["mentions"])
+    assert named == ["Ms Geller", "Pamela Geller"]
+    assert items["Pamela Geller"]["main_role"] == "Antagonist"   # she attacks and threatens
+
+
+def test_every_mention_of_a_framed_entity_is_exported(export: dict) -> None:
+    text = _text(export, "kestria")
+    item = _items(export, "kestria")["Kestria"]
+    spans = [(m["start"], m["end"]) for m in item["mentions"]]
+    assert len(spans) == text.count("Kestria") == 10   # more than the 6 mentions (max_mentions) classified
+    assert spans == sorted(spans) and all(text[s:e] == "Kestria" for s, e in spans)
+    assert (item["mention"]["start"], item["mention"]["end"]) in spans
