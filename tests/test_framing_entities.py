@@ -3,7 +3,9 @@
 * one entity under its names: "Ms Geller" is the Pamela Geller the article names (the claims
   stage's canonical form), so her role covers both mentions;
 * every mention of a framed entity is exported, not only the ``max_mentions`` classified nor the
-  evidence mention.
+  evidence mention;
+* an entity named once gets a role when the parse shows it acted on ("shelled Kharkiv"), not
+  when it is only where something happens ("a mosque in Brendale").
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ ARTICLES = [
              "Observers said Kestria fired at least forty shells. Kestria has done this every week since March. "
              "Farmers said Kestria destroyed their barns. Kestria threatened the valley with more attacks. "
              "Kestria did not answer questions."},
+    {"id": "once", "outlet": "Harbour Post", "title": "Shelling in the east",
+     "text": "Shelling in the east\n\nThe army of Kestria shelled Kharkiv on Sunday night, killing two farmers. "
+             "Kestria has denied firing at civilians. Rescuers worked through the night in the cold."},
 ]
 
 
@@ -77,3 +82,25 @@ def test_every_mention_of_a_framed_entity_is_exported(export: dict) -> None:
     assert len(spans) == text.count("Kestria") == 10   # more than the 6 mentions (max_mentions) classified
     assert spans == sorted(spans) and all(text[s:e] == "Kestria" for s, e in spans)
     assert (item["mention"]["start"], item["mention"]["end"]) in spans
+
+
+def test_an_entity_named_once_and_acted_on_gets_a_role(export: dict) -> None:
+    items = _items(export, "once")
+    text = _text(export, "once")
+    assert text.count("Kharkiv") == 1
+    assert items["Kharkiv"]["main_role"] == "Innocent"   # what Kestria's army shelled
+    assert [text[m["start"]:m["end"]] for m in items["Kharkiv"]["mentions"]] == ["Kharkiv"]
+    assert items["Kestria"]["main_role"] == "Antagonist"
+
+
+def test_an_entity_named_once_as_a_setting_gets_no_role(export: dict) -> None:
+    assert "Brendale" in _text(export, "geller") and "Brendale" not in _items(export, "geller")
+
+
+def test_framing_once_can_be_switched_off(tmp_path) -> None:
+    (tmp_path / "feed.jsonl").write_text(json.dumps(ARTICLES[2]) + "\n", encoding="utf-8")
+    with Store(tmp_path / "f.db") as store:
+        ingest(store, [tmp_path / "feed.jsonl"])
+        Pipeline(["claims", "framing"], config={"framing": {"once": False}}).run(store)
+        entities = {it["entity"] for it in export_corpus(store)["framing"]}
+    assert "Kharkiv" not in entities and "Kestria" in entities

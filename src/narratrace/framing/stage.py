@@ -33,6 +33,35 @@ log.addHandler(logging.NullHandler())
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC")
 
 
+#: Relations in which a mention is a participant of its clause: it acts, is acted on, or is what
+#: the clause is about ("Zelensky wants…", "blame China", "lies about Saddam Hussein's tubes").
+_PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
+                               "poss", "pobj", "appos"})
+#: Prepositions of a setting: "a mosque in Brendale" places, it does not cast.
+_SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
+                            "into", "along", "during", "since", "until"})
+#: Nouns a nationality adjective stands in for an actor with ("the Ukrainian government", "British imperialism").
+_ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
+    authorities authority officials official leaders leader leadership president ministry ministries state states
+    police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
+    people nationalists nationalist politicians side command commanders junta parliament""".split())
+
+
+def _participant(facts: Mapping[str, Any] | None) -> bool:
+    """Whether the parse shows the mention acting, acted on or talked about (not a setting, not a label)."""
+    if not facts:
+        return False
+    dep = facts.get("dep")
+    if dep not in _PARTICIPANT_DEPS:
+        return False
+    return not (dep == "pobj" and str(facts.get("gov") or "") in _SETTING_PREPS)
+
+
+def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
+    """Whether a nationality adjective modifies a noun of actors ("the Ukrainian government")."""
+    return bool(facts) and bool(set(facts.get("words") or ()) & _ACTOR_NOUNS)  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True, slots=True)
 class FramingResult:
     """Per article ``(article_id, content_hash, data, annotations)``; the runner stores each."""
@@ -41,14 +70,17 @@ class FramingResult:
 
 
 def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
-              min_mentions: int = 2, max_entities: int = 15
+              min_mentions: int = 2, max_entities: int = 40, once: bool = True
               ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]:
     """canonical -> (label, mention spans to classify, every mention span) of the entities an article is about.
 
-    Kept: entities named at least ``min_mentions`` times; not kept: an entity named only as
-    the source of a claim ("according to X": a source is cited, not cast), the article's own
-    outlet (bylines, credit lines), a nationality adjective (``NORP`` in the singular, "Syrian
-    fighters"; the plural "Americans" is kept). At most ``max_entities`` per article, the
+    Kept: entities named at least ``min_mentions`` times, and (``once``) those named fewer times
+    whose parse shows them taking part in a clause: subject, object, agent, possessor, object of
+    a preposition other than a setting's ("in Brendale"; :func:`_participant`). Not kept: an
+    entity named only as the source of a claim ("according to X": a source is cited, not cast),
+    the article's own outlet (bylines, credit lines), a nationality adjective (``NORP`` in the
+    singular, "Syrian fighters"; the plural "Americans" is kept) unless it modifies a noun of
+    actors ("the Ukrainian government", "British imperialism": it stands for the state). At most ``max_entities`` per article, the
     most mentioned first, and ``max_mentions`` mentions each, spread over the article, are
     classified; every mention of a kept entity is returned too (the role is the entity's, so it
     is shown, exported and scored at each of them).
@@ -58,11 +90,16 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
                and isinstance(a.data.get("source_end"), int)]
     found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     cited: dict[str, int] = {}
+    taking_part: set[str] = set()
+    named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
+        if a.kind == "entity" and a.end > a.start:
+            named.setdefault(str((a.data or {}).get("canonical") or "").strip(), set()).add((a.start, a.end))
         if a.kind != "entity" or a.label not in labels or a.end <= a.start:
             continue
         surface = article.text[a.start:a.end]
-        if a.label == "NORP" and not surface.endswith("s"):
+        facts = (a.data or {}).get("syntax")
+        if a.label == "NORP" and not surface.endswith("s") and not _stands_for_actor(facts):
             continue
         canonical = str((a.data or {}).get("canonical") or surface).strip()
         if not canonical:
@@ -70,9 +107,12 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
         if any(s <= a.start and a.end <= e for s, e in sources):
             cited[canonical] = cited.get(canonical, 0) + 1
+        elif _participant(facts):
+            taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
     kept = {c: v for c, v in found.items()
-            if cited.get(c, 0) < len(v[1]) and len(v[1]) >= min_mentions and entity_key(c) != outlet}
+            if cited.get(c, 0) < len(v[1]) and entity_key(c) != outlet
+            and (len(v[1]) >= min_mentions or (once and c in taking_part))}
     ranked = sorted(kept, key=lambda c: (-len(kept[c][1]), kept[c][1][0][0]))[:max_entities]
     out = {}
     for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
@@ -81,13 +121,13 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
-        out[canonical] = (label, spans, sorted(every))
+        out[canonical] = (label, spans, sorted(set(every) | named.get(canonical, set())))
     return out
 
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
-                   min_score: float = 0.5, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 15,
-                   labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
+                   min_score: float = 0.4, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 40,
+                   once: bool = True, labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
                    ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
 
@@ -104,7 +144,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     docs = []
     facts: list[dict[str, Any] | None] = []
     for article, annotations in batch:
-        entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities)
+        entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities, once)
         spans = [s for _, (_, ss, _) in entities.items() for s in ss]
         first = len(ctx)
         sentences = article.sentences or sentences_of(article.text)
@@ -124,7 +164,8 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     for article, entities, first in plan:
         if not entities:
             out.append(({"entities": 0, "framed": 0, "model": loaded.name,
-                         "skipped": "no salient named entity (none named at least min_mentions times)"}, ()))
+                         "skipped": "no salient named entity (none named at least min_mentions times "
+                                    "or taking part in a clause)"}, ()))
             continue
         anns = []
         pos = first
@@ -170,11 +211,11 @@ def _version() -> str:
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
-       default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
-                       "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128,
-                       "languages": ["en"]})
+       default_config={"model": DEFAULT_MODEL, "min_score": 0.4, "max_mentions": 6, "min_mentions": 2,
+                       "max_entities": 40, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
+                       "chunk": 128, "languages": ["en"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
-                 labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
+                 once: bool, labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
                  ) -> Callable[..., FramingResult]:
     """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence.
 
@@ -195,8 +236,8 @@ def make_framing(*, model: str, min_score: float, max_mentions: int, min_mention
             stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
             for (article, _), (data, anns) in zip(batch, frame_entities(
                     batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),
-                    min_mentions=int(min_mentions), max_entities=int(max_entities), labels=tuple(labels),
-                    stored=stored)):
+                    min_mentions=int(min_mentions), max_entities=int(max_entities), once=bool(once),
+                    labels=tuple(labels), stored=stored)):
                 rows.append((article.id, article.content_hash, data, anns))
             if progress:
                 progress("framing", min(n + chunk, len(new_ids)), len(new_ids))
