@@ -104,3 +104,23 @@ def test_framing_once_can_be_switched_off(tmp_path) -> None:
         Pipeline(["claims", "framing"], config={"framing": {"once": False}}).run(store)
         entities = {it["entity"] for it in export_corpus(store)["framing"]}
     assert "Kharkiv" not in entities and "Kestria" in entities
+
+
+@pytest.mark.parametrize("text, facts, taking_part", [
+    ("Kestria shelled Kharkiv.", {"dep": "dobj", "gov": "shell"}, True),
+    ("Reporting by Tor Halvard.", {"dep": "pobj", "gov": "by", "gov_dep": "prep"}, False),        # a byline
+    ("The town was shelled by Kestria.", {"dep": "pobj", "gov": "by", "gov_dep": "agent"}, True),
+    ("a covert operation by Kestria", {"dep": "pobj", "gov": "by", "gov_dep": "prep"}, True),
+    ("a mosque in Brendale", {"dep": "pobj", "gov": "in", "gov_dep": "prep"}, False),           # a setting
+    ("the port of Tolvik", {"dep": "pobj", "gov": "of", "gov_dep": "prep", "gov_head": "port"}, False),
+    ("attacks on Brendale", {"dep": "pobj", "gov": "on", "gov_dep": "prep", "gov_head": "attack"}, True),
+    ("both shores of the gulf", {"dep": "pobj", "gov": "of", "gov_dep": "prep"}, False),         # lower case
+    ("victims of Kestria", {"dep": "pobj", "gov": "of", "gov_dep": "prep", "gov_head": "victim"}, True),  # votes
+])
+def test_which_single_mentions_take_part(text: str, facts: dict, taking_part: bool) -> None:
+    from narratrace.framing.stage import _participant
+
+    name = {"Kestria shelled Kharkiv.": "Kharkiv", "both shores of the gulf": "gulf"}.get(text)
+    name = name or next(w for w in ("Tor Halvard", "Kestria", "Brendale", "Tolvik") if w in text)
+    start = text.index(name)
+    assert _participant(text, start, start + len(name), facts) is taking_part

@@ -9,6 +9,7 @@ rows are its features: nothing is embedded or parsed again when both ran). Its r
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
 from narratrace.model import Annotation, Article
 from narratrace.claims.entities import entity_key
 from narratrace.framing.store import save_framing
+from narratrace.framing.syntax import vote
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, load_sentence_vectors
 
@@ -36,10 +38,15 @@ ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC")
 #: Relations in which a mention is a participant of its clause: it acts, is acted on, or is what
 #: the clause is about ("Zelensky wants…", "blame China", "lies about Saddam Hussein's tubes").
 _PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
-                               "poss", "pobj", "appos"})
-#: Prepositions of a setting: "a mosque in Brendale" places, it does not cast.
+                               "poss", "pobj"})
+#: Prepositions of a setting or of a name's parts: "a mosque in Brendale", "the port of Tolvik",
+#: "the waters off Skarre" place, they do not cast ("victims of X" still counts: the parse votes).
 _SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
-                            "into", "along", "during", "since", "until"})
+                            "into", "along", "during", "since", "until", "off", "beyond", "through", "of"})
+_LEADING_THE = re.compile(r"^[Tt]he\s+")
+#: What precedes a byline's name on its line.
+_BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
+                     r"[Pp]ictures?|[Ii]llustrations?|[Ww]ords)\s+by)\s*$")
 #: Nouns a nationality adjective stands in for an actor with ("the Ukrainian government", "British imperialism").
 _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
     authorities authority officials official leaders leader leadership president ministry ministries state states
@@ -47,14 +54,19 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
     people nationalists nationalist politicians side command commanders junta parliament""".split())
 
 
-def _participant(facts: Mapping[str, Any] | None) -> bool:
-    """Whether the parse shows the mention acting, acted on or talked about (not a setting, not a label)."""
-    if not facts:
+def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None) -> bool:
+    """Whether the parse shows a name acting, acted on or talked about: not a setting ("in X", "the
+    port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
+    by X"), not a lower-case word ("the gulf")."""
+    name = _LEADING_THE.sub("", text[start:end])
+    if not facts or not name[:1].isupper():
         return False
-    dep = facts.get("dep")
+    dep, gov = facts.get("dep"), str(facts.get("gov") or "")
     if dep not in _PARTICIPANT_DEPS:
         return False
-    return not (dep == "pobj" and str(facts.get("gov") or "") in _SETTING_PREPS)
+    if dep == "pobj" and gov == "by":
+        return not _BYLINE.search(text[max(0, start - 40):start])
+    return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
 
 
 def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
@@ -107,7 +119,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
         if any(s <= a.start and a.end <= e for s, e in sources):
             cited[canonical] = cited.get(canonical, 0) + 1
-        elif _participant(facts):
+        elif _participant(article.text, a.start, a.end, facts):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
     kept = {c: v for c, v in found.items()
