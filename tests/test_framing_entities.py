@@ -124,3 +124,28 @@ def test_which_single_mentions_take_part(text: str, facts: dict, taking_part: bo
     name = name or next(w for w in ("Tor Halvard", "Kestria", "Brendale", "Tolvik") if w in text)
     start = text.index(name)
     assert _participant(text, start, start + len(name), facts) is taking_part
+
+
+def test_a_line_of_capitals_is_no_participant() -> None:
+    from narratrace.framing.stage import _participant
+
+    text = "Kestria shelled Varn.\nLEAVE A REPLY\n"
+    start = text.index("REPLY")
+    assert not _participant(text, start, start + 5, {"dep": "dobj", "gov": "leave"})
+
+
+@pytest.mark.parametrize("text, cited", [
+    ("According to Russian Defense Ministry spokesman Igor Konashenkov, troops arrived.", True),
+    ("According to the Kestria government's chief of staff Ivo Lind, troops arrived.", True),
+    ("Kestria said Ivo Lind had lied.", False),
+    ("Kestria and the envoy Ivo Lind agreed.", False),
+])
+def test_the_employer_of_a_cited_source_is_cited_too(text: str, cited: bool) -> None:
+    from narratrace.framing.stage import _affiliation
+
+    employer = "Russian Defense Ministry" if "Russian" in text else "Kestria"
+    source = text.index("Igor Konashenkov" if "Igor" in text else "Ivo Lind")
+    end = text.index(employer) + len(employer)
+    if "government" in text:
+        end = text.index("government") + len("government")
+    assert _affiliation(text, end, [(source, source + 8)]) is cited

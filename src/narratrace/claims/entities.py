@@ -202,7 +202,7 @@ class AliasTable:
                     if v.exact is not None:
                         if tuple(w.replace(".", "") for _, _, w in matches[i:i + k]) != v.exact:
                             continue
-                        if len("".join(v.exact)) <= 2 and _shouting(text, matches[i][0]):
+                        if len("".join(v.exact)) <= 2 and shouting(text, matches[i][0]):
                             continue
                     elif v.capitalised and not _capitalised(matches[i:i + k], folded[i:i + k]):
                         continue
@@ -227,7 +227,7 @@ def _capitalised(words: Sequence[tuple[int, int, str]], folded: Sequence[str]) -
     return words[j][2][0].isupper()
 
 
-def _shouting(text: str, pos: int) -> bool:
+def shouting(text: str, pos: int) -> bool:
     """Whether the line around ``pos`` is mostly capitals (a headline or "LEAVE A REPLY"), where
     two-letter acronyms such as "IS" or "US" are ordinary words."""
     a = text.rfind("\n", 0, pos) + 1

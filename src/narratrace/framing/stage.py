@@ -20,7 +20,7 @@ from narratrace.errors import ConfigError
 from narratrace.framing.features import MentionContext, contexts, sentences_of
 from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
 from narratrace.model import Annotation, Article
-from narratrace.claims.entities import entity_key
+from narratrace.claims.entities import entity_key, shouting
 from narratrace.framing.store import save_framing
 from narratrace.framing.syntax import vote
 from narratrace.pipeline import CorpusView, stage
@@ -43,6 +43,9 @@ _PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "d
 #: "the waters off Skarre" place, they do not cast ("victims of X" still counts: the parse votes).
 _SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
                             "into", "along", "during", "since", "until", "off", "beyond", "through", "of"})
+#: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
+_ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
+_NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by with".split())
 _LEADING_THE = re.compile(r"^[Tt]he\s+")
 #: What precedes a byline's name on its line.
 _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
@@ -57,9 +60,9 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
 def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None) -> bool:
     """Whether the parse shows a name acting, acted on or talked about: not a setting ("in X", "the
     port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
-    by X"), not a lower-case word ("the gulf")."""
+    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY")."""
     name = _LEADING_THE.sub("", text[start:end])
-    if not facts or not name[:1].isupper():
+    if not facts or not name[:1].isupper() or shouting(text, start):
         return False
     dep, gov = facts.get("dep"), str(facts.get("gov") or "")
     if dep not in _PARTICIPANT_DEPS:
@@ -67,6 +70,16 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     if dep == "pobj" and gov == "by":
         return not _BYLINE.search(text[max(0, start - 40):start])
     return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
+
+
+def _affiliation(text: str, end: int, sources: Sequence[tuple[int, int]]) -> bool:
+    """Whether the mention names a cited source's employer: "According to Russian Defense Ministry
+    spokesman Igor Konashenkov" cites the spokesman; the ministry is not cast either."""
+    for s, _ in sources:
+        between = text[end:s] if 0 <= s - end <= 40 else ""
+        if _ROLE_WORDS.fullmatch(between) and not set(between.split()) & _NOT_ROLE_WORDS:
+            return True
+    return False
 
 
 def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
@@ -117,7 +130,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if not canonical:
             continue
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
-        if any(s <= a.start and a.end <= e for s, e in sources):
+        if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
             cited[canonical] = cited.get(canonical, 0) + 1
         elif _participant(article.text, a.start, a.end, facts):
             taking_part.add(canonical)
