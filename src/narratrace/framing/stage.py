@@ -151,7 +151,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
 
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
-                   min_score: float = 0.4, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 40,
+                   min_score: float = 0.35, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 40,
                    once: bool = True, labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
                    ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
@@ -236,7 +236,7 @@ def _version() -> str:
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
-       default_config={"model": DEFAULT_MODEL, "min_score": 0.4, "max_mentions": 6, "min_mentions": 2,
+       default_config={"model": DEFAULT_MODEL, "min_score": 0.35, "max_mentions": 6, "min_mentions": 2,
                        "max_entities": 40, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
                        "chunk": 128, "languages": ["en"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
