@@ -5,7 +5,8 @@
 * every mention of a framed entity is exported, not only the ``max_mentions`` classified nor the
   evidence mention;
 * an entity named once gets a role when the parse shows it acted on ("shelled Kharkiv"), not
-  when it is only where something happens ("a mosque in Brendale").
+  when it is only where something happens ("a mosque in Brendale");
+* a source who accuses acts in the story and gets a role; one who only "said" is cited, not cast.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ ARTICLES = [
     {"id": "once", "outlet": "Harbour Post", "title": "Shelling in the east",
      "text": "Shelling in the east\n\nThe army of Kestria shelled Kharkiv on Sunday night, killing two farmers. "
              "Kestria has denied firing at civilians. Rescuers worked through the night in the cold."},
+    {"id": "sources", "outlet": "Harbour Post", "title": "Flood report row",
+     "text": "Flood report row\n\nOpposition leader Anna Brekke accused Water Minister Jonas Falk on Tuesday of "
+             "hiding a report on the floods. The report was finished in May, hydrologist Tom Rask said."},
 ]
 
 
@@ -149,3 +153,9 @@ def test_the_employer_of_a_cited_source_is_cited_too(text: str, cited: bool) -> 
     if "government" in text:
         end = text.index("government") + len("government")
     assert _affiliation(text, end, [(source, source + 8)]) is cited
+
+
+def test_a_source_that_accuses_is_cast_one_that_says_is_cited(export: dict) -> None:
+    items = _items(export, "sources")
+    assert "Anna Brekke" in items and "Jonas Falk" in items
+    assert "Tom Rask" not in items

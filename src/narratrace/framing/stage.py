@@ -43,6 +43,16 @@ _PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "d
 #: "the waters off Skarre" place, they do not cast ("victims of X" still counts: the parse votes).
 _SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
                             "into", "along", "during", "since", "until", "off", "beyond", "through", "of"})
+#: Cues that report without taking a side: their sources are cited, not cast.
+_REPORTING_CUES = frozenset("""say says said saying tell tells told telling add adds added adding note notes noted
+    noting report reports reported reporting write writes wrote written writing explain explains explained
+    state states stated estimate estimates estimated confirm confirms confirmed announce announces announced
+    observe observes observed comment comments commented describe describes described recount recounts
+    recounted recounting show shows showed shown showing indicate indicates indicated find finds found
+    believe believes believed expect expects expected think thinks thought stress stresses stressed
+    emphasise emphasises emphasised emphasize emphasizes emphasized highlight highlights highlighted
+    remark remarks remarked reply replies replied answer answers answered respond responds responded
+    suggest suggests suggested suggesting claim claims claimed claiming argue argues argued arguing""".split()) | {"according to", "pointed out", "points out"}
 #: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
 _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
 _NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by with".split())
@@ -72,6 +82,13 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
 
 
+def _reports(cue: object) -> bool:
+    """Whether a claim's cue only reports ("said", "according to"), so its source is cited, not cast;
+    a source that accuses, demands, threatens or denies acts in the story ("Opposition leader Anna
+    Brekke accused the minister...")."""
+    return not cue or " ".join(str(cue).lower().split()) in _REPORTING_CUES
+
+
 def _affiliation(text: str, end: int, sources: Sequence[tuple[int, int]]) -> bool:
     """Whether the mention names a cited source's employer: "According to Russian Defense Ministry
     spokesman Igor Konashenkov" cites the spokesman; the ministry is not cast either."""
@@ -95,7 +112,7 @@ class FramingResult:
 
 
 def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
-              min_mentions: int = 2, max_entities: int = 40, once: bool = True
+              min_mentions: int = 2, max_entities: int = 60, once: bool = True
               ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]:
     """canonical -> (label, mention spans to classify, every mention span) of the entities an article is about.
 
@@ -112,7 +129,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     """
     sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
-               and isinstance(a.data.get("source_end"), int)]
+               and isinstance(a.data.get("source_end"), int) and _reports(a.data.get("cue"))]
     found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     cited: dict[str, int] = {}
     taking_part: set[str] = set()
@@ -151,7 +168,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
 
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
-                   min_score: float = 0.35, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 40,
+                   min_score: float = 0.35, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 60,
                    once: bool = True, labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
                    ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
@@ -237,7 +254,7 @@ def _version() -> str:
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
        default_config={"model": DEFAULT_MODEL, "min_score": 0.35, "max_mentions": 6, "min_mentions": 2,
-                       "max_entities": 40, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
+                       "max_entities": 60, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
                        "chunk": 128, "languages": ["en"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
                  once: bool, labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
