@@ -52,7 +52,8 @@ _REPORTING_CUES = frozenset("""say says said saying tell tells told telling add 
     believe believes believed expect expects expected think thinks thought stress stresses stressed
     emphasise emphasises emphasised emphasize emphasizes emphasized highlight highlights highlighted
     remark remarks remarked reply replies replied answer answers answered respond responds responded
-    suggest suggests suggested suggesting claim claims claimed claiming argue argues argued arguing""".split()) | {"according to", "pointed out", "points out"}
+    suggest suggests suggested suggesting claim claims claimed claiming argue argues argued arguing caution
+    cautions cautioned cautioning""".split()) | {"according to", "pointed out", "points out"}
 #: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
 _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
 _NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by with".split())
