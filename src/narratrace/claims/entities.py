@@ -9,8 +9,8 @@ Mobilization Units (PMU)") become aliases within that article only.
 
 :func:`resolve_mentions` merges the table's matches with spaCy's entities (longest first, the table
 winning ties) and gives every mention a canonical form: the table's, the full name of a person the
-article names ("Konashenkov", "Ms Geller" → "Igor Konashenkov", "Pamela Geller"), or the cleaned text of the first mention
-with the same :func:`entity_key`.
+article names ("Konashenkov", "Ms Geller" → "Igor Konashenkov", "Pamela Geller"), or the cleaned
+text of the first mention with the same :func:`entity_key`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A corpus stage after ``claims`` (it reads that stage's ``kind="entity"`` annotations, which an
 article stage cannot see, with the parse facts stored on them) and ``sentence_vectors`` (whose
-rows are its features: nothing is embedded or parsed again when both ran). Its result is stored per article, as ``kind="framing"`` annotations: one per entity
-(by canonical form) that the model gives a role with enough confidence. See ``docs/stages.md``.
+rows are its features: nothing is embedded or parsed again when both ran). Its result is stored
+per article, as ``kind="framing"`` annotations: one per entity (by canonical form) that the model
+gives a role with enough confidence, with every mention of it. See ``docs/stages.md``.
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ _REPORTING_CUES = frozenset("""say says said saying tell tells told telling add 
     cautions cautioned cautioning""".split()) | {"according to", "pointed out", "points out"}
 #: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
 _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
-_NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by with".split())
+_NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by "
+                            "with".split())
 _LEADING_THE = re.compile(r"^[Tt]he\s+")
 #: What precedes a byline's name on its line.
 _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
                      r"[Pp]ictures?|[Ii]llustrations?|[Ww]ords)\s+by)\s*$")
-#: Nouns a nationality adjective stands in for an actor with ("the Ukrainian government", "British imperialism").
+#: Nouns of actors a nationality adjective stands for ("the Ukrainian government", "British imperialism").
 _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
     authorities authority officials official leaders leader leadership president ministry ministries state states
     police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
@@ -120,19 +122,22 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     Kept: entities named at least ``min_mentions`` times, and (``once``) those named fewer times
     whose parse shows them taking part in a clause: subject, object, agent, possessor, object of
     a preposition other than a setting's ("in Brendale"; :func:`_participant`). Not kept: an
-    entity named only as the source of a claim ("according to X": a source is cited, not cast),
-    the article's own outlet (bylines, credit lines), a nationality adjective (``NORP`` in the
-    singular, "Syrian fighters"; the plural "Americans" is kept) unless it modifies a noun of
-    actors ("the Ukrainian government", "British imperialism": it stands for the state). At most ``max_entities`` per article, the
-    most mentioned first, and ``max_mentions`` mentions each, spread over the article, are
-    classified; every mention of a kept entity is returned too (the role is the entity's, so it
-    is shown, exported and scored at each of them).
+    entity named only as a cited source, that is the source of a claim whose cue just reports
+    ("according to X", "X said": cited, not cast; "X accused" acts, :func:`_reports`) or that
+    source's employer ("Russian Defense Ministry spokesman Igor Konashenkov"); the article's own
+    outlet (bylines, credit lines); a nationality adjective (``NORP`` in the singular, "Syrian
+    fighters"; the plural "Americans" is kept) unless it modifies a noun of actors ("the
+    Ukrainian government", "British imperialism": it stands for the state). At most
+    ``max_entities`` per article, the most mentioned first, and ``max_mentions`` mentions each,
+    spread over the article and not cited, are classified; every mention of a kept entity is
+    returned too (the role is the entity's, so it is shown, exported and scored at each of them).
     """
     sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
                and isinstance(a.data.get("source_end"), int) and _reports(a.data.get("cue"))]
     found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     cited: dict[str, int] = {}
+    cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
@@ -150,6 +155,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
         if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
             cited[canonical] = cited.get(canonical, 0) + 1
+            cited_spans.add((a.start, a.end))
         elif _participant(article.text, a.start, a.end, facts):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
@@ -160,7 +166,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     out = {}
     for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
         label, every = kept[canonical]
-        spans = [sp for sp in every if not any(s <= sp[0] and sp[1] <= e for s, e in sources)]
+        spans = [sp for sp in every if sp not in cited_spans]
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
@@ -170,7 +176,8 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
                    min_score: float = 0.35, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 60,
-                   once: bool = True, labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
+                   once: bool = True, labels: Sequence[str] = ENTITY_LABELS,
+                   stored: Mapping[str, SentenceVectors] | None = None
                    ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
 
