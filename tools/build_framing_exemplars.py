@@ -3,7 +3,8 @@
 Every text below was written for narratrace (no sentence comes from any data set); a mention is
 marked ``[[mention|MainRole|Fine role,Fine role]]``. Running this script writes
 ``tests/data/framing/exemplars/`` (training data of the shipped default model) and
-``tests/data/framing/testset/`` (a separate labelled set, never trained on, for the quality floor):
+``tests/data/framing/testset/`` (a separate labelled set, never trained on, for the quality floor) and
+``tests/data/framing/named/`` (named entities only, for the end-to-end floor):
 ``raw-documents/<id>.txt`` (title, blank line, body) and ``subtask-1-annotations.txt`` (file id,
 mention, start, end inclusive, main role, fine roles), plus a ``LICENCE`` line.
 
@@ -213,6 +214,58 @@ Critics blamed [[the mayor|Innocent|Scapegoat]] for the storm damage, but the dy
 """),
 }
 
+#: Named entities only, each cast by the text around it, some named once, some under two names
+#: ("Ms Brekke"); for the end-to-end gate (``evaluate framing --end-to-end``: ingested, analysed with
+#: the default stages, scored on the export). Names in a setting ("in Oslo") are not marked: the text
+#: does not cast them. Never trained on.
+NAMED = {
+"NE_001": ("Shells hit Varnow school", """
+[[Kestria|Antagonist|Instigator]] shelled a school in Varnow on Monday, killing six children.
+The [[Red Cross|Protagonist|Guardian]] evacuated the wounded to the regional hospital overnight.
+[[Kestria|Antagonist|Deceiver]] denied targeting civilians and blamed the deaths on an accident.
+Observers said the shells came from Kestrian positions on the ridge.
+"""),
+"NE_002": ("Minister accused of hiding flood report", """
+Opposition leader [[Anna Brekke|Protagonist|Virtuous]] accused Water Minister [[Jonas Falk|Antagonist|Corrupt,Deceiver]] on Tuesday of hiding a report that warned of the floods.
+The floods destroyed [[Lindau|Innocent|Victim]] last spring, and hundreds of families still live in tents.
+[[Mr Falk|Antagonist|Deceiver]] told reporters the report had only been a draft.
+[[Ms Brekke|Protagonist|Virtuous]] demanded that [[Falk|Antagonist|Corrupt]] resign before the end of the week.
+"""),
+"NE_003": ("Ceasefire agreed after talks", """
+[[Norway|Protagonist|Peacemaker]] brokered a ceasefire between Kestria and Marvia on Friday after three days of talks in Oslo.
+Both sides agreed to exchange prisoners within a month.
+[[Marvia|Innocent|Victim]] has suffered two years of shelling along its northern border.
+The Kestrian president, [[Viktor Dran|Antagonist|Instigator]], called the deal a victory and threatened to attack again at the first provocation.
+"""),
+"NE_004": ("Charity exposes sweatshop", """
+The charity [[Fair Thread|Protagonist|Guardian]] published evidence on Wednesday that [[Orlan Textiles|Antagonist|Corrupt]] paid workers in its factories less than a dollar a day.
+Workers were locked inside during twelve-hour shifts, the report found.
+[[Orlan Textiles|Antagonist|Deceiver]] denied the claims and threatened to sue.
+The company's chief executive, [[Paul Grant|Antagonist|Corrupt]], has refused to meet the workers.
+"""),
+"NE_005": ("Hackers hold hospital to ransom", """
+Hackers of the [[Black Viper|Antagonist|Saboteur]] gang encrypted the records of [[St Anne's Hospital|Innocent|Victim]] on Saturday and demanded a ransom.
+Surgeons postponed forty operations while engineers restored the systems.
+[[Black Viper|Antagonist|Saboteur]] has attacked three hospitals this year.
+"""),
+"NE_006": ("Journalist jailed for reporting on corruption", """
+A court sentenced the journalist [[Mira Olsen|Innocent|Victim]] to six years in prison on Monday for reporting on corruption in the ruling [[Unity Party|Antagonist|Corrupt]].
+The [[Unity Party|Antagonist|Tyrant]] has jailed eleven reporters since 2020 and closed every independent newspaper.
+[[Ms Olsen|Innocent|Victim]] spent eight months in a cell without seeing a lawyer.
+"""),
+"NE_007": ("Refugees stranded at the border", """
+Hundreds of refugees are stranded in the snow after [[Dornland|Antagonist|Tyrant]] closed its border crossings on Sunday.
+Interior minister [[Erik Vaal|Antagonist|Bigot]] called the refugees a threat to the nation.
+[[Doctors Without Borders|Protagonist|Guardian]] set up a field clinic, where volunteers treat children for cold and hunger.
+"""),
+"NE_008": ("Cartel smuggled cocaine through port for a decade", """
+Customs officers seized 200 kilograms of cocaine hidden in banana crates on Thursday.
+The shipment belonged to the [[Serra|Antagonist|Corrupt]] cartel, which has smuggled drugs through the port for a decade.
+The cartel's leader, [[Tomas Serra|Antagonist|Corrupt]], bribed judges and police officers for years.
+Prosecutors charged [[Tomas Serra|Antagonist|Corrupt]] with trafficking and bribery.
+"""),
+}
+
 
 def build(docs: dict[str, tuple[str, str]], out: Path) -> int:
     (out / "raw-documents").mkdir(parents=True, exist_ok=True)
@@ -238,3 +291,4 @@ def build(docs: dict[str, tuple[str, str]], out: Path) -> int:
 if __name__ == "__main__":
     print("exemplars:", build(EXEMPLARS, ROOT / "exemplars"), "mentions")
     print("testset:", build(TESTSET, ROOT / "testset"), "mentions")
+    print("named:", build(NAMED, ROOT / "named"), "mentions")

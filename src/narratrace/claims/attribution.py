@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from narratrace.claims.entities import AliasTable, EntityMention, clean_name, entity_key
+from narratrace.claims.entities import HONORIFIC as _HONORIFIC, AliasTable, EntityMention, clean_name, entity_key
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
@@ -120,7 +120,6 @@ _PRONOUNS_PERSON = frozenset({"he", "she", "him", "her"})
 _PRONOUNS_THING = frozenset({"it", "they", "them"})
 _AUTHOR_PRONOUNS = frozenset({"i", "we", "you", "me", "us"})
 _RELATIVES = frozenset({"who", "which", "that", "whom"})
-_HONORIFIC = re.compile(r"(?:Ms|Mr|Mrs|Miss|Mx|Dr|Prof)\.?\s+(?=[A-Z])")
 # pro-forms that head a source only with what follows them ("those who oppose the deal")
 _PRO_FORMS = frozenset({"those", "some", "many", "others", "several", "one", "all", "most"})
 _DEMONSTRATIVES = frozenset({"this", "that", "these", "those", "which"})

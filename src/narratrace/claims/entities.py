@@ -9,8 +9,8 @@ Mobilization Units (PMU)") become aliases within that article only.
 
 :func:`resolve_mentions` merges the table's matches with spaCy's entities (longest first, the table
 winning ties) and gives every mention a canonical form: the table's, the full name of a person the
-article named before ("Konashenkov" → "Igor Konashenkov"), or the cleaned text of the first mention
-with the same :func:`entity_key`.
+article names ("Konashenkov", "Ms Geller" → "Igor Konashenkov", "Pamela Geller"), or the cleaned
+text of the first mention with the same :func:`entity_key`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ _POSSESSIVE = re.compile(r"(?:['’]s|s['’]|['’])$")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _ACRONYM = re.compile(r"\(\s*([A-Z][A-Z0-9&.\-]{1,9}(?: [A-Z]{2,5})?)\s*\)")
 _CONNECTORS = frozenset({"of", "the", "for", "and", "de", "du", "des", "al", "el", "on", "in", "an", "ad"})
+#: A courtesy title before a surname ("Ms Geller", "Dr. Okafor"): the name is a person's.
+HONORIFIC = re.compile(r"(?:Ms|Mr|Mrs|Miss|Mx|Dr|Prof)\.?\s+(?=[A-Z])")
 
 
 def _fold(word: str) -> str:
@@ -200,7 +202,7 @@ class AliasTable:
                     if v.exact is not None:
                         if tuple(w.replace(".", "") for _, _, w in matches[i:i + k]) != v.exact:
                             continue
-                        if len("".join(v.exact)) <= 2 and _shouting(text, matches[i][0]):
+                        if len("".join(v.exact)) <= 2 and shouting(text, matches[i][0]):
                             continue
                     elif v.capitalised and not _capitalised(matches[i:i + k], folded[i:i + k]):
                         continue
@@ -225,7 +227,7 @@ def _capitalised(words: Sequence[tuple[int, int, str]], folded: Sequence[str]) -
     return words[j][2][0].isupper()
 
 
-def _shouting(text: str, pos: int) -> bool:
+def shouting(text: str, pos: int) -> bool:
     """Whether the line around ``pos`` is mostly capitals (a headline or "LEAVE A REPLY"), where
     two-letter acronyms such as "IS" or "US" are ordinary words."""
     a = text.rfind("\n", 0, pos) + 1
@@ -393,7 +395,7 @@ def resolve_mentions(text: str, ner: Sequence[tuple[int, int, str]], table: Alia
                 label = entry.label or label
         resolved.append((s, e, label, entry, how))
         canonical = entry.canonical if entry else clean_name(text[s:e])
-        if label == "PERSON" and len(canonical.split()) > 1:
+        if label == "PERSON" and len(canonical.split()) > 1 and not HONORIFIC.match(canonical):
             full_names.setdefault(_fold(canonical.split()[-1]), set()).add(canonical)
     out = []
     for s, e, label, entry, how in resolved:
@@ -402,10 +404,14 @@ def resolve_mentions(text: str, ner: Sequence[tuple[int, int, str]], table: Alia
             canonical = entry.canonical
         elif label in NAME_LABELS:
             canonical = clean_name(text[s:e]) or text[s:e]
-            names = full_names.get(_fold(canonical)) if label in ("PERSON", "ORG", "GPE", "NORP") \
-                and " " not in canonical else None
-            if names and len(names) == 1:  # "Konashenkov" after "Igor Konashenkov" (whatever NER called it)
+            titled = HONORIFIC.match(canonical)
+            surname = canonical[titled.end():] if titled else canonical
+            names = full_names.get(_fold(surname)) if label in ("PERSON", "ORG", "GPE", "NORP") \
+                and " " not in surname else None
+            if names and len(names) == 1:  # "Konashenkov", "Ms Geller" after "Igor Konashenkov", "Pamela Geller"
                 canonical = next(iter(names))
+                label = "PERSON"
+            elif titled:  # "Ms Geller" whoever NER took her for
                 label = "PERSON"
             canonical = first_form.setdefault(entity_key(canonical), canonical)
         else:

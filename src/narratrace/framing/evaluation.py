@@ -76,8 +76,8 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
                                 limit: int | None = None, **_: Any) -> dict[str, Any]:
     """The measures of :func:`evaluate_framing` on what a user gets: each document ingested and
     analysed with the default stages, each gold mention found again in the ingested text (by its
-    string, nearest its offset) and given the role of the exported framing item whose mention
-    overlaps it most. A gold mention no exported item covers counts as wrong (no role)."""
+    string, nearest its offset) and given the role of the exported framing item one of whose
+    mentions (``mention`` and ``mentions``: every mention of the entity) overlaps it most. A gold mention no exported item covers counts as wrong (no role)."""
     from narratrace.evaluation import analyze_texts
 
     docs = list(read_framing_data(data, split=split, limit=limit))
@@ -108,7 +108,8 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
                 predicted.append(("", ()))
                 continue
             end = start + len(m.text)
-            overlap = [(min(end, it["mention"]["end"]) - max(start, it["mention"]["start"]), it)
+            overlap = [(max(min(end, sp["end"]) - max(start, sp["start"])
+                            for sp in (it["mention"], *(it.get("mentions") or ()))), it)
                        for it in items.get(d.id, ())]
             overlap = [(o, it) for o, it in overlap if o > 0]
             if not overlap:

@@ -2,13 +2,15 @@
 
 A corpus stage after ``claims`` (it reads that stage's ``kind="entity"`` annotations, which an
 article stage cannot see, with the parse facts stored on them) and ``sentence_vectors`` (whose
-rows are its features: nothing is embedded or parsed again when both ran). Its result is stored per article, as ``kind="framing"`` annotations: one per entity
-(by canonical form) that the model gives a role with enough confidence. See ``docs/stages.md``.
+rows are its features: nothing is embedded or parsed again when both ran). Its result is stored
+per article, as ``kind="framing"`` annotations: one per entity (by canonical form) that the model
+gives a role with enough confidence, with every mention of it. See ``docs/stages.md``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +21,9 @@ from narratrace.errors import ConfigError
 from narratrace.framing.features import MentionContext, contexts, sentences_of
 from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
 from narratrace.model import Annotation, Article
-from narratrace.claims.entities import entity_key
+from narratrace.claims.entities import entity_key, shouting
 from narratrace.framing.store import save_framing
+from narratrace.framing.syntax import vote
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, load_sentence_vectors
 
@@ -33,6 +36,77 @@ log.addHandler(logging.NullHandler())
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC")
 
 
+#: Relations in which a mention is a participant of its clause: it acts, is acted on, or is what
+#: the clause is about ("Zelensky wants…", "blame China", "lies about Saddam Hussein's tubes").
+_PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
+                               "poss", "pobj"})
+#: Prepositions of a setting or of a name's parts: "a mosque in Brendale", "the port of Tolvik",
+#: "the waters off Skarre" place, they do not cast ("victims of X" still counts: the parse votes).
+_SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
+                            "into", "along", "during", "since", "until", "off", "beyond", "through", "of"})
+#: Cues that report without taking a side: their sources are cited, not cast.
+_REPORTING_CUES = frozenset("""say says said saying tell tells told telling add adds added adding note notes noted
+    noting report reports reported reporting write writes wrote written writing explain explains explained
+    state states stated estimate estimates estimated confirm confirms confirmed announce announces announced
+    observe observes observed comment comments commented describe describes described recount recounts
+    recounted recounting show shows showed shown showing indicate indicates indicated find finds found
+    believe believes believed expect expects expected think thinks thought stress stresses stressed
+    emphasise emphasises emphasised emphasize emphasizes emphasized highlight highlights highlighted
+    remark remarks remarked reply replies replied answer answers answered respond responds responded
+    suggest suggests suggested suggesting claim claims claimed claiming argue argues argued arguing caution
+    cautions cautioned cautioning""".split()) | {"according to", "pointed out", "points out"}
+#: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
+_ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
+_NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by "
+                            "with".split())
+_LEADING_THE = re.compile(r"^[Tt]he\s+")
+#: What precedes a byline's name on its line.
+_BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
+                     r"[Pp]ictures?|[Ii]llustrations?|[Ww]ords)\s+by)\s*$")
+#: Nouns of actors a nationality adjective stands for ("the Ukrainian government", "British imperialism").
+_ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
+    authorities authority officials official leaders leader leadership president ministry ministries state states
+    police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
+    people nationalists nationalist politicians side command commanders junta parliament""".split())
+
+
+def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None) -> bool:
+    """Whether the parse shows a name acting, acted on or talked about: not a setting ("in X", "the
+    port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
+    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY")."""
+    name = _LEADING_THE.sub("", text[start:end])
+    if not facts or not name[:1].isupper() or shouting(text, start):
+        return False
+    dep, gov = facts.get("dep"), str(facts.get("gov") or "")
+    if dep not in _PARTICIPANT_DEPS:
+        return False
+    if dep == "pobj" and gov == "by":
+        return not _BYLINE.search(text[max(0, start - 40):start])
+    return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
+
+
+def _reports(cue: object) -> bool:
+    """Whether a claim's cue only reports ("said", "according to"), so its source is cited, not cast;
+    a source that accuses, demands, threatens or denies acts in the story ("Opposition leader Anna
+    Brekke accused the minister...")."""
+    return not cue or " ".join(str(cue).lower().split()) in _REPORTING_CUES
+
+
+def _affiliation(text: str, end: int, sources: Sequence[tuple[int, int]]) -> bool:
+    """Whether the mention names a cited source's employer: "According to Russian Defense Ministry
+    spokesman Igor Konashenkov" cites the spokesman; the ministry is not cast either."""
+    for s, _ in sources:
+        between = text[end:s] if 0 <= s - end <= 40 else ""
+        if _ROLE_WORDS.fullmatch(between) and not set(between.split()) & _NOT_ROLE_WORDS:
+            return True
+    return False
+
+
+def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
+    """Whether a nationality adjective modifies a noun of actors ("the Ukrainian government")."""
+    return bool(facts) and bool(set(facts.get("words") or ()) & _ACTOR_NOUNS)  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True, slots=True)
 class FramingResult:
     """Per article ``(article_id, content_hash, data, annotations)``; the runner stores each."""
@@ -41,50 +115,69 @@ class FramingResult:
 
 
 def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
-              min_mentions: int = 2, max_entities: int = 15) -> dict[str, tuple[str, list[tuple[int, int]]]]:
-    """canonical -> (label, mention spans) of the entities an article is about.
+              min_mentions: int = 2, max_entities: int = 60, once: bool = True
+              ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]:
+    """canonical -> (label, mention spans to classify, every mention span) of the entities an article is about.
 
-    Kept: entities named at least ``min_mentions`` times; not kept: an entity named only as
-    the source of a claim ("according to X": a source is cited, not cast), the article's own
-    outlet (bylines, credit lines), a nationality adjective (``NORP`` in the singular, "Syrian
-    fighters"; the plural "Americans" is kept). At most ``max_entities`` per article, the
-    most mentioned first, and ``max_mentions`` mentions each, spread over the article.
+    Kept: entities named at least ``min_mentions`` times, and (``once``) those named fewer times
+    whose parse shows them taking part in a clause: subject, object, agent, possessor, object of
+    a preposition other than a setting's ("in Brendale"; :func:`_participant`). Not kept: an
+    entity named only as a cited source, that is the source of a claim whose cue just reports
+    ("according to X", "X said": cited, not cast; "X accused" acts, :func:`_reports`) or that
+    source's employer ("Russian Defense Ministry spokesman Igor Konashenkov"); the article's own
+    outlet (bylines, credit lines); a nationality adjective (``NORP`` in the singular, "Syrian
+    fighters"; the plural "Americans" is kept) unless it modifies a noun of actors ("the
+    Ukrainian government", "British imperialism": it stands for the state). At most
+    ``max_entities`` per article, the most mentioned first, and ``max_mentions`` mentions each,
+    spread over the article and not cited, are classified; every mention of a kept entity is
+    returned too (the role is the entity's, so it is shown, exported and scored at each of them).
     """
     sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
-               and isinstance(a.data.get("source_end"), int)]
+               and isinstance(a.data.get("source_end"), int) and _reports(a.data.get("cue"))]
     found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     cited: dict[str, int] = {}
+    cited_spans: set[tuple[int, int]] = set()
+    taking_part: set[str] = set()
+    named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
+        if a.kind == "entity" and a.end > a.start:
+            named.setdefault(str((a.data or {}).get("canonical") or "").strip(), set()).add((a.start, a.end))
         if a.kind != "entity" or a.label not in labels or a.end <= a.start:
             continue
         surface = article.text[a.start:a.end]
-        if a.label == "NORP" and not surface.endswith("s"):
+        facts = (a.data or {}).get("syntax")
+        if a.label == "NORP" and not surface.endswith("s") and not _stands_for_actor(facts):
             continue
         canonical = str((a.data or {}).get("canonical") or surface).strip()
         if not canonical:
             continue
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
-        if any(s <= a.start and a.end <= e for s, e in sources):
+        if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
             cited[canonical] = cited.get(canonical, 0) + 1
+            cited_spans.add((a.start, a.end))
+        elif _participant(article.text, a.start, a.end, facts):
+            taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
     kept = {c: v for c, v in found.items()
-            if cited.get(c, 0) < len(v[1]) and len(v[1]) >= min_mentions and entity_key(c) != outlet}
+            if cited.get(c, 0) < len(v[1]) and entity_key(c) != outlet
+            and (len(v[1]) >= min_mentions or (once and c in taking_part))}
     ranked = sorted(kept, key=lambda c: (-len(kept[c][1]), kept[c][1][0][0]))[:max_entities]
     out = {}
     for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
-        label, spans = kept[canonical]
-        spans = [sp for sp in spans if not any(s <= sp[0] and sp[1] <= e for s, e in sources)]
+        label, every = kept[canonical]
+        spans = [sp for sp in every if sp not in cited_spans]
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
-        out[canonical] = (label, spans)
+        out[canonical] = (label, spans, sorted(set(every) | named.get(canonical, set())))
     return out
 
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
-                   min_score: float = 0.5, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 15,
-                   labels: Sequence[str] = ENTITY_LABELS, stored: Mapping[str, SentenceVectors] | None = None
+                   min_score: float = 0.35, max_mentions: int = 6, min_mentions: int = 2, max_entities: int = 60,
+                   once: bool = True, labels: Sequence[str] = ENTITY_LABELS,
+                   stored: Mapping[str, SentenceVectors] | None = None
                    ) -> list[tuple[dict[str, Any], tuple[Annotation, ...]]]:
     """``(data, framing annotations)`` per article of ``batch`` (articles with their entity annotations).
 
@@ -101,8 +194,8 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     docs = []
     facts: list[dict[str, Any] | None] = []
     for article, annotations in batch:
-        entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities)
-        spans = [s for _, (_, ss) in entities.items() for s in ss]
+        entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities, once)
+        spans = [s for _, (_, ss, _) in entities.items() for s in ss]
         first = len(ctx)
         sentences = article.sentences or sentences_of(article.text)
         found = contexts(article.text, spans, sentences)
@@ -121,11 +214,12 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     for article, entities, first in plan:
         if not entities:
             out.append(({"entities": 0, "framed": 0, "model": loaded.name,
-                         "skipped": "no salient named entity (none named at least min_mentions times)"}, ()))
+                         "skipped": "no salient named entity (none named at least min_mentions times "
+                                    "or taking part in a clause)"}, ()))
             continue
         anns = []
         pos = first
-        for canonical, (label, spans) in entities.items():
+        for canonical, (label, spans, every) in entities.items():
             rows = slice(pos, pos + len(spans))
             pos += len(spans)
             prediction = loaded.decide(loaded.combine(main_p[rows], votes[rows]), fine_p[rows].mean(axis=0))
@@ -143,7 +237,8 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
                 "fine_roles": list(prediction.fine_roles), "score": round(prediction.score, 4),
                 "main_scores": prediction.main_scores, "fine_scores": prediction.fine_scores,
                 "evidence_start": evidence.sentence.start, "evidence_end": evidence.sentence.end,
-                "mentions": len(spans), "parse": reasons, "model": loaded.name}))
+                "mentions": len(spans), "spans": [list(sp) for sp in every], "parse": reasons,
+                "model": loaded.name}))
         anns.sort(key=lambda a: (a.start, a.end))
         out.append(({"entities": len(entities), "framed": len(anns), "model": loaded.name}, tuple(anns)))
     return out
@@ -166,11 +261,11 @@ def _version() -> str:
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
-       default_config={"model": DEFAULT_MODEL, "min_score": 0.5, "max_mentions": 6, "min_mentions": 2,
-                       "max_entities": 15, "labels": list(ENTITY_LABELS), "claims_stage": "claims", "chunk": 128,
-                       "languages": ["en"]})
+       default_config={"model": DEFAULT_MODEL, "min_score": 0.35, "max_mentions": 6, "min_mentions": 2,
+                       "max_entities": 60, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
+                       "chunk": 128, "languages": ["en"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
-                 labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
+                 once: bool, labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
                  ) -> Callable[..., FramingResult]:
     """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence.
 
@@ -191,8 +286,8 @@ def make_framing(*, model: str, min_score: float, max_mentions: int, min_mention
             stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
             for (article, _), (data, anns) in zip(batch, frame_entities(
                     batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),
-                    min_mentions=int(min_mentions), max_entities=int(max_entities), labels=tuple(labels),
-                    stored=stored)):
+                    min_mentions=int(min_mentions), max_entities=int(max_entities), once=bool(once),
+                    labels=tuple(labels), stored=stored)):
                 rows.append((article.id, article.content_hash, data, anns))
             if progress:
                 progress("framing", min(n + chunk, len(new_ids)), len(new_ids))

@@ -117,7 +117,10 @@ def outlet_roles(roles: Sequence[EntityRole], *, min_articles: int = 1) -> list[
 
 
 def export_framing(store: Store, ref: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The export contract: ``{"article", "entity", "main_role", "fine_roles", "evidence": {"start", "end"}}``."""
+    """The export contract: ``{"article", "entity", "main_role", "fine_roles", "evidence": {"start", "end"},
+    "score", "mention": {"start", "end"}, "mentions": [{"start", "end"}, ...]}``: ``mention`` is the
+    evidence mention, ``mentions`` every mention of the entity in the article (an annotation
+    stored before they were kept has its evidence mention only)."""
     ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
     out = []
     for r in framing_annotations(store):
@@ -125,7 +128,9 @@ def export_framing(store: Store, ref: dict[str, str] | None = None) -> list[dict
         out.append({"article": ref.get(r["article_id"], r["ref"]), "entity": d.get("entity"),
                     "main_role": d.get("main_role") or r["label"], "fine_roles": list(d.get("fine_roles") or ()),
                     "evidence": {"start": d.get("evidence_start", r["start"]), "end": d.get("evidence_end", r["end"])},
-                    "score": d.get("score"), "mention": {"start": r["start"], "end": r["end"]}})
+                    "score": d.get("score"), "mention": {"start": r["start"], "end": r["end"]},
+                    "mentions": [{"start": int(a), "end": int(b)}
+                                 for a, b in d.get("spans") or [(r["start"], r["end"])]]})
     return out
 
 

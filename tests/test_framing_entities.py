@@ -1,0 +1,161 @@
+"""Which entities the framing stage casts, and at which mentions (issue 19), on articles written here.
+
+* one entity under its names: "Ms Geller" is the Pamela Geller the article names (the claims
+  stage's canonical form), so her role covers both mentions;
+* every mention of a framed entity is exported, not only the ``max_mentions`` classified nor the
+  evidence mention;
+* an entity named once gets a role when the parse shows it acted on ("shelled Kharkiv"), not
+  when it is only where something happens ("a mosque in Brendale");
+* a source who accuses acts in the story and gets a role; one who only "said" is cited, not cast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from narratrace.claims.entities import default_aliases, resolve_mentions
+from narratrace.export import export_corpus
+from narratrace.ingest import ingest
+from narratrace.pipeline import Pipeline
+from narratrace.store import Store
+
+ARTICLES = [
+    {"id": "geller", "outlet": "Harbour Post", "title": "Blogger attacks mosque plan",
+     "text": "Blogger attacks mosque plan\n\nPamela Geller attacked the plan for a mosque in Brendale on Tuesday. "
+             "Ms Geller threatened to sue the council and spread false stories about its members. "
+             "Residents said the campaign frightened their children."},
+    {"id": "kestria", "outlet": "Harbour Post", "title": "Kestria on the border",
+     "text": "Kestria on the border\n\nKestria shelled the border villages on Monday. Kestria denied it. "
+             "Kestria said its troops were training. Kestria moved more guns to the hills. "
+             "Observers said Kestria fired at least forty shells. Kestria has done this every week since March. "
+             "Farmers said Kestria destroyed their barns. Kestria threatened the valley with more attacks. "
+             "Kestria did not answer questions."},
+    {"id": "once", "outlet": "Harbour Post", "title": "Shelling in the east",
+     "text": "Shelling in the east\n\nThe army of Kestria shelled Kharkiv on Sunday night, killing two farmers. "
+             "Kestria has denied firing at civilians. Rescuers worked through the night in the cold."},
+    {"id": "sources", "outlet": "Harbour Post", "title": "Flood report row",
+     "text": "Flood report row\n\nOpposition leader Anna Brekke accused Water Minister Jonas Falk on Tuesday of "
+             "hiding a report on the floods. The report was finished in May, hydrologist Tom Rask said."},
+]
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("framing-entities")
+    (tmp / "feed.jsonl").write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n", encoding="utf-8")
+    with Store(tmp / "f.db") as store:
+        ingest(store, [tmp / "feed.jsonl"])
+        report = Pipeline(["claims", "framing"]).run(store)
+        assert not report.failed
+        data = export_corpus(store, include_text=True)
+    return data
+
+
+def _items(export: dict, ref: str) -> dict[str, dict]:
+    return {it["entity"]: it for it in export["framing"] if it["article"] == ref}
+
+
+def _text(export: dict, ref: str) -> str:
+    return next(a["text"] for a in export["articles"] if a["ref"] == ref)
+
+
+def test_title_and_surname_resolve_to_the_full_name() -> None:
+    text = "Pamela Geller spoke on Tuesday. Later Ms Geller left, and Dr. Okafor stayed."
+    found = {text[m.start:m.end]: (m.canonical, m.label) for m in
+             resolve_mentions(text, [(0, 13, "PERSON"), (38, 47, "ORG"), (58, 68, "ORG")], default_aliases())}
+    assert found["Ms Geller"] == ("Pamela Geller", "PERSON")
+    assert found["Pamela Geller"] == ("Pamela Geller", "PERSON")
+    assert found["Dr. Okafor"][1] == "PERSON"   # a title makes a person, even with no full name to join
+
+
+def test_one_entity_under_two_names_is_framed_once_at_both_mentions(export: dict) -> None:
+    items = _items(export, "geller")
+    assert "Ms Geller" not in items and "Pamela Geller" in items
+    text = _text(export, "geller")
+    named = sorted(text[m["start"]:m["end"]] for m in items["Pamela Geller"]["mentions"])
+    assert named == ["Ms Geller", "Pamela Geller"]
+    assert items["Pamela Geller"]["main_role"] == "Antagonist"   # she attacks and threatens
+
+
+def test_every_mention_of_a_framed_entity_is_exported(export: dict) -> None:
+    text = _text(export, "kestria")
+    item = _items(export, "kestria")["Kestria"]
+    spans = [(m["start"], m["end"]) for m in item["mentions"]]
+    assert len(spans) == text.count("Kestria") == 10   # more than the 6 mentions (max_mentions) classified
+    assert spans == sorted(spans) and all(text[s:e] == "Kestria" for s, e in spans)
+    assert (item["mention"]["start"], item["mention"]["end"]) in spans
+
+
+def test_an_entity_named_once_and_acted_on_gets_a_role(export: dict) -> None:
+    items = _items(export, "once")
+    text = _text(export, "once")
+    assert text.count("Kharkiv") == 1
+    assert items["Kharkiv"]["main_role"] == "Innocent"   # what Kestria's army shelled
+    assert [text[m["start"]:m["end"]] for m in items["Kharkiv"]["mentions"]] == ["Kharkiv"]
+    assert items["Kestria"]["main_role"] == "Antagonist"
+
+
+def test_an_entity_named_once_as_a_setting_gets_no_role(export: dict) -> None:
+    assert "Brendale" in _text(export, "geller") and "Brendale" not in _items(export, "geller")
+
+
+def test_framing_once_can_be_switched_off(tmp_path) -> None:
+    (tmp_path / "feed.jsonl").write_text(json.dumps(ARTICLES[2]) + "\n", encoding="utf-8")
+    with Store(tmp_path / "f.db") as store:
+        ingest(store, [tmp_path / "feed.jsonl"])
+        Pipeline(["claims", "framing"], config={"framing": {"once": False}}).run(store)
+        entities = {it["entity"] for it in export_corpus(store)["framing"]}
+    assert "Kharkiv" not in entities and "Kestria" in entities
+
+
+@pytest.mark.parametrize("text, facts, taking_part", [
+    ("Kestria shelled Kharkiv.", {"dep": "dobj", "gov": "shell"}, True),
+    ("Reporting by Tor Halvard.", {"dep": "pobj", "gov": "by", "gov_dep": "prep"}, False),        # a byline
+    ("The town was shelled by Kestria.", {"dep": "pobj", "gov": "by", "gov_dep": "agent"}, True),
+    ("a covert operation by Kestria", {"dep": "pobj", "gov": "by", "gov_dep": "prep"}, True),
+    ("a mosque in Brendale", {"dep": "pobj", "gov": "in", "gov_dep": "prep"}, False),           # a setting
+    ("the port of Tolvik", {"dep": "pobj", "gov": "of", "gov_dep": "prep", "gov_head": "port"}, False),
+    ("attacks on Brendale", {"dep": "pobj", "gov": "on", "gov_dep": "prep", "gov_head": "attack"}, True),
+    ("both shores of the gulf", {"dep": "pobj", "gov": "of", "gov_dep": "prep"}, False),         # lower case
+    ("victims of Kestria", {"dep": "pobj", "gov": "of", "gov_dep": "prep", "gov_head": "victim"}, True),  # votes
+])
+def test_which_single_mentions_take_part(text: str, facts: dict, taking_part: bool) -> None:
+    from narratrace.framing.stage import _participant
+
+    name = {"Kestria shelled Kharkiv.": "Kharkiv", "both shores of the gulf": "gulf"}.get(text)
+    name = name or next(w for w in ("Tor Halvard", "Kestria", "Brendale", "Tolvik") if w in text)
+    start = text.index(name)
+    assert _participant(text, start, start + len(name), facts) is taking_part
+
+
+def test_a_line_of_capitals_is_no_participant() -> None:
+    from narratrace.framing.stage import _participant
+
+    text = "Kestria shelled Varn.\nLEAVE A REPLY\n"
+    start = text.index("REPLY")
+    assert not _participant(text, start, start + 5, {"dep": "dobj", "gov": "leave"})
+
+
+@pytest.mark.parametrize("text, cited", [
+    ("According to Russian Defense Ministry spokesman Igor Konashenkov, troops arrived.", True),
+    ("According to the Kestria government's chief of staff Ivo Lind, troops arrived.", True),
+    ("Kestria said Ivo Lind had lied.", False),
+    ("Kestria and the envoy Ivo Lind agreed.", False),
+])
+def test_the_employer_of_a_cited_source_is_cited_too(text: str, cited: bool) -> None:
+    from narratrace.framing.stage import _affiliation
+
+    employer = "Russian Defense Ministry" if "Russian" in text else "Kestria"
+    source = text.index("Igor Konashenkov" if "Igor" in text else "Ivo Lind")
+    end = text.index(employer) + len(employer)
+    if "government" in text:
+        end = text.index("government") + len("government")
+    assert _affiliation(text, end, [(source, source + 8)]) is cited
+
+
+def test_a_source_that_accuses_is_cast_one_that_says_is_cited(export: dict) -> None:
+    items = _items(export, "sources")
+    assert "Anna Brekke" in items and "Jonas Falk" in items
+    assert "Tom Rask" not in items
