@@ -129,7 +129,7 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     for e in exported:
         assert set(e) >= {"claim", "factcheck", "score"}
         assert set(e["factcheck"]) >= {"url", "publisher", "rating", "claim"}
-        assert e["claim"].startswith("c-") or e["claim"] == "text"  # "text": a short article matched as a whole
+        assert e["claim"].startswith(("c-", "text-"))  # "text-<article id>": a short article matched as a whole
 
     from narratrace.report import build_report, render_html
 
@@ -153,6 +153,35 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     assert first["itemReviewed"]["author"]["name"] == "Sources close to the investigation"
     assert first["narratrace:relatedFactChecks"][0]["publisher"] == "Coastal Fact Desk"
     assert [s["claimReviewed"][:8] for s in claimreview_skeletons(store, unmatched=True)] == ["The foot"]
+
+
+def test_factchecks_matching_two_posts_repeating_one_factcheck_keep_both_matches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Written for this test: two short posts, no claim annotations, the same fact-checked claim. The
+    # whole-text match of each is stored under its own id (one shared id made the second overwrite the first).
+    store = Store(tmp_path / "c.db")
+    posts = [article("post-a", "Customs at Kessport found military drone parts hidden in containers declared as "
+                               "irrigation equipment!!"),
+             article("post-b", "so customs in kessport found drone parts in the irrigation equipment containers?? "
+                               "unbelievable")]
+    for a in posts:
+        add(store, a, [])
+    (tmp_path / "fc.json").write_text(json.dumps([
+        {"@type": "ClaimReview", "claimReviewed": "Customs officers at Kessport found military drone parts in "
+                                                  "containers declared as irrigation equipment.",
+         "url": "https://factdesk.example/kessport-parts", "author": {"name": "Coastal Fact Desk"},
+         "reviewRating": {"alternateName": "True"}}]))
+    import_factchecks(store, tmp_path / "fc.json")
+    _run(store, monkeypatch)
+    matches = factcheck_matches(store)
+    assert {m["article"] for m in matches} == {a.id for a in posts}
+    assert {m["claim"] for m in matches} == {f"text-{a.id}" for a in posts}
+
+    from narratrace.factchecks.report import build_factcheck_section
+
+    section = build_factcheck_section(store)
+    assert section is not None and section.matched_claims == 2
+    assert {c.article_ref for c in section.claims} == {"post-a", "post-b"}
 
 
 def test_factchecks_matching_cli(tmp_path: Path) -> None:

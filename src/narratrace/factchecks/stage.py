@@ -18,10 +18,20 @@ from narratrace.errors import ConfigError
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
-__all__ = ["WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches"]
+__all__ = ["WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches", "whole_text_id"]
 
-#: The claim id of a match of a short article's whole text (a post, a tweet), not of one of its claims.
+#: The prefix of the claim id of a match of a short article's whole text (a post, a tweet), not of one
+#: of its claims: ``text-<article id>`` (:func:`whole_text_id`).
 WHOLE_TEXT = "text"
+
+
+def whole_text_id(article_id: str) -> str:
+    """The claim id under which a short article's whole text is matched.
+
+    Unique per article, as a claim's ``c-<article id[:10]>-<start>`` is: the stored matches are keyed
+    by claim id and fact-check, so one shared id made the whole-text matches of two posts that
+    repeat the same fact-checked claim overwrite each other (and the report merged them)."""
+    return f"{WHOLE_TEXT}-{article_id}"
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -54,7 +64,7 @@ class FactcheckMatchResult:
     factchecks: int = 0
 
 
-@stage("factcheck_matches", version="factcheck_matches.v3", level="corpus",
+@stage("factcheck_matches", version="factcheck_matches.v4", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
        save=save_factcheck_matches, encoder=True,
        default_config={"model": "hybrid-v1", "threshold": None, "possible": 0.2, "top": 3, "candidates": 50,
@@ -65,7 +75,7 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
 
     An article of at most ``whole_text_chars`` characters (a post, a tweet: often one assertion
     that the claims stage cuts short or does not pick) is also matched as a whole, as claim
-    ``WHOLE_TEXT``; 0 turns that off. Two tiers: *match* (score ≥ the model's threshold, 0.5) and
+    :func:`whole_text_id` (``text-<article id>``); 0 turns that off. Two tiers: *match* (score ≥ the model's threshold, 0.5) and
     *possible* (≥ ``possible``; None keeps matches only). Precision of each on the CheckThat!
     held-out queries is in docs/quality.md."""
     from narratrace.factchecks.matching import MatchOptions, load_reranker
@@ -129,7 +139,7 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
             for art, vector in zip(arts, vectors):
                 text = " ".join(art.text.split())
                 for cand in matcher.match(text, vector, language=languages.get(art.id)):
-                    found.append((art.id, WHOLE_TEXT, text, cand))
+                    found.append((art.id, whole_text_id(art.id), text, cand))
         checks = factchecks_by_rowid(corpus, (c.rowid for *_, c in found))
         matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict(),
                                    "match" if c.score >= thr else "possible")
