@@ -101,14 +101,22 @@ class Reranker:
     features: tuple[str, ...] = FEATURES
     name: str = DEFAULT_MODEL
     threshold: float = 0.5
+    # A short text's best candidate under the possible tier is still a possible match when it scores
+    # at least ``lead`` and ``lead_ratio`` times the second (None: never); set on data, see
+    # :func:`narratrace.factchecks.evaluation.choose_lead`.
+    lead: float | None = None
+    lead_ratio: float = 2.0
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
-                "threshold": self.threshold}
+        out = {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
+               "threshold": self.threshold}
+        if self.lead is not None:
+            out.update(lead=self.lead, lead_ratio=self.lead_ratio)
+        return out
 
 
 def load_reranker(model: str | Path | None = None) -> Reranker:
@@ -124,8 +132,10 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
         raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
     if features != FEATURES or len(coef) != len(FEATURES):
         raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
+    lead = weights.get("lead")
     return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
-                    float(weights.get("threshold", 0.5)))
+                    float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
+                    float(weights.get("lead_ratio", 2.0)))
 
 
 # Hand-set like hybrid-v1 (no data fitted): a translation at dense rank 1 needs a MiniLM-scale cosine
