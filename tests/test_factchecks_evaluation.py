@@ -96,3 +96,16 @@ def test_factchecks_evaluation_choose_lead_takes_the_widest_band_that_is_precise
     assert chosen is not None and (chosen["n"], chosen["right"]) == (30, 24) and 0.06 < chosen["lead"] <= 0.12
     assert choose_lead(ranked, qrels, target=0.9) is None
     assert choose_lead(ranked, qrels, min_queries=31) is None
+
+
+@pytest.mark.parametrize("name", ["news", "retrieval"])
+def test_factchecks_evaluation_stated_tier_precision_is_what_our_sets_measure(name: str) -> None:
+    # The report, the web page and the export state each tier's precision (narratrace.factchecks.tiers);
+    # on our own sets it must be what the end-to-end evaluation measures now.
+    from narratrace.factchecks.tiers import TIERS
+
+    measured = run_evaluation("matching", DATA.parent / name, end_to_end=True, cache=None)["tiers"]
+    for tier in TIERS:
+        stated = next(m for m in tier["measured"] if m["data"].startswith(f"tests/data/factchecks/{name}:"))
+        assert (stated["right"], stated["listed"]) == (measured[tier["tier"]]["right"],
+                                                       measured[tier["tier"]]["listed"]), tier["tier"]

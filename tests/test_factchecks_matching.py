@@ -135,6 +135,14 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
 
     page = render_html(build_report(store))
     assert '<section id="factchecks">' in page
+
+    from narratrace.factchecks.tiers import TIERS, tiers_note
+
+    # each tier's measured precision is stated where matches are shown, and in the export
+    from markupsafe import escape
+
+    assert str(escape(tiers_note())) in page and "125 of 127 right on CheckThat! tweets" in tiers_note()
+    assert export_corpus(store)["factcheck_tiers"] == list(TIERS)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert 'href="javascript:' not in page
     assert "Harbour &lt;i&gt;Verify&lt;/i&gt;" in page

@@ -241,7 +241,8 @@ def evaluate_matching_end_to_end(data: str | Path, *, model: str | None = None, 
     a document, the collection imported as fact-checks, ``analyze`` with the default stages, and
     the exported ``factcheck_matches`` ranked per document (a fact-check matched by several of its
     claims counts once, at its best score). A query whose export has no match scores 0. ``losses``
-    says where queries were lost: no claim extracted, claims but no match, matched.
+    says where queries were lost: no claim extracted (and of those, not matched as a whole text
+    either), claims but no match, matched.
 
     The negatives (queries judged to repeat no verified claim) are ingested too. ``tiers`` counts,
     per tier, the (document, fact-check) pairs listed (each at its best tier) and how many are
@@ -268,6 +269,7 @@ def evaluate_matching_end_to_end(data: str | Path, *, model: str | None = None, 
     right = sum(1 for q in found.queries if runs[q][:1] and runs[q][0] in found.qrels[q])
     losses = {"queries": len(found.queries),
               "no_claim": sum(1 for q in found.queries if q not in with_claims),
+              "no_claim_no_match": sum(1 for q in found.queries if q not in with_claims and not runs[q]),
               "claims_no_match": sum(1 for q in found.queries if q in with_claims and not runs[q]),
               "matched": sum(1 for q in found.queries if runs[q]),
               "matched_right_at_1": right}
