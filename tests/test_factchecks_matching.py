@@ -302,7 +302,16 @@ def test_factchecks_matching_sentences_no_claim_covers_are_queries(tmp_path: Pat
                                                                          "match")]
     assert matches[0]["score"] >= 0.8
 
+    # the cosine bound only spares ranking sentences that cannot reach 0.8: without it, the same matches
+    from narratrace.factchecks.matching import Matcher
+
     monkeypatch.setattr(encoder, "encode", real)
+    monkeypatch.setattr(Matcher, "cosine_floor", lambda self, min_score: None)
+    store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
+    _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"))
+    assert factcheck_matches(store) == matches
+    monkeypatch.undo()
+
     _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),
                   {"factcheck_matches": {"sentences": False}})
     assert factcheck_matches(store) == []  # claims alone miss it
@@ -344,3 +353,19 @@ def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest
         found = factcheck_matches(store)
         assert [(m["tier"], m["factcheck"]["publisher"]) for m in found] == (
             [("possible", "Harbour Verify")] if listed else []), (lead, ratio)
+
+
+def test_factchecks_matching_cosine_floor_is_exact() -> None:
+    import numpy as np
+
+    from narratrace.factchecks.matching import CROSS_LANGUAGE, FEATURES, Reranker, _cosine_floor
+
+    for reranker in (load_reranker(None), CROSS_LANGUAGE):
+        floor = _cosine_floor(reranker, 0.8, 60)
+        assert floor is not None
+        best = {f: (floor if f.startswith("cos_") else 2 / 61 if f == "rrf" else 1.0) for f in FEATURES}
+        assert reranker.score(np.asarray([[best[f] for f in FEATURES]]))[0] == pytest.approx(0.8)
+        below = {**best, "cos_max": floor - 0.01, "cos_claim": floor - 0.01, "cos_title": floor - 0.01}
+        assert reranker.score(np.asarray([[below[f] for f in FEATURES]]))[0] < 0.8
+    negative = Reranker((0.0, -1.0, 9.0, 1.0, 0.0, 0.8, 0.8, 2.0, 1.0), -9.3)
+    assert _cosine_floor(negative, 0.8, 60) is None  # no bound: every sentence is ranked

@@ -168,10 +168,10 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
                     found.append((aid, cid, text, cand, tier(cand.score)))
         index = [row for row in corpus.article_index() if row["id"] in wanted]
         short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
-        sentence_queries = 0
+        sentence_queries = sentences_ranked = 0
         if sentences:
             longer = [row["id"] for row in index if row["id"] not in short]  # a short text is matched whole
-            sentence_queries = _match_sentences(corpus, longer, claim_spans, matcher, found, tier, languages,
+            sentence_queries, sentences_ranked = _match_sentences(corpus, longer, claim_spans, matcher, found, tier, languages,
                                                 int(sentence_words), sentence_min)
         if short:
             from narratrace.factchecks.embedding import embed
@@ -192,8 +192,9 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
                         for aid, cid, text, c, t in found if c.rowid in checks)
         if progress:
             progress("factcheck_matches", len(new_ids), len(new_ids))
-        log.info("factcheck_matches: %d claims, %d other sentences, %d short texts; %d matches (%d possible) "
-                 "against %d fact-checks", claims, sentence_queries, len(short),
+        log.info("factcheck_matches: %d claims, %d other sentences (%d ranked, the rest too far from every "
+                 "fact-check), %d short texts; %d matches (%d possible) against %d fact-checks", claims,
+                 sentence_queries, sentences_ranked, len(short),
                  sum(m.tier == "match" for m in matches), sum(m.tier == "possible" for m in matches), len(matcher))
         return FactcheckMatchResult(matches, tuple(new_ids), claims, len(matcher))
     return match
@@ -224,15 +225,19 @@ def assertion_sentence(text: str, min_words: int = SENTENCE_WORDS) -> bool:
 
 def _match_sentences(corpus: Any, ids: Sequence[str], claim_spans: Mapping[str, list[tuple[int, int]]],
                      matcher: Any, found: list[tuple[str, str, str, Any, str]], tier: Callable[[float], str],
-                     languages: Mapping[str, str], min_words: int, min_score: float, chunk: int = 200) -> int:
-    """Match the assertion sentences of ``ids`` that no claim covers; returns how many were queried.
+                     languages: Mapping[str, str], min_words: int, min_score: float,
+                     chunk: int = 200) -> tuple[int, int]:
+    """Match the assertion sentences of ``ids`` that no claim covers; returns how many were queries, and how
+    many of them were ranked (the others' best cosine cannot reach ``min_score``: :meth:`Matcher.cosine_floor`).
 
     Their vectors are the stored sentence vectors (``sentence_vectors``: every sentence embedded once);
     a sentence without a stored row (the stage did not run, past ``max_sentences``, another encoder)
     is embedded here with exactly what that stage would have embedded (:func:`narratrace.vectors.sentence_matrix`)."""
+    import numpy as np
+
     from narratrace.vectors import load_sentence_vectors, sentence_matrix, sentence_text
 
-    queried = 0
+    queried = ranked = 0
     for i in range(0, len(ids), chunk):
         part = list(ids[i:i + chunk])
         stored = load_sentence_vectors(corpus, part)
@@ -247,12 +252,20 @@ def _match_sentences(corpus: Any, ids: Sequence[str], claim_spans: Mapping[str, 
         if not chosen:
             continue
         matrices = sentence_matrix([(art.text, spans, stored.get(art.id)) for art, spans in chosen])
+        floor = matcher.cosine_floor(min_score)
         for (art, spans), matrix in zip(chosen, matrices):
-            for span, vector in zip(spans, matrix):
+            # one matrix product per article: a sentence whose best cosine cannot reach min_score is not
+            # ranked (no BM25, no features); the bound is exact, so this only saves time
+            reachable = (matcher.best_cosines(matrix) >= floor - 1e-6 if floor is not None and len(matrix)
+                         else np.ones(len(spans), dtype=bool))
+            for span, vector, keep in zip(spans, matrix, reachable):
                 queried += 1
+                if not keep:
+                    continue
+                ranked += 1
                 text = " ".join(sentence_text(art.text, span).split())
                 cid = f"s-{art.id[:10]}-{span.start}"
                 for cand in matcher.match(text, vector, language=languages.get(art.id)):
                     if cand.score >= min_score:
                         found.append((art.id, cid, text, cand, tier(cand.score)))
-    return queried
+    return queried, ranked
