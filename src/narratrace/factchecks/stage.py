@@ -171,8 +171,8 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
         sentence_queries = sentences_ranked = 0
         if sentences:
             longer = [row["id"] for row in index if row["id"] not in short]  # a short text is matched whole
-            sentence_queries, sentences_ranked = _match_sentences(corpus, longer, claim_spans, matcher, found, tier, languages,
-                                                int(sentence_words), sentence_min)
+            sentence_queries, sentences_ranked = _match_sentences(
+                corpus, longer, claim_spans, matcher, found, tier, languages, int(sentence_words), sentence_min)
         if short:
             from narratrace.factchecks.embedding import embed
             from narratrace.factchecks.matching import clean_query
