@@ -34,7 +34,8 @@ import numpy as np
 from narratrace.evaluation import Benchmark, PublishedFigure, Task, in_split
 from narratrace.errors import InputError
 
-__all__ = ["ClaimRetrievalData", "average_precision", "choose_lead", "evaluate_matching", "evaluate_matching_end_to_end",
+__all__ = ["ClaimRetrievalData", "average_precision", "choose_lead", "evaluate_matching",
+           "evaluate_matching_end_to_end",
            "read_claim_retrieval", "train_matching"]
 
 DEFAULT_CACHE = "bench/.cache/matching"
@@ -324,7 +325,8 @@ def choose_lead(ranked: Mapping[str, Sequence[Any]], qrels: Mapping[str, set[str
     (then the more precise); None when no band qualifies. ``target`` 0.7 is the possible tier's
     precision on the CheckThat! held-out queries before the rule existed, so the rule adds no band
     less precise than the tier it joins."""
-    fit = [b for b in lead_bands(ranked, qrels, possible=possible) if b["n"] >= min_queries and b["precision"] >= target]
+    fit = [b for b in lead_bands(ranked, qrels, possible=possible)
+           if b["n"] >= min_queries and b["precision"] >= target]
     return max(fit, key=lambda b: (b["n"], b["precision"]), default=None)
 
 

@@ -18,7 +18,8 @@ from narratrace.errors import ConfigError
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
-__all__ = ["SENTENCE_THRESHOLD", "SENTENCE_WORDS", "WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult", "assertion_sentence",
+__all__ = ["SENTENCE_THRESHOLD", "SENTENCE_WORDS", "WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult",
+           "assertion_sentence",
            "is_lead", "make_factcheck_matches", "whole_text_id"]
 
 #: The prefix of the claim id of a match of a short article's whole text (a post, a tweet), not of one
@@ -91,10 +92,12 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
     ``whole_text_chars`` that carries an assertion (:func:`assertion_sentence`: at least
     ``sentence_words`` content words, not a question, not site boilerplate), read from the stored
     sentence vectors (claim id ``s-<article id[:10]>-<start>``), listed only from
-    ``sentence_threshold`` (None: the match threshold), never as a *possible* match: on news text
+    ``sentence_threshold`` (0.8; None: the match threshold), so by default never as a *possible*
+    match: on news text
     a sentence that no claim covers rarely repeats a fact-checked claim, and its candidates under
-    that are mostly the same topic, not the same claim (docs/stages.md); and an article of at most ``whole_text_chars`` characters (a post, a tweet: often one assertion
-    that the claims stage cuts short or does not pick) as a whole, as claim :func:`whole_text_id`
+    that are mostly the same topic, not the same claim (docs/stages.md); and an article of at most
+    ``whole_text_chars`` characters (a post, a tweet: often one assertion that the claims stage
+    cuts short or does not pick) as a whole, as claim :func:`whole_text_id`
     (``text-<article id>``); 0 turns that off. Two tiers: *match* (score ≥ the model's threshold,
     0.5) and *possible* (≥ ``possible``; None keeps matches only). A short text's best candidate is
     also a *possible* match when it scores at least ``lead`` and ``lead_ratio`` times the second
