@@ -66,3 +66,46 @@ def test_factchecks_evaluation_train_writes_a_usable_model(tmp_path: Path) -> No
     res = runner.invoke(cli, ["evaluate", "matching", "--data", str(DATA), "--model", str(out), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["model"] == "my-matcher"
+
+
+def test_factchecks_evaluation_negatives_are_queries_judged_to_repeat_nothing(tmp_path: Path) -> None:
+    # A qrels row with relevance 0 judges its query: one whose rows all say 0 is a negative (no MAP; end
+    # to end, whatever is listed for it is wrong). CheckThat!'s own qrels only hold 1s, so nothing changes there.
+    (tmp_path / "q_Queries.tsv").write_text("doc-a\tthe toll is scrapped\ndoc-b\tthe match ended 2-1\ndoc-c\tunjudged\n")
+    (tmp_path / "q_QRELs.tsv").write_text("doc-a\t0\tvclaim-toll\t1\ndoc-b\t0\tnone\t0\n")
+    (tmp_path / "vclaims.jsonl").write_text(json.dumps({"vclaim_id": "vclaim-toll", "vclaim": "The toll is scrapped.",
+                                                        "title": "Toll"}) + "\n")
+    data = read_claim_retrieval(tmp_path)
+    assert data.queries == {"doc-a": "the toll is scrapped"} and data.qrels == {"doc-a": {"vclaim-toll"}}
+    assert data.negatives == {"doc-b": "the match ended 2-1"}  # doc-c has no qrels row: not judged, left out
+    assert run_evaluation("matching", tmp_path, cache=None)["n"] == 1
+
+
+def test_factchecks_evaluation_choose_lead_takes_the_widest_band_that_is_precise_enough() -> None:
+    from narratrace.factchecks.evaluation import _Scored, choose_lead
+
+    # 30 queries whose best candidate scores 0.12, four times the second: 24 right (0.8); 30 whose best
+    # scores 0.06, also four times the second: 12 right (0.4); 30 at 0.3 (in the possible tier already).
+    ranked, qrels = {}, {}
+    for n in range(90):
+        best, right = (0.12, n % 5 != 0) if n < 30 else ((0.06, n % 5 < 2) if n < 60 else (0.3, True))
+        ranked[f"q{n}"] = [_Scored("right" if right else "wrong", best), _Scored("other", best / 4)]
+        qrels[f"q{n}"] = {"right"}
+    chosen = choose_lead(ranked, qrels)
+    # both bands together (60 queries, 0.6) are under 0.7: only the upper one is listed
+    assert chosen is not None and (chosen["n"], chosen["right"]) == (30, 24) and 0.06 < chosen["lead"] <= 0.12
+    assert choose_lead(ranked, qrels, target=0.9) is None
+    assert choose_lead(ranked, qrels, min_queries=31) is None
+
+
+@pytest.mark.parametrize("name", ["news", "retrieval"])
+def test_factchecks_evaluation_stated_tier_precision_is_what_our_sets_measure(name: str) -> None:
+    # The report, the web page and the export state each tier's precision (narratrace.factchecks.tiers);
+    # on our own sets it must be what the end-to-end evaluation measures now.
+    from narratrace.factchecks.tiers import TIERS
+
+    measured = run_evaluation("matching", DATA.parent / name, end_to_end=True, cache=None)["tiers"]
+    for tier in TIERS:
+        stated = next(m for m in tier["measured"] if m["data"].startswith(f"tests/data/factchecks/{name}:"))
+        assert (stated["right"], stated["listed"]) == (measured[tier["tier"]]["right"],
+                                                       measured[tier["tier"]]["listed"]), tier["tier"]

@@ -135,12 +135,20 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     for e in exported:
         assert set(e) >= {"claim", "factcheck", "score"}
         assert set(e["factcheck"]) >= {"url", "publisher", "rating", "claim"}
-        assert e["claim"].startswith("c-") or e["claim"] == "text"  # "text": a short article matched as a whole
+        assert e["claim"].startswith(("c-", "text-"))  # "text-<article id>": a short article matched as a whole
 
     from narratrace.report import build_report, render_html
 
     page = render_html(build_report(store))
     assert '<section id="factchecks">' in page
+
+    from narratrace.factchecks.tiers import TIERS, tiers_note
+
+    # each tier's measured precision is stated where matches are shown, and in the export
+    from markupsafe import escape
+
+    assert str(escape(tiers_note())) in page and "125 of 127 right on CheckThat! tweets" in tiers_note()
+    assert export_corpus(store)["factcheck_tiers"] == list(TIERS)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert 'href="javascript:' not in page
     assert "Harbour &lt;i&gt;Verify&lt;/i&gt;" in page
@@ -159,6 +167,35 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     assert first["itemReviewed"]["author"]["name"] == "Sources close to the investigation"
     assert first["narratrace:relatedFactChecks"][0]["publisher"] == "Coastal Fact Desk"
     assert [s["claimReviewed"][:8] for s in claimreview_skeletons(store, unmatched=True)] == ["The foot"]
+
+
+def test_factchecks_matching_two_posts_repeating_one_factcheck_keep_both_matches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Written for this test: two short posts, no claim annotations, the same fact-checked claim. The
+    # whole-text match of each is stored under its own id (one shared id made the second overwrite the first).
+    store = Store(tmp_path / "c.db")
+    posts = [article("post-a", "Customs at Kessport found military drone parts hidden in containers declared as "
+                               "irrigation equipment!!"),
+             article("post-b", "so customs in kessport found drone parts in the irrigation equipment containers?? "
+                               "unbelievable")]
+    for a in posts:
+        add(store, a, [])
+    (tmp_path / "fc.json").write_text(json.dumps([
+        {"@type": "ClaimReview", "claimReviewed": "Customs officers at Kessport found military drone parts in "
+                                                  "containers declared as irrigation equipment.",
+         "url": "https://factdesk.example/kessport-parts", "author": {"name": "Coastal Fact Desk"},
+         "reviewRating": {"alternateName": "True"}}]))
+    import_factchecks(store, tmp_path / "fc.json")
+    _run(store, monkeypatch)
+    matches = factcheck_matches(store)
+    assert {m["article"] for m in matches} == {a.id for a in posts}
+    assert {m["claim"] for m in matches} == {f"text-{a.id}" for a in posts}
+
+    from narratrace.factchecks.report import build_factcheck_section
+
+    section = build_factcheck_section(store)
+    assert section is not None and section.matched_claims == 2
+    assert {c.article_ref for c in section.claims} == {"post-a", "post-b"}
 
 
 def test_factchecks_matching_cli(tmp_path: Path) -> None:
@@ -209,3 +246,132 @@ def test_factchecks_matching_no_embed_then_embed(tmp_path: Path) -> None:
     assert "3 unchanged, 3 embedded" in out.output
     out = runner.invoke(cli, ["match", "Marrenland expelled the ambassador", "--db", db, "--json"])
     assert json.loads(out.output)[0]["matched"]
+
+
+_VACCINE_CHECK = {"@type": "ClaimReview", "claimReviewed": "Flu vaccines contain microchips that let the government "
+                                                           "track people.",
+                  "url": "https://harbour-verify.example/microchips", "author": {"name": "Harbour Verify"},
+                  "reviewRating": {"alternateName": "False"}}
+
+
+def _long_articles() -> list:
+    # Written for this test; each over 600 characters, so no article is matched as a whole.
+    filler = ("Clinics in the northern districts open at eight. The regional health office publishes weekly "
+              "figures on admissions. Nurses visit care homes in November. Pharmacies in larger towns give the "
+              "injection without an appointment. Appointments can be booked by telephone or at the front desk of each "
+              "clinic. Parking near the clinics is free on weekdays, and buses stop at every entrance. The waiting "
+              "rooms were repainted over the summer and have new chairs. Staff at the reception speak four languages "
+              "and can help visitors fill in the forms. The clinics close at six in the evening, and on Saturdays at "
+              "noon. ")
+    assert len(filler) > 600
+    return [
+        article("clinic", filler + "The flu season started early this year. The rumour doctors hear most is that "
+                "flu vaccines contain microchips which let the government track people."),
+        article("question", filler + "Do flu vaccines really contain microchips which let the government track "
+                "people? Readers keep asking us. The answer is in our explainer."),
+        article("campaign", filler + "The flu vaccine campaign starts at every pharmacy in the region in October "
+                "and lasts until the end of December."),
+    ]
+
+
+def _sentence_run(store: Store, monkeypatch: pytest.MonkeyPatch, stages: tuple[str, ...],
+                  config: dict | None = None) -> pipeline.RunReport:
+    monkeypatch.setattr(pipeline, "ARTICLE_FIELDS", pipeline.ARTICLE_FIELDS + ("article.claims", "article.entities"))
+    return pipeline.Pipeline(stages, workers=1, config=config or {}).run(store)
+
+
+def test_factchecks_matching_sentences_no_claim_covers_are_queries(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "c.db")
+    arts = _long_articles()
+    for a in arts:
+        add(store, a, [claim(a, "The regional health office publishes weekly figures on admissions.")])
+    (tmp_path / "fc.json").write_text(json.dumps([_VACCINE_CHECK]))
+    import_factchecks(store, tmp_path / "fc.json")
+    _sentence_run(store, monkeypatch, ("sentence_vectors", "claim_vectors"))
+
+    from narratrace import vectors
+
+    calls: list[int] = []
+    encoder = vectors.encoder_for(None)
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, **kw: (calls.append(list(texts)), real(texts, **kw))[1])
+    _sentence_run(store, monkeypatch, ("sentence_vectors", "claim_vectors", "factcheck_matches"))
+    assert calls == []  # every sentence's vector is the stored one: nothing embedded twice
+
+    matches = factcheck_matches(store)
+    clinic = arts[0]
+    start = clinic.text.index("The rumour doctors hear most")
+    # the non-claim sentence that repeats the fact-checked claim is matched; the question and the sentence
+    # on the same topic (not the same claim) are not listed
+    assert [(m["article"], m["claim"], m["tier"]) for m in matches] == [(clinic.id, f"s-{clinic.id[:10]}-{start}",
+                                                                         "match")]
+    assert matches[0]["score"] >= 0.8
+
+    # the cosine bound only spares ranking sentences that cannot reach 0.8: without it, the same matches
+    from narratrace.factchecks.matching import Matcher
+
+    monkeypatch.setattr(encoder, "encode", real)
+    monkeypatch.setattr(Matcher, "cosine_floor", lambda self, min_score: None)
+    store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
+    _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"))
+    assert factcheck_matches(store) == matches
+    monkeypatch.undo()
+
+    _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),
+                  {"factcheck_matches": {"sentences": False}})
+    assert factcheck_matches(store) == []  # claims alone miss it
+
+
+def test_factchecks_matching_assertion_sentences() -> None:
+    from narratrace.factchecks.stage import assertion_sentence
+
+    assert assertion_sentence("Flu vaccines contain microchips that let the government track people.")
+    assert not assertion_sentence("Do flu vaccines contain microchips that let the government track people?")
+    assert not assertion_sentence("Do they really contain microchips, as the posts say?”")  # a quoted question
+    assert not assertion_sentence("Readers keep asking us.")  # too few content words
+    assert not assertion_sentence("Subscribe to our newsletter for the latest news on vaccines and health policy.")
+
+
+def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from narratrace.factchecks.stage import is_lead
+    from narratrace.factchecks.matching import Candidate
+
+    def ranked(*scores: float) -> list[Candidate]:
+        return [Candidate(i, f"k{i}", i + 1, s) for i, s in enumerate(scores)]
+
+    assert is_lead(ranked(0.12, 0.05), 0.05, 2.0) and is_lead(ranked(0.06), 0.05, 2.0)
+    assert not is_lead(ranked(0.12, 0.07), 0.05, 2.0)  # the second is too close
+    assert not is_lead(ranked(0.04, 0.01), 0.05, 2.0) and not is_lead(ranked(0.12, 0.01), None, 2.0)
+    assert load_reranker(None).lead == 0.05 and load_reranker(None).lead_ratio == 2.0
+
+    # Through the stage: a post's best candidate under the possible tier is listed, as possible, only when
+    # it stands out. The thresholds are raised so that the example's clear match falls under `possible`.
+    store = Store(tmp_path / "c.db")
+    post = article("post", "They put tracking microchips into the flu jab so the state can follow you")
+    add(store, post, [])
+    import_factchecks(store, DATA)
+    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995}
+    for lead, ratio, listed in ((0.5, 2.0, True), (0.5, 1000.0, False), (0.99, 2.0, False)):
+        store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
+        _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),
+                      {"factcheck_matches": {**raised, "lead": lead, "lead_ratio": ratio}})
+        found = factcheck_matches(store)
+        assert [(m["tier"], m["factcheck"]["publisher"]) for m in found] == (
+            [("possible", "Harbour Verify")] if listed else []), (lead, ratio)
+
+
+def test_factchecks_matching_cosine_floor_is_exact() -> None:
+    import numpy as np
+
+    from narratrace.factchecks.matching import CROSS_LANGUAGE, FEATURES, Reranker, _cosine_floor
+
+    for reranker in (load_reranker(None), CROSS_LANGUAGE):
+        floor = _cosine_floor(reranker, 0.8, 60)
+        assert floor is not None
+        best = {f: (floor if f.startswith("cos_") else 2 / 61 if f == "rrf" else 1.0) for f in FEATURES}
+        assert reranker.score(np.asarray([[best[f] for f in FEATURES]]))[0] == pytest.approx(0.8)
+        below = {**best, "cos_max": floor - 0.01, "cos_claim": floor - 0.01, "cos_title": floor - 0.01}
+        assert reranker.score(np.asarray([[below[f] for f in FEATURES]]))[0] < 0.8
+    negative = Reranker((0.0, -1.0, 9.0, 1.0, 0.0, 0.8, 0.8, 2.0, 1.0), -9.3)
+    assert _cosine_floor(negative, 0.8, 60) is None  # no bound: every sentence is ranked

@@ -771,6 +771,9 @@ def test_web_api_factchecks_page_and_article_matches(client: TestClient, export:
     d = next(x for x in j["debunked"] if x["claim"].startswith(DEBUNKED_CLAIM))
     assert d["outlets_after"] == ["Veloria Today"] and d["debunked_on"] == "2025-04-03"
     assert j["matched_claims"] == len({m["claim"] for m in export["factcheck_matches"]}) == j["total"]
+    # each tier's measured precision, on the page and in its JSON twin, as in the export
+    assert [t["tier"] for t in j["tiers"]] == ["match", "possible"] and j["tiers"] == export["factcheck_tiers"]
+    assert "Measured precision, end to end" in tree.xpath("string(//main)")
     seen = [c["claim"] for off in range(0, j["total"], 2)
             for c in client.get("/api/factchecks", params={"limit": 2, "offset": off}).json()["claims"]]
     assert sorted(seen) == sorted({m["claim"] for m in export["factcheck_matches"]})

@@ -25,7 +25,7 @@ import csv
 import json
 import tarfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,17 @@ import numpy as np
 from narratrace.evaluation import Benchmark, PublishedFigure, Task, in_split
 from narratrace.errors import InputError
 
-__all__ = ["ClaimRetrievalData", "average_precision", "evaluate_matching", "evaluate_matching_end_to_end",
+__all__ = ["ClaimRetrievalData", "average_precision", "choose_lead", "evaluate_matching",
+           "evaluate_matching_end_to_end",
            "read_claim_retrieval", "train_matching"]
 
 DEFAULT_CACHE = "bench/.cache/matching"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    key: str
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,9 @@ class ClaimRetrievalData:
     queries: dict[str, str]                 # tweet_id -> text
     qrels: dict[str, set[str]]              # tweet_id -> relevant vclaim ids
     vclaims: list[dict[str, Any]]           # sorted by vclaim_id
+    # Queries judged to repeat no verified claim: every qrels row of theirs has relevance 0. They
+    # have no MAP; end to end, every match listed for them is wrong (the tiers' precision).
+    negatives: dict[str, str] = field(default_factory=dict)
 
 
 def _one(folder: Path, patterns: Sequence[str], what: str) -> Path:
@@ -81,22 +91,26 @@ def _vclaims(folder: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_claim_retrieval(folder: str | Path, *, split: str = "all", limit: int | None = None) -> ClaimRetrievalData:
-    """Queries of ``split`` (with at least one qrel), their qrels, and the whole collection."""
+    """Queries of ``split`` (with at least one relevant vclaim), their qrels, the whole collection, and the
+    negatives (queries whose qrels rows all say 0: judged to repeat no verified claim)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder in the CheckThat! claim-retrieval format", path=str(folder))
     queries_file = _one(folder, ["*Queries*.tsv", "*queries*.tsv"], "queries file")
     qrels_file = _one(folder, ["*QRELs*.tsv", "*qrels*.tsv", "*QRELS*.tsv"], "qrels file")
     qrels: dict[str, set[str]] = {}
+    judged: set[str] = set()
     with open(qrels_file, encoding="utf-8", newline="") as fh:
         for n, row in enumerate(csv.reader(fh, delimiter="\t"), start=1):
             if not row:
                 continue
             if len(row) < 4:
                 raise InputError(f"{qrels_file}:{n}: expected 4 tab-separated columns", path=str(qrels_file))
+            judged.add(row[0])
             if row[3].strip() not in ("0", ""):
                 qrels.setdefault(row[0], set()).add(row[2])
     queries: dict[str, str] = {}
+    negatives: dict[str, str] = {}
     with open(queries_file, encoding="utf-8", newline="") as fh:
         for n, line in enumerate(fh, start=1):
             parts = line.rstrip("\n").split("\t", 1)
@@ -107,15 +121,18 @@ def read_claim_retrieval(folder: str | Path, *, split: str = "all", limit: int |
             qid, text = parts
             if qid in qrels and in_split(qid, split):
                 queries[qid] = text
+            elif qid in judged and in_split(qid, split):
+                negatives[qid] = text
     if limit is not None:
         queries = dict(list(queries.items())[:limit])
+        negatives = dict(list(negatives.items())[:limit])
     vclaims = sorted(_vclaims(folder), key=lambda v: str(v.get("vclaim_id")))
     ids = {str(v.get("vclaim_id")) for v in vclaims}
     missing = {c for q in queries for c in qrels[q]} - ids
     if missing:
         raise InputError(f"qrels name {len(missing)} vclaims that are not in the collection, "
                          f"e.g. {sorted(missing)[0]}", path=str(folder))
-    return ClaimRetrievalData(queries, {q: qrels[q] for q in queries}, vclaims)
+    return ClaimRetrievalData(queries, {q: qrels[q] for q in queries}, vclaims, negatives)
 
 
 def average_precision(ranked: Sequence[str], relevant: set[str], k: int) -> float:
@@ -226,29 +243,92 @@ def evaluate_matching_end_to_end(data: str | Path, *, model: str | None = None, 
     a document, the collection imported as fact-checks, ``analyze`` with the default stages, and
     the exported ``factcheck_matches`` ranked per document (a fact-check matched by several of its
     claims counts once, at its best score). A query whose export has no match scores 0. ``losses``
-    says where queries were lost: no claim extracted, claims but no match, matched."""
+    says where queries were lost: no claim extracted (and of those, not matched as a whole text
+    either), claims but no match, matched.
+
+    The negatives (queries judged to repeat no verified claim) are ingested too. ``tiers`` counts,
+    per tier, the (document, fact-check) pairs listed (each at its best tier) and how many are
+    right; their precision is in the measures as ``match_precision`` and ``possible_precision``."""
     from narratrace.evaluation import analyze_texts
 
     found = read_claim_retrieval(data, split=split, limit=limit)
     if not found.queries:
         raise InputError(f"no queries with qrels in split {split!r} of {data}", path=str(data))
     config = {"factcheck_matches": {"model": model}} if model else {}
-    export = analyze_texts(list(found.queries.items()), config=config, prepare=lambda s: _fill(s, found, cache))
+    export = analyze_texts([*found.queries.items(), *found.negatives.items()], config=config,
+                           prepare=lambda s: _fill(s, found, cache))
     best: dict[str, dict[str, float]] = {}
+    tier_of: dict[tuple[str, str], str] = {}
     for m in export["factcheck_matches"]:
         key = str(m["factcheck"]["key"]).removeprefix("vclaim:")
         scores = best.setdefault(m["article"], {})
         scores[key] = max(scores.get(key, 0.0), float(m["score"]))
+        pair = (m["article"], key)
+        if tier_of.get(pair) != "match":
+            tier_of[pair] = m.get("tier", "match")
     runs = {q: sorted(best.get(q, {}), key=lambda k: -best[q][k]) for q in found.queries}
     with_claims = {c["article"] for c in export["claims"]}
     right = sum(1 for q in found.queries if runs[q][:1] and runs[q][0] in found.qrels[q])
     losses = {"queries": len(found.queries),
               "no_claim": sum(1 for q in found.queries if q not in with_claims),
+              "no_claim_no_match": sum(1 for q in found.queries if q not in with_claims and not runs[q]),
               "claims_no_match": sum(1 for q in found.queries if q in with_claims and not runs[q]),
               "matched": sum(1 for q in found.queries if runs[q]),
               "matched_right_at_1": right}
-    return {"n": len(found.queries), "model": model or "hybrid-v1", "measures": _measures(runs, found.qrels),
-            "losses": losses}
+    tiers = {t: {"listed": 0, "right": 0} for t in ("match", "possible")}
+    for (doc, key), t in tier_of.items():
+        tiers[t]["listed"] += 1
+        tiers[t]["right"] += key in found.qrels.get(doc, ())
+    if found.negatives:
+        losses["negatives"] = len(found.negatives)
+        losses["negatives_with_match"] = sum(1 for q in found.negatives if any(tier_of.get((q, k)) == "match"
+                                                                              for k in best.get(q, {})))
+    measures: dict[str, Any] = _measures(runs, found.qrels)
+    for t, counts in tiers.items():
+        if counts["listed"]:
+            measures[f"{t}_precision"] = round(counts["right"] / counts["listed"], 4)
+    return {"n": len(found.queries), "model": model or "hybrid-v1", "measures": measures, "losses": losses,
+            "tiers": tiers}
+
+
+#: The grid :func:`choose_lead` searches, and what it asks of the band it adds.
+LEAD_GRID = (0.02, 0.03, 0.05, 0.07, 0.1, 0.15)
+LEAD_RATIOS = (1.0, 1.5, 2.0, 3.0, 4.0)
+LEAD_PRECISION = 0.7
+LEAD_MIN_QUERIES = 20
+
+
+def lead_bands(ranked: Mapping[str, Sequence[Any]], qrels: Mapping[str, set[str]], *, possible: float = 0.2
+               ) -> list[dict[str, Any]]:
+    """For each ``(lead, ratio)`` of the grid: the queries whose best candidate (``ranked[q]``: candidates
+    with ``.key`` and ``.score``, best first) scores in ``[lead, possible)`` and at least ``ratio`` times
+    the second, and how many of those best candidates are right."""
+    out = []
+    for lead in LEAD_GRID:
+        for ratio in LEAD_RATIOS:
+            n = right = 0
+            for q, cands in ranked.items():
+                if not cands:
+                    continue
+                best, second = cands[0].score, (cands[1].score if len(cands) > 1 else 0.0)
+                if lead <= best < possible and best >= ratio * second:
+                    n += 1
+                    right += cands[0].key.removeprefix("vclaim:") in qrels[q]
+            out.append({"lead": lead, "ratio": ratio, "n": n, "right": right,
+                        "precision": round(right / n, 4) if n else 0.0})
+    return out
+
+
+def choose_lead(ranked: Mapping[str, Sequence[Any]], qrels: Mapping[str, set[str]], *, possible: float = 0.2,
+                target: float = LEAD_PRECISION, min_queries: int = LEAD_MIN_QUERIES) -> dict[str, Any] | None:
+    """The lead rule of a short text (see ``factcheck_matches``) set on data: of the grid's bands whose
+    precision reaches ``target`` over at least ``min_queries`` queries, the one that lists the most
+    (then the more precise); None when no band qualifies. ``target`` 0.7 is the possible tier's
+    precision on the CheckThat! held-out queries before the rule existed, so the rule adds no band
+    less precise than the tier it joins."""
+    fit = [b for b in lead_bands(ranked, qrels, possible=possible)
+           if b["n"] >= min_queries and b["precision"] >= target]
+    return max(fit, key=lambda b: (b["n"], b["precision"]), default=None)
 
 
 def train_matching(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
@@ -277,6 +357,13 @@ def train_matching(data: str | Path, out: str | Path, *, split: str = "train", s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     reranker = Reranker(tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), FEATURES, out.name)
+    top2 = {q: sorted(((cand.key, float(s)) for cand, s in
+                       zip(cands, reranker.score(np.asarray([[c.features[f] for f in FEATURES] for c in cands])))),
+                      key=lambda kv: -kv[1])[:2] if cands else [] for q, cands in ranked.items()}
+    lead = choose_lead({q: [_Scored(k, s) for k, s in v] for q, v in top2.items()}, found.qrels)
+    if lead is not None:
+        reranker = Reranker(reranker.coef, reranker.intercept, FEATURES, out.name, lead=lead["lead"],
+                            lead_ratio=lead["ratio"])
     (out / "weights.json").write_text(json.dumps(reranker.to_dict(), indent=2) + "\n", encoding="utf-8")
     other = "heldout" if split == "train" else ("train" if split == "heldout" else None)
     licence = "research-only (CheckThat! lab data)" if "checkthat" in str(data).lower() else "see the data's README"
@@ -291,7 +378,11 @@ def train_matching(data: str | Path, out: str | Path, *, split: str = "train", s
     return write_card(out, task="matching", name=out.name, kind="trained", data=trained_on,
                       measures=measures, seed=seed,
                       notes=f"Logistic regression (C={c}) over the fused candidates' features {list(FEATURES)}. "
-                            f"Made with: narratrace train matching --data {data} --out {out} --split {split}")
+                            + (f"Lead rule of a short text set on the training queries: best candidate at "
+                               f"{lead['lead']} or more and {lead['ratio']} times the second ({lead['n']} queries, "
+                               f"precision {lead['precision']}). " if lead else "No lead rule (no band reached "
+                               f"precision {LEAD_PRECISION} on the training queries). ")
+                            + f"Made with: narratrace train matching --data {data} --out {out} --split {split}")
 
 
 TASK = Task(

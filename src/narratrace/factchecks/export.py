@@ -29,4 +29,7 @@ def export_factcheck_matches(store: Store) -> list[dict[str, Any]]:
 
 
 def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
-    return {"factcheck_matches": export_factcheck_matches(store)}
+    """``factcheck_matches``, and ``factcheck_tiers``: what each tier means and its measured precision."""
+    from narratrace.factchecks.tiers import TIERS
+
+    return {"factcheck_matches": export_factcheck_matches(store), "factcheck_tiers": list(TIERS)}

@@ -101,14 +101,22 @@ class Reranker:
     features: tuple[str, ...] = FEATURES
     name: str = DEFAULT_MODEL
     threshold: float = 0.5
+    # A short text's best candidate under the possible tier is still a possible match when it scores
+    # at least ``lead`` and ``lead_ratio`` times the second (None: never); set on data, see
+    # :func:`narratrace.factchecks.evaluation.choose_lead`.
+    lead: float | None = None
+    lead_ratio: float = 2.0
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
-                "threshold": self.threshold}
+        out = {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
+               "threshold": self.threshold}
+        if self.lead is not None:
+            out.update(lead=self.lead, lead_ratio=self.lead_ratio)
+        return out
 
 
 def load_reranker(model: str | Path | None = None) -> Reranker:
@@ -124,8 +132,10 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
         raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
     if features != FEATURES or len(coef) != len(FEATURES):
         raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
+    lead = weights.get("lead")
     return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
-                    float(weights.get("threshold", 0.5)))
+                    float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
+                    float(weights.get("lead_ratio", 2.0)))
 
 
 # Hand-set like hybrid-v1 (no data fitted): a translation at dense rank 1 needs a MiniLM-scale cosine
@@ -133,6 +143,23 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
 # tests/test_factchecks_crosslingual.py (docs/decisions.md).
 CROSS_LANGUAGE = Reranker(coef=(0.0, 0.0, 14.0, 0.0, 0.0, 0.8, 0.0, 0.0, 0.0), intercept=-8.5,
                           name="cross-language-v1")
+
+
+_COSINE_FEATURES = ("cos_claim", "cos_title", "cos_max")
+
+
+def _cosine_floor(reranker: Reranker, min_score: float, rrf_k: int) -> float | None:
+    """See :meth:`Matcher.cosine_floor`: cos_claim and cos_title never exceed cos_max, so with
+    non-negative weights the cosine terms are at most their summed weight times cos_max."""
+    coef = dict(zip(reranker.features, reranker.coef))
+    if not 0.0 < min_score < 1.0 or any(coef.get(f, 0.0) < 0 for f in _COSINE_FEATURES):
+        return None
+    weight = sum(coef.get(f, 0.0) for f in _COSINE_FEATURES)
+    if weight <= 0:
+        return None
+    rest = sum(max(0.0, c) * (2.0 / (rrf_k + 1) if f == "rrf" else 1.0)
+               for f, c in coef.items() if f not in _COSINE_FEATURES)
+    return (float(np.log(min_score / (1.0 - min_score))) - reranker.intercept - rest) / weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +235,30 @@ class Matcher:
             return raw
         mapped = to_reference(raw, self.space).astype(np.float32)
         return np.where(np.any(matrix != 0, axis=1), mapped, np.float32(0.0))
+
+    def best_cosines(self, queries: np.ndarray) -> np.ndarray:
+        """Each query row's best cosine (MiniLM scale) to any fact-check's claim or title: one matrix
+        product for many queries, no BM25."""
+        q = np.asarray(queries, dtype=np.float32).reshape(len(queries), -1)
+        if not len(self.table) or not len(q):
+            return np.full(len(q), -1.0)
+        norms = np.linalg.norm(q, axis=1, keepdims=True)
+        q = q / np.where(norms > 0, norms, 1.0)
+        best = np.full(len(q), -1.0)
+        for matrix in (self.table.vectors, self.table.title_vectors):
+            raw = matrix @ q.T                                  # (fact-checks, queries)
+            if has_map(self.space):
+                raw = np.where(np.any(matrix != 0, axis=1)[:, None], to_reference(raw, self.space), 0.0)
+            best = np.maximum(best, raw.max(axis=0))
+        return best
+
+    def cosine_floor(self, min_score: float) -> float | None:
+        """The best cosine below which no candidate of a query can score ``min_score``, whatever its other
+        features (each at most 1, reciprocal-rank fusion at most 2/(k+1)); None when the model gives
+        no such bound (a negative weight on a cosine). Exact: a query under it is not worth ranking."""
+        floors = [_cosine_floor(r, min_score, self.options.rrf_k)
+                  for r in ((self.reranker, CROSS_LANGUAGE) if self.multilingual else (self.reranker,))]
+        return None if any(f is None for f in floors) else min(floors)  # type: ignore[type-var]
 
     def _claim_texts(self, rowids: Sequence[int]) -> dict[int, str]:
         missing = [r for r in rowids if r not in self._texts]

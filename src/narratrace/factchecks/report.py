@@ -81,6 +81,7 @@ class FactcheckSection:
     claims: tuple[MatchedClaimView, ...]
     claims_not_shown: int
     debunked: tuple[DebunkedView, ...]
+    tiers_note: str = ""     # each tier's measured precision (narratrace.factchecks.tiers)
 
 
 def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSection | None:
@@ -129,8 +130,10 @@ def build_factcheck_section(store: Store, *, limit: int = 300) -> FactcheckSecti
                                          f.get("publisher"), safe_link(f.get("url")), f.get("url"), when,
                                          tuple(repeats), outlets_after))
     out_debunked.sort(key=lambda d: (-len(d.outlets_after), -len(d.repeats), d.claim))
+    from narratrace.factchecks.tiers import tiers_note
+
     return FactcheckSection(total, len(claims), tuple(claims[:limit]), max(0, len(claims) - limit),
-                            tuple(out_debunked))
+                            tuple(out_debunked), tiers_note())
 
 
 def build_report_section(store: Store, context: SectionContext) -> Section | None:

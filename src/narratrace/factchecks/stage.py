@@ -18,10 +18,30 @@ from narratrace.errors import ConfigError
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
-__all__ = ["WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult", "make_factcheck_matches"]
+__all__ = ["SENTENCE_THRESHOLD", "SENTENCE_WORDS", "WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult",
+           "assertion_sentence",
+           "is_lead", "make_factcheck_matches", "whole_text_id"]
 
-#: The claim id of a match of a short article's whole text (a post, a tweet), not of one of its claims.
+#: The prefix of the claim id of a match of a short article's whole text (a post, a tweet), not of one
+#: of its claims: ``text-<article id>`` (:func:`whole_text_id`).
 WHOLE_TEXT = "text"
+
+
+def whole_text_id(article_id: str) -> str:
+    """The claim id under which a short article's whole text is matched.
+
+    Unique per article, as a claim's ``c-<article id[:10]>-<start>`` is: the stored matches are keyed
+    by claim id and fact-check, so one shared id made the whole-text matches of two posts that
+    repeat the same fact-checked claim overwrite each other (and the report merged them)."""
+    return f"{WHOLE_TEXT}-{article_id}"
+
+#: A sentence that is not a claim is matched when it has at least this many content words.
+SENTENCE_WORDS = 5
+#: A sentence that no claim covers is listed from this score on (a match, never a possible one): on our
+#: news set (tests/data/factchecks/news) the best-scoring sentence that repeats no fact-checked claim
+#: scores 0.67 ("The current minimum wage was set two years ago" against "... froze the minimum wage for
+#: three years"), the one that repeats one 0.97.
+SENTENCE_THRESHOLD = 0.8
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -54,20 +74,36 @@ class FactcheckMatchResult:
     factchecks: int = 0
 
 
-@stage("factcheck_matches", version="factcheck_matches.v3", level="corpus",
+@stage("factcheck_matches", version="factcheck_matches.v4", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
-       save=save_factcheck_matches, encoder=True,
+       uses=["article.sentence_vectors"], save=save_factcheck_matches, encoder=True,
        default_config={"model": "hybrid-v1", "threshold": None, "possible": 0.2, "top": 3, "candidates": 50,
-                       "whole_text_chars": 600})
+                       "whole_text_chars": 600, "sentences": True, "sentence_words": SENTENCE_WORDS,
+                       "sentence_threshold": SENTENCE_THRESHOLD,
+                       "lead": None, "lead_ratio": None})
 def make_factcheck_matches(*, model: str, threshold: float | None, possible: float | None, top: int,
-                           candidates: int, whole_text_chars: int = 600) -> Callable[..., FactcheckMatchResult]:
+                           candidates: int, whole_text_chars: int = 600, sentences: bool = True,
+                           sentence_words: int = SENTENCE_WORDS, sentence_threshold: float | None = SENTENCE_THRESHOLD,
+                           lead: float | None = None,
+                           lead_ratio: float | None = None) -> Callable[..., FactcheckMatchResult]:
     """Matches of every claim to imported fact-checks (rating, publisher, link, calibrated score).
 
-    An article of at most ``whole_text_chars`` characters (a post, a tweet: often one assertion
-    that the claims stage cuts short or does not pick) is also matched as a whole, as claim
-    ``WHOLE_TEXT``; 0 turns that off. Two tiers: *match* (score ≥ the model's threshold, 0.5) and
-    *possible* (≥ ``possible``; None keeps matches only). Precision of each on the CheckThat!
-    held-out queries is in docs/quality.md."""
+    Queries: every claim; with ``sentences``, every other sentence of a text longer than
+    ``whole_text_chars`` that carries an assertion (:func:`assertion_sentence`: at least
+    ``sentence_words`` content words, not a question, not site boilerplate), read from the stored
+    sentence vectors (claim id ``s-<article id[:10]>-<start>``), listed only from
+    ``sentence_threshold`` (0.8; None: the match threshold), so by default never as a *possible*
+    match: on news text
+    a sentence that no claim covers rarely repeats a fact-checked claim, and its candidates under
+    that are mostly the same topic, not the same claim (docs/stages.md); and an article of at most
+    ``whole_text_chars`` characters (a post, a tweet: often one assertion that the claims stage
+    cuts short or does not pick) as a whole, as claim :func:`whole_text_id`
+    (``text-<article id>``); 0 turns that off. Two tiers: *match* (score ≥ the model's threshold,
+    0.5) and *possible* (≥ ``possible``; None keeps matches only). A short text's best candidate is
+    also a *possible* match when it scores at least ``lead`` and ``lead_ratio`` times the second
+    (None: the model's, set on data: hybrid-v1's on the CheckThat! train split's tweets, a trained
+    model's on its training queries; ``lead`` equal to ``possible`` turns it off). Precision of each
+    tier is in docs/stages.md."""
     from narratrace.factchecks.matching import MatchOptions, load_reranker
 
     reranker = load_reranker(model)
@@ -79,6 +115,15 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
     low = thr if possible is None else float(possible)
     if not 0.0 <= low <= thr:
         raise ConfigError(f"factcheck_matches: possible must be between 0 and the threshold {thr}, not {possible!r}")
+    lead = reranker.lead if lead is None else float(lead)
+    lead_ratio = reranker.lead_ratio if lead_ratio is None else float(lead_ratio)
+    if lead is not None and not (0.0 <= lead <= low and lead_ratio >= 1.0):
+        raise ConfigError(f"factcheck_matches: lead must be between 0 and possible ({low}) and lead_ratio at "
+                          f"least 1, not {lead!r} and {lead_ratio!r}")
+    sentence_min = thr if sentence_threshold is None else float(sentence_threshold)
+    if not low <= sentence_min <= 1.0:
+        raise ConfigError(f"factcheck_matches: sentence_threshold must be between possible ({low}) and 1, "
+                          f"not {sentence_threshold!r}")
     options = MatchOptions(candidates=int(candidates), top=int(top), threshold=low)
 
     def match(corpus: CorpusView, *, new_ids: Sequence[str],
@@ -108,35 +153,122 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
         matcher = Matcher(corpus, reranker=reranker, options=options, table=table)
         wanted = set(new_ids)
         languages = corpus.article_languages()
-        found: list[tuple[str, str, str, Any]] = []
+        found: list[tuple[str, str, str, Any, str]] = []
         claims = 0
+        claim_spans: dict[str, list[tuple[int, int]]] = {}
+
+        def tier(score: float) -> str:
+            return "match" if score >= thr else "possible"
+
         for aid, data in corpus.stage_data("claim_vectors"):
             if aid not in wanted or not data:
                 continue
             vecs = unpack_vectors(data)
+            claim_spans[aid] = [(sp.start, sp.end) for sp in vecs.spans]
             for cid, text, vector in zip(vecs.ids, vecs.texts, vecs.matrix):
                 claims += 1
                 for cand in matcher.match(text, vector, language=languages.get(aid)):
-                    found.append((aid, cid, text, cand))
-        short = [row["id"] for row in corpus.article_index()
-                 if row["id"] in wanted and 0 < (row.get("chars") or 0) <= int(whole_text_chars)]
+                    found.append((aid, cid, text, cand, tier(cand.score)))
+        index = [row for row in corpus.article_index() if row["id"] in wanted]
+        short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
+        sentence_queries = sentences_ranked = 0
+        if sentences:
+            longer = [row["id"] for row in index if row["id"] not in short]  # a short text is matched whole
+            sentence_queries, sentences_ranked = _match_sentences(
+                corpus, longer, claim_spans, matcher, found, tier, languages, int(sentence_words), sentence_min)
         if short:
             from narratrace.factchecks.embedding import embed
             from narratrace.factchecks.matching import clean_query
 
-            arts = list(corpus.articles(short))
+            arts = list(corpus.articles([row["id"] for row in index if row["id"] in short]))
             vectors = embed([clean_query(a.text) for a in arts])
             for art, vector in zip(arts, vectors):
                 text = " ".join(art.text.split())
-                for cand in matcher.match(text, vector, language=languages.get(art.id)):
-                    found.append((art.id, WHOLE_TEXT, text, cand))
-        checks = factchecks_by_rowid(corpus, (c.rowid for *_, c in found))
-        matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict(),
-                                   "match" if c.score >= thr else "possible")
-                        for aid, cid, text, c in found if c.rowid in checks)
+                ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id))
+                for n, cand in enumerate(ranked[:int(top)]):
+                    if cand.score >= low:
+                        found.append((art.id, whole_text_id(art.id), text, cand, tier(cand.score)))
+                    elif n == 0 and is_lead(ranked, lead, lead_ratio):
+                        found.append((art.id, whole_text_id(art.id), text, cand, "possible"))
+        checks = factchecks_by_rowid(corpus, (f[3].rowid for f in found))
+        matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict(), t)
+                        for aid, cid, text, c, t in found if c.rowid in checks)
         if progress:
             progress("factcheck_matches", len(new_ids), len(new_ids))
-        log.info("factcheck_matches: %d claims, %d matches (%d possible) against %d fact-checks", claims,
+        log.info("factcheck_matches: %d claims, %d other sentences (%d ranked, the rest too far from every "
+                 "fact-check), %d short texts; %d matches (%d possible) against %d fact-checks", claims,
+                 sentence_queries, sentences_ranked, len(short),
                  sum(m.tier == "match" for m in matches), sum(m.tier == "possible" for m in matches), len(matcher))
         return FactcheckMatchResult(matches, tuple(new_ids), claims, len(matcher))
     return match
+
+
+def is_lead(ranked: Sequence[Any], lead: float | None, ratio: float) -> bool:
+    """Whether the best of ``ranked`` (candidates, best first) stands out: it scores at least ``lead``
+    and at least ``ratio`` times the second (a lone candidate: against 0)."""
+    if lead is None or not ranked:
+        return False
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    return ranked[0].score >= lead and ranked[0].score >= ratio * second
+
+
+def assertion_sentence(text: str, min_words: int = SENTENCE_WORDS) -> bool:
+    """Whether a sentence that is not a claim is still matched: it carries an assertion someone could
+    have fact-checked. At least ``min_words`` content words (the matcher's own, stop words left
+    out), not a question, not site boilerplate (:func:`narratrace.claims.checkworthiness.is_boilerplate`).
+    Cheap on purpose: no parse, so every sentence of a large corpus can be looked at."""
+    from narratrace.claims.checkworthiness import is_boilerplate
+    from narratrace.factchecks.matching import clean_query, content_words
+
+    stripped = text.strip().rstrip("\"”’'»)]").rstrip()
+    if not stripped or stripped.endswith("?") or is_boilerplate(text):
+        return False
+    return len(content_words(clean_query(text))) >= min_words
+
+
+def _match_sentences(corpus: Any, ids: Sequence[str], claim_spans: Mapping[str, list[tuple[int, int]]],
+                     matcher: Any, found: list[tuple[str, str, str, Any, str]], tier: Callable[[float], str],
+                     languages: Mapping[str, str], min_words: int, min_score: float,
+                     chunk: int = 200) -> tuple[int, int]:
+    """Match the assertion sentences of ``ids`` that no claim covers; returns how many were queries, and how
+    many of them were ranked (the others' best cosine cannot reach ``min_score``: :meth:`Matcher.cosine_floor`).
+
+    Their vectors are the stored sentence vectors (``sentence_vectors``: every sentence embedded once);
+    a sentence without a stored row (the stage did not run, past ``max_sentences``, another encoder)
+    is embedded here with exactly what that stage would have embedded (:func:`narratrace.vectors.sentence_matrix`)."""
+    import numpy as np
+
+    from narratrace.vectors import load_sentence_vectors, sentence_matrix, sentence_text
+
+    queried = ranked = 0
+    for i in range(0, len(ids), chunk):
+        part = list(ids[i:i + chunk])
+        stored = load_sentence_vectors(corpus, part)
+        chosen: list[tuple[Any, list[Any]]] = []
+        for art in corpus.articles(part):
+            covered = claim_spans.get(art.id, ())
+            spans = [sp for sp in art.sentences
+                     if not any(a < sp.end and sp.start < b for a, b in covered)  # its claim is a query already
+                     and assertion_sentence(sentence_text(art.text, sp), min_words)]
+            if spans:
+                chosen.append((art, spans))
+        if not chosen:
+            continue
+        matrices = sentence_matrix([(art.text, spans, stored.get(art.id)) for art, spans in chosen])
+        floor = matcher.cosine_floor(min_score)
+        for (art, spans), matrix in zip(chosen, matrices):
+            # one matrix product per article: a sentence whose best cosine cannot reach min_score is not
+            # ranked (no BM25, no features); the bound is exact, so this only saves time
+            reachable = (matcher.best_cosines(matrix) >= floor - 1e-6 if floor is not None and len(matrix)
+                         else np.ones(len(spans), dtype=bool))
+            for span, vector, keep in zip(spans, matrix, reachable):
+                queried += 1
+                if not keep:
+                    continue
+                ranked += 1
+                text = " ".join(sentence_text(art.text, span).split())
+                cid = f"s-{art.id[:10]}-{span.start}"
+                for cand in matcher.match(text, vector, language=languages.get(art.id)):
+                    if cand.score >= min_score:
+                        found.append((art.id, cid, text, cand, tier(cand.score)))
+    return queried, ranked

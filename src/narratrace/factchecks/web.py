@@ -92,7 +92,9 @@ def factchecks_page(section: FactcheckSection | None, *, limit: int, offset: int
 
 def factchecks_json(p: FactchecksPage) -> dict[str, Any]:
     s = p.section
-    return {"ok": True, "factchecks": s.factchecks, "matched_claims": s.matched_claims,
+    from narratrace.factchecks.tiers import TIERS
+
+    return {"ok": True, "factchecks": s.factchecks, "matched_claims": s.matched_claims, "tiers": list(TIERS),
             "debunked": [{"claim": d.claim, "rating": d.rating, "verdict": d.verdict, "publisher": d.publisher,
                           "url": d.url, "debunked_on": d.debunked_on, "outlets_after": list(d.outlets_after),
                           "repeats": [{"article": r.article_ref, "outlet": r.outlet, "published": r.published,
@@ -115,6 +117,8 @@ def has_factcheck_matches(store: Store) -> bool:
 class FactcheckPage(PageOut):
     factchecks: int = Field(description="fact-checks imported")
     matched_claims: int
+    tiers: list[dict[str, Any]] = Field(description="each tier (match, possible): the scores it takes and its "
+                                                    "measured precision, with the data it was measured on")
     debunked: list[dict[str, Any]] = Field(description="debunked claims, the articles repeating them, and the "
                                                        "outlets repeating them after the debunk date")
     claims: list[dict[str, Any]]
