@@ -279,7 +279,8 @@ def candidate(texts: Sequence[str], model_dir: Path, shipped_dir: str | None, *,
       (max abs difference per coordinate, and whether the bytes are equal).
     * speed, one thread, one process: the shipped encoder over all texts, then the candidate in sorted
       batches of each size in ``batches``, in turns for ``rounds`` rounds; the ratios are the medians'
-      (wall time and CPU time).
+      (wall time and CPU time). Then timed in pairs (:func:`paired`), batches of 16: chunks of 96 of the
+      whole list sorted by length, and chunks of 100 as given (about two articles' sentences).
     """
     import torch
 
@@ -330,9 +331,45 @@ def candidate(texts: Sequence[str], model_dir: Path, shipped_dir: str | None, *,
             "ratio_wall": round(wall / statistics.median(w for w, _ in t), 2),
             "ratio_cpu": round(cpu / statistics.median(c for _, c in t), 2),
             "ratio_cpu_per_round": [round(c0 / c, 2) for (_, c0), (_, c) in zip(base, t)]}
+    pairs = {"sorted_list_chunks_of_96": paired(shipped, cand, texts, chunk=96, batch=16, whole_list_sorted=True),
+             "chunks_of_100_as_given": paired(shipped, cand, texts, chunk=100, batch=16, whole_list_sorted=False)}
+    loads.append(os.getloadavg()[0])
+    print(f"paired: {pairs}", file=sys.stderr, flush=True)
     return {"candidate_version": cand.version, "shipped_version": shipped.version, "rounds": rounds,
             "cpu_count": os.cpu_count(), "load_average_1min": round(statistics.median(loads), 2),
-            "cosine": agreement, "invariance": invariance, "speed_1_thread": speed}
+            "cosine": agreement, "invariance": invariance, "speed_1_thread": speed, "paired_1_thread": pairs}
+
+
+def paired(shipped: Any, cand: Any, texts: Sequence[str], *, chunk: int, batch: int, whole_list_sorted: bool,
+           passes: int = 2) -> dict[str, Any]:
+    """Speed ratio timed in pairs: for each ``chunk`` of texts the shipped encoder (one at a time) and the
+    candidate (``batched``) run back to back, in alternating order, so a change of the machine's load
+    hits both of a pair. ``whole_list_sorted``: the chunks are cut from the whole list sorted by length
+    (a caller with many texts, batches of near-equal length); else from the list as given, each chunk
+    sorted on its own (a caller with ``chunk`` texts, more padding)."""
+    if whole_list_sorted:
+        lengths = [len(cand._tokenizer.encode(t).ids) for t in texts]
+        texts = [texts[i] for i in sorted(range(len(texts)), key=lambda i: lengths[i])]
+    totals = {"shipped": [0.0, 0.0], "candidate": [0.0, 0.0]}
+    wall_ratios, cpu_ratios = [], []
+    for n in range(passes):
+        for k in range(0, len(texts), chunk):
+            part = list(texts[k:k + chunk])
+            runs = [("shipped", lambda: shipped.encode(part)), ("candidate", lambda: batched(cand, part, batch))]
+            if (k // chunk + n) % 2:
+                runs.reverse()
+            got = {name: clocked(fn) for name, fn in runs}
+            for name, (w, c) in got.items():
+                totals[name][0] += w
+                totals[name][1] += c
+            wall_ratios.append(got["shipped"][0] / got["candidate"][0])
+            cpu_ratios.append(got["shipped"][1] / got["candidate"][1])
+    return {"chunk": chunk, "batch": batch, "whole_list_sorted": whole_list_sorted, "pairs": len(wall_ratios),
+            "ratio_wall": round(totals["shipped"][0] / totals["candidate"][0], 2),
+            "ratio_cpu": round(totals["shipped"][1] / totals["candidate"][1], 2),
+            "median_pair_ratio_wall": round(statistics.median(wall_ratios), 2),
+            "pair_ratio_wall_quartiles": [round(float(q), 2) for q in np.percentile(wall_ratios, [25, 75])],
+            "median_pair_ratio_cpu": round(statistics.median(cpu_ratios), 2)}
 
 
 def _update_candidate_card(model_dir: Path, report: dict[str, Any]) -> None:
@@ -350,7 +387,8 @@ def _update_candidate_card(model_dir: Path, report: dict[str, Any]) -> None:
                    "cosine_vs_minilm_p01": report["cosine"]["candidate_vs_torch"]["p01"],
                    "batch_invariant": invariant,
                    "fastest": best, "speed_vs_minilm_int8_cpu": report["speed_1_thread"][best]["ratio_cpu"],
-                   "speed_vs_minilm_int8_wall": report["speed_1_thread"][best]["ratio_wall"]},
+                   "speed_vs_minilm_int8_wall": report["speed_1_thread"][best]["ratio_wall"],
+                   "paired_speed_vs_minilm_int8_wall": {k: v["ratio_wall"] for k, v in report["paired_1_thread"].items()}},
         "report": report,
     }
     _write_card(model_dir, card)
