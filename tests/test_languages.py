@@ -201,3 +201,43 @@ def test_a_stage_may_say_it_cannot_analyse_an_article(mixed_store: Store) -> Non
         assert sum(Pipeline(["test_english_model_only"], workers=1).run(mixed_store).done.values()) == 0
     finally:
         pipeline_module._REGISTRY.pop("test_english_model_only", None)  # other tests list every stage
+
+
+RUSSIAN_FRAMING = ("НАТО обвинили в провокации\n\n"
+                   "Министр заявил, что НАТО готовит провокацию у границы. По его словам, НАТО направило "
+                   "инструкторов в Харьков, а жители города страдают от обстрелов.\n")
+
+
+def test_framing_reads_every_language_with_the_multilingual_encoder(tmp_path: Path) -> None:
+    """The default framing model is swapped for its twin fitted on e5's vectors in an e5 run, so a
+    Russian article gets roles; with the default encoder, and with a model fitted on MiniLM's
+    vectors, the Russian article is recorded as not analysed, never framed."""
+    from narratrace.cards import shipped_models_dir
+    from narratrace.framing.model import MULTILINGUAL_MODEL, load_framing_model
+    from narratrace.vectors import space_of
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "ru.txt").write_text(RUSSIAN_FRAMING, encoding="utf-8")
+    (folder / "en.txt").write_text(ENGLISH, encoding="utf-8")
+    stages = ["claims", "sentence_vectors", "framing"]
+    loaded, _ = load_framing_model(MULTILINGUAL_MODEL)
+    assert space_of(loaded.encoder) == "e5-int8"  # fitted on e5's vectors, not MiniLM's
+    runs = {"e5": ({}, "e5-int8"), "default": ({}, None),
+            "minilm model, e5 run": ({"framing": {"model": str(shipped_models_dir() / "framing" / "exemplars-v2")}},
+                                     "e5-int8")}
+    found = {}
+    for name, (config, encoder) in runs.items():
+        store = Store(str(tmp_path / f"{len(found)}.db"))
+        ingest(store, [str(folder)])
+        Pipeline(stages, config=config, workers=1, encoder=encoder).run(store)
+        refs = {row["id"]: row["ref"] for row in store.article_index()}
+        framed = {(refs[aid], a.data["entity"]) for aid, a in store.annotations_of_kind("framing")}
+        found[name] = (framed, store.not_analysed())
+        store.close()
+    framed, skipped = found["e5"]
+    assert ("ru", "НАТО") in framed and skipped == {}
+    for name in ("default", "minilm model, e5 run"):
+        framed, skipped = found[name]
+        assert not any(ref == "ru" for ref, _ in framed), name
+        assert [s.get("framing") for s in skipped.values()] == ["language ru"], name

@@ -229,8 +229,9 @@ def render_languages(entries: Sequence[dict[str, Any]]) -> list[str]:
              f"Each language of the SemEval-2025 Task 10 data, with the multilingual encoder `{MULTILINGUAL_ENCODER}` "
              "(`narratrace --encoder e5-int8`; the default encoder reads English only, so other languages are "
              "not analysed with it). *Shipped default*: the shipped model (the narratives zero-shot model "
-             "embeds its prototypes and the sentences with that encoder; the framing model was built on MiniLM "
-             "vectors and keeps reading them, which is why `analyze` runs it on English only); *trained*: `narratrace train TASK --language XX` on that language's "
+             "embeds its prototypes and the sentences with that encoder; framing's default becomes its twin "
+             "`exemplars-v2-e5`, the same exemplars fitted on e5's vectors, so `analyze` runs it on every "
+             "language); *trained*: `narratrace train TASK --language XX` on that language's "
              "training folder, scored on its dev folder.", "",
              "| component | language | n (dev) | measure | shipped default | trained on that language | reference |",
              "|---|---|---|---|---|---|---|"]

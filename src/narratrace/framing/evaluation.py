@@ -27,7 +27,7 @@ from narratrace.errors import InputError
 from narratrace.framing.data import FramingDocument, read_framing_data
 from narratrace.framing.features import VECTOR_KINDS, MentionContext, contexts, featurize, sentences_of, vector_features
 from narratrace.framing.measures import framing_measures
-from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, train_model
+from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, model_for_run, train_model
 from narratrace.cards import data_sha256, write_card
 
 __all__ = ["FEATURES", "evaluate_framing", "evaluate_framing_end_to_end", "train_framing"]
@@ -63,7 +63,7 @@ def evaluate_framing(data: Path, *, model: str | None = None, split: str = "all"
     ctx, main, fine, _, per_doc = _mentions(docs)
     if not ctx:
         raise InputError(f"no labelled mentions in {data} (split {split})", path=str(data))
-    loaded, path = load_framing_model(model)
+    loaded, path = load_framing_model(model_for_run(model))  # what `analyze` runs with this encoder
     predicted = loaded.predict(per_doc)
     measures = framing_measures(list(zip(main, fine)), [(p.main_role, p.fine_roles) for p in predicted])
     majority = max(set(main), key=main.count)
@@ -121,7 +121,7 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
             predicted.append((str(best["main_role"]), tuple(best.get("fine_roles") or ())))
     measures = framing_measures(gold, predicted)
     measures["coverage"] = round(lost["covered"] / lost["mentions"], 4) if lost["mentions"] else 0.0
-    return {"n": len(gold), "documents": len(docs), "model": model or DEFAULT_MODEL, "measures": measures,
+    return {"n": len(gold), "documents": len(docs), "model": model_for_run(model), "measures": measures,
             "losses": lost}
 
 

@@ -25,10 +25,24 @@ from narratrace.cards import resolve_model
 from narratrace.framing.features import FEATURE_KINDS, VECTOR_KINDS, MentionContext, featurize, vector_features
 from narratrace.framing.taxonomy import MAIN_ROLES, load_taxonomy
 
-__all__ = ["DEFAULT_MODEL", "FramingModel", "Prediction", "load_framing_model", "train_model"]
+__all__ = ["DEFAULT_MODEL", "MULTILINGUAL_MODEL", "FramingModel", "Prediction", "load_framing_model", "model_for_run",
+           "train_model"]
 
 DEFAULT_MODEL = "exemplars-v2"
+#: The same exemplars fitted on the multilingual encoder's vectors (``narratrace --encoder e5-int8 train framing``):
+#: what the default becomes in a run with that encoder, so framing reads every language e5 reads.
+MULTILINGUAL_MODEL = "exemplars-v2-e5"
 TASK = "framing"
+
+
+def model_for_run(model: str | None, encoder: str | None = None) -> str:
+    """The model a run uses: the one given, except that the shipped default is swapped for its twin
+    fitted in the run's vector space when there is one (e5-int8 -> :data:`MULTILINGUAL_MODEL`)."""
+    from narratrace.vectors import encoder_name, space_of
+
+    if model not in (None, DEFAULT_MODEL):
+        return str(model)
+    return MULTILINGUAL_MODEL if space_of(encoder_name(encoder)) == "e5-int8" else DEFAULT_MODEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,14 @@ import numpy as np
 
 from narratrace.errors import ConfigError
 from narratrace.framing.features import MentionContext, contexts, sentences_of
-from narratrace.framing.model import DEFAULT_MODEL, load_framing_model
+from narratrace.framing.model import DEFAULT_MODEL, MULTILINGUAL_MODEL, load_framing_model, model_for_run
 from narratrace.model import Annotation, Article
 from narratrace.claims.entities import entity_key, shouting
 from narratrace.framing.store import save_framing
 from narratrace.framing.syntax import vote
+from narratrace.languages import supports
 from narratrace.pipeline import CorpusView, stage
-from narratrace.vectors import SentenceVectors, load_sentence_vectors
+from narratrace.vectors import SentenceVectors, encoder_languages, load_sentence_vectors, space_of
 
 __all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing"]
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 #: Entity kinds that can play a role (people, organisations, countries, groups, places).
-ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC")
+ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "NAME")  # NAME: a name found by the cue lexicons (ru, bg, pt, hi)
 
 
 #: Relations in which a mention is a participant of its clause: it acts, is acted on, or is what
@@ -252,20 +253,22 @@ def _version() -> str:
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
 
-    try:
-        card = load_card(shipped_models_dir() / "framing" / DEFAULT_MODEL)
-    except _ConfigError:
-        return "framing.v1"
-    return f"framing.v1.{str(card.get('weights_sha256') or '')[:8]}"
+    hashes = []
+    for name in (DEFAULT_MODEL, MULTILINGUAL_MODEL):
+        try:
+            hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
+        except _ConfigError:
+            hashes.append("")
+    return "framing.v1." + ".".join(hashes) if any(hashes) else "framing.v1"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
        produces=["article.framing"], save=save_framing, encoder=True, uses=["article.sentence_vectors"],
        default_config={"model": DEFAULT_MODEL, "min_score": 0.35, "max_mentions": 6, "min_mentions": 2,
                        "max_entities": 60, "once": True, "labels": list(ENTITY_LABELS), "claims_stage": "claims",
-                       "chunk": 128, "languages": ["en"]})
+                       "chunk": 128, "languages": ["*"]})
 def make_framing(*, model: str, min_score: float, max_mentions: int, min_mentions: int, max_entities: int,
-                 once: bool, labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("en",)
+                 once: bool, labels: Sequence[str], claims_stage: str, chunk: int, languages: Sequence[str] = ("*",)
                  ) -> Callable[..., FramingResult]:
     """Main role (protagonist / antagonist / innocent) and fine roles of each named entity, with evidence.
 
@@ -276,13 +279,21 @@ def make_framing(*, model: str, min_score: float, max_mentions: int, min_mention
         raise ConfigError(f"framing: min_score must be between 0 and 1, not {min_score!r}")
     if int(max_mentions) < 1:
         raise ConfigError(f"framing: max_mentions must be at least 1, not {max_mentions!r}")
-    load_framing_model(model)  # a missing or broken model fails before any article is read
+    model = model_for_run(model)  # the shipped default in the run's vector space (e5: every language)
+    loaded, _ = load_framing_model(model)  # a missing or broken model fails before any article is read
+    readable = encoder_languages(space_of(loaded.encoder))  # its vectors mean something in these only
+    allowed = tuple(x for x in readable if supports(languages, x)) if readable is not None else tuple(languages)
 
     def frame(corpus: CorpusView, *, new_ids: Sequence[str],
               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> FramingResult:
         rows = []
         for n in range(0, len(new_ids), chunk):
-            batch = [(a, corpus.annotations(a.id, stage=claims_stage)) for a in corpus.articles(new_ids[n:n + chunk])]
+            batch = []
+            for a in corpus.articles(new_ids[n:n + chunk]):
+                if supports(allowed, a.language):
+                    batch.append((a, corpus.annotations(a.id, stage=claims_stage)))
+                else:  # a model fitted on another encoder's vectors cannot read this language
+                    rows.append((a.id, a.content_hash, {"not_analysed": f"language {a.language or 'und'}"}, ()))
             stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
             for (article, _), (data, anns) in zip(batch, frame_entities(
                     batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),

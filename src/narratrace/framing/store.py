@@ -12,8 +12,14 @@ __all__ = ["framing_annotations", "framing_annotations_exist", "save_framing"]
 
 
 def save_framing(store: Store, stage: str, version: str, result: Any) -> None:
-    """Entity roles are per-article annotations of a corpus stage."""
-    store.save_stage_results(stage, version, list(result.rows))
+    """Entity roles are per-article annotations of a corpus stage; an article the model cannot read
+    (its ``data`` says ``not_analysed``) is recorded as not analysed, with the reason."""
+    rows = list(result.rows)
+    skipped = [(aid, str(data["not_analysed"])) for aid, _, data, _ in rows
+               if isinstance(data, dict) and "not_analysed" in data]
+    store.save_stage_results(stage, version, [r for r in rows if not (isinstance(r[2], dict) and "not_analysed" in r[2])])
+    if skipped:
+        store.save_not_analysed(stage, version, skipped)
 
 
 def framing_annotations_exist(store: Store) -> bool:
