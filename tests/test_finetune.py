@@ -77,3 +77,13 @@ def test_finetune_helpers_split_and_rescale() -> None:
     assert 60 < len(split.dev) < 140 and sorted(split.train + split.dev) == list(range(1000))
     assert dev_split([str(i) for i in range(1000)]) == split
     assert np.allclose(rescaled(np.array([0.0, 0.3, 1.0, 0.65]), 0.3), [0.0, 0.5, 1.0, 0.75])
+
+
+def test_finetune_cli_says_each_epoch(tmp_path: Path) -> None:
+    out = CliRunner().invoke(cli, ["train", "checkworthiness", "--data", str(DATA), "--split", "all", "--out",
+                                   str(tmp_path / "m"), "--fine-tune", "--epochs", "1"])
+    assert out.exit_code == 0, out.output
+    assert "epoch 1: train loss" in out.stderr and "checkworthiness model written to" in out.stdout
+    refused = CliRunner().invoke(cli, ["train", "techniques", "--data", str(DATA), "--out", str(tmp_path / "t"),
+                                       "--fine-tune"])
+    assert refused.exit_code != 0 and "no fine-tuned model yet" in refused.output

@@ -17,7 +17,7 @@ import math
 import pickle
 import time
 from dataclasses import asdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +196,7 @@ def evaluate_end_to_end(data: Path, *, model: str | None = None, split: str = "a
 
 def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words: bool = True,
           fine_tune: bool = False, epochs: int | None = None, max_minutes: float | None = None,
-          **_options: Any) -> dict[str, Any]:
+          on_epoch: Callable[[dict[str, Any]], None] | None = None, **_options: Any) -> dict[str, Any]:
     """Logistic regression over the check-worthiness features and (``words``) hashed word n-grams,
     or (``fine_tune``) MiniLM fine-tuned as a sentence classifier (:func:`_fine_tune`).
 
@@ -211,7 +211,8 @@ def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words:
     if len({g for _, _, g in rows}) < 2:
         raise InputError(f"{data} (split {split}) needs both Yes and No sentences to train on", path=str(data))
     if fine_tune:
-        return _fine_tune(data, out, rows, split=split, seed=seed, epochs=epochs, max_minutes=max_minutes)
+        return _fine_tune(data, out, rows, split=split, seed=seed, epochs=epochs, max_minutes=max_minutes,
+                          on_epoch=on_epoch)
     feats = _features(data, rows, split, None)
     names = [k for k in WEIGHTS if k != "bias"]
     keep = [i for i, f in enumerate(feats) if f is not None and not f.boilerplate and f.words]
@@ -248,7 +249,8 @@ def train(data: Path, out: Path, *, split: str = "train", seed: int = 13, words:
 
 
 def _fine_tune(data: Path, out: Path, rows: Sequence[tuple[str, str, bool]], *, split: str, seed: int,
-               epochs: int | None, max_minutes: float | None) -> dict[str, Any]:
+               epochs: int | None, max_minutes: float | None,
+               on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """MiniLM fine-tuned on the sentences (a tenth of them, by a hash of their ids, kept for picking
     the epoch and the threshold); the card records data, base model, options, history and measures."""
     import numpy as np
@@ -261,7 +263,8 @@ def _fine_tune(data: Path, out: Path, rows: Sequence[tuple[str, str, bool]], *, 
     gold = np.array([[float(g)] for _, _, g in rows], dtype=np.float32)
     started = time.monotonic()
     classifier: TextClassifier = fine_tune([texts[i] for i in parts.train], gold[parts.train], ["check-worthy"],
-                                           dev=([texts[i] for i in parts.dev], gold[parts.dev]), options=options)
+                                           dev=([texts[i] for i in parts.dev], gold[parts.dev]), options=options,
+                                           on_epoch=on_epoch)
     minutes = round((time.monotonic() - started) / 60, 2)
     dev_p = classifier.probabilities([texts[i] for i in parts.dev])[:, 0]
     dev_gold = [rows[i][2] for i in parts.dev]

@@ -88,7 +88,12 @@ def train(task: str, data_path: str, out_dir: str, split: str, seed: int, fine_t
     """Train a component's model on CPU from labelled data; writes weights and a model card."""
     from narratrace.evaluation import run_training
 
-    options = {"fine_tune": True, "epochs": epochs, "max_minutes": max_minutes} if fine_tune else {}
+    def epoch_done(record: dict[str, Any]) -> None:  # an epoch takes minutes: say so as it ends
+        click.echo(f"epoch {record['epoch']}: train loss {record['train_loss']}, development loss "
+                   f"{record['dev_loss']}, {record['minutes']} min", err=True)
+
+    options = ({"fine_tune": True, "epochs": epochs, "max_minutes": max_minutes, "on_epoch": epoch_done}
+               if fine_tune else {})
     card = run_training(task, data_path, out_dir, split=split, seed=seed, language=language, **options)
     click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
     values = flatten_measures((card.get("measures") or {}).get("values", {}))

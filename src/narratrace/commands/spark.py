@@ -7,7 +7,7 @@ import json
 import click
 
 from narratrace.store import shown
-from narratrace.commands.common import db_option, library_errors, open_store
+from narratrace.commands.common import Progress, db_option, library_errors, open_store, progress_options
 
 __all__ = ["COMMANDS", "load", "spark"]
 
@@ -54,13 +54,16 @@ def spark_analyze(inputs: tuple[str, ...], output: str, stages: str | None, mast
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @db_option
+@progress_options
 @library_errors
-def load(directory: str, db_path: str) -> None:
+def load(directory: str, db_path: str, quiet: bool, progress_mode: str) -> None:
     """Load the output of `narratrace spark analyze` into a store (loading twice adds nothing)."""
     from narratrace.spark.load import load_output
 
+    shown_progress = Progress(progress_mode, quiet=quiet)
     with open_store(db_path, must_exist=False) as store:
-        report = load_output(directory, store)
+        report = load_output(directory, store, progress=shown_progress)
+    shown_progress.close()
     click.echo(f"{report.articles_added} added, {report.articles_updated} updated, {report.articles_unchanged} "
                f"unchanged, {report.skipped} skipped; stage results {json.dumps(report.stage_results)}; "
                f"{report.pairs} republication pair(s) in {report.groups} group(s) -> {shown(db_path)}")

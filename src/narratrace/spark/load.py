@@ -66,7 +66,7 @@ def _in_seq_order(directory: Path, size: int) -> Iterator[list[dict[str, Any]]]:
 
 
 def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_SIZE,
-                progress: Callable[[str, int], None] | None = None) -> LoadReport:
+                progress: Callable[[str, int, int], None] | None = None) -> LoadReport:
     """Write the tables under ``directory`` into ``store`` (idempotent; see the module docstring)."""
     root = Path(directory)
     manifest_path = root / "_manifest.json"
@@ -83,7 +83,8 @@ def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_
         report.articles_updated += counts.updated
         report.articles_unchanged += counts.unchanged
         if progress:
-            progress("articles", report.articles_added + report.articles_updated + report.articles_unchanged)
+            progress("load articles", report.articles_added + report.articles_updated + report.articles_unchanged,
+                     int((manifest.get("rows") or {}).get("articles") or 0))
     skipped = _dataset(root, "skipped")
     if skipped is not None:
         skips = [Skipped(r["path"], r["reason"], r["code"]) for r in skipped.to_table().to_pylist()]
