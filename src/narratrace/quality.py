@@ -273,7 +273,7 @@ def _run_gates(path: Path, log: Callable[[str], None], compare: str | None = Non
         for measure, floor in gate["floors"].items():
             rows.append({"task": gate["task"], "data": gate["data"], "measure": measure, "floor": floor,
                          "value": measured.get(measure), "compare": other.get(measure), "model": result["model"],
-                         "n": result["n"]})
+                         "n": result["n"], "end_to_end": bool(gate.get("options", {}).get("end_to_end"))})
     return rows
 
 
@@ -410,7 +410,8 @@ def render_quality(results: Sequence[dict[str, Any]], *, data_root: Path,
                   "(`tests/quality_floors.json`; lowering a floor needs a written reason there).", "",
                   "| component | labelled set (ours) | n | measure | floor | shipped default |"
                   + (f" encoder `{compare}` |" if compare else ""), "|---|---|---|---|---|---|" + ("---|" if compare else "")]
-        lines += [f"| {g['task']} | `{g['data']}` | {g['n']} | {g['measure']} | {g['floor']:.2f} | {_fmt(g['value'])} |"
+        lines += [f"| {g['task']} | `{g['data']}`{' (end to end)' if g.get('end_to_end') else ''} | {g['n']} | "
+                  f"{g['measure']} | {g['floor']:.2f} | {_fmt(g['value'])} |"
                   + (f" {_fmt(g.get('compare'))} |" if compare else "") for g in gates]
         lines.append("")
     return "\n".join(lines)
