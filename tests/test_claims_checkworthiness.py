@@ -55,3 +55,21 @@ def test_claims_checkworthiness_speculation_without_a_source_costs() -> None:
 def test_claims_checkworthiness_weights_point_the_right_way(feature: str) -> None:
     assert WEIGHTS[feature] > 0
     assert all(WEIGHTS[f] < 0 for f in ("question", "imperative", "speculation", "opinion", "short"))
+
+
+def test_checkworthiness_trained_threshold_is_the_stage_cut_off() -> None:
+    """A trained model's tuned threshold (rarely 0.5) becomes 0.5 in the claims stage, where the cut-off
+    is 0.5: a sentence the model calls check-worthy is a claim in the export too."""
+    from narratrace.claims.checkworthiness import CheckFeatures, CheckModel
+
+    feats = CheckFeatures(words=12, named=1, numbers=1, dates=0, event_verb=True, attributed=False, anonymous=False,
+                          hedged=False, question=False, first_second=False, first_second_opinion=False,
+                          imperative=False, speculation=False, deontic=False, opinion=False, boilerplate=False,
+                          has_verb=True)
+    for bias, threshold in ((-0.575, 0.36), (0.0, 0.5), (0.8, 0.7)):
+        model = CheckModel({"bias": bias}, threshold)
+        p = model.score(feats, "x")
+        staged = model.stage_score(feats, "x")
+        assert (p >= threshold) == (staged >= 0.5)
+        assert 0.0 <= staged <= 1.0
+    assert CheckModel({"bias": 0.0}, 0.5).stage_score(feats, "x") == CheckModel({"bias": 0.0}, 0.5).score(feats, "x")

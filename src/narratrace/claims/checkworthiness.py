@@ -175,6 +175,14 @@ class CheckModel:
     threshold: float = 0.5
     text_coef: Any = None  # numpy vector of length HASH_FEATURES, or None (features only)
 
+    def stage_score(self, f: CheckFeatures, text: str) -> float:
+        """:meth:`score` rescaled so that this model's tuned ``threshold`` is 0.5, the claims stage's cut-off
+        (a trained model's best-F1 threshold is rarely 0.5: cutting it there lost recall end to end)."""
+        from narratrace.finetune import rescaled
+
+        p = self.score(f, text)
+        return p if self.threshold == 0.5 else float(rescaled(p, self.threshold))
+
     def score(self, f: CheckFeatures, text: str) -> float:
         if self.text_coef is None or f.boilerplate or f.words == 0:
             return score_features(f, self.weights)

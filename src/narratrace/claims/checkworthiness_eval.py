@@ -100,6 +100,8 @@ class FineTunedCheckModel:
             return 0.0
         return self.scores([text])[0]
 
+    stage_score = score  # already rescaled: the tuned threshold is 0.5
+
 
 def load_check_model(model: str | Path | None) -> CheckModel | FineTunedCheckModel:
     """A check-worthiness model (name or directory): its weights, threshold and word weights if any,

@@ -145,7 +145,7 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
             sent_text, u.tokens, named=len(names), numbers=len(numbers), dates=len(dates),
             attributed=att is not None, anonymous=att is not None and att.source_kind == "anonymous",
             hedged=bool(hs), quoted=quotes, start_of=lambda t, off=offset: off + t.idx)
-        score = opts.model.score(feats, sent_text) if opts.model else score_features(feats, WEIGHTS)
+        score = opts.model.stage_score(feats, sent_text) if opts.model else score_features(feats, WEIGHTS)
         if att is None and score < opts.threshold:
             continue
         claims.append(Claim(u.start, u.end, score, att or NO_ATTRIBUTION, tuple(hs), tuple(names), tuple(numbers),
