@@ -14,7 +14,7 @@ import hashlib
 import importlib
 import json
 import logging
-import multiprocessing
+from narratrace.workers import fork_pool
 import os
 from collections import Counter
 from pathlib import Path
@@ -343,8 +343,7 @@ class Pipeline:
         pool = None
         if self.workers > 1 and store.shareable and len(pending) >= PARALLEL_MIN_ARTICLES:
             config = {**info.default_config, **self.config[info.name]}
-            pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_article_worker_init, initargs=(store.path, info.name, config))
+            pool = fork_pool(self.workers, _article_worker_init, (store.path, info.name, config))
             outputs = pool.imap(_article_worker_run, chunks)
         else:
             outputs = (_run_chunk(store, fn, ids, info.text_only) for ids in chunks)

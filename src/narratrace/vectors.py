@@ -562,12 +562,12 @@ def encode_parallel(texts: Sequence[str], *, model: str | None = None, workers: 
     enc = encoder_for(model)
     if workers <= 1 or len(texts) < min_texts or not getattr(enc, "fork_safe", False):
         return enc.encode(list(texts))
-    import multiprocessing
+    from narratrace.workers import fork_pool
 
     size = -(-len(texts) // (workers * 4))
     chunks = [(encoder_name() if enc is active_encoder() else enc.name, list(texts[i:i + size]))
               for i in range(0, len(texts), size)]
-    with multiprocessing.get_context("fork").Pool(workers, initializer=one_thread_per_worker) as pool:
+    with fork_pool(workers, one_thread_per_worker) as pool:
         return np.concatenate(pool.map(_encode_chunk, chunks))
 
 

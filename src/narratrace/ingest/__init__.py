@@ -13,7 +13,7 @@ import errno
 import glob
 import hashlib
 import logging
-import multiprocessing
+from narratrace.workers import fork_pool
 import os
 import re
 import signal
@@ -288,7 +288,7 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
     pending = [path for path in files if path not in finished]
     pool = None
     if workers > 1 and (len(pending) > 8 or any(int(signatures[p].split(":")[0]) > 1_000_000 for p in pending)):
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
+        pool = fork_pool(workers, _worker_init)
     claimed: dict[str, str] = {}
     in_file: dict[str, str] = {}  # ref -> where in the current file it was first read
     batch: list[Article] = []

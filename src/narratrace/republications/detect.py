@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
-import multiprocessing
+from narratrace.workers import fork_pool
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -520,8 +520,7 @@ def make_republications(*, k: int, max_gap: int, min_passage_words: int, min_sha
         found: list[RepublicationPair] = []
         pool = None
         if workers > 1 and getattr(corpus, "shareable", False) and len(tasks) >= PARALLEL_MIN_PAIRS:
-            pool = multiprocessing.get_context("fork").Pool(
-                workers, initializer=_verifier_init, initargs=(getattr(corpus, "path"), options, cache))
+            pool = fork_pool(workers, _verifier_init, (getattr(corpus, "path"), options, cache))
             results = pool.imap(_verifier_run, chunks)
         else:
             verifier = _Verifier(corpus, options, cache)
