@@ -1,5 +1,7 @@
-"""A stop signal that arrives while a worker pool is being forked ends the pool; nothing is left running
-(it used to escape Pool's own clean-up, and `analyze` hung at exit after "Aborted!")."""
+"""fork_pool: a stop signal that arrives while the pool is being made is raised, not lost, once the
+pool exists; no worker is left running and no signal stays held back afterwards. (Whether the held
+signal is what fixed `analyze` hanging after "Aborted!" in two full-suite runs is not shown here: an
+unprotected Pool also loses its workers in this test, so it checks the contract, not the hang.)"""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import multiprocessing
 import os
 import signal
 import time
-from multiprocessing.pool import Pool
 from typing import Any
 
 import pytest
@@ -24,25 +25,27 @@ def _square(x: int) -> int:
 
 
 def test_workers_signal_while_forking_ends_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    started = Pool._repopulate_pool
+    import multiprocessing.pool as mp_pool
 
-    def repopulate_then_signal(self: Pool) -> Any:
-        out = started(self)
+    real_finalize = mp_pool.util.Finalize
+
+    def signal_then_finalize(*args: Any, **kwargs: Any) -> Any:
+        # the last step of Pool(): its workers and the thread that keeps them alive are running by now
         os.kill(os.getpid(), signal.SIGTERM)  # as if the user stopped the command right now
         time.sleep(0.05)  # unprotected, the KeyboardInterrupt would be raised here, inside Pool()
-        return out
+        return real_finalize(*args, **kwargs)
 
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
-        monkeypatch.setattr(Pool, "_repopulate_pool", repopulate_then_signal)
+        monkeypatch.setattr(mp_pool.util, "Finalize", signal_then_finalize)
         with pytest.raises(KeyboardInterrupt):
             fork_pool(2)
         monkeypatch.undo()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 5
         while multiprocessing.active_children() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert multiprocessing.active_children() == []
-        with fork_pool(2) as pool:  # and an undisturbed pool works, its workers able to be stopped
+        with fork_pool(2) as pool:  # an undisturbed pool works
             assert pool.map(_square, range(5)) == [0, 1, 4, 9, 16]
     finally:
         signal.signal(signal.SIGTERM, previous)
