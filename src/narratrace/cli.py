@@ -23,7 +23,6 @@ from narratrace.vectors import DEFAULT_ENCODER, ENCODERS
 db_option = common.db_option
 _library_errors = common.library_errors
 _open = common.open_store
-_progress_enabled = common.progress_enabled
 progress_options = common.progress_options
 Progress = common.Progress
 

@@ -17,8 +17,7 @@ from narratrace.errors import NarratraceError
 from narratrace.store import Store, is_postgres_url
 from narratrace.store import open_store as store_at
 
-__all__ = ["Progress", "db_option", "library_errors", "open_store", "progress_enabled", "progress_options",
-           "write_output"]
+__all__ = ["Progress", "db_option", "library_errors", "open_store", "progress_options", "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,10 +45,6 @@ def open_store(db_path: str, *, must_exist: bool = True) -> Store:
     if Path(db_path).is_dir():
         raise click.ClickException(f"{db_path} is a directory, not a database file")
     return store_at(db_path)
-
-
-def progress_enabled(quiet: bool) -> bool:
-    return not quiet and sys.stderr.isatty()
 
 
 PROGRESS_MODES = ("auto", "bar", "plain", "none")
