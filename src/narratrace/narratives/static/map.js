@@ -57,6 +57,12 @@
     var legendBox = html("ul", {"class": "nt-legend-list small"}, body);
     var details = html("div", {"class": "nt-details small"}, root, "Point at an article for its details; click it to open it.");
 
+    // every point in the picture, filtered or not (hiding a group does not move the others)
+    var box = {x0: Math.min.apply(null, points.map(function (p) { return p.x; }).concat([0])),
+               y0: Math.min.apply(null, points.map(function (p) { return p.y; }).concat([0]))};
+    box.w = Math.max(1e-9, Math.max.apply(null, points.map(function (p) { return p.x; }).concat([0])) - box.x0);
+    box.h = Math.max(1e-9, Math.max.apply(null, points.map(function (p) { return p.y; }).concat([0])) - box.y0);
+
     function legend() { return state.by === "story" ? (data.stories || []) : (data.narratives || []); }
     function groupOf(p) { return state.by === "story" ? p.story_group : p.narrative_group; }
 
@@ -94,18 +100,16 @@
       var svg = el("svg", {"class": "nt-map-svg", viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img",
                            "aria-label": "Map of the articles by what they say", "data-points": shown.length}, holder);
       el("rect", {x: 0, y: 0, width: W, height: H, "class": "nt-map-bg"}, svg);
-      el("line", {x1: W / 2, y1: PAD / 2, x2: W / 2, y2: H - PAD / 2, "class": "nt-map-axis"}, svg);
-      el("line", {x1: PAD / 2, y1: H / 2, x2: W - PAD / 2, y2: H / 2, "class": "nt-map-axis"}, svg);
       var ex = data.explained || [0, 0];
-      el("text", {x: W - PAD, y: H / 2 - 6, "text-anchor": "end", "class": "nt-map-label"}, svg).textContent =
-        "component 1 (" + Math.round(100 * ex[0]) + "% of the variance)";
-      el("text", {x: W / 2 + 6, y: PAD, "class": "nt-map-label"}, svg).textContent =
-        "component 2 (" + Math.round(100 * ex[1]) + "%)";
+      el("text", {x: W - 8, y: H - 8, "text-anchor": "end", "class": "nt-map-label"}, svg).textContent =
+        "\u2192 component 1 (" + Math.round(100 * ex[0]) + "% of the variance)";
+      el("text", {x: 8, y: 16, "class": "nt-map-label"}, svg).textContent =
+        "\u2191 component 2 (" + Math.round(100 * ex[1]) + "%)";
       // draw the uncoloured first, so the stories sit on top
       function rank(p) { return groupOf(p) === NONE ? 0 : groupOf(p) === OTHER ? 1 : 2; }
       shown.slice().sort(function (a, b) { return rank(a) - rank(b); })
         .forEach(function (p) {
-          var cx = W / 2 + p.x * (W / 2 - PAD), cy = H / 2 - p.y * (H / 2 - PAD);
+          var cx = PAD + (p.x - box.x0) / box.w * (W - 2 * PAD), cy = H - PAD - (p.y - box.y0) / box.h * (H - 2 * PAD);
           var href = safeHref(p.href);
           var g = href ? el("a", {href: href, "class": "nt-point-link"}, svg) : svg;
           var c = el("circle", {cx: cx.toFixed(1), cy: cy.toFixed(1), r: 5.5, "class": "nt-point", "data-ref": p.ref,
