@@ -141,7 +141,8 @@ def pages(export: dict) -> list[str]:
               + [g for g in export["claim_groups"] if g["attribution_conflict"]][:1]},
             "/narratives", "/stories", "/stories?limit=2&offset=2", "/stories/" + _ref_path(export["stories"][0]["id"]),
             "/techniques", "/techniques?limit=1&offset=1", "/factchecks", "/factchecks?limit=2&offset=1",
-            "/articles/" + NARRATIVE_REF, "/outlets/" + _ref_path(NARRATIVE_OUTLET)]
+            "/articles/" + NARRATIVE_REF, "/outlets/" + _ref_path(NARRATIVE_OUTLET),
+            "/provenance", "/provenance?limit=2&offset=1", "/stories/map"]
 
 
 def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, export: dict) -> None:
