@@ -58,10 +58,13 @@
     var details = html("div", {"class": "nt-details small"}, root, "Point at an article for its details; click it to open it.");
 
     // every point in the picture, filtered or not (hiding a group does not move the others)
-    var box = {x0: Math.min.apply(null, points.map(function (p) { return p.x; }).concat([0])),
-               y0: Math.min.apply(null, points.map(function (p) { return p.y; }).concat([0]))};
-    box.w = Math.max(1e-9, Math.max.apply(null, points.map(function (p) { return p.x; }).concat([0])) - box.x0);
-    box.h = Math.max(1e-9, Math.max.apply(null, points.map(function (p) { return p.y; }).concat([0])) - box.y0);
+    var box = {x0: 0, y0: 0, x1: 0, y1: 0};
+    points.forEach(function (p) {
+      box.x0 = Math.min(box.x0, p.x); box.x1 = Math.max(box.x1, p.x);
+      box.y0 = Math.min(box.y0, p.y); box.y1 = Math.max(box.y1, p.y);
+    });
+    box.w = Math.max(1e-9, box.x1 - box.x0);
+    box.h = Math.max(1e-9, box.y1 - box.y0);
 
     function legend() { return state.by === "story" ? (data.stories || []) : (data.narratives || []); }
     function groupOf(p) { return state.by === "story" ? p.story_group : p.narrative_group; }

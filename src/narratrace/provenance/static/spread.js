@@ -149,17 +149,20 @@
       var days = arts.map(function (n) { return dayNumber(n.date); }).filter(function (d) { return d !== null; });
       var hasUndated = arts.some(function (n) { return dayNumber(n.date) === null; });
       var x0 = LEFT + (hasUndated ? UNDATED_W + GAP : 16), x1 = W - RIGHT;
-      var lo = days.length ? Math.min.apply(null, days) : 0, hi = days.length ? Math.max.apply(null, days) : 0;
+      var lo = days.reduce(function (a, d) { return Math.min(a, d); }, Infinity);
+      var hi = days.reduce(function (a, d) { return Math.max(a, d); }, -Infinity);
+      if (!days.length) { lo = 0; hi = 0; }
       function xOfDay(d) { return hi === lo ? (x0 + x1) / 2 : x0 + (x1 - x0) * (d - lo) / (hi - lo); }
       var undatedX = LEFT + UNDATED_W / 2;
       var x = {};
       arts.forEach(function (n) { var d = dayNumber(n.date); x[n.key] = d === null ? undatedX : xOfDay(d); });
-      srcs.forEach(function (s) {  // at its first citation among the articles shown
-        var xs = edges.filter(function (e) { return e.source === s.key && x[e.target] !== undefined; })
-          .map(function (e) { var d = dayNumber(byKey[e.target].date); return d === null ? null : d; });
-        var dated = xs.filter(function (d) { return d !== null; });
-        x[s.key] = dated.length ? xOfDay(Math.min.apply(null, dated)) : undatedX;
+      var firstCited = {};  // a source sits at its first citation among the articles shown
+      edges.forEach(function (e) {
+        if (byKey[e.source].kind !== "source" || x[e.target] === undefined) { return; }
+        var d = dayNumber(byKey[e.target].date);
+        if (d !== null && !(firstCited[e.source] <= d)) { firstCited[e.source] = d; }
       });
+      srcs.forEach(function (s) { x[s.key] = s.key in firstCited ? xOfDay(firstCited[s.key]) : undatedX; });
 
       // y: lanes (sources first, then outlets by their first article), rows inside a lane so dots do not overlap
       var lanes = [], laneOf = {};
