@@ -42,6 +42,15 @@ def _expected_with_outlet(comp: dict[str, Any], outlet: str) -> int:
     return sum(1 for e in comp["edges"] if of(e["source"]) or of(e["target"]))
 
 
+def _expected_in_story(comp: dict[str, Any], story: str) -> int:
+    """The links the story filter keeps: those whose articles are all in the story."""
+    nodes = {n["key"]: n for n in comp["nodes"]}
+
+    def ok(key: str) -> bool:
+        return nodes[key]["kind"] != "article" or story in nodes[key]["stories"]
+    return sum(1 for e in comp["edges"] if ok(e["source"]) and ok(e["target"]))
+
+
 def test_web_pictures_spread_draws_every_link_and_filters_redraw(tab: Watched, base_url: str) -> None:  # noqa: F811
     page = tab.page
     page.goto(base_url + "/provenance")
@@ -72,6 +81,13 @@ def test_web_pictures_spread_draws_every_link_and_filters_redraw(tab: Watched, b
     page.locator(".nt-outlet").select_option(label=outlet)
     assert _drawn(tab) == _expected_with_outlet(comp, outlet) < len(comp["edges"])
     tab.shot("spread-2-outlet")
+    page.locator(".nt-outlet").select_option("")
+    assert _drawn(tab) == len(comp["edges"])
+    # a story: the links among its articles (and their citations)
+    story = next(s for n in comp["nodes"] for s in n["stories"])
+    page.locator(".nt-story").select_option(story)
+    assert _drawn(tab) == _expected_in_story(comp, story) >= 1
+    page.locator(".nt-story").select_option("")
     # the next component, with every one of its links
     page.locator(".nt-next").click()
     assert _drawn(tab) == len(data["components"][1]["edges"])
