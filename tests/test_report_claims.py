@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -351,3 +353,26 @@ def test_report_segment_claims_clips_and_overlaps() -> None:
     ]
     assert [s.css for s in out[:3]] == ["seg cue", "seg claim attr", "seg claim attr src"]
     assert segment_claims("", [(0, 3, 1, True)]) == []
+
+
+def test_report_claim_group_says_how_many_articles_are_undated(tmp_path: Path) -> None:
+    g = group()
+    g = dataclasses.replace(g, articles=(g.articles[0], dataclasses.replace(g.articles[1], published=None)))
+    with Store(tmp_path / "undated.db") as s:
+        s.write_articles([A, dataclasses.replace(B, published=None), C])
+        s.save_stage_results("claims", "v1", [(A.id, A.content_hash, None, CLAIMS[A.id]),
+                                              (B.id, B.content_hash, None, CLAIMS[B.id])])
+        save_claim_groups(s, "claim_groups", "v1", groups=[g], compared=[])
+        report = build_report(s)
+    (view,) = cv(report).claim_groups
+    assert view.undated == 1 and view.timeline is None  # one date: no time axis, but it says why
+    doc = lxml.html.fromstring(render_html(report))
+    text = " ".join(doc.xpath('string(//section[@id="claim-groups"])').split())
+    assert "1 of 2 articles undated: no time axis." in text
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    with TestClient(create_app(str(tmp_path / "undated.db"))) as client:
+        page = lxml.html.fromstring(client.get("/claim-groups/cg-1").text)
+    assert "1 of 2 articles undated." in " ".join(page.xpath('string(//section[@id="timeline"])').split())
