@@ -104,3 +104,15 @@ def test_pictures_seeds_report_has_both_pictures(db: Path) -> None:
     assert set(blocks) == {"nt-spread-report-data", "nt-map-report-data"}
     assert not doc.xpath("//script[@src] | //link[@href] | //img | //iframe")
     assert len([p for p in blocks["nt-map-report-data"]["points"] if _seed(p["ref"])]) == 5
+
+
+def test_pictures_seeds_article_page_links_to_its_component(client: TestClient) -> None:
+    ref = next(a["ref"] for a in client.get("/api/articles?limit=100").json()["articles"] if a["ref"].startswith("004_"))
+    fact = client.get(f"/api/articles/{ref}").json()["spread"]
+    assert fact is not None and (fact["articles"], fact["copies"]) == (2, 1)
+    page = lxml.html.fromstring(client.get(f"/articles/{ref}").text)
+    (link,) = page.xpath('//dl[contains(@class, "meta-grid")]//dt[text()="Spread"]/following-sibling::dd[1]/a')
+    assert link.get("href") == fact["page"]
+    data = _embedded(client.get(fact["page"]).text, "nt-spread-data")
+    assert [c["index"] for c in data["components"]] == [fact["component"]]
+    assert ref in {n["ref"] for n in data["components"][0]["nodes"]}

@@ -44,7 +44,10 @@
     var data;
     try { data = JSON.parse(source.textContent); } catch (e) { root.textContent = "The graph's data cannot be read."; return; }
     var comps = data.components || [];
-    if (!comps.length) { html("p", {"class": "muted"}, root, "Nothing to draw: no article in this corpus."); return; }
+    if (!comps.length) {
+      html("p", {"class": "muted"}, root, data.total ? "No component on this page (there are " + data.total + ")." : "Nothing to draw: no article in this corpus.");
+      return;
+    }
     var state = {i: 0, outlet: "", story: "", share: 0, kinds: {copies: true, links: true, cites: true}};
 
     var controls = html("div", {"class": "nt-controls"}, root);
