@@ -10,7 +10,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from narratrace.provenance.spread import script_source, spread_view
-from narratrace.sections import Card, NavLink, Section, SectionContext
+from narratrace.sections import NavLink, Section, SectionContext
 from narratrace.store import Store
 
 __all__ = ["REPORT_COMPONENTS", "build_section", "inline_script"]
@@ -33,5 +33,4 @@ def build_section(store: Store, context: SectionContext) -> Section | None:
     if not view.total:
         return None
     return Section("provenance", "report_spread.html", view, (NavLink("spread", "Spread over time"),),
-                   cards=(Card(f"{view.multi:,}", "spread components"),),
                    filters={"provenance_script": inline_script})
