@@ -32,7 +32,8 @@ MAX_BYTES = 300_000
 #: articles are drawn (the example corpus has a date on every article).
 UNDATED_REPOST = {"id": "kessport-mirror-undated-repost", "outlet": "Kessport Mirror",
                   "title": "Veloria accuses Marrenland of smuggling drones (republished)",
-                  "preamble": "This article was first published by the Harbour Courier and is republished with permission."}
+                  "preamble": "This article was first published by the Harbour Courier "
+                              "and is republished with permission."}
 ORIGINAL = "harbour-courier-drones"
 
 

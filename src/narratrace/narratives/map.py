@@ -58,7 +58,8 @@ class MapPoint:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "title": self.title, "outlet": self.outlet, "date": self.date, "x": self.x,
-                "y": self.y, "story": self.story, "story_label": self.story_label, "narratives": list(self.narratives), "href": self.href,
+                "y": self.y, "story": self.story, "story_label": self.story_label,
+                "narratives": list(self.narratives), "href": self.href,
                 "story_group": self.story_group, "narrative_group": self.narrative_group}
 
 
@@ -149,7 +150,8 @@ def project(matrix: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
     return out, (explained + (0.0, 0.0))[:2]  # type: ignore[return-value]
 
 
-def _groups(keys: Sequence[str], labels: Mapping[str, str], other: str, none: str) -> tuple[list[str], tuple[MapGroup, ...]]:
+def _groups(keys: Sequence[str], labels: Mapping[str, str], other: str,
+            none: str) -> tuple[list[str], tuple[MapGroup, ...]]:
     """Each point's legend entry, and the legend: the largest groups, then "other", then "none"."""
     counts = Counter(k for k in keys if k != NONE)
     top = [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], labels.get(kv[0], kv[0])))[:LEGEND_GROUPS]]
@@ -200,6 +202,7 @@ def build_map(store: Store, *, limit: int = MAP_POINTS,
         day = day_of(row.get("published"))
         points.append(MapPoint(str(row.get("ref") or aid), row.get("title"), row.get("outlet"),
                                day.isoformat() if day else None, round(float(coords[i, 0]), 4),
-                               round(float(coords[i, 1]), 4), story_of.get(aid), story_label.get(story_of.get(aid, "")), narratives_of.get(aid, ()),
+                               round(float(coords[i, 1]), 4), story_of.get(aid),
+                               story_label.get(story_of.get(aid, "")), narratives_of.get(aid, ()),
                                link(row), by_story[k], by_narrative[k]))
     return StoryMap(tuple(points), story_legend, narrative_legend, len(index), len(ids), explained)

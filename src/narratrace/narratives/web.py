@@ -34,7 +34,8 @@ from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Page
 from narratrace.web.schemas import ArticleOut, Out, PageOut
 
 __all__ = ["EVIDENCE_LIMIT", "ArticleNarrative", "NarrativePage", "NarrativesPage", "NarrativesPanel", "Piece",
-           "StoriesPage", "StoryDetail", "StoryMapOut", "StoryPage", "StoryPageView", "article_narratives", "article_narratives_json",
+           "StoriesPage", "StoryDetail", "StoryMapOut", "StoryPage", "StoryPageView", "article_narratives",
+           "article_narratives_json",
            "has_narratives", "has_stories", "make_pages", "narratives_json", "narratives_page", "stories_json",
            "stories_page", "story_json", "story_page", "story_path"]
 

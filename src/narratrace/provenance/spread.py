@@ -30,7 +30,8 @@ import networkx as nx
 from narratrace.sections import day_of
 from narratrace.store import Store
 
-__all__ = ["SCRIPT", "SpreadComponent", "SpreadEdge", "SpreadNode", "SpreadView", "safe_url", "script_source", "story_index",
+__all__ = ["SCRIPT", "SpreadComponent", "SpreadEdge", "SpreadNode", "SpreadView", "safe_url", "script_source",
+           "story_index",
            "spread_components", "spread_view"]
 
 SCRIPT = Path(__file__).parent / "static" / "spread.js"
@@ -201,11 +202,13 @@ def _component(graph: nx.MultiDiGraph, members: Sequence[str], link: Callable[[M
             elif kind == "cites":
                 s = graph.nodes[target]
                 if target not in sources:
-                    sources[target] = SpreadNode(target, "source", str(s.get("label") or target.removeprefix("source:")),
+                    label = str(s.get("label") or target.removeprefix("source:"))
+                    sources[target] = SpreadNode(target, "source", label,
                                                  source_kind=_text(s.get("source_kind")))
                 edges.append(SpreadEdge(target, key, "cites", count=int(e.get("count") or 0)))
     edges.sort(key=lambda e: (("copies", "links", "cites").index(e.kind), e.source, e.target))
-    return SpreadComponent(0, len(members), dated, len(sources), tuple(nodes) + tuple(sources[k] for k in sorted(sources)),
+    return SpreadComponent(0, len(members), dated, len(sources),
+                           tuple(nodes) + tuple(sources[k] for k in sorted(sources)),
                            tuple(edges))
 
 

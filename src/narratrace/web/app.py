@@ -73,8 +73,8 @@ NAV = (NavItem("/", "Overview", order=0), NavItem("/outlets", "Sources", order=2
        NavItem("/skipped", "Skipped inputs", order=900), NavItem("/api", "API", order=910))
 """The corpus's own links of every page's navigation (the analyses add theirs: ``PageContext.nav``)."""
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 _DATE = r"^(\d{4}-\d{2}-\d{2})?$"
 
 ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
