@@ -83,7 +83,7 @@ def test_web_fuzz_upload_answers_by_its_schema(case: schemathesis.Case, write_ap
 
 PAGES = ["/", "/articles/{}", "/groups", "/groups/{}", "/search", "/search/claims", "/outlets", "/outlets/{}",
          "/skipped", "/claim-groups", "/claim-groups/{}", "/sources", "/narratives", "/stories", "/stories/{}",
-         "/techniques", "/factchecks"]
+         "/techniques", "/factchecks", "/provenance", "/stories/map"]
 PARAMS = ["q", "limit", "offset", "outlet", "language", "date_from", "date_to", "copy", "with"]
 values = st.text(max_size=40) | st.integers(-(2 ** 70), 2 ** 70).map(str) | st.sampled_from(["", "0", "-1", "%00"])
 
