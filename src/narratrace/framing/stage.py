@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +71,21 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
     people nationalists nationalist politicians side command commanders junta parliament""".split())
 
 
-def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None) -> bool:
+#: Entity labels of places: only a place can be the setting of "the port of X"; "of" before a
+#: person, organisation or group names who takes part ("the goals of the Forum", "the heads of the IMF").
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+
+def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None, label: str | None = None
+                 ) -> bool:
     """Whether the parse shows a name acting, acted on or talked about: not a setting ("in X", "the
     port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
-    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY")."""
+    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY").
+
+    ``label``: the entity's label. "of" makes a setting only of a place (or of a name whose label
+    is not given); "the goals of the Forum", "the heads of the IMF", "the invasion of Ukraine" by
+    an organisation, person or group cast it.
+    """
     name = _LEADING_THE.sub("", text[start:end])
     if not facts or not name[:1].isupper() or shouting(text, start):
         return False
@@ -83,6 +94,8 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
         return False
     if dep == "pobj" and gov == "by":
         return not _BYLINE.search(text[max(0, start - 40):start])
+    if dep == "pobj" and gov == "of" and label is not None and label not in _PLACE_LABELS:
+        return True
     return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
 
 
@@ -140,6 +153,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
+    tagged = [(a.start, a.end) for a in annotations if a.kind == "entity" and a.end > a.start]
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
         if a.kind == "entity" and a.end > a.start:
@@ -157,7 +171,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
             cited[canonical] = cited.get(canonical, 0) + 1
             cited_spans.add((a.start, a.end))
-        elif _participant(article.text, a.start, a.end, facts):
+        elif _participant(article.text, a.start, a.end, facts, a.label):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
     kept = {c: v for c, v in found.items()
@@ -171,7 +185,33 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
-        out[canonical] = (label, spans, sorted(set(every) | named.get(canonical, set())))
+        mentions = set(every) | named.get(canonical, set())
+        out[canonical] = (label, spans, sorted(mentions | repeats(article.text, mentions, tagged)))
+    return out
+
+
+def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: Sequence[tuple[int, int]]
+            ) -> set[tuple[int, int]]:
+    """Other places where ``text`` names an entity in the words of one of its ``mentions``, where
+    the entity tagger found nothing (``tagged``: every span it found). A tagger misses repeats of
+    a name it found once ("the West", "Spiked", "Just Stop Oil" a second time); the role is the
+    entity's, so they are its mentions too. Only names starting with a capital letter, as whole
+    words (``"Russia's"`` counts, ``"Russian"`` does not), and not in a line of capitals."""
+    surfaces = {_LEADING_THE.sub("", " ".join(text[s:e].split())) for s, e in mentions}
+    surfaces = {x for x in surfaces if len(x) > 1 and x[:1].isupper()}
+    if not surfaces:
+        return set()
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in x.split())
+                            for x in sorted(surfaces, key=len, reverse=True))
+    found = bytearray(len(text) + 1)  # 1 where the tagger found a name
+    for s, e in tagged:
+        s, e = max(0, s), min(len(text), max(0, e))
+        found[s:e] = b"\x01" * max(0, e - s)
+    out = set()
+    for m in re.finditer(rf"(?<![\w\-])(?:{alternatives})(?![\w\-])", text):
+        if any(found[m.start():m.end()]) or shouting(text, m.start()):
+            continue
+        out.add((m.start(), m.end()))
     return out
 
 
