@@ -169,6 +169,7 @@ def test_a_source_that_accuses_is_cast_one_that_says_is_cited(export: dict) -> N
     ("the port of Tolvik", "Tolvik", "GPE", False),                      # a place's "of" is its setting
     ("the hills of Varn", "Varn", "LOC", False),
     ("the gates of Harrow Castle", "Harrow Castle", "FAC", False),
+    ("the harbour of Sellvik", "Sellvik", "ORG", False),                 # a place noun: whatever the tagger said
     ("the goals of the Halden Forum", "Halden Forum", None, False),       # no label given: read as a setting
     ("a meeting in the Halden Forum", "Halden Forum", "ORG", False),      # other settings stay settings
 ])
@@ -176,7 +177,9 @@ def test_of_makes_a_setting_only_of_a_place(text: str, name: str, label: str | N
     from narratrace.framing.stage import _participant
 
     start = text.index(name)
-    facts = {"dep": "pobj", "gov": "of" if " of " in text else "in", "gov_dep": "prep", "gov_head": "goal"}
+    prep = "of" if " of " in text else "in"
+    head = text.split(f" {prep} ")[0].split()[-1].rstrip("s")   # the noun the preposition hangs on: "goal", "harbour"
+    facts = {"dep": "pobj", "gov": prep, "gov_dep": "prep", "gov_head": head}
     assert _participant(text, start, start + len(name), facts, label) is taking_part
 
 
@@ -184,7 +187,8 @@ def test_repeats_of_a_name_the_tagger_missed() -> None:
     from narratrace.framing.stage import repeats
 
     text = ("Spiked attacked the report. Critics said Spiked's funding was hidden. Spiked\nMedia is another firm.\n"
-            "SPIKED RESPONDS\nUnspiked, spiked and Spikedness are other words. The Spiked editors left.")
+            "SPIKED RESPONDS\nUnspiked, spiked and Spikedness are other words. The Spiked editors left. "
+            "Spiked Review is a third name.")
     first = (0, 6)
     tagged = [first, (text.index("Spiked\nMedia"), text.index("Spiked\nMedia") + 12)]   # another name, tagged
     found = sorted(repeats(text, [first], tagged))

@@ -61,6 +61,8 @@ _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
 _NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by "
                             "with".split())
 _LEADING_THE = re.compile(r"^[Tt]he\s+")
+#: A capitalised word right after a name: the name is part of a longer one ("Lindholt Herald").
+_LONGER_NAME = re.compile(r"[ \t]+[A-Z]")
 #: What precedes a byline's name on its line.
 _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
                      r"[Pp]ictures?|[Ii]llustrations?|[Ww]ords)\s+by)\s*$")
@@ -74,6 +76,10 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
 #: Entity labels of places: only a place can be the setting of "the port of X"; "of" before a
 #: person, organisation or group names who takes part ("the goals of the Forum", "the heads of the IMF").
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+#: Nouns of places: "the port of X", "the harbour of X" make X a setting whatever the tagger calls it.
+_PLACE_NOUNS = frozenset("""port ports harbour harbours harbor harbors city cities town towns village villages capital
+    region regions province provinces district districts county coast coasts shore shores island islands territory
+    territories outskirts suburb suburbs centre center streets area areas border borders waters""".split())
 
 
 def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None, label: str | None = None
@@ -82,9 +88,9 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
     by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY").
 
-    ``label``: the entity's label. "of" makes a setting only of a place (or of a name whose label
-    is not given); "the goals of the Forum", "the heads of the IMF", "the invasion of Ukraine" by
-    an organisation, person or group cast it.
+    ``label``: the entity's label. "of" makes a setting only of a place (a place's label, a place
+    noun before it: "the harbour of Sellvik", or no label given); "the goals of the Forum", "the
+    heads of the IMF" name an organisation, person or group that takes part.
     """
     name = _LEADING_THE.sub("", text[start:end])
     if not facts or not name[:1].isupper() or shouting(text, start):
@@ -94,7 +100,8 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
         return False
     if dep == "pobj" and gov == "by":
         return not _BYLINE.search(text[max(0, start - 40):start])
-    if dep == "pobj" and gov == "of" and label is not None and label not in _PLACE_LABELS:
+    if dep == "pobj" and gov == "of" and label is not None and label not in _PLACE_LABELS \
+            and str(facts.get("gov_head") or "") not in _PLACE_NOUNS:
         return True
     return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
 
@@ -194,9 +201,10 @@ def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: Sequence[tup
             ) -> set[tuple[int, int]]:
     """Other places where ``text`` names an entity in the words of one of its ``mentions``, where
     the entity tagger found nothing (``tagged``: every span it found). A tagger misses repeats of
-    a name it found once ("the West", "Spiked", "Just Stop Oil" a second time); the role is the
-    entity's, so they are its mentions too. Only names starting with a capital letter, as whole
-    words (``"Russia's"`` counts, ``"Russian"`` does not), and not in a line of capitals."""
+    a name it found once ("the West", "Spiked" a second time); the role is the entity's, so they
+    are its mentions too. Only names starting with a capital letter, as whole words (``"Russia's"``
+    counts, ``"Russian"`` does not), not followed by another capitalised word (``"Lindholt
+    Herald"`` is another name) and not in a line of capitals."""
     surfaces = {_LEADING_THE.sub("", " ".join(text[s:e].split())) for s, e in mentions}
     surfaces = {x for x in surfaces if len(x) > 1 and x[:1].isupper()}
     if not surfaces:
@@ -209,7 +217,7 @@ def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: Sequence[tup
         found[s:e] = b"\x01" * max(0, e - s)
     out = set()
     for m in re.finditer(rf"(?<![\w\-])(?:{alternatives})(?![\w\-])", text):
-        if any(found[m.start():m.end()]) or shouting(text, m.start()):
+        if any(found[m.start():m.end()]) or shouting(text, m.start()) or _LONGER_NAME.match(text, m.end()):
             continue
         out.add((m.start(), m.end()))
     return out
