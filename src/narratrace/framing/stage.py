@@ -297,6 +297,8 @@ def _version() -> str:
     """The stage version, with the shipped default's weights hash: new default weights re-run the stage.
 
     (A model given as a directory is hashed by the pipeline from its card; one given by name is not.)
+    v2: which entities take part and which mentions are theirs changed ("of" before a non-place,
+    untagged repeats), so stores framed before re-run the stage.
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -307,7 +309,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v1." + ".".join(hashes) if any(hashes) else "framing.v1"
+    return "framing.v2." + ".".join(hashes) if any(hashes) else "framing.v2"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
