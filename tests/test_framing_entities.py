@@ -184,18 +184,20 @@ def test_of_makes_a_setting_only_of_a_place(text: str, name: str, label: str | N
 
 
 def test_repeats_of_a_name_the_tagger_missed() -> None:
-    from narratrace.framing.stage import repeats
+    from narratrace.framing.stage import repeats, tagged_mask
 
     text = ("Spiked attacked the report. Critics said Spiked's funding was hidden. Spiked\nMedia is another firm.\n"
             "SPIKED RESPONDS\nUnspiked, spiked and Spikedness are other words. The Spiked editors left. "
             "Spiked Review is a third name.")
     first = (0, 6)
     tagged = [first, (text.index("Spiked\nMedia"), text.index("Spiked\nMedia") + 12)]   # another name, tagged
-    found = sorted(repeats(text, [first], tagged))
+    found = sorted(repeats(text, [first], tagged_mask(text, tagged)))
     assert [text[s:e] for s, e in found] == ["Spiked", "Spiked"]     # "Spiked's" and "The Spiked editors"
     assert found[0][0] == text.index("Spiked's") and found[1][0] == text.index("Spiked editors")
-    assert repeats(text, [], tagged) == set()
-    assert repeats("the gulf and the gulf", [(4, 8)], [(4, 8)]) == set()   # lower-case words are not names
+    assert repeats(text, [], tagged_mask(text, tagged)) == set()
+    gulf = "the gulf and the gulf"
+    assert repeats(gulf, [(4, 8)], tagged_mask(gulf, [(4, 8)])) == set()   # lower-case words are not names
+    assert list(tagged_mask("abcdef", [(-3, 2), (4, 99), (3, 3)])) == [1, 1, 0, 0, 1, 1]   # clipped, empty ignored
 
 
 def test_an_untagged_repeat_joins_its_entity() -> None:

@@ -28,7 +28,7 @@ from narratrace.languages import supports
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, encoder_languages, load_sentence_vectors, space_of
 
-__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing"]
+__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing", "repeats", "tagged_mask"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -160,7 +160,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
-    tagged = [(a.start, a.end) for a in annotations if a.kind == "entity" and a.end > a.start]
+    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity"])
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
         if a.kind == "entity" and a.end > a.start:
@@ -197,27 +197,32 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     return out
 
 
-def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: Sequence[tuple[int, int]]
-            ) -> set[tuple[int, int]]:
+def tagged_mask(text: str, spans: Iterable[tuple[int, int]]) -> bytearray:
+    """One byte per character of ``text``: 1 inside one of ``spans`` (what the entity tagger found)."""
+    mask = bytearray(len(text))
+    for s, e in spans:
+        s, e = max(0, s), min(len(text), e)
+        if e > s:
+            mask[s:e] = b"\x01" * (e - s)
+    return mask
+
+
+def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: bytearray) -> set[tuple[int, int]]:
     """Other places where ``text`` names an entity in the words of one of its ``mentions``, where
-    the entity tagger found nothing (``tagged``: every span it found). A tagger misses repeats of
-    a name it found once ("the West", "Spiked" a second time); the role is the entity's, so they
-    are its mentions too. Only names starting with a capital letter, as whole words (``"Russia's"``
-    counts, ``"Russian"`` does not), not followed by another capitalised word (``"Lindholt
-    Herald"`` is another name) and not in a line of capitals."""
+    the entity tagger found nothing (``tagged``: :func:`tagged_mask` of every span it found). A
+    tagger misses repeats of a name it found once ("the West", "Spiked" a second time); the role
+    is the entity's, so they are its mentions too. Only names starting with a capital letter, as
+    whole words (``"Russia's"`` counts, ``"Russian"`` does not), not followed by another
+    capitalised word (``"Lindholt Herald"`` is another name) and not in a line of capitals."""
     surfaces = {_LEADING_THE.sub("", " ".join(text[s:e].split())) for s, e in mentions}
     surfaces = {x for x in surfaces if len(x) > 1 and x[:1].isupper()}
     if not surfaces:
         return set()
     alternatives = "|".join(r"\s+".join(re.escape(w) for w in x.split())
                             for x in sorted(surfaces, key=len, reverse=True))
-    found = bytearray(len(text) + 1)  # 1 where the tagger found a name
-    for s, e in tagged:
-        s, e = max(0, s), min(len(text), max(0, e))
-        found[s:e] = b"\x01" * max(0, e - s)
     out = set()
     for m in re.finditer(rf"(?<![\w\-])(?:{alternatives})(?![\w\-])", text):
-        if any(found[m.start():m.end()]) or shouting(text, m.start()) or _LONGER_NAME.match(text, m.end()):
+        if any(tagged[m.start():m.end()]) or shouting(text, m.start()) or _LONGER_NAME.match(text, m.end()):
             continue
         out.add((m.start(), m.end()))
     return out
