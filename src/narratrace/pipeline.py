@@ -14,7 +14,7 @@ import hashlib
 import importlib
 import json
 import logging
-from narratrace.workers import fork_pool
+from narratrace.workers import blas_limit, fork_pool
 import os
 from collections import Counter
 from pathlib import Path
@@ -350,23 +350,24 @@ class Pipeline:
         done = 0
         buffer: list[tuple[str, str, Any, Sequence[Annotation]]] = []
         try:
-            for results, errors in outputs:
-                for article_id, message in errors:
-                    if message.startswith("E005"):
-                        raise StageError(message, stage=info.name, article_id=article_id)
-                    err = StageError(message, stage=info.name, article_id=article_id)
-                    log.warning("%s", err)
-                    report.failed.append(err)
-                buffer.extend(results)
-                if len(buffer) >= batch_size:
+            with blas_limit(1):  # an article's matrices are small: one BLAS thread (narratrace.workers)
+                for results, errors in outputs:
+                    for article_id, message in errors:
+                        if message.startswith("E005"):
+                            raise StageError(message, stage=info.name, article_id=article_id)
+                        err = StageError(message, stage=info.name, article_id=article_id)
+                        log.warning("%s", err)
+                        report.failed.append(err)
+                    buffer.extend(results)
+                    if len(buffer) >= batch_size:
+                        done += self._save(store, info.name, version, buffer, report)
+                        buffer = []
+                        if progress:
+                            progress(info.name, done, len(pending))
+                if buffer:
                     done += self._save(store, info.name, version, buffer, report)
-                    buffer = []
                     if progress:
                         progress(info.name, done, len(pending))
-            if buffer:
-                done += self._save(store, info.name, version, buffer, report)
-                if progress:
-                    progress(info.name, done, len(pending))
         finally:
             if pool is not None:
                 pool.terminate()

@@ -7,38 +7,42 @@ hangs at exit after printing "Aborted!". :func:`fork_pool` holds both signals ba
 made; a signal that came meanwhile is raised once the pool exists, after ending it.
 
 A pool exists to keep every core busy with processes, so each worker's BLAS (NumPy's OpenBLAS) runs
-one thread: two workers each waking two BLAS threads for their small matrix products made the
-narratives stage 2.6 times and the claims stage 1.3 times slower in wall time (200 real articles, 2
-cores), the threads waiting on each other rather than working.
+one thread (:func:`blas_limit`): two workers each waking two BLAS threads for their small matrix
+products made the narratives stage 2.6 times and the claims stage 1.3 times slower in wall time
+(200 real articles, 2 cores), the threads waiting on each other rather than working.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+from contextlib import AbstractContextManager, nullcontext
 import signal
 from collections.abc import Callable, Sequence
 from multiprocessing.pool import Pool
 from typing import Any
 
-__all__ = ["fork_pool", "one_blas_thread"]
+__all__ = ["blas_limit", "fork_pool"]
 
 _STOP = {signal.SIGINT, signal.SIGTERM}
 
 
 def _start_worker(initializer: Callable[..., None] | None, initargs: Sequence[Any]) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)  # the mask was inherited from the fork
-    one_blas_thread()
+    blas_limit(1)
     if initializer is not None:
         initializer(*initargs)
 
 
-def one_blas_thread() -> None:
-    """Limit the BLAS libraries loaded in this process (OpenBLAS, MKL) to one thread each."""
+def blas_limit(threads: int = 1) -> AbstractContextManager[Any]:
+    """Limit the BLAS libraries of this process (OpenBLAS, MKL) to ``threads`` each: from now on, or,
+    used as a context manager, until the block ends. Small matrix products (a sentence matrix against
+    label prototypes) are slower on two threads than on one, and a second thread takes the core
+    another process needs."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return
-    threadpool_limits(limits=1, user_api="blas")
+        return nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def fork_pool(workers: int, initializer: Callable[..., None] | None = None, initargs: Sequence[Any] = ()) -> Pool:
