@@ -62,7 +62,7 @@ class TableFilter:
     """One filter, set by the query parameter ``name``.
 
     ``kind``: ``eq`` (``expr = value``), ``search`` (``expr`` contains the value, case-insensitive),
-    ``contains`` (``expr``, a JSON list as text, holds the string value), ``date_from``/``date_to``
+    ``contains`` (``expr``, a JSON list as text, holds the string value, case-sensitive), ``date_from``/``date_to``
     (``YYYY-MM-DD``, inclusive, on an ISO date or date-time), ``min``/``max`` (numbers), or ``where``
     (``expr`` is a condition whose every ``?`` takes the value). A ``facet`` filter is counted per
     value beside the table (``eq`` filters only).
@@ -148,7 +148,8 @@ class Selection:
 
 
 def _like(value: str) -> str:
-    return value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """``value`` taken literally by ``LIKE ... ESCAPE '\\'``."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _number(spec: TableSpec, f: TableFilter, value: str) -> float:
@@ -165,7 +166,8 @@ def _condition(spec: TableSpec, f: TableFilter, value: str) -> tuple[str, list[A
     if f.kind == "eq":
         return f"{f.expr} = ?", [value]
     if f.kind == "search":
-        return f"lower({f.expr}) LIKE ? ESCAPE '\\'", [f"%{_like(value)}%"]
+        # lowered by the database on both sides: SQLite folds ASCII only, PostgreSQL every letter
+        return f"lower({f.expr}) LIKE lower(CAST(? AS TEXT)) ESCAPE '\\'", [f"%{_like(value)}%"]
     if f.kind == "contains":
         return f"{f.expr} LIKE ? ESCAPE '\\'", ['%"' + _like(value).replace('"', "") + '"%']
     if f.kind == "date_from":

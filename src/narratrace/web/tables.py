@@ -36,7 +36,7 @@ from narratrace.errors import ConfigError, NotFound
 from narratrace.store import Store
 from narratrace.store.tables import (FACET_LIMIT, Selection, TableColumn, TableFilter, TableSpec, facet_counts,
                                      iter_rows, row_count, table_page)
-from narratrace.web.pages import (MAX_LIMIT, NOT_FOUND, NavItem, PageContext, Pager, TableItem, article_path,
+from narratrace.web.pages import (MAX_LIMIT, NOT_FOUND, PAGE_SIZE, NavItem, PageContext, Pager, TableItem, article_path,
                                   offset_q, outlet_path, pager)
 from narratrace.web.schemas import Out, PageOut
 
@@ -163,7 +163,7 @@ def _text(value: Any, column: TableColumn) -> str:
     return str(value)
 
 
-def _href(spec: TableSpec, selection: Selection, column: TableColumn, value: Any) -> str | None:
+def _href(spec: TableSpec, selection: Selection, column: TableColumn, value: Any, keep: Mapping[str, str]) -> str | None:
     if value is None or value == "" or column.link is None:
         return None
     text = str(value)
@@ -176,34 +176,34 @@ def _href(spec: TableSpec, selection: Selection, column: TableColumn, value: Any
     if column.link == "filter":
         if not any(f.name == column.name for f in spec.filters):
             return None
-        return table_url("/tables/" + spec.name, selection.with_filter(column.name, text))
+        return table_url("/tables/" + spec.name, selection.with_filter(column.name, text), **keep)
     return column.link.format(quote(text, safe=""))
 
 
-def _cells(spec: TableSpec, selection: Selection, row: Mapping[str, Any]) -> tuple[Cell, ...]:
+def _cells(spec: TableSpec, selection: Selection, row: Mapping[str, Any], keep: Mapping[str, str]) -> tuple[Cell, ...]:
     cells = []
     for c in spec.columns:
         value = row.get(c.name)
         text = _text(value, c)
         cut = c.width is not None and len(text) > c.width
         cells.append(Cell(text[:c.width].rstrip() + "…" if cut and c.width else text,
-                          _href(spec, selection, c, value), text if cut else None, c.kind == "number"))
+                          _href(spec, selection, c, value, keep), text if cut else None, c.kind == "number"))
     return tuple(cells)
 
 
-def _headers(spec: TableSpec, selection: Selection) -> tuple[HeaderCell, ...]:
+def _headers(spec: TableSpec, selection: Selection, keep: Mapping[str, str]) -> tuple[HeaderCell, ...]:
     current = selection.sort or spec.sort
     out = []
     for c in spec.columns:
         state = "asc" if current == c.name else "desc" if current == "-" + c.name else ""
         target = ("-" if state == "asc" else "") + c.name
-        href = table_url("/tables/" + spec.name, Selection(selection.filters, target)) if c.sortable else None
+        href = table_url("/tables/" + spec.name, Selection(selection.filters, target), **keep) if c.sortable else None
         out.append(HeaderCell(c, href, state))
     return tuple(out)
 
 
-def _facets(spec: TableSpec, selection: Selection, counts: Mapping[str, list[tuple[Any, int]]]
-            ) -> tuple[FacetView, ...]:
+def _facets(spec: TableSpec, selection: Selection, counts: Mapping[str, list[tuple[Any, int]]],
+            keep: Mapping[str, str]) -> tuple[FacetView, ...]:
     out = []
     path = "/tables/" + spec.name
     for f in spec.facets:
@@ -213,7 +213,7 @@ def _facets(spec: TableSpec, selection: Selection, counts: Mapping[str, list[tup
         for value, n in values:
             selected = chosen is not None and str(value) == chosen
             href = None if value is None else table_url(
-                path, selection.with_filter(f.name, None if selected else str(value)))
+                path, selection.with_filter(f.name, None if selected else str(value)), **keep)
             items.append(FacetValue(value, "(none)" if value is None else str(value), n, href, selected))
         out.append(FacetView(f, tuple(items), len(values) >= FACET_LIMIT))
     return tuple(out)
@@ -230,10 +230,11 @@ def table_view(store: Store, spec: TableSpec, selection: Selection, *, limit: in
     rows = tuple(table_page(store, spec, selection, limit=limit, offset=offset))
     path = "/tables/" + spec.name
     params: dict[str, str | None] = {**selection.filters, "sort": selection.sort or None}
-    active = tuple(ActiveFilter(spec.filter(k), v, table_url(path, selection.with_filter(k, None)))
+    keep = {"limit": str(limit)} if limit != PAGE_SIZE else {}  # links to another selection start at its first page
+    active = tuple(ActiveFilter(spec.filter(k), v, table_url(path, selection.with_filter(k, None), **keep))
                    for k, v in selection.filters.items())
-    return TableView(spec, selection, _headers(spec, selection), rows,
-                     tuple(_cells(spec, selection, r) for r in rows), _facets(spec, selection, counts), active,
+    return TableView(spec, selection, _headers(spec, selection, keep), rows,
+                     tuple(_cells(spec, selection, r, keep) for r in rows), _facets(spec, selection, counts, keep), active,
                      pager(path, params, limit=limit, offset=offset, shown=len(rows), total=total),
                      table_url(path + ".csv", selection), table_url(path + ".json", selection))
 
@@ -319,7 +320,7 @@ def _kw(name: str, default: Any, annotation: Any) -> inspect.Parameter:
 
 
 def _limit() -> Any:
-    return Query(50, ge=1, le=MAX_LIMIT, description=f"rows per page (at most {MAX_LIMIT})")
+    return Query(PAGE_SIZE, ge=1, le=MAX_LIMIT, description=f"rows per page (at most {MAX_LIMIT})")
 
 
 def make_pages(context: PageContext) -> APIRouter:
@@ -392,7 +393,7 @@ def _add_table(router: APIRouter, context: PageContext, item: TableItem, cache: 
             return export(selection, format)
         v = view(selection, limit, offset)
         return context.page("table.html", json_url=table_url("/api" + path, selection, **(
-            {"limit": str(limit), "offset": str(offset)} if offset or limit != 50 else {})), v=v, title=spec.title)
+            {"limit": str(limit), "offset": str(offset)} if offset or limit != PAGE_SIZE else {})), v=v, title=spec.title)
 
     def table_api(request: Request, selection: Selection, limit: int, offset: int) -> dict[str, Any]:
         return table_json(view(selection, limit, offset))
