@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from narratrace.errors import ConfigError
@@ -105,3 +107,18 @@ def test_store_tables_spec_is_checked() -> None:
     with pytest.raises(ConfigError):
         TableSpec("x", "X", "FROM articles a", columns=(TableColumn("a", "a.ref"),),
                   filters=(TableFilter("q", "a.ref", "search", facet=True),))
+
+
+def test_store_tables_row_id_reads_the_same_rows(filled: Store) -> None:
+    """With a row_id, pages are a deferred join and exports read by key: the same rows in the same order."""
+    keyed = dataclasses.replace(ARTICLE_TABLE, row_id="a.rowid")
+    for selection in (Selection(), Selection(sort="title"), Selection({"language": "en"}, "-chars"),
+                      Selection({"q": "port"}, "outlet")):
+        for offset in (0, 1, 3):
+            assert table_page(filled, keyed, selection, limit=2, offset=offset) == table_page(
+                filled, ARTICLE_TABLE, selection, limit=2, offset=offset)
+        whole = list(iter_rows(filled, ARTICLE_TABLE, selection, batch=2))
+        assert list(iter_rows(filled, keyed, selection, batch=2)) == whole
+        assert list(iter_rows(lambda: filled, keyed, selection, batch=2, limit=3)) == whole[:3]
+    with pytest.raises(ConfigError):
+        dataclasses.replace(OUTLETS, row_id="a.rowid")

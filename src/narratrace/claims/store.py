@@ -98,7 +98,7 @@ CLAIMS_TABLE = TableSpec(
              *_CLAIM_FILTERS,
              TableFilter("min_score", "CAST(json_extract(n.data, '$.score') AS REAL)", "min", "Score at least",
                          description="lowest check-worthiness score")),
-    sort="-published", key=("a.rowid", "n.start"),
+    sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
     description="Every claim the claims stage found, with the source it is attributed to.")
 """Every claim (``claim`` annotations) with its article, source, cue and score."""
 

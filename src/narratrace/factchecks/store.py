@@ -291,6 +291,6 @@ MATCHES_TABLE = TableSpec(
              TableFilter("tier", _TIER, facet=True, description="match or possible (docs/stages.md)"),
              TableFilter("q", _CLAIM, "search", "Text", description="words in the article's claim"),
              TableFilter("min_score", "m.score", "min", "Score at least", description="lowest match score")),
-    sort="-score", key=("m.rowid",),
+    sort="-score", key=("m.rowid",), row_id="m.rowid",
     description="Each claim of the corpus matched to an imported fact-check, with the fact-check's rating.")
 """Matches of the corpus's claims to imported fact-checks, with the fact-check's verdict and publisher."""

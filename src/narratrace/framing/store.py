@@ -81,6 +81,6 @@ FRAMING_TABLE = TableSpec(
              TableFilter("fine_role", _FINE, "contains", "Fine role", description="a fine role (Guardian, Victim, ...)"),
              TableFilter("q", _evidence(), "search", "Text", description="words in the evidence sentence"),
              story_filter()),
-    sort="-published", key=("a.rowid", "n.start"),
+    sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
     description="The role each article gives each entity it names, with the sentence that shows it.")
 """Entity roles (``framing`` annotations): entity, main role, fine roles, score and evidence sentence."""

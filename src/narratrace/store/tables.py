@@ -84,7 +84,12 @@ class TableFilter:
 class TableSpec:
     """An analysis's table: ``source`` is ``FROM ...`` (joins included), ``where`` the condition every row
     meets; ``sort`` the default order (a column name, ``-`` first for descending), ``key`` the expressions
-    that make the order total (ties); ``group_by`` makes one row per value of that expression."""
+    that make the order total (ties); ``group_by`` makes one row per value of that expression.
+
+    ``row_id`` (an indexed integer key of one row, such as ``n.rowid``; not with ``group_by``) lets a page
+    sort only the keys and compute its columns for its own rows (a deferred join), and an export read
+    its rows by key in batches after one sorted pass, instead of sorting again for every batch.
+    """
 
     name: str
     title: str
@@ -96,6 +101,7 @@ class TableSpec:
     key: tuple[str, ...] = ()
     group_by: str | None = None
     description: str = ""
+    row_id: str | None = None
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns] + [f.name for f in self.filters]
@@ -110,6 +116,8 @@ class TableSpec:
                 raise ConfigError(f"table {self.name!r}: facet {f.name!r} must be an 'eq' filter")
         if self.sort and self.sort.lstrip("-") not in {c.name for c in self.columns}:
             raise ConfigError(f"table {self.name!r}: default sort {self.sort!r} is not a column")
+        if self.row_id and self.group_by:
+            raise ConfigError(f"table {self.name!r}: a grouped table has no row_id")
 
     def column(self, name: str) -> TableColumn:
         for c in self.columns:
@@ -220,9 +228,14 @@ def row_count(store: Store, spec: TableSpec, selection: Selection) -> int:
 
 
 def _page_sql(spec: TableSpec, selection: Selection) -> tuple[str, list[Any]]:
+    """The selection's rows in order, with ``LIMIT ? OFFSET ?`` to bind."""
     where, args = _where(spec, selection)
+    order = _order(spec, selection.sort)
+    if spec.row_id:  # sort the keys only; compute the columns (article text cut, JSON read) for the page's rows
+        return (f"SELECT {_select(spec)} {spec.source} WHERE {spec.row_id} IN (SELECT {spec.row_id} {spec.source}"
+                f"{where}{order} LIMIT ? OFFSET ?){order}"), args
     group = f" GROUP BY {spec.group_by}" if spec.group_by else ""
-    return f"SELECT {_select(spec)} {spec.source}{where}{group}{_order(spec, selection.sort)} LIMIT ? OFFSET ?", args
+    return f"SELECT {_select(spec)} {spec.source}{where}{group}{order} LIMIT ? OFFSET ?", args
 
 
 def table_page(store: Store, spec: TableSpec, selection: Selection, *, limit: int,
@@ -239,9 +252,27 @@ def iter_rows(store: Any, spec: TableSpec, selection: Selection, *, batch: int =
 
     ``store`` is a Store or a callable returning one, called for each batch: a streamed web
     response reads each batch on whichever worker thread runs it, through that thread's reader.
+    With a ``row_id`` the selection is sorted once (its keys, held in memory) and each batch
+    read by key; without, each batch is a page (``LIMIT``/``OFFSET``).
     """
-    sql, args = _page_sql(spec, selection)
     names = [c.name for c in spec.columns]
+    if spec.row_id:
+        where, args = _where(spec, selection)
+        s = store() if callable(store) else store
+        ids = [r[0] for r in s.db.execute(f"SELECT {spec.row_id} {spec.source}{where}{_order(spec, selection.sort)}"
+                                          + (" LIMIT ?" if limit is not None else ""),
+                                          [*args, limit] if limit is not None else args)]
+        for i in range(0, len(ids), batch):
+            chunk = ids[i:i + batch]
+            s = store() if callable(store) else store
+            rows = {r[0]: r[1:] for r in s.db.execute(
+                f"SELECT {spec.row_id}, {_select(spec)} {spec.source} WHERE {spec.row_id} IN "
+                f"({','.join('?' * len(chunk))})", chunk)}
+            for key in chunk:
+                if key in rows:  # gone since the keys were read: left out
+                    yield dict(zip(names, rows[key]))
+        return
+    sql, args = _page_sql(spec, selection)
     offset = 0
     while limit is None or offset < limit:
         n = batch if limit is None else min(batch, limit - offset)

@@ -29,6 +29,6 @@ TECHNIQUES_TABLE = TableSpec(
              TableFilter("q", _TEXT, "search", "Text", description="words in the span"),
              TableFilter("min_score", _SCORE, "min", "Score at least", description="lowest score"),
              story_filter()),
-    sort="-published", key=("a.rowid", "n.start"),
+    sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
     description="Every span that uses a persuasion technique, with its article.")
 """Persuasion technique spans with their article, technique, text and score."""
