@@ -371,12 +371,11 @@ def _add_table(router: APIRouter, context: PageContext, item: TableItem, cache: 
 
     def view(selection: Selection, limit: int, offset: int) -> TableView:
         store = store_with_table()
-        summary = None
-        if not selection.filters:  # the unfiltered table's counts are the same for every sort and page
-            def summary() -> tuple[int, dict[str, list[tuple[Any, int]]]]:
-                return cache.get("summary:" + spec.name,  # type: ignore[no-any-return]
-                                 lambda s: table_summary(s, spec, Selection()))
-        return table_view(store, spec, selection, limit=limit, offset=offset, summary=summary)
+        if selection.filters:
+            return table_view(store, spec, selection, limit=limit, offset=offset)
+        # the unfiltered table's total and facets are the same for every sort and page: kept in the cache
+        return table_view(store, spec, selection, limit=limit, offset=offset, summary=lambda: cache.get(
+            "summary:" + spec.name, lambda s: table_summary(s, spec, Selection())))
 
     def export(selection: Selection, fmt: str) -> Response:
         store = store_with_table()
