@@ -139,6 +139,10 @@ def test_web_tables_filters_combine_and_narrow(client: TestClient) -> None:
     assert dated["total"] == sum(1 for r in full["rows"] if (r["published"] or "")[:10] == day) > 0
     scored = _all(client, "claims", min_score="0.7")
     assert 0 < scored["total"] < full["total"] and all(r["score"] >= 0.7 for r in scored["rows"])
+    hedged = [r for r in full["rows"] if r["hedges"]]
+    hedge = hedged[0]["hedges"].split(", ")[0]
+    assert _all(client, "claims", hedge=hedge)["rows"] == [r for r in full["rows"] if hedge in (r["hedges"] or "").split(", ")]
+    assert _all(client, "claims", sort="hedges")["rows"][-1]["hedges"] is None  # no hedge: NULL, last
     # a filter that matches nothing, and wildcard characters taken literally
     assert _all(client, "claims", q="%")["total"] == sum(1 for r in full["rows"] if "%" in r["claim"])
     assert _all(client, "claims", outlet="no such outlet")["total"] == 0

@@ -9,7 +9,7 @@ from typing import Any
 from narratrace.claims.model import ClaimGroup
 from narratrace.schema import Index, Migration, Table, col
 from narratrace.store import Store
-from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters
+from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters, list_text
 
 __all__ = ["CLAIMS_TABLE", "MIGRATIONS", "SOURCES_TABLE", "VECTOR_DIM", "claim_groups", "save_claim_groups",
            "save_vector_rows"]
@@ -91,11 +91,14 @@ CLAIMS_TABLE = TableSpec(
              TableColumn("kind", _KIND, "Source kind", link="filter"),
              TableColumn("cue", "json_extract(n.data, '$.cue')", "Cue"),
              TableColumn("quote", "json_extract(n.data, '$.quote')", "Quote"),
+             TableColumn("hedges", list_text("json_extract(n.data, '$.hedges')"), "Hedges"),
              TableColumn("score", "CAST(json_extract(n.data, '$.score') AS REAL)", "Check-worthiness",
                          kind="number"),
              TableColumn("id", "json_extract(n.data, '$.id')", "Claim id", sortable=False)),
     filters=(*article_filters(), TableFilter("q", _CLAIM_TEXT, "search", "Text", description="words in the claim"),
              *_CLAIM_FILTERS,
+             TableFilter("hedge", "json_extract(n.data, '$.hedges')", "contains", "Hedge",
+                         description="a hedge word of the claim (may, reportedly, ...)"),
              TableFilter("min_score", "CAST(json_extract(n.data, '$.score') AS REAL)", "min", "Score at least",
                          description="lowest check-worthiness score")),
     sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",

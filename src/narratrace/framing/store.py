@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from narratrace.store.db import Store
 
 from narratrace.narratives.store import story_filter
-from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters
+from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters, list_text
 
 __all__ = ["FRAMING_TABLE", "framing_annotations", "framing_annotations_exist", "save_framing"]
 
@@ -70,8 +70,7 @@ FRAMING_TABLE = TableSpec(
              TableColumn("entity", _ENTITY, "Entity", link="filter"),
              TableColumn("entity_label", "json_extract(n.data, '$.entity_label')", "Type"),
              TableColumn("role", "n.label", "Main role", link="filter"),
-             TableColumn("fine_roles", f"replace(replace(replace({_FINE}, '[', ''), ']', ''), '\"', '')",
-                         "Fine roles"),
+             TableColumn("fine_roles", list_text(_FINE), "Fine roles"),
              TableColumn("score", _SCORE, "Score", kind="number"),
              TableColumn("evidence", _evidence(), "Evidence sentence", width=300)),
     filters=(*article_filters(),

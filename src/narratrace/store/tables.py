@@ -25,7 +25,7 @@ from narratrace.errors import ConfigError
 from narratrace.store.db import Store
 
 __all__ = ["FACET_LIMIT", "FilterKind", "Selection", "TableColumn", "TableFilter", "TableSpec", "article_columns",
-           "article_filters", "facet_counts", "iter_rows", "row_count", "table_page"]
+           "article_filters", "facet_counts", "iter_rows", "list_text", "row_count", "table_page"]
 
 FACET_LIMIT = 30
 """Values counted per facet (the most frequent first)."""
@@ -299,6 +299,13 @@ def facet_counts(store: Store, spec: TableSpec, selection: Selection, name: str,
     rows = store.db.execute(f"SELECT {f.expr}, {what} AS n {spec.source}{where} GROUP BY {f.expr} "
                             f"ORDER BY {what} DESC, ({f.expr} IS NULL), {f.expr} LIMIT ?", [*args, limit])
     return [(value, int(n)) for value, n in rows]
+
+
+def list_text(expr: str) -> str:
+    """SQL turning ``expr``, a JSON list of strings as text, into ``"a, b"`` (or NULL) alike on both backends (SQLite's
+    ``json_extract`` gives ``["a","b"]``, PostgreSQL's ``->>`` the stored text, ``["a", "b"]``)."""
+    bare = f"replace(replace(replace({expr}, '[', ''), ']', ''), '\"', '')"
+    return f"nullif(replace(replace({bare}, ', ', ','), ',', ', '), '')"  # an empty list: NULL, last in every order
 
 
 def article_columns(alias: str = "a") -> tuple[TableColumn, ...]:
