@@ -62,7 +62,8 @@ class TableFilter:
     """One filter, set by the query parameter ``name``.
 
     ``kind``: ``eq`` (``expr = value``), ``search`` (``expr`` contains the value, case-insensitive),
-    ``contains`` (``expr``, a JSON list as text, holds the string value, case-sensitive), ``date_from``/``date_to``
+    ``contains`` (``expr``, a JSON list as text, holds the string value; ``LIKE``: case-sensitive on
+    PostgreSQL, ASCII case ignored on SQLite), ``date_from``/``date_to``
     (``YYYY-MM-DD``, inclusive, on an ISO date or date-time), ``min``/``max`` (numbers), or ``where``
     (``expr`` is a condition whose every ``?`` takes the value). A ``facet`` filter is counted per
     value beside the table (``eq`` filters only).
