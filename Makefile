@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out
 
-.PHONY: demo test fuzz bench quality lock clean help
+.PHONY: demo test fuzz bench quality screenshots lock clean help
 
 help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
 	@echo "make fuzz   - the fuzz tests (ingest readers, JSON API, pages) with a long budget (NARRATRACE_FUZZ=1)"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
+	@echo "make screenshots - regenerate docs/screenshots/*.png (the web app's and the report's pictures, headless chromium)"
 	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -46,6 +47,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/framing.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/scale.py
+
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py --out docs/screenshots
 
 quality: $(STAMP)
 	$(BIN)/narratrace quality --data-root ../shared/data --out docs/quality.md

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -16,6 +18,9 @@ from narratrace.sections import Limits
 from narratrace.claims.groups import ClaimGroup, ClaimMember, GroupArticle
 from narratrace.store import Store
 from narratrace.claims.store import save_claim_groups
+
+from scripts_check import check_scripts
+
 
 def cv(report: object) -> ClaimsSection:
     """The report's claims section, or an empty one when the report has none."""
@@ -180,10 +185,11 @@ def test_report_claims_mark_hedges(doc: lxml.html.HtmlElement) -> None:
 
 def test_report_claims_escape_hostile_text(store: Store) -> None:
     html = render_html(build_report(store))
-    assert "<script" not in html.lower()
+    assert "<script>alert(1)" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     doc = lxml.html.fromstring(html)
-    assert not doc.xpath("//script | //img | //iframe | //object | //embed | //foreignObject")
+    assert not doc.xpath("//img | //iframe | //object | //embed | //foreignObject")
+    check_scripts(html)  # only the pictures' own drawing code and their JSON data
     assert not [e for e in doc.iter() if any(k.startswith("on") for k in e.attrib)]
     # the hostile source is shown as text: in the claim label, the sources table and the graph
     assert f"A channel called {HOSTILE}" in label(ctext(doc, A), 2).text_content()
@@ -262,7 +268,9 @@ def test_report_claims_sections_absent_without_claims() -> None:
     for section in ("sources", "claims", "claim-groups", "provenance"):
         assert not doc.xpath(f'//*[@id="{section}"]')
         assert not doc.xpath(f'//a[@href="#{section}"]')
-    assert "cited sources" not in html
+    for spread in doc.xpath('//section[@id="spread"]'):  # the spread graph's legend names cited sources too
+        spread.drop_tree()
+    assert "cited sources" not in lxml.html.tostring(doc, encoding=str)
 
 
 def test_report_claims_without_groups_or_sources(store: Store) -> None:
@@ -312,7 +320,8 @@ def test_report_claims_survive_malformed_data() -> None:
     assert "".join(seg.text for seg in view.segments) == WIRE
     assert view.claims[1].anchor == f"claim-{A.id}-2"  # anchors never come from stored data
     html = render_html(report)
-    assert "<script" not in html.lower() and "<b>x" not in html
+    assert "<script>alert" not in html.lower() and "<b>x" not in html
+    check_scripts(html)
 
 
 def test_report_claims_json_twin(store: Store) -> None:
@@ -344,3 +353,26 @@ def test_report_segment_claims_clips_and_overlaps() -> None:
     ]
     assert [s.css for s in out[:3]] == ["seg cue", "seg claim attr", "seg claim attr src"]
     assert segment_claims("", [(0, 3, 1, True)]) == []
+
+
+def test_report_claim_group_says_how_many_articles_are_undated(tmp_path: Path) -> None:
+    g = group()
+    g = dataclasses.replace(g, articles=(g.articles[0], dataclasses.replace(g.articles[1], published=None)))
+    with Store(tmp_path / "undated.db") as s:
+        s.write_articles([A, dataclasses.replace(B, published=None), C])
+        s.save_stage_results("claims", "v1", [(A.id, A.content_hash, None, CLAIMS[A.id]),
+                                              (B.id, B.content_hash, None, CLAIMS[B.id])])
+        save_claim_groups(s, "claim_groups", "v1", groups=[g], compared=[])
+        report = build_report(s)
+    (view,) = cv(report).claim_groups
+    assert view.undated == 1 and view.timeline is None  # one date: no time axis, but it says why
+    doc = lxml.html.fromstring(render_html(report))
+    text = " ".join(doc.xpath('string(//section[@id="claim-groups"])').split())
+    assert "1 of 2 articles undated: no time axis." in text
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    with TestClient(create_app(str(tmp_path / "undated.db"))) as client:
+        page = lxml.html.fromstring(client.get("/claim-groups/cg-1").text)
+    assert "1 of 2 articles undated." in " ".join(page.xpath('string(//section[@id="timeline"])').split())

@@ -141,7 +141,8 @@ def pages(export: dict) -> list[str]:
               + [g for g in export["claim_groups"] if g["attribution_conflict"]][:1]},
             "/narratives", "/stories", "/stories?limit=2&offset=2", "/stories/" + _ref_path(export["stories"][0]["id"]),
             "/techniques", "/techniques?limit=1&offset=1", "/factchecks", "/factchecks?limit=2&offset=1",
-            "/articles/" + NARRATIVE_REF, "/outlets/" + _ref_path(NARRATIVE_OUTLET)]
+            "/articles/" + NARRATIVE_REF, "/outlets/" + _ref_path(NARRATIVE_OUTLET),
+            "/provenance", "/provenance?limit=2&offset=1", "/stories/map"]
 
 
 def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, export: dict) -> None:
@@ -149,8 +150,9 @@ def test_web_api_every_page_renders_html_with_a_json_twin(client: TestClient, ex
         r = client.get(url)
         assert r.status_code == 200, (url, r.text[:300])
         assert r.headers["content-type"].startswith("text/html")
-        assert "script-src" not in r.headers["content-security-policy"]  # default-src 'none': no script at all
-        assert "default-src 'none'" in r.headers["content-security-policy"]
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp
+        assert "script-src 'self';" in csp  # the analyses' own drawing code only: nothing inline, nothing from elsewhere
         twin = re.search(r'<link rel="alternate" type="application/json" href="([^"]+)">', r.text)
         assert twin, url
         j = client.get(twin.group(1).replace("&amp;", "&"))

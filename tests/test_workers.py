@@ -50,3 +50,22 @@ def test_workers_signal_while_forking_ends_the_pool(monkeypatch: pytest.MonkeyPa
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == set()  # nothing left held back
+
+
+def _blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_workers_run_one_blas_thread_each() -> None:
+    import numpy as np
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # BLAS is loaded before the fork, as in a pipeline
+    pool = fork_pool(2)
+    try:
+        seen = pool.map(_blas_threads, range(4))
+    finally:
+        pool.terminate()
+        pool.join()
+    assert seen and all(threads and set(threads) == {1} for threads in seen)

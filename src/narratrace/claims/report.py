@@ -239,6 +239,7 @@ class ClaimGroupView:
     appearances: tuple[Appearance, ...]
     appearances_not_shown: int
     timeline: Timeline | None
+    undated: int = 0                     # of all its articles, those without a publication date
 
 @dataclass(frozen=True, slots=True)
 class GraphNode:
@@ -563,7 +564,7 @@ def _claim_group_view(g: ClaimGroup, anchor: str, row: Callable[[str], ArticleRo
         hedged=tuple(ConflictSide((w,), (), tuple(dict.fromkeys(h))) for w, h in hedged.items()),
         stances=tuple(Count(s, stances[s]) for s in STANCES if stances[s]),
         appearances=appearances, appearances_not_shown=max(0, len(g.articles) - len(appearances)),
-        timeline=_timeline(appearances))
+        timeline=_timeline(appearances), undated=sum(1 for a in g.articles if _day(a.published) is None))
 
 def _timeline(appearances: Sequence[Appearance], width: int = 640) -> Timeline | None:
     """Dots on a date axis, one per article, stacked when several share a day (None below two dates)."""

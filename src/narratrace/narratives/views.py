@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from narratrace.narratives import store as sql
-from narratrace.sections import NavLink, Section, SectionContext
+from narratrace.narratives.map import StoryMap, build_map
+from narratrace.narratives.map import script_source as map_script
+from narratrace.sections import ArticleRow, NavLink, Section, SectionContext
 
 if TYPE_CHECKING:
     from narratrace.store import Store
@@ -24,6 +28,11 @@ __all__ = ["NarrativesView", "Timeline", "build_view", "export_narratives", "exp
 DAILY_MAX_DAYS = 60
 MAX_OUTLETS = 6
 CHART_W, CHART_H = 560, 110
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it is a plain http(s) URL (the report's links to articles), else None."""
+    return ArticleRow(id="", ref="", url=url).link if isinstance(url, str) else None
 
 
 def _refs(store: Store) -> dict[str, str]:
@@ -101,6 +110,7 @@ class Timeline:
     width: int = CHART_W
     height: int = CHART_H
     max_count: int = 0
+    articles: int = 0                 # dated and undated: the legend says "N of M articles undated"
 
 
 def _day(value: Any) -> date | None:
@@ -115,7 +125,7 @@ def timeline(rows: Sequence[Mapping[str, Any]]) -> Timeline | None:
     dated = [(d, str(r.get("outlet") or "unknown outlet")) for r in rows if (d := _day(r.get("published")))]
     undated = len(rows) - len(dated)
     if not dated:
-        return Timeline("day", (), (), (), undated) if rows else None
+        return Timeline("day", (), (), (), undated, articles=len(rows)) if rows else None
     first, last = min(d for d, _ in dated), max(d for d, _ in dated)
     weekly = (last - first).days > DAILY_MAX_DAYS
     def period(d: date) -> date:
@@ -147,7 +157,8 @@ def timeline(rows: Sequence[Mapping[str, Any]]) -> Timeline | None:
     every = max(1, n // 6)
     ticks = tuple((round(30 + p * slot + slot / 2, 1), (start + timedelta(days=p * step)).isoformat())
                   for p in range(0, n, every))
-    return Timeline("week" if weekly else "day", tuple(bars), outlets, ticks, undated, max_count=peak)
+    return Timeline("week" if weekly else "day", tuple(bars), outlets, ticks, undated, max_count=peak,
+                    articles=len(rows))
 
 
 # -- the report section ----------------------------------------------------------------------------
@@ -207,6 +218,7 @@ class NarrativesView:
     narratives: tuple[NarrativeView, ...]
     topics: tuple[TopicView, ...]
     analysed: int
+    map: StoryMap | None = None              # the story map (the report's; the web draws its own page)
 
 
 def build_view(store: Store, *, max_stories: int = 30, max_evidence: int = 20) -> NarrativesView | None:
@@ -253,10 +265,22 @@ def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
     return {"stories": export_stories(store, ref), "narratives": export_narratives(store, ref)}
 
 
+def _inline_map_script(name: str) -> Markup:
+    """The story map's drawing code, inlined in the report (it holds no ``</script``)."""
+    source = map_script()
+    if "</script" in source.lower():
+        raise ValueError(f"{name}: the drawing code must not contain '</script'")
+    return Markup(source)
+
+
 def build_report_section(store: Store, context: SectionContext) -> Section | None:
     view = build_view(store)
     if view is None:
         return None
+    story_map = build_map(store, href=lambda row: safe_link(row.get("url")))
+    view = replace(view, map=story_map)
     return Section("narratives", "report_narratives.html", view,
-                   (NavLink("stories", f"Stories ({len(view.stories):,})"),
-                    NavLink("narratives", f"Narratives ({len(view.narratives):,})")))
+                   ((NavLink("story-map", "Story map"),) if story_map else ())
+                   + (NavLink("stories", f"Stories ({len(view.stories):,})"),
+                      NavLink("narratives", f"Narratives ({len(view.narratives):,})")),
+                   filters={"narratives_script": _inline_map_script})

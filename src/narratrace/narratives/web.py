@@ -1,6 +1,7 @@
 """The narratives and stories pages, and what an article's page shows of them.
 
-``make_pages`` (``Analysis.pages``) serves ``/narratives``, ``/stories``, ``/stories/{id}`` and their
+``make_pages`` (``Analysis.pages``) serves ``/narratives``, ``/stories``, ``/stories/map`` (the story map,
+:mod:`narratrace.narratives.map`, drawn by ``/static/narratives/map.js``), ``/stories/{id}`` and their
 twins under ``/api``, links them from every page's navigation once the store holds narrative labels
 (stories), and draws on an article's page its narratives with their evidence sentences highlighted and
 the stories it belongs to (:func:`article_narratives`). Thin layers over :mod:`narratrace.narratives.views`
@@ -16,22 +17,25 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
 from narratrace.errors import NotFound
 from narratrace.model import Article
 from narratrace.narratives import store as narratives_sql
+from narratrace.narratives.map import StoryMap, build_map
+from narratrace.narratives.map import script_source as map_script
 from narratrace.narratives.stories import Story
 from narratrace.narratives.views import NarrativesView, Timeline, build_view, timeline
 from narratrace.sections import ArticleRow
 from narratrace.store import Store, browse
-from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, article_json, article_row,
-                                  limit_q, offset_q, pager, twin)
-from narratrace.web.schemas import ArticleOut, PageOut
+from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, article_json, article_path,
+                                  article_row, limit_q, offset_q, pager, twin)
+from narratrace.web.schemas import ArticleOut, Out, PageOut
 
 __all__ = ["EVIDENCE_LIMIT", "ArticleNarrative", "NarrativePage", "NarrativesPage", "NarrativesPanel", "Piece",
-           "StoriesPage", "StoryDetail", "StoryPage", "StoryPageView", "article_narratives", "article_narratives_json",
+           "StoriesPage", "StoryDetail", "StoryMapOut", "StoryPage", "StoryPageView", "article_narratives",
+           "article_narratives_json",
            "has_narratives", "has_stories", "make_pages", "narratives_json", "narratives_page", "stories_json",
            "stories_page", "story_json", "story_page", "story_path"]
 
@@ -253,6 +257,21 @@ class StoryPage(PageOut):
     stories: list[dict[str, Any]]
 
 
+class StoryMapOut(Out):
+    ok: bool = True
+    articles: int = Field(description="articles in the corpus")
+    placed: int = Field(description="articles with sentence vectors, placed on the map")
+    not_placed: int
+    shown: int = Field(description="points drawn (the largest stories' articles first)")
+    not_shown: int
+    explained: list[float] = Field(description="share of the variance along each axis")
+    method: str
+    stories: list[dict[str, Any]] = Field(description="legend when coloured by story: key, label, count")
+    narratives: list[dict[str, Any]] = Field(description="legend when coloured by narrative: key, label, count")
+    points: list[dict[str, Any]] = Field(description="ref, title, outlet, date, x, y (in [-1, 1]), story, story_label, "
+                                                     "narratives, href, story_group, narrative_group")
+
+
 class StoryDetail(PageOut):
     story: dict[str, Any]
     articles: list[ArticleOut]
@@ -265,7 +284,8 @@ def make_pages(context: PageContext) -> APIRouter:
     router = APIRouter()
     cache = context.cache()
     context.nav += [NavItem("/narratives", "Narratives", available=has_narratives, order=40),
-                    NavItem("/stories", "Stories", available=has_stories, order=41)]
+                    NavItem("/stories", "Stories", available=has_stories, order=41),
+                    NavItem("/stories/map", "Story map", available=has_stories, order=42)]
     context.article_panels.append(Panel(view=article_narratives, template="article_narratives.html",
                                         facts="article_stories.html", json=article_narratives_json,
                                         fields=ARTICLE_FIELDS, kinds=("narrative",), order=20))
@@ -289,6 +309,28 @@ def make_pages(context: PageContext) -> APIRouter:
     def stories_html(request: Request, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:
         view = stories_page(stories(), limit=limit, offset=offset)
         return context.page("stories.html", json_url=twin(request, "/api/stories"), v=view, title="Stories")
+
+    def story_map() -> StoryMap:
+        """The story map (``narratrace.narratives.map.build_map``), with links to the articles' pages."""
+        found = cache.get("map", lambda s: build_map(s, href=lambda row: article_path(str(row["ref"]))))
+        if found is None:
+            raise NotFound("no article has sentence vectors to place on a map (run `narratrace analyze`)")
+        return found  # type: ignore[no-any-return]
+
+    @router.get("/stories/map", response_class=HTMLResponse, include_in_schema=False)
+    def story_map_html() -> HTMLResponse:
+        return context.page("story_map.html", json_url="/api/stories/map", m=story_map(),
+                            has_narratives=cache.get("has_narratives", has_narratives), title="Story map")
+
+    @router.get("/api/stories/map", response_model=StoryMapOut, tags=["narratives"])
+    def api_story_map() -> dict[str, Any]:
+        """Every article placed by what it says (PCA of its mean sentence vector), with its story and
+        narratives: the story map page's data."""
+        return {"ok": True, **story_map().to_dict()}
+
+    @router.get("/static/narratives/map.js", include_in_schema=False)
+    def story_map_script() -> Response:
+        return Response(map_script(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
 
     @router.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def story_html(request: Request, story_id: str, limit: int = limit_q(), offset: int = offset_q) -> HTMLResponse:

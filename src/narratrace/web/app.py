@@ -17,7 +17,8 @@ answer 403.
 
 Safety: templates autoescape everything and highlighted text is rendered segment by
 segment; URLs from articles become links only when http(s); pages carry a
-Content-Security-Policy that allows no script at all; parameters are only ever looked
+Content-Security-Policy that allows no inline script, only the analyses' own drawing code served
+by the app itself (``script-src 'self'``: the spread graph, the story map); parameters are only ever looked
 up in the database (no file is opened from a request); request bodies are capped
 (413); errors are ``{"ok": false, "error", "errors", "status"}`` under ``/api`` and a
 plain HTML page elsewhere.
@@ -72,8 +73,8 @@ NAV = (NavItem("/", "Overview", order=0), NavItem("/outlets", "Sources", order=2
        NavItem("/skipped", "Skipped inputs", order=900), NavItem("/api", "API", order=910))
 """The corpus's own links of every page's navigation (the analyses add theirs: ``PageContext.nav``)."""
 
-CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 _DATE = r"^(\d{4}-\d{2}-\d{2})?$"
 
 ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
