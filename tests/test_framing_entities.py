@@ -159,3 +159,59 @@ def test_a_source_that_accuses_is_cast_one_that_says_is_cited(export: dict) -> N
     items = _items(export, "sources")
     assert "Anna Brekke" in items and "Jonas Falk" in items
     assert "Tom Rask" not in items
+
+
+@pytest.mark.parametrize("text, name, label, taking_part", [
+    ("the goals of the Halden Forum", "Halden Forum", "ORG", True),       # an organisation's goals: it acts
+    ("the heads of Vessa Relief met", "Vessa Relief", "ORG", True),
+    ("the reality of Ivo Lind as a leader", "Ivo Lind", "PERSON", True),
+    ("hundreds of Marrenians died", "Marrenians", "NORP", True),
+    ("the port of Tolvik", "Tolvik", "GPE", False),                      # a place's "of" is its setting
+    ("the hills of Varn", "Varn", "LOC", False),
+    ("the gates of Harrow Castle", "Harrow Castle", "FAC", False),
+    ("the harbour of Sellvik", "Sellvik", "ORG", False),                 # a place noun: whatever the tagger said
+    ("the goals of the Halden Forum", "Halden Forum", None, False),       # no label given: read as a setting
+    ("a meeting in the Halden Forum", "Halden Forum", "ORG", False),      # other settings stay settings
+])
+def test_of_makes_a_setting_only_of_a_place(text: str, name: str, label: str | None, taking_part: bool) -> None:
+    from narratrace.framing.stage import _participant
+
+    start = text.index(name)
+    prep = "of" if " of " in text else "in"
+    head = text.split(f" {prep} ")[0].split()[-1].rstrip("s")   # the noun the preposition hangs on: "goal", "harbour"
+    facts = {"dep": "pobj", "gov": prep, "gov_dep": "prep", "gov_head": head}
+    assert _participant(text, start, start + len(name), facts, label) is taking_part
+
+
+def test_repeats_of_a_name_the_tagger_missed() -> None:
+    from narratrace.framing.stage import repeats, tagged_mask
+
+    text = ("Spiked attacked the report. Critics said Spiked's funding was hidden. Spiked\nMedia is another firm.\n"
+            "SPIKED RESPONDS\nUnspiked, spiked and Spikedness are other words. The Spiked editors left. "
+            "Spiked Review is a third name.")
+    first = (0, 6)
+    tagged = [first, (text.index("Spiked\nMedia"), text.index("Spiked\nMedia") + 12)]   # another name, tagged
+    found = sorted(repeats(text, [first], tagged_mask(text, tagged)))
+    assert [text[s:e] for s, e in found] == ["Spiked", "Spiked"]     # "Spiked's" and "The Spiked editors"
+    assert found[0][0] == text.index("Spiked's") and found[1][0] == text.index("Spiked editors")
+    assert repeats(text, [], tagged_mask(text, tagged)) == set()
+    gulf = "the gulf and the gulf"
+    assert repeats(gulf, [(4, 8)], tagged_mask(gulf, [(4, 8)])) == set()   # lower-case words are not names
+    assert list(tagged_mask("abcdef", [(-3, 2), (4, 99), (3, 3)])) == [1, 1, 0, 0, 1, 1]   # clipped, empty ignored
+
+
+def test_an_untagged_repeat_joins_its_entity() -> None:
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    text = "Spiked published the essay. Critics say Spiked took money from oil firms. The West Coast Herald agreed."
+    article = Article(id="a", ref="a", text=text)
+    annotations = [Annotation("entity", 0, 6, "ORG", {"canonical": "Spiked",
+                                                      "syntax": {"dep": "nsubj", "gov": "publish", "gov_pos": "VERB"}}),
+                   Annotation("entity", text.index("West Coast"), text.index(" agreed"), "ORG",
+                              {"canonical": "West Coast Herald", "syntax": {"dep": "nsubj", "gov": "agree"}})]
+    entities = _entities(article, annotations, ENTITY_LABELS, max_mentions=6)
+    label, classified, every = entities["Spiked"]
+    assert classified == [(0, 6)]                                        # the tagged mention is classified
+    assert [text[s:e] for s, e in every] == ["Spiked", "Spiked"] and every[1][0] == text.index("Spiked took")
+    assert [text[s:e] for s, e in entities["West Coast Herald"][2]] == ["West Coast Herald"]

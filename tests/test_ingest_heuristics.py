@@ -257,3 +257,21 @@ def test_ingest_heuristics_seed_articles() -> None:
     assert s0.title is None
     assert s0.outlet == "New Eastern Outlook"
     assert s0.published is None
+
+
+def test_heuristics_credited_date_of_the_original() -> None:
+    from narratrace.ingest.heuristics import credited_date, find_credits
+
+    def first_credit_date(text: str) -> str | None:
+        (credit, *_) = find_credits(text)
+        return credited_date(text, credit)
+
+    # a line of its own under the credit: the credited name with a date
+    assert first_credit_date("Drones over the harbour\n\nBy The Harbour Courier\n\nThe Harbour Courier 5 March 2025\n\n"
+                             "Officials said on 9 March 2025 that ...") == "2025-03-05"
+    # on the credit's own line
+    assert first_credit_date("Text of the story.\n\nThis article was originally published by The Harbour Courier "
+                             "on 4 April 2025.") == "2025-04-04"
+    # another name's dated line is not the original's date; nor is a date far below the credit
+    assert first_credit_date("By The Harbour Courier\n\nGulf Wire 5 March 2025\n\nText.") is None
+    assert first_credit_date("By The Harbour Courier\none\ntwo\nthree\n5 March 2025\n") is None

@@ -1,7 +1,7 @@
 """The pictures on real articles: the five seeds (004 reposts 003) with the example corpus, analysed.
 
 What each page embeds is what its script draws, so the assertions read the embedded data: the
-spread graph holds the copy 003 -> 004 with the dates as stored, and the story map places the
+spread graph holds the copy 003 -> 004 with both dates (003's from 004's credit line), and the story map places the
 five seeds together, apart from the example corpus's articles.
 """
 
@@ -68,10 +68,12 @@ def test_pictures_seeds_spread_shows_the_repost_with_its_dates(client: TestClien
     copies = [(nodes[e["source"]]["ref"][:4], nodes[e["target"]]["ref"][:4], e["evidence"]) for e in comp["edges"]
               if e["kind"] == "copies"]
     assert copies == [("003_", "004_", "credit")]   # drawn original -> copy, the credit line named the original
-    # the dates as the corpus has them: 004 dated on the axis, 003 without a date (its own lane, not placed on the axis)
-    assert by_ref["004_"]["date"] == "2022-03-06"
-    assert by_ref["003_"]["date"] is None and by_ref["003_"]["published"] is None
-    assert comp["dated"] == 1 and comp["undated"] == 1
+    # both dates: 004's own, and 003's as 004's credit gives it ("By The Cradle" / "The Cradle 5 March 2022");
+    # 003 itself carries no date, and the node says where its date comes from
+    assert by_ref["004_"]["date"] == "2022-03-06" and by_ref["004_"]["date_from"] is None
+    assert by_ref["003_"]["published"] is None
+    assert by_ref["003_"]["date"] == "2022-03-05" and by_ref["003_"]["date_from"].startswith("004_")
+    assert comp["dated"] == 2 and comp["undated"] == 0
     assert all(n["href"] == "/articles/" + n["ref"] for n in by_ref.values())
     # every citation of the two articles is in the picture
     assert comp["links"]["cites"] == sum(1 for e in comp["edges"] if e["kind"] == "cites") > 0

@@ -156,7 +156,8 @@ class RepublicationPair:
     ``copy_share`` is the fraction of the copy's characters inside shared passages,
     ``original_share`` the same for the original; ``additions`` are the copy's own
     stretches (labelled preamble / insertion / footer); ``reason`` says in words why
-    ``original`` was chosen as the original.
+    ``original`` was chosen as the original; ``original_date`` is the original's date as the
+    copy's credit line gives it (``YYYY-MM-DD``), when it gives one.
     """
 
     original: str
@@ -170,6 +171,7 @@ class RepublicationPair:
     edited_sentences: tuple[Span, ...] = ()
     reason: str = ""
     evidence: str = "order"
+    original_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,7 +183,7 @@ class RepublicationPair:
             "additions": [a.to_dict() for a in self.additions],
             "edits": [e.to_dict() for e in self.edits],
             "edited_sentences": [[s.start, s.end] for s in self.edited_sentences],
-            "reason": self.reason, "evidence": self.evidence,
+            "reason": self.reason, "evidence": self.evidence, "original_date": self.original_date,
         }
 
     @classmethod
@@ -194,6 +196,7 @@ class RepublicationPair:
             edits=tuple(Edit(**e) for e in d.get("edits", ())),
             edited_sentences=tuple(Span(a, b) for a, b in d.get("edited_sentences", ())),
             reason=d.get("reason", ""), evidence=d.get("evidence", "order"),
+            original_date=d.get("original_date"),
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from narratrace.languages import supports
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, encoder_languages, load_sentence_vectors, space_of
 
-__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing"]
+__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing", "repeats", "tagged_mask"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -61,6 +61,8 @@ _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
 _NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by "
                             "with".split())
 _LEADING_THE = re.compile(r"^[Tt]he\s+")
+#: A capitalised word right after a name: the name is part of a longer one ("Lindholt Herald").
+_LONGER_NAME = re.compile(r"[ \t]+[A-Z]")
 #: What precedes a byline's name on its line.
 _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompiled|[Pp]hotos?|"
                      r"[Pp]ictures?|[Ii]llustrations?|[Ww]ords)\s+by)\s*$")
@@ -71,10 +73,25 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
     people nationalists nationalist politicians side command commanders junta parliament""".split())
 
 
-def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None) -> bool:
+#: Entity labels of places: only a place can be the setting of "the port of X"; "of" before a
+#: person, organisation or group names who takes part ("the goals of the Forum", "the heads of the IMF").
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+#: Nouns of places: "the port of X", "the harbour of X" make X a setting whatever the tagger calls it.
+_PLACE_NOUNS = frozenset("""port ports harbour harbours harbor harbors city cities town towns village villages capital
+    region regions province provinces district districts county coast coasts shore shores island islands territory
+    territories outskirts suburb suburbs centre center streets area areas border borders waters""".split())
+
+
+def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | None, label: str | None = None
+                 ) -> bool:
     """Whether the parse shows a name acting, acted on or talked about: not a setting ("in X", "the
     port of X", unless the parse votes: "victims of X"), not a byline ("By Lena Marsk", "Reporting
-    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY")."""
+    by X"), not a lower-case word ("the gulf"), not in a line of capitals ("LEAVE A REPLY").
+
+    ``label``: the entity's label. "of" makes a setting only of a place (a place's label, a place
+    noun before it: "the harbour of Sellvik", or no label given); "the goals of the Forum", "the
+    heads of the IMF" name an organisation, person or group that takes part.
+    """
     name = _LEADING_THE.sub("", text[start:end])
     if not facts or not name[:1].isupper() or shouting(text, start):
         return False
@@ -83,6 +100,9 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
         return False
     if dep == "pobj" and gov == "by":
         return not _BYLINE.search(text[max(0, start - 40):start])
+    if dep == "pobj" and gov == "of" and label is not None and label not in _PLACE_LABELS \
+            and str(facts.get("gov_head") or "") not in _PLACE_NOUNS:
+        return True
     return not (dep == "pobj" and gov in _SETTING_PREPS) or vote(facts) is not None
 
 
@@ -140,6 +160,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
+    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity"])
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
         if a.kind == "entity" and a.end > a.start:
@@ -157,7 +178,7 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
             cited[canonical] = cited.get(canonical, 0) + 1
             cited_spans.add((a.start, a.end))
-        elif _participant(article.text, a.start, a.end, facts):
+        elif _participant(article.text, a.start, a.end, facts, a.label):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
     kept = {c: v for c, v in found.items()
@@ -171,7 +192,39 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
-        out[canonical] = (label, spans, sorted(set(every) | named.get(canonical, set())))
+        mentions = set(every) | named.get(canonical, set())
+        out[canonical] = (label, spans, sorted(mentions | repeats(article.text, mentions, tagged)))
+    return out
+
+
+def tagged_mask(text: str, spans: Iterable[tuple[int, int]]) -> bytearray:
+    """One byte per character of ``text``: 1 inside one of ``spans`` (what the entity tagger found)."""
+    mask = bytearray(len(text))
+    for s, e in spans:
+        s, e = max(0, s), min(len(text), e)
+        if e > s:
+            mask[s:e] = b"\x01" * (e - s)
+    return mask
+
+
+def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: bytearray) -> set[tuple[int, int]]:
+    """Other places where ``text`` names an entity in the words of one of its ``mentions``, where
+    the entity tagger found nothing (``tagged``: :func:`tagged_mask` of every span it found). A
+    tagger misses repeats of a name it found once ("the West", "Spiked" a second time); the role
+    is the entity's, so they are its mentions too. Only names starting with a capital letter, as
+    whole words (``"Russia's"`` counts, ``"Russian"`` does not), not followed by another
+    capitalised word (``"Lindholt Herald"`` is another name) and not in a line of capitals."""
+    surfaces = {_LEADING_THE.sub("", " ".join(text[s:e].split())) for s, e in mentions}
+    surfaces = {x for x in surfaces if len(x) > 1 and x[:1].isupper()}
+    if not surfaces:
+        return set()
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in x.split())
+                            for x in sorted(surfaces, key=len, reverse=True))
+    out = set()
+    for m in re.finditer(rf"(?<![\w\-])(?:{alternatives})(?![\w\-])", text):
+        if any(tagged[m.start():m.end()]) or shouting(text, m.start()) or _LONGER_NAME.match(text, m.end()):
+            continue
+        out.add((m.start(), m.end()))
     return out
 
 
@@ -249,6 +302,8 @@ def _version() -> str:
     """The stage version, with the shipped default's weights hash: new default weights re-run the stage.
 
     (A model given as a directory is hashed by the pipeline from its card; one given by name is not.)
+    v2: which entities take part and which mentions are theirs changed ("of" before a non-place,
+    untagged repeats), so stores framed before re-run the stage.
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -259,7 +314,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v1." + ".".join(hashes) if any(hashes) else "framing.v1"
+    return "framing.v2." + ".".join(hashes) if any(hashes) else "framing.v2"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 from narratrace.ingest.record import Record
 from narratrace.languages import SCRIPT_LANGUAGE, UNDETERMINED, dominant_script, normalize
 
-__all__ = ["HEADER_LINES", "Credit", "detect_language", "find_credits", "find_date", "infer_metadata",
-           "parse_date"]
+__all__ = ["HEADER_LINES", "Credit", "credited_date", "detect_language", "find_credits", "find_date",
+           "infer_metadata", "parse_date"]
 
 HEADER_LINES = 10
 """How many non-empty lines at the top of a text count as its header."""
@@ -408,6 +408,38 @@ def _date_line(line: str) -> _DateLine | None:
 
 
 _CLOSERS = "\"'”’»)]"
+
+
+def credited_date(text: str, credit: Credit, *, lines: int = 3) -> str | None:
+    """``YYYY-MM-DD`` of the original as a copy's credit gives it, or None.
+
+    A republished article often dates its source beside the credit: "Originally published by The
+    Cradle on 5 March 2022" on the credit's own line, or a line of its own under it ("By The
+    Cradle" / "The Cradle 5 March 2022"). Taken: a date on the credit's line (a short line), or, on
+    one of the next ``lines`` non-empty lines, a date alone or the credited name with a date. A
+    date further down is the copy's own business (its dateline, a quoted event), not the source's.
+    """
+    start = text.rfind("\n", 0, credit.start) + 1
+    end = text.find("\n", credit.end)
+    own = text[start:len(text) if end < 0 else end].strip()
+    if len(own) <= 160:
+        found = find_date(own)
+        if found is not None:
+            return found[2]
+    pos, seen = (len(text) if end < 0 else end + 1), 0
+    while pos < len(text) and seen < lines:
+        stop = text.find("\n", pos)
+        stop = len(text) if stop < 0 else stop
+        line = text[pos:stop].strip()
+        pos = stop + 1
+        if not line:
+            continue
+        seen += 1
+        dated = _date_line(line)
+        if dated is not None and (dated.kind == "alone" or (
+                dated.kind == "named" and dated.name and _squash(dated.name) == _squash(credit.name))):
+            return dated.iso
+    return None
 
 
 def _title_case(line: str) -> bool:

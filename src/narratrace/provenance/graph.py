@@ -12,7 +12,7 @@ pairs, the claims stage's annotations) into a ``networkx.MultiDiGraph``::
 
     edge (key = kind)    from -> to                attributes
     publishes            outlet -> article
-    copies               copy article -> original  similarity, copy_share, evidence, reason
+    copies               copy article -> original  similarity, copy_share, evidence, reason, original_date
     cites                article -> source         count, claims (ids), cues, as_written, source_kind
     links_to             article -> article | url  url, text
 
@@ -118,7 +118,7 @@ def build_graph(store: Store, *, claims_stage: str = "claims") -> nx.MultiDiGrap
     for pair in store.republication_pairs():
         g.add_edge(f"article:{pair.copy}", f"article:{pair.original}", key="copies", kind="copies",
                    similarity=round(pair.similarity, 4), copy_share=round(pair.copy_share, 4),
-                   evidence=pair.evidence, reason=pair.reason)
+                   evidence=pair.evidence, reason=pair.reason, original_date=pair.original_date)
     sources: dict[str, str] = {}
     kinds: dict[str, Counter[str]] = {}
     for art in articles:

@@ -62,13 +62,15 @@ class SpreadNode:
     outlet: str | None = None
     date: str | None = None        # YYYY-MM-DD, or None: undated (drawn in the undated lane)
     published: str | None = None   # as stored
+    date_from: str | None = None   # an undated original dated by a copy's credit line: that copy's label
     href: str | None = None        # the article's page (web) or its http(s) URL (report)
     stories: tuple[str, ...] = ()  # ids of the stories it belongs to
     source_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "kind": self.kind, "label": self.label, "ref": self.ref, "title": self.title,
-                "outlet": self.outlet, "date": self.date, "published": self.published, "href": self.href,
+                "outlet": self.outlet, "date": self.date, "published": self.published, "date_from": self.date_from,
+                "href": self.href,
                 "stories": list(self.stories), "source_kind": self.source_kind}
 
 
@@ -186,12 +188,20 @@ def _component(graph: nx.MultiDiGraph, members: Sequence[str], link: Callable[[M
     for key in members:
         a = graph.nodes[key]
         day = day_of(a.get("published"))
+        date_from = None
+        if day is None:  # an undated original that a copy's credit line dates ("The Cradle 5 March 2022")
+            for copy, _, e in sorted(graph.in_edges(key, data=True), key=lambda edge: edge[0]):
+                credited = day_of(e.get("original_date")) if e.get("kind") == "copies" else None
+                if credited is not None:
+                    c = graph.nodes[copy]
+                    day, date_from = credited, str(c.get("ref") or c.get("title") or copy.removeprefix("article:"))
+                    break
         dated += day is not None
         article_id = key.removeprefix("article:")
         nodes.append(SpreadNode(key, "article", str(a.get("title") or a.get("ref") or article_id),
                                 ref=_text(a.get("ref")), title=_text(a.get("title")), outlet=_text(a.get("outlet")),
                                 date=day.isoformat() if day else None, published=_text(a.get("published")),
-                                href=link(a), stories=tuple(stories.get(article_id, ()))))
+                                date_from=date_from, href=link(a), stories=tuple(stories.get(article_id, ()))))
         for _, target, e in graph.out_edges(key, data=True):
             kind = e.get("kind")
             if kind == "copies" and target in inside:   # stored copy -> original; drawn original -> copy

@@ -311,6 +311,21 @@ def _names_in_header(article: Article, name: str) -> bool:
     return False
 
 
+def _original_date(copy: Article, original: Article) -> str | None:
+    """The first date that a credit line of ``copy`` naming ``original`` gives it (the strongest credit,
+    "The original source of this article is X" at the foot, often has none; the byline above does)."""
+    from narratrace.ingest.heuristics import credited_date
+
+    for credit in sorted(_credits(copy), key=lambda c: c.start):
+        if _is_named(copy, credit.name) or not (
+                _is_named(original, credit.name) or (not original.outlet and _names_in_header(original, credit.name))):
+            continue
+        found = credited_date(copy.text, credit)
+        if found is not None:
+            return found
+    return None
+
+
 def _label(a: Article) -> str:
     return f"{a.ref}" + (f" ({a.outlet})" if a.outlet else "")
 
@@ -321,6 +336,12 @@ def choose_original(a: Article, b: Article, *, a_seq: int, b_seq: int) -> tuple[
     Evidence, strongest first: an explicit credit in one naming the other; the earlier
     publication date; the order of ingestion (stated as an assumption).
     """
+    original, copy, reason, evidence, _ = _choose(a, b, a_seq=a_seq, b_seq=b_seq)
+    return original, copy, reason, evidence
+
+
+def _choose(a: Article, b: Article, *, a_seq: int, b_seq: int) -> tuple[Article, Article, str, str, str | None]:
+    """:func:`choose_original`, and the original's date as the copy's credit gives it (credit evidence only)."""
     for copy, original in ((b, a), (a, b)):
         credit = _credited(copy, original)
         if credit is not None and _credited(original, copy) is None:
@@ -330,15 +351,16 @@ def choose_original(a: Article, b: Article, *, a_seq: int, b_seq: int) -> tuple[
             if len(quote) > 160:
                 quote = copy.text[max(line_start, credit.start - 80):credit.end].strip()
             return (original, copy, f"{_label(copy)} credits {credit.name} (“{quote}”), "
-                    f"which is {_label(original)}", "credit")
+                    f"which is {_label(original)}", "credit", _original_date(copy, original))
     if a.published and b.published and a.published[:10] != b.published[:10]:
         original, copy = (a, b) if a.published < b.published else (b, a)
         return (original, copy, f"{_label(original)} was published {original.published[:10]}, before "
-                f"{_label(copy)} ({copy.published[:10]})", "date")
+                f"{_label(copy)} ({copy.published[:10]})", "date", None)
     original, copy = (a, b) if a_seq <= b_seq else (b, a)
     why = ("both have the same date" if a.published and b.published and a.published[:10] == b.published[:10]
            else "no credit line and no pair of dates to compare")
-    return original, copy, f"{why}; {_label(original)} was ingested first and is assumed to be the original", "order"
+    return (original, copy, f"{why}; {_label(original)} was ingested first and is assumed to be the original",
+            "order", None)
 
 
 # -- one pair ------------------------------------------------------------------------------
@@ -353,7 +375,7 @@ def compare(a: Article, b: Article, ta: Tokens, tb: Tokens, *, a_seq: int = 0, b
     share_b = al.b_covered / max(len(b.text), 1)
     if max(share_a, share_b) < min_share:
         return None
-    original, copy, reason, evidence = choose_original(a, b, a_seq=a_seq, b_seq=b_seq)
+    original, copy, reason, evidence, original_date = _choose(a, b, a_seq=a_seq, b_seq=b_seq)
     if original is b:
         al = al.swapped()
         share_a, share_b = share_b, share_a
@@ -363,7 +385,8 @@ def compare(a: Article, b: Article, ta: Tokens, tb: Tokens, *, a_seq: int = 0, b
     return RepublicationPair(
         original=original.id, copy=copy.id, similarity=similarity, copy_share=share_b,
         original_share=share_a, passages=passages, additions=_additions(copy.text, passages),
-        edits=edits, edited_sentences=_edited_sentences(copy, edits), reason=reason, evidence=evidence)
+        edits=edits, edited_sentences=_edited_sentences(copy, edits), reason=reason, evidence=evidence,
+        original_date=original_date)
 
 
 _HAS_WORD = re.compile(r"\w")
@@ -486,7 +509,7 @@ def _verifier_run(tasks: Sequence[tuple[str, str, int, int]]) -> list[Republicat
     return _WORKER["verifier"].verify(tasks)
 
 
-@stage("republications", version="republications.v1", level="corpus",
+@stage("republications", version="republications.v2", level="corpus",
        requires=["article.text", "article.sentences", "article.fingerprints", "article.published",
                  "article.outlet"],
        produces=["corpus.republications"], uses=["article.boilerplate"],

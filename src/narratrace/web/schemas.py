@@ -114,6 +114,8 @@ class RepublicationOut(Out):
     edited_sentences: list[tuple[int, int]]
     reason: str
     evidence: str = Field(description="credit | date | order")
+    original_date: str | None = Field(default=None, description="the original's date (YYYY-MM-DD) as the copy's "
+                                                                 "credit line gives it, if it does")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

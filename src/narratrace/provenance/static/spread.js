@@ -30,6 +30,12 @@
   function safeHref(h) {
     return typeof h === "string" && (/^\/(?!\/)/.test(h) || /^#[\w-]*$/.test(h) || /^https?:\/\/[^\s"'<>]+$/i.test(h)) ? h : null;
   }
+  function dateText(n) {
+    // an original dated by a copy's credit line says so
+    if (!n.date) { return "undated"; }
+    return n.date_from ? n.date + " (from the credit line of " + n.date_from + ")" : n.date;
+  }
+
   function dayNumber(d) {
     var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d || "");
     return m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) / 86400000 : null;
@@ -115,7 +121,7 @@
       var href = safeHref(n.href);
       var title = href ? html("a", {href: href}, details) : html("span", {}, details);
       html("b", {}, title, n.title || n.ref || n.key);
-      details.appendChild(document.createTextNode(" \u00B7 " + (n.outlet || "unknown outlet") + " \u00B7 " + (n.date || "undated") + " \u00B7 "));
+      details.appendChild(document.createTextNode(" \u00B7 " + (n.outlet || "unknown outlet") + " \u00B7 " + dateText(n) + " \u00B7 "));
       html("code", {"class": "ref"}, details, n.ref || "");
       var from = c.edges.filter(function (e) { return e.kind === "copies" && e.target === n.key; });
       var to = c.edges.filter(function (e) { return e.kind === "copies" && e.source === n.key; });
@@ -251,7 +257,7 @@
         if (n.ref) { shape.setAttribute("data-ref", n.ref); }
         shape.setAttribute("tabindex", "0");
         el("title", {}, shape).textContent = n.kind === "source" ? n.label + " (cited source)"
-          : (n.title || n.ref || n.key) + " \u2014 " + (n.outlet || "unknown outlet") + ", " + (n.date || "undated");
+          : (n.title || n.ref || n.key) + " \u2014 " + (n.outlet || "unknown outlet") + ", " + dateText(n);
         if (n.kind === "source" || arts.length <= LABELLED) {  // small pictures: short labels beside the marks
           el("text", {x: x[n.key] + 8, y: y[n.key] + 3.5, "class": "nt-label"}, g).textContent =
             short(n.kind === "source" ? n.label : (n.title || n.ref || n.key), 24);
