@@ -284,3 +284,41 @@ def test_web_browser_analysis_layers_toggle(tab: Watched, base_url: str) -> None
     assert page.locator("#factchecks .fcmatch a[href^='https://']").count() >= 1
     tab.shot("article-factchecks")
     assert tab.problems == [] and tab.dialogs == []
+
+
+def test_web_browser_tables_facet_narrows_and_annotations_start_closed(tab: Watched, base_url: str) -> None:
+    """From the nav to a table; a facet value narrows it and shows a removable filter; hostile cells stay
+    text; an article's raw annotations are behind a closed disclosure that opens on a click."""
+    page = tab.page
+    page.goto(base_url + "/")
+    page.locator("header nav a[href='/tables']").click()
+    page.wait_for_url("**/tables")
+    page.locator("a[href='/tables/framing']").click()
+    page.wait_for_url("**/tables/framing")
+    rows = page.locator("table.data-table tbody tr")
+    before = rows.count()
+    value = page.locator("section[data-facet='role'] li").last
+    name = value.locator("a").first.inner_text()
+    count = int(value.locator(".count").inner_text().replace(",", ""))
+    assert 0 < count < before
+    value.locator("a").first.click()
+    page.wait_for_url("**role=*")
+    assert rows.count() == count
+    roles = page.locator("table.data-table tbody tr td:nth-child(7)").all_inner_texts()
+    assert roles and set(roles) == {name}
+    assert name in page.locator(".active-filter").inner_text()
+    tab.shot("table-framing-facet")
+    page.locator(".active-filter a.remove").click()
+    page.wait_for_url("**/tables/framing")
+    assert rows.count() == before
+    page.goto(base_url + "/tables/techniques?outlet=" + quote(NARRATIVE_OUTLET, safe=""))
+    assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+    assert NARRATIVE_OUTLET in page.locator("table.data-table tbody").inner_text()  # shown as text
+    page.goto(base_url + "/articles/" + NARRATIVE_REF)
+    details = page.locator("#annotations details")
+    assert details.count() == 1 and details.get_attribute("open") is None
+    assert page.locator("#annotations table").is_hidden()
+    page.locator("#annotations summary").click()
+    assert page.locator("#annotations table").is_visible()
+    tab.shot("article-annotations-open")
+    assert tab.problems == [] and tab.dialogs == []

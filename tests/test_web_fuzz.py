@@ -83,8 +83,11 @@ def test_web_fuzz_upload_answers_by_its_schema(case: schemathesis.Case, write_ap
 
 PAGES = ["/", "/articles/{}", "/groups", "/groups/{}", "/search", "/search/claims", "/outlets", "/outlets/{}",
          "/skipped", "/claim-groups", "/claim-groups/{}", "/sources", "/narratives", "/stories", "/stories/{}",
-         "/techniques", "/factchecks", "/provenance", "/stories/map"]
-PARAMS = ["q", "limit", "offset", "outlet", "language", "date_from", "date_to", "copy", "with"]
+         "/techniques", "/factchecks", "/provenance", "/stories/map", "/tables", "/tables/claims", "/tables/sources",
+         "/tables/techniques", "/tables/framing", "/tables/factcheck-matches"]
+PARAMS = ["q", "limit", "offset", "outlet", "language", "date_from", "date_to", "copy", "with",
+          "sort", "source", "kind", "group", "story", "technique", "role", "entity", "fine_role", "verdict", "tier",
+          "publisher", "min_score", "article"]
 values = st.text(max_size=40) | st.integers(-(2 ** 70), 2 ** 70).map(str) | st.sampled_from(["", "0", "-1", "%00"])
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,6 +61,38 @@ def _is_error(r: object, status: int) -> None:
 
 
 # -- 5. ids past 64 bits ------------------------------------------------------------------------------
+
+TABLES = ("claims", "sources", "techniques", "framing", "factcheck-matches")
+TABLE_VALUES = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "%00", "%", "_", "\\", "' OR 1=1 --",
+                "%ff%fe", "%ED%A0%80", "\u202e", "x" * 500]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_web_hostile_table_filters_are_inert(client: TestClient, table: str) -> None:
+    """Any value in a table's filters (markup, SQL, wildcards, invalid UTF-8, a lone surrogate) is a plain
+    filter value: the page, its JSON and its exports answer, and the page shows the value as text."""
+    params = [p["name"] for p in client.get("/openapi.json").json()["paths"][f"/api/tables/{table}"]["get"]["parameters"]]
+    names = [p for p in params if p not in ("sort", "limit", "offset", "date_from", "date_to", "min_score")]
+    for value in TABLE_VALUES:
+        for name in names:
+            query = f"{name}={value if value.startswith('%') else quote(value, safe='')}"
+            page = client.get(f"/tables/{table}?{query}")
+            assert page.status_code == 200, (name, value, page.text[:300])
+            assert "<script" not in page.text.lower() and "<img" not in page.text, (name, value)
+            api = client.get(f"/api/tables/{table}?{query}")
+            assert api.status_code == 200 and api.json()["ok"], (name, value)
+        export = client.get(f"/tables/{table}.csv?{names[0]}={quote(value, safe='')}")
+        assert export.status_code == 200 and export.text.startswith(("article,", "source,")), value
+    for bad in ("sort=title%3B%20DROP%20TABLE%20articles", "min_score=1e999", "date_from=2025-02-30x", "limit=501",
+                "q=" + "x" * 501):
+        if bad.split("=")[0] not in params:
+            continue
+        r = client.get(f"/api/tables/{table}?{bad}")
+        assert r.status_code == 422, bad
+        _is_error(r, 422)
+        assert client.get(f"/tables/{table}?{bad}").status_code == 422, bad
+    assert client.get(f"/tables/{table}?format=xml").status_code == 422
+
 
 @pytest.mark.parametrize("group_id", [HUGE, "-" + HUGE, str(2 ** 63), str(-(2 ** 63) - 1)])
 def test_web_hostile_group_id_past_64_bits_is_404(client: TestClient, group_id: str) -> None:

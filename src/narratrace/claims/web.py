@@ -21,14 +21,14 @@ from pydantic import Field
 
 from narratrace.claims import report as claims_report
 from narratrace.claims.export import export_claims
-from narratrace.claims.store import claim_groups
+from narratrace.claims.store import CLAIMS_TABLE, SOURCES_TABLE, claim_groups
 from narratrace.errors import NotFound
 from narratrace.model import Article
 from narratrace.sections import ArticleRow, opt_str, span_or_none
 from narratrace.store import Store, browse
 from narratrace.store.browse import outlet_links
-from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, article_path, article_row,
-                                  limit_q, offset_q, pager, twin)
+from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, TableItem, article_path,
+                                  article_row, limit_q, offset_q, pager, twin)
 from narratrace.web.schemas import Out, PageOut
 
 if TYPE_CHECKING:
@@ -373,6 +373,7 @@ def make_pages(context: PageContext) -> APIRouter:
     context.nav += [NavItem("/sources", "Cited sources", available=has_claims, order=30),
                     NavItem("/claim-groups", "Claim groups", available=has_claim_groups, order=31)]
     context.search_links.append(NavItem("/search/claims", "search claims by meaning", available=has_claims))
+    context.tables += [TableItem(CLAIMS_TABLE, has_claims, order=10), TableItem(SOURCES_TABLE, has_claims, order=20)]
     context.article_panels.append(Panel(view=article_claims, template="article_claims.html", json=article_claims_json,
                                         fields=ARTICLE_FIELDS, kinds=("claim",), order=10))
     context.filters.update(claim_group_path=claim_group_path, source_claims_url=source_claims_url,

@@ -20,6 +20,7 @@ import numpy as np
 
 from narratrace.schema import Index, Migration, Table, col
 from narratrace.store.db import Store, WriteCounts
+from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters
 
 if TYPE_CHECKING:
     from narratrace.factchecks.readers import FactCheck
@@ -53,7 +54,7 @@ MIGRATIONS = (Migration(
 """Imported fact-checks (ClaimReview), their full-text index and claim vectors, and the matches of the
 corpus's claims to them (stage ``factcheck_matches``)."""
 
-__all__ = ["MIGRATIONS", "embedded_table", "forget_vectors", "vectors_encoder", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
+__all__ = ["MATCHES_TABLE", "MIGRATIONS", "embedded_table", "forget_vectors", "vectors_encoder", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
            "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches",
            "save_vectors", "upsert_factchecks"]
 
@@ -265,3 +266,31 @@ def factcheck_matches(store: Store, article_id: str | None = None) -> list[dict[
     sql = ("SELECT m.data FROM factcheck_matches m JOIN articles a ON a.id = m.article_id "
            + ("WHERE m.article_id = ? " if article_id else "") + "ORDER BY a.rowid, m.claim_id, m.rank")
     return [json.loads(r[0]) for r in store.db.execute(sql, (article_id,) if article_id else ())]
+
+
+_TIER = "coalesce(json_extract(m.data, '$.tier'), 'match')"
+_CLAIM = "json_extract(m.data, '$.claim_text')"
+
+MATCHES_TABLE = TableSpec(
+    "factcheck-matches", "Fact-check matches",
+    "FROM factcheck_matches m JOIN articles a ON a.id = m.article_id JOIN factchecks f ON f.key = m.factcheck_key",
+    columns=(*article_columns(),
+             TableColumn("claim", _CLAIM, "Claim in the article", width=300),
+             TableColumn("factcheck", "f.claim", "Fact-checked claim", width=300),
+             TableColumn("rating", "f.rating", "Rating", width=80),
+             TableColumn("verdict", "f.verdict", "Verdict", link="filter"),
+             TableColumn("publisher", "f.publisher", "Publisher", link="filter"),
+             TableColumn("reviewed", "f.published", "Reviewed", kind="date"),
+             TableColumn("url", "f.url", "Fact-check", link="url", width=60),
+             TableColumn("tier", _TIER, "Tier", link="filter"),
+             TableColumn("score", "m.score", "Score", kind="number"),
+             TableColumn("rank", "m.rank", "Rank", kind="number")),
+    filters=(*article_filters(),
+             TableFilter("verdict", "f.verdict", facet=True, description="false, misleading, mixed, true, unrated"),
+             TableFilter("publisher", "f.publisher", facet=True, description="the fact-checker"),
+             TableFilter("tier", _TIER, facet=True, description="match or possible (docs/stages.md)"),
+             TableFilter("q", _CLAIM, "search", "Text", description="words in the article's claim"),
+             TableFilter("min_score", "m.score", "min", "Score at least", description="lowest match score")),
+    sort="-score", key=("m.rowid",), row_id="m.rowid",
+    description="Each claim of the corpus matched to an imported fact-check, with the fact-check's rating.")
+"""Matches of the corpus's claims to imported fact-checks, with the fact-check's verdict and publisher."""

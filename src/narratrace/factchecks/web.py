@@ -18,10 +18,11 @@ from pydantic import Field
 
 from narratrace.errors import NotFound
 from narratrace.factchecks.report import FactcheckSection, MatchView, build_factcheck_section, safe_link
-from narratrace.factchecks.store import factcheck_matches
+from narratrace.factchecks.store import MATCHES_TABLE, factcheck_matches
 from narratrace.model import Article
 from narratrace.store import Store
-from narratrace.web.pages import MAX_OFFSET, NavItem, PageContext, Pager, Panel, limit_q, offset_q, pager, twin
+from narratrace.web.pages import (MAX_OFFSET, NavItem, PageContext, Pager, Panel, TableItem, limit_q, offset_q, pager,
+                                  twin)
 from narratrace.web.schemas import PageOut
 
 __all__ = ["ClaimMatches", "FactcheckPage", "FactchecksPage", "article_factchecks", "article_factchecks_json",
@@ -133,6 +134,7 @@ def make_pages(context: PageContext) -> APIRouter:
     context.nav.append(NavItem("/factchecks", "Fact-checks", available=has_factcheck_matches, order=60))
     context.article_panels.append(Panel(view=article_factchecks, template="article_factchecks.html",
                                         json=article_factchecks_json, fields=ARTICLE_FIELDS, order=50))
+    context.tables.append(TableItem(MATCHES_TABLE, has_factcheck_matches, order=50))
 
     def section() -> Any:
         """The report's fact-check section, every matched claim included."""

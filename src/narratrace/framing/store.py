@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from narratrace.store.db import Store
 
-__all__ = ["framing_annotations", "framing_annotations_exist", "save_framing"]
+from narratrace.narratives.store import story_filter
+from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters, list_text
+
+__all__ = ["FRAMING_TABLE", "framing_annotations", "framing_annotations_exist", "save_framing"]
 
 
 def save_framing(store: Store, stage: str, version: str, result: Any) -> None:
@@ -49,3 +52,34 @@ def framing_annotations(store: Store, *, article_id: str | None = None, outlet: 
         d["data"] = json.loads(d["data"] or "{}")
         rows.append(d)
     return rows
+
+
+def _evidence() -> str:
+    start = "CAST(json_extract(n.data, '$.evidence_start') AS INTEGER)"
+    return f"substr(a.text, {start} + 1, CAST(json_extract(n.data, '$.evidence_end') AS INTEGER) - {start})"
+
+
+_FINE = "json_extract(n.data, '$.fine_roles')"
+_ENTITY = "json_extract(n.data, '$.entity')"
+_SCORE = "CAST(json_extract(n.data, '$.score') AS REAL)"
+
+FRAMING_TABLE = TableSpec(
+    "framing", "Entity roles", "FROM annotations n JOIN articles a ON a.id = n.article_id",
+    where="n.kind = 'framing'",
+    columns=(*article_columns(),
+             TableColumn("entity", _ENTITY, "Entity", link="filter"),
+             TableColumn("entity_label", "json_extract(n.data, '$.entity_label')", "Type"),
+             TableColumn("role", "n.label", "Main role", link="filter"),
+             TableColumn("fine_roles", list_text(_FINE), "Fine roles"),
+             TableColumn("score", _SCORE, "Score", kind="number"),
+             TableColumn("evidence", _evidence(), "Evidence sentence", width=300)),
+    filters=(*article_filters(),
+             TableFilter("role", "n.label", "eq", "Main role", facet=True,
+                         description="Protagonist, Antagonist or Innocent"),
+             TableFilter("entity", _ENTITY, facet=True, description="the entity as named"),
+             TableFilter("fine_role", _FINE, "contains", "Fine role", description="a fine role (Guardian, Victim, ...)"),
+             TableFilter("q", _evidence(), "search", "Text", description="words in the evidence sentence"),
+             story_filter()),
+    sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
+    description="The role each article gives each entity it names, with the sentence that shows it.")
+"""Entity roles (``framing`` annotations): entity, main role, fine roles, score and evidence sentence."""

@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from narratrace.framing.store import framing_annotations_exist
+from narratrace.framing.store import FRAMING_TABLE, framing_annotations_exist
 from narratrace.framing.views import EntityRole, OutletRole, entity_roles, outlet_roles
 from narratrace.model import Article
 from narratrace.store import Store
-from narratrace.web.pages import PageContext, Panel
+from narratrace.web.pages import PageContext, Panel, TableItem
 
 __all__ = ["OUTLET_ROLES_LIMIT", "OutletFraming", "article_framing", "article_framing_json", "make_pages",
            "outlet_framing", "outlet_framing_json", "outlet_panel_json"]
@@ -79,7 +79,7 @@ OUTLET_FIELDS: dict[str, tuple[Any, Any]] = {
 
 
 def make_pages(context: PageContext) -> APIRouter:
-    """No page of its own: the framing panels of an article's and an outlet's pages."""
+    """No page of its own: the framing panels of an article's and an outlet's pages, and the table of entity roles."""
     cache = context.cache()
 
     def any_roles(store: Store) -> bool:  # without framing results an outlet page need not scan every article
@@ -96,4 +96,5 @@ def make_pages(context: PageContext) -> APIRouter:
                                         order=40))
     context.outlet_panels.append(Panel(view=outlet_view, template="outlet_framing.html", json=outlet_json,
                                        fields=OUTLET_FIELDS, order=40))
+    context.tables.append(TableItem(FRAMING_TABLE, framing_annotations_exist, order=40))
     return APIRouter()

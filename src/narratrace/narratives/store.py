@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from narratrace.store.db import Store
 
 from narratrace.schema import Index, Migration, Table, col  # noqa: E402
+from narratrace.store.tables import TableFilter  # noqa: E402
 
 MIGRATIONS = (Migration("005_stories_narratives", tables=(
     Table("stories", (col("id", primary_key=True), col("label", null=False), col("start"), col("end"),
@@ -27,7 +28,7 @@ MIGRATIONS = (Migration("005_stories_narratives", tables=(
                                col("data", null=False)), ordered=True))),)
 """Stories (stage ``stories``) and discovered narrative topics (``narrative_discovery``), replaced whole."""
 
-__all__ = ["MIGRATIONS", "article_narratives", "narrative_topics", "save_discovery", "save_narratives", "save_stories", "stories"]
+__all__ = ["MIGRATIONS", "article_narratives", "story_filter", "narrative_topics", "save_discovery", "save_narratives", "save_stories", "stories"]
 
 
 def _mark_done(store: Store, stage: str, version: str, ids: Any) -> None:
@@ -82,3 +83,9 @@ def article_narratives(store: Store) -> list[tuple[str, ArticleNarratives]]:
     from narratrace.narratives.stage import unpack_result
 
     return [(aid, unpack_result(data)) for aid, data in store.stage_data("narratives") if data]
+
+
+def story_filter(article_id: str = "n.article_id") -> TableFilter:
+    """The ``story`` filter of another analysis's table: rows of the articles of one story (its id)."""
+    return TableFilter("story", f"{article_id} IN (SELECT article_id FROM story_articles WHERE story_id = ?)",
+                       "where", "Story", description="a story's id (articles about the same event)")

@@ -24,10 +24,11 @@ from narratrace.store import Store, browse
 from narratrace.techniques.corpus import KIND as TECHNIQUE_KIND
 from narratrace.techniques.corpus import TechniqueCounts, export_techniques, technique_counts
 from narratrace.techniques.labels import TECHNIQUES, display_name
+from narratrace.techniques.store import TECHNIQUES_TABLE
 from narratrace.techniques.report import (TechniqueKey, TechniqueSegment, TechniquesSection, build_section,
                                           segment_techniques, technique_css_class)
-from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, article_path, article_row,
-                                  limit_q, offset_q, pager, twin)
+from narratrace.web.pages import (ARTICLE_TEXT_LIMIT, NavItem, PageContext, Pager, Panel, TableItem, article_path,
+                                  article_row, limit_q, offset_q, pager, twin)
 from narratrace.web.schemas import PageOut
 
 __all__ = ["TechniqueArticle", "TechniquePage", "TechniquesPage", "TechniquesPanel", "article_techniques",
@@ -157,6 +158,7 @@ def make_pages(context: PageContext) -> APIRouter:
     context.article_panels.append(Panel(view=article_techniques, template="article_techniques.html",
                                         json=article_techniques_json, fields=ARTICLE_FIELDS,
                                         kinds=(TECHNIQUE_KIND,), order=30))
+    context.tables.append(TableItem(TECHNIQUES_TABLE, has_techniques, order=30))
 
     def techniques() -> tuple[Any, Any]:
         """Technique counts and the report's techniques section without article texts."""

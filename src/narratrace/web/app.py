@@ -56,7 +56,7 @@ from narratrace.sections import template_dirs
 from narratrace.store import Store, is_postgres_url, open_store
 from narratrace.web.pages import MAX_LIMIT, Cache, NavItem, PageContext, limit_q, offset_q, twin
 from narratrace.store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
-from narratrace.web import schemas, views
+from narratrace.web import schemas, tables, views
 from narratrace.web.upload import upload
 
 __all__ = ["MAX_BODY_BYTES", "MAX_LIMIT", "create_app"]
@@ -293,6 +293,7 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
     # -- what the analyses add: their pages, links, panels, filters (make_pages) -------------------------
     pages_context = PageContext(store=corpus.reader, page=page, nav=list(NAV))
     routers = [resolve(analysis.pages)(pages_context) for analysis in registered_analyses() if analysis.pages]
+    routers.append(tables.make_pages(pages_context))  # the tables the analyses added (narratrace.web.tables)
     analysis_routes = [r for router in routers for r in router.routes]  # app.routes lists included routers whole
     env.filters.update(pages_context.filters)
     nav = sorted(pages_context.nav, key=lambda n: n.order)

@@ -9,7 +9,9 @@ analysis's ``templates/`` to its template path, and, from what ``make_pages`` ad
 * shows ``context.search_links`` on the search page, with the query;
 * draws ``context.article_panels`` on each article's page and adds their keys to its JSON, and
   ``context.outlet_panels`` on each outlet's page (:class:`Panel`);
-* registers ``context.filters`` as Jinja filters of every template.
+* registers ``context.filters`` as Jinja filters of every template;
+* serves each of ``context.tables`` (:class:`TableItem`) as a filterable, sortable table with facet
+  counts and CSV/JSON exports (:mod:`narratrace.web.tables`).
 
 A page handler only parses, calls the analysis's library code on ``context.store()`` and renders
 with ``context.page``; every HTML page has its JSON twin under ``/api``. Values worth keeping
@@ -32,10 +34,11 @@ from fastapi.responses import HTMLResponse
 from narratrace.model import RepublicationGroup, RepublicationPair
 from narratrace.sections import ArticleRow
 from narratrace.store import Store, browse
+from narratrace.store.tables import TableSpec
 from narratrace.web.schemas import ErrorOut
 
 __all__ = ["ARTICLE_TEXT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "NOT_FOUND", "PAGE_SIZE", "Cache", "GroupItem", "NavItem",
-           "PageContext", "Pager", "Panel", "article_json", "article_path", "article_row", "group_items", "group_json",
+           "PageContext", "Pager", "Panel", "TableItem", "article_json", "article_path", "article_row", "group_items", "group_json",
            "limit_q", "offset_q", "outlet_path", "pager", "pair_json", "refs_of", "twin"]
 
 MAX_LIMIT = 500
@@ -87,6 +90,16 @@ class Panel:
     order: int = 100
 
 
+@dataclass(frozen=True, slots=True)
+class TableItem:
+    """One analysis's table (:class:`~narratrace.store.tables.TableSpec`) on the web: ``/tables/<name>``, its
+    JSON twin and exports, shown while ``available(store)`` holds (else 404); listed on ``/tables`` by ``order``."""
+
+    spec: TableSpec
+    available: Callable[[Store], bool] | None = None
+    order: int = 100
+
+
 class Cache:
     """Values computed from the store, remembered until the database file changes (or :meth:`clear`)."""
 
@@ -126,6 +139,7 @@ class PageContext:
     article_panels: list[Panel] = field(default_factory=list)   # subject: the Article
     outlet_panels: list[Panel] = field(default_factory=list)    # subject: the outlet's name
     filters: dict[str, Callable[..., Any]] = field(default_factory=dict)  # Jinja filters its templates use
+    tables: list[TableItem] = field(default_factory=list)      # served by narratrace.web.tables
     caches: list[Cache] = field(default_factory=list)          # cleared after every write
 
     def cache(self) -> Cache:
