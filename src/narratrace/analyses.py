@@ -37,6 +37,7 @@ BUILTIN_ANALYSES: tuple[str, ...] = (
     "narratrace.techniques",
     "narratrace.framing",
     "narratrace.provenance",
+    "narratrace.reviews",         # analysts' reviews of the results above (kept apart from them)
 )
 
 
@@ -62,6 +63,7 @@ class Analysis:
     tasks: Mapping[str, str] = field(default_factory=dict)  # evaluation task -> module defining TASK
     commands: tuple[str, ...] = ()               # modules defining COMMANDS (click commands)
     spark: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> its step on the Spark engine
+    reviews: tuple[str, ...] = ()                # "module:attribute" of its ReviewKinds (narratrace.store.reviews)
 
 
 def resolve(ref: str) -> Any:

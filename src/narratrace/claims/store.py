@@ -9,9 +9,10 @@ from typing import Any
 from narratrace.claims.model import ClaimGroup
 from narratrace.schema import Index, Migration, Table, col
 from narratrace.store import Store
+from narratrace.store.reviews import ReviewKind
 from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters, list_text
 
-__all__ = ["CLAIMS_TABLE", "MIGRATIONS", "SOURCES_TABLE", "VECTOR_DIM", "claim_groups", "save_claim_groups",
+__all__ = ["CLAIMS_TABLE", "MIGRATIONS", "REVIEW", "SOURCES_TABLE", "VECTOR_DIM", "claim_groups", "save_claim_groups",
            "save_vector_rows"]
 
 #: Width of the claim vectors that PostgreSQL indexes with pgvector (the encoder's output).
@@ -119,3 +120,11 @@ SOURCES_TABLE = TableSpec(
     sort="-claims",
     description="Who the claims are attributed to, counted over the claims in the selection.")
 """Attributed sources (one row per canonical name) with their claims, articles and outlets."""
+
+
+REVIEW = ReviewKind(
+    "attribution", "Claim attributions", "claim", label_name="source", label_in_key=False, key_field="id",
+    label_field="source",
+    answer_fields=("source", "source_start", "source_end", "cue", "cue_start", "cue_end"), threshold=0.5)
+"""A claim and who it is attributed to: confirm, reject, or correct its source (a span of the
+article, or none) and cue; the score is the claim's check-worthiness."""

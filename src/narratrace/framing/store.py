@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from narratrace.store.db import Store
 
+from narratrace.framing.taxonomy import MAIN_ROLES
 from narratrace.narratives.store import story_filter
+from narratrace.store.reviews import ReviewKind
 from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters, list_text
 
-__all__ = ["FRAMING_TABLE", "framing_annotations", "framing_annotations_exist", "save_framing"]
+__all__ = ["FRAMING_TABLE", "REVIEW", "framing_annotations", "framing_annotations_exist", "save_framing"]
 
 
 def save_framing(store: Store, stage: str, version: str, result: Any) -> None:
@@ -83,3 +85,10 @@ FRAMING_TABLE = TableSpec(
     sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
     description="The role each article gives each entity it names, with the sentence that shows it.")
 """Entity roles (``framing`` annotations): entity, main role, fine roles, score and evidence sentence."""
+
+
+REVIEW = ReviewKind(
+    "role", "Entity roles", "framing", label_name="main role", choices=MAIN_ROLES, label_in_key=False,
+    key_field="entity", answer_fields=("fine_roles",), threshold=0.0, spans_editable=False)
+"""An entity's role in one article: confirm, reject or pick another main role (score: the role's
+probability, so the least sure roles come first)."""

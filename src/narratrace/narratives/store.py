@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from narratrace.store.db import Store
 
 from narratrace.schema import Index, Migration, Table, col  # noqa: E402
+from narratrace.store.reviews import ReviewKind  # noqa: E402
 from narratrace.store.tables import TableFilter  # noqa: E402
 
 MIGRATIONS = (Migration("005_stories_narratives", tables=(
@@ -28,7 +29,7 @@ MIGRATIONS = (Migration("005_stories_narratives", tables=(
                                col("data", null=False)), ordered=True))),)
 """Stories (stage ``stories``) and discovered narrative topics (``narrative_discovery``), replaced whole."""
 
-__all__ = ["MIGRATIONS", "article_narratives", "story_filter", "narrative_topics", "save_discovery", "save_narratives", "save_stories", "stories"]
+__all__ = ["MIGRATIONS", "REVIEW", "article_narratives", "story_filter", "narrative_topics", "save_discovery", "save_narratives", "save_stories", "stories"]
 
 
 def _mark_done(store: Store, stage: str, version: str, ids: Any) -> None:
@@ -89,3 +90,10 @@ def story_filter(article_id: str = "n.article_id") -> TableFilter:
     """The ``story`` filter of another analysis's table: rows of the articles of one story (its id)."""
     return TableFilter("story", f"{article_id} IN (SELECT article_id FROM story_articles WHERE story_id = ?)",
                        "where", "Story", description="a story's id (articles about the same event)")
+
+
+REVIEW = ReviewKind(
+    "narrative", "Narrative labels", "narrative", label_name="narrative", label_in_key=True, key_field="narrative",
+    threshold=0.5, spans_editable=False)
+"""A narrative (or subnarrative) label of one article, shown with its first evidence sentence:
+confirm, reject or name another label of the taxonomy."""

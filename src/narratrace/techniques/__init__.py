@@ -29,7 +29,8 @@ ANALYSIS = Analysis(
     stages=("narratrace.techniques.stage",), default_stages=("techniques",),
     export="narratrace.techniques.corpus:export_section", section="narratrace.techniques.report:build_report_section",
     pages="narratrace.techniques.web:make_pages",
-    tasks={"techniques": "narratrace.techniques.evaluation"}, commands=("narratrace.techniques.cli",))
+    tasks={"techniques": "narratrace.techniques.evaluation"}, commands=("narratrace.techniques.cli",),
+    reviews=("narratrace.techniques.store:REVIEW",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "DISPLAY", "TECHNIQUES", "Hit", "TechniqueModel", "display_name", "load_model",
            "map_semeval2023"]

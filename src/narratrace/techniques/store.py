@@ -1,4 +1,4 @@
-"""The techniques analysis's table of the web app: every technique span (``technique`` annotations).
+"""The techniques analysis's table of the web app (every ``technique`` annotation) and what reviewers review.
 
 Spans are stored as annotations by the pipeline's runner; this module only declares how the web
 app's table reads them (:mod:`narratrace.store.tables`).
@@ -7,10 +7,12 @@ app's table reads them (:mod:`narratrace.store.tables`).
 from __future__ import annotations
 
 from narratrace.narratives.store import story_filter
+from narratrace.store.reviews import ReviewKind
 from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article_columns, article_filters
 from narratrace.techniques.corpus import KIND
+from narratrace.techniques.labels import TECHNIQUES
 
-__all__ = ["TECHNIQUES_TABLE"]
+__all__ = ["REVIEW", "TECHNIQUES_TABLE"]
 
 _TEXT = 'substr(a.text, n.start + 1, n."end" - n.start)'
 _SCORE = "CAST(json_extract(n.data, '$.score') AS REAL)"
@@ -32,3 +34,8 @@ TECHNIQUES_TABLE = TableSpec(
     sort="-published", key=("a.rowid", "n.start"), row_id="n.rowid",
     description="Every span that uses a persuasion technique, with its article.")
 """Persuasion technique spans with their article, technique, text and score."""
+
+REVIEW = ReviewKind(
+    "technique", "Technique spans", KIND, label_name="technique", choices=tuple(TECHNIQUES), label_in_key=True,
+    threshold=0.5)
+"""A technique span: confirm, reject, pick another technique or move its edges (scores start at 0.5)."""

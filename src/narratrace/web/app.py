@@ -291,7 +291,8 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
         return HTMLResponse(html, status_code=status)
 
     # -- what the analyses add: their pages, links, panels, filters (make_pages) -------------------------
-    pages_context = PageContext(store=corpus.reader, page=page, nav=list(NAV))
+    pages_context = PageContext(store=corpus.reader, page=page, nav=list(NAV),
+                                authorize=lambda request: _authorize(request), write=lambda fn: _write_store(fn))
     routers = [resolve(analysis.pages)(pages_context) for analysis in registered_analyses() if analysis.pages]
     routers.append(tables.make_pages(pages_context))  # the tables the analyses added (narratrace.web.tables)
     analysis_routes = [r for router in routers for r in router.routes]  # app.routes lists included routers whole
@@ -472,10 +473,13 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
                                 headers={"WWW-Authenticate": "Bearer"})
 
     def _write(objects: list[dict[str, Any]]) -> Any:
+        return _write_store(lambda store: upload(store, objects))
+
+    def _write_store(fn: Callable[[Store], Any]) -> Any:
         with corpus.write_lock:
             try:
                 with open_store(corpus.path) as store:
-                    return upload(store, objects)
+                    return fn(store)
             finally:
                 corpus.invalidate()
                 for cache in pages_context.caches:

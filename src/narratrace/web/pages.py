@@ -141,6 +141,10 @@ class PageContext:
     filters: dict[str, Callable[..., Any]] = field(default_factory=dict)  # Jinja filters its templates use
     tables: list[TableItem] = field(default_factory=list)      # served by narratrace.web.tables
     caches: list[Cache] = field(default_factory=list)          # cleared after every write
+    # the app's write path: authorize(request) answers 401/403 unless the request carries the app's
+    # token; write(fn) runs fn(store) on a writable store, one writer at a time, then clears the caches
+    authorize: Callable[[Any], None] | None = None
+    write: Callable[[Callable[[Store], Any]], Any] | None = None
 
     def cache(self) -> Cache:
         """A new cache of the caller's own, emptied when the app writes to the store."""

@@ -1,0 +1,110 @@
+"""The review endpoints of the web app: the queue, reviews and assignments, behind the app's token.
+
+Every endpoint needs ``Authorization: Bearer TOKEN`` (the token ``narratrace serve`` was started
+with): a corpus's reviews are its team's work, and the queue shows what they have not seen yet.
+A review writes only the review tables (:mod:`.store`), through the app's one write path.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from narratrace.errors import ConfigError, NotFound
+from narratrace.web.pages import PageContext, limit_q
+from narratrace.web.schemas import ErrorOut
+
+__all__ = ["AssignIn", "ReviewIn", "make_pages"]
+
+#: What every review endpoint may answer besides its result: no or a wrong token (401), no token
+#: configured (403), no such item (404), a review the item refuses (400).
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "a review the item refuses (verdict, label, span)"},
+    404: {"model": ErrorOut, "description": "no such item or kind (re-analysed since? reload the queue)"},
+    401: {"model": ErrorOut, "description": "no token, or a wrong one (send Authorization: Bearer TOKEN)"},
+    403: {"model": ErrorOut, "description": "the server was started without a token"}}
+
+
+class ReviewIn(BaseModel):
+    """One review: confirm or reject an item, or correct it (``correction``: label, span edges, source)."""
+
+    kind: str = Field(max_length=40, description="technique, narrative, role or attribution")
+    key: str = Field(max_length=2000, description="the item's key, as the queue gives it")
+    verdict: Literal["confirm", "reject", "correct"]
+    correction: dict[str, Any] = Field(default_factory=dict, description="label, start, end, or the kind's fields")
+    reviewer: str = Field(min_length=1, max_length=200)
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssignIn(BaseModel):
+    """Ask a reviewer to review an item."""
+
+    kind: str = Field(max_length=40)
+    key: str = Field(max_length=2000)
+    assignee: str = Field(min_length=1, max_length=200)
+    assigned_by: str | None = Field(default=None, max_length=200)
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def make_pages(context: PageContext) -> APIRouter:
+    router = APIRouter()
+    if context.authorize is None or context.write is None:
+        raise ConfigError("the review endpoints need the app's write path (PageContext.authorize and .write)")
+    authorize, write = context.authorize, context.write
+
+    @router.get("/api/reviews/queue", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_queue(request: Request, kind: str | None = Query(None, max_length=40),
+                  outlet: str | None = Query(None, max_length=500), narrative: str | None = Query(None, max_length=500),
+                  assignee: str | None = Query(None, max_length=200), limit: int = limit_q(50)) -> dict[str, Any]:
+        """Items to review, least certain first: never reviewed, or reviewed before the analysis's answer changed."""
+        from narratrace.reviews.queue import queue
+
+        authorize(request)
+        entries = queue(context.store(), kind=kind, outlet=outlet, narrative=narrative, assignee=assignee,
+                        limit=limit)
+        return {"items": [e.to_dict() for e in entries]}
+
+    @router.get("/api/reviews", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_reviews(request: Request) -> dict[str, Any]:
+        """Every item's latest review with its status now (reviewed, needs review again, stale)."""
+        from narratrace.reviews.export import export_section
+
+        authorize(request)
+        store = context.store()
+        return export_section(store, store.refs())
+
+    @router.post("/api/reviews", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_review(request: Request, body: ReviewIn) -> dict[str, Any]:
+        """Store a review; the analysis's own result is not changed."""
+        from narratrace.reviews.queue import check_review
+        from narratrace.reviews.store import add_review
+
+        authorize(request)
+
+        def store_review(store: Any) -> int:
+            item, correction = check_review(store, body.kind, body.key, body.verdict, body.correction)
+            return add_review(store, item, verdict=body.verdict, reviewer=body.reviewer, correction=correction)
+
+        return {"ok": True, "id": write(store_review)}
+
+    @router.post("/api/reviews/assign", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_assign(request: Request, body: AssignIn) -> dict[str, Any]:
+        """Ask a reviewer to review an item (replaces an earlier assignment of it)."""
+        from narratrace.reviews.queue import find_item
+        from narratrace.reviews.store import assign
+
+        authorize(request)
+
+        def store_assignment(store: Any) -> None:
+            if find_item(store, body.kind, body.key) is None:
+                raise NotFound(f"no {body.kind} item {body.key!r} in this corpus")
+            assign(store, body.kind, body.key, assignee=body.assignee, by=body.assigned_by)
+
+        write(store_assignment)
+        return {"ok": True}
+
+    return router

@@ -1,0 +1,188 @@
+"""Reviews: the queue (least certain first), reviews kept apart from results, needs-review-again, the token.
+
+Runs on the example corpus, analysed once (SQLite; the review tables are portable SQL and the
+endpoints run through the web app's one write path).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from narratrace import analyze
+from narratrace.ingest import ingest
+from narratrace.reviews.queue import check_review, find_item, queue, review_kinds, review_status
+from narratrace.reviews.store import add_review, latest_reviews, reviews
+from narratrace.store import Store
+from narratrace.web import create_app
+
+TOKEN = "review-token-1"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory, examples_dir_module: Path) -> Path:
+    path = tmp_path_factory.mktemp("reviews") / "examples.db"
+    with Store(path) as store:
+        ingest(store, [examples_dir_module], workers=1)
+        analyze(store)
+    return path
+
+
+@pytest.fixture(scope="module")
+def examples_dir_module() -> Path:
+    return Path(__file__).resolve().parent.parent / "examples" / "corpus"
+
+
+@pytest.fixture
+def db(analysed: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "reviews.db"
+    shutil.copy(analysed, copy)
+    return copy
+
+
+def _results(store: Store) -> list[tuple]:
+    return list(store.db.execute('SELECT article_id, stage, kind, start, "end", label, data FROM annotations '
+                                 "ORDER BY article_id, stage, start, rowid"))
+
+
+def test_reviews_every_analysis_declares_its_kinds() -> None:
+    assert set(review_kinds()) == {"technique", "narrative", "role", "attribution"}
+
+
+def test_reviews_queue_puts_the_least_certain_first_and_filters(db: Path) -> None:
+    with Store(db) as store:
+        entries = queue(store, limit=None)
+        assert entries and all(e.status == "new" for e in entries)
+        doubts = [e.item.uncertainty for e in entries]
+        assert doubts == sorted(doubts)
+        kinds = {e.item.kind for e in entries}
+        assert {"technique", "role", "attribution"} <= kinds
+        roles = queue(store, kind="role", limit=None)
+        assert roles and {e.item.kind for e in roles} == {"role"}
+        assert all(e.item.label in ("Protagonist", "Antagonist", "Innocent") for e in roles)
+        outlet = next(e.item.outlet for e in entries if e.item.outlet)
+        assert {e.item.outlet for e in queue(store, outlet=outlet, limit=None)} == {outlet}
+        assert queue(store, limit=3) == entries[:3]
+
+
+def test_reviews_are_stored_apart_and_change_no_result(db: Path) -> None:
+    with Store(db) as store:
+        before = _results(store)
+        span = queue(store, kind="technique", limit=1)[0].item
+        role = queue(store, kind="role", limit=1)[0].item
+        item, _ = check_review(store, "technique", span.key, "reject", None)
+        add_review(store, item, verdict="reject", reviewer="ana")
+        other = next(r for r in ("Protagonist", "Antagonist", "Innocent") if r != role.label)
+        item, correction = check_review(store, "role", role.key, "correct", {"label": other})
+        add_review(store, item, verdict="correct", reviewer="ben", correction=correction)
+        assert _results(store) == before
+        stored = {(r.kind, r.verdict, r.reviewer): r for r in reviews(store)}
+        assert stored[("technique", "reject", "ana")].text == span.text
+        assert stored[("role", "correct", "ben")].correction == {"label": other}
+        assert stored[("role", "correct", "ben")].stage_version  # which stage version was reviewed
+        left = {e.item.key for e in queue(store, limit=None)}
+        assert span.key not in left and role.key not in left  # reviewed items leave the queue
+        assert {s for _, s in review_status(store)} == {"reviewed"}
+
+
+def test_reviews_a_changed_result_needs_review_again(db: Path) -> None:
+    with Store(db) as store:
+        role = queue(store, kind="role", limit=1)[0].item
+        item, _ = check_review(store, "role", role.key, "confirm", None)
+        add_review(store, item, verdict="confirm", reviewer="ana")
+        # the analysis's answer changes (a re-run with another model): the review is of the old answer
+        other = next(r for r in ("Protagonist", "Antagonist", "Innocent") if r != role.label)
+        with store._transaction():
+            store.db.execute("UPDATE annotations SET label = ? WHERE kind = 'framing' AND article_id = ? AND "
+                             "start = ? AND label = ?", (other, role.article_id, role.start, role.label))
+        again = {e.item.key: e for e in queue(store, kind="role", limit=None)}
+        assert again[role.key].status == "needs review again"
+        assert again[role.key].review is not None and again[role.key].review.label == role.label
+        assert find_item(store, "role", role.key).label == other
+        assert dict((r.item_key, s) for r, s in review_status(store))[role.key] == "needs review again"
+
+
+def test_reviews_bad_reviews_are_refused(db: Path) -> None:
+    from narratrace.errors import InputError, NotFound
+
+    with Store(db) as store:
+        span = queue(store, kind="technique", limit=1)[0].item
+        role = queue(store, kind="role", limit=1)[0].item
+        for kind, key in (("technique", "technique:nope:1-2:X"), ("planet", "planet:x:y")):
+            with pytest.raises(NotFound):
+                check_review(store, kind, key, "confirm", None)
+        for kind, key, verdict, correction in (
+                ("technique", span.key, "maybe", None),                      # no such verdict
+                ("technique", span.key, "reject", {"label": "Doubt"}),       # a rejection corrects nothing
+                ("technique", span.key, "correct", {"label": "Not a technique"}),
+                ("technique", span.key, "correct", {"start": 5, "end": 2}),
+                ("technique", span.key, "correct", {"start": 0, "end": 10 ** 9}),
+                ("role", role.key, "correct", {"start": 0, "end": 4}),       # a role's span does not move
+                ("role", role.key, "correct", {"colour": "red"})):
+            with pytest.raises(InputError):
+                check_review(store, kind, key, verdict, correction)
+        item, correction = check_review(store, "technique", span.key, "correct",
+                                        {"start": span.start, "end": span.end + 1, "label": "Doubt"})
+        assert correction == {"start": span.start, "end": span.end + 1, "label": "Doubt"}
+
+
+@pytest.fixture
+def client(db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(str(db), write_token=TOKEN)) as c:
+        yield c
+
+
+def test_reviews_endpoints_need_the_token(client: TestClient, db: Path) -> None:
+    body = {"kind": "technique", "key": "technique:x:1-2:Doubt", "verdict": "confirm", "reviewer": "ana"}
+    for method, url, payload in (("get", "/api/reviews/queue", None), ("get", "/api/reviews", None),
+                                 ("post", "/api/reviews", body), ("post", "/api/reviews/assign",
+                                                                  {"kind": "role", "key": "k", "assignee": "x"})):
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = getattr(client, method)(url, headers=headers, **({"json": payload} if payload else {}))
+            assert r.status_code == 401, (url, headers, r.status_code)
+    with TestClient(create_app(str(db))) as no_token:
+        assert no_token.get("/api/reviews/queue", headers=AUTH).status_code == 403
+
+
+def test_reviews_through_the_api_reject_correct_assign_and_export(client: TestClient, db: Path) -> None:
+    items = client.get("/api/reviews/queue", params={"limit": 500}, headers=AUTH).json()["items"]
+    span = next(i for i in items if i["kind"] == "technique")
+    role = next(i for i in items if i["kind"] == "role")
+    other = next(r for r in ("Protagonist", "Antagonist", "Innocent") if r != role["label"])
+    r = client.post("/api/reviews", headers=AUTH, json={"kind": "technique", "key": span["key"], "verdict": "reject",
+                                                         "reviewer": "ana"})
+    assert r.status_code == 200 and r.json()["ok"]
+    r = client.post("/api/reviews", headers=AUTH, json={"kind": "role", "key": role["key"], "verdict": "correct",
+                                                         "correction": {"label": other}, "reviewer": "ben"})
+    assert r.status_code == 200
+    bad = client.post("/api/reviews", headers=AUTH, json={"kind": "role", "key": role["key"], "verdict": "correct",
+                                                           "correction": {"label": "<script>x</script>"},
+                                                           "reviewer": "ben"})
+    assert bad.status_code == 400
+    assert client.post("/api/reviews/assign", headers=AUTH, json={"kind": "role", "key": "role:none:x",
+                                                                   "assignee": "cy"}).status_code == 404
+    nxt = next(i for i in items if i["key"] not in (span["key"], role["key"]))
+    assert client.post("/api/reviews/assign", headers=AUTH, json={"kind": nxt["kind"], "key": nxt["key"],
+                                                                   "assignee": "cy", "assigned_by": "ana"}).status_code == 200
+    mine = client.get("/api/reviews/queue", params={"assignee": "cy"}, headers=AUTH).json()["items"]
+    assert [i["key"] for i in mine] == [nxt["key"]] and mine[0]["assignee"] == "cy"
+    left = {i["key"] for i in client.get("/api/reviews/queue", params={"limit": 500}, headers=AUTH).json()["items"]}
+    assert span["key"] not in left and role["key"] not in left
+    done = client.get("/api/reviews", headers=AUTH).json()["reviews"]
+    assert {(d["kind"], d["verdict"], d["reviewer"], d["status"]) for d in done} == {
+        ("technique", "reject", "ana", "reviewed"), ("role", "correct", "ben", "reviewed")}
+    assert all(d["article"] and not d["article"].isdigit() for d in done)  # refs, as the export names articles
+    # the export carries them too
+    from narratrace.export import export_corpus
+
+    with Store(db) as store:
+        exported = export_corpus(store)
+        assert len(latest_reviews(store)) == 2
+    assert {(d["kind"], d["verdict"]) for d in exported["reviews"]} == {("technique", "reject"), ("role", "correct")}
+    json.dumps(exported)
