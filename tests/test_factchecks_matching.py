@@ -351,7 +351,7 @@ def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest
     post = article("post", "They put tracking microchips into the flu jab so the state can follow you")
     add(store, post, [])
     _import_samples(store)
-    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995}
+    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995, "agree_ratio": 0}  # lead rule alone
     for lead, ratio, listed in ((0.5, 2.0, True), (0.5, 1000.0, False), (0.99, 2.0, False)):
         store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
         _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),

@@ -106,6 +106,11 @@ class Reranker:
     # :func:`narratrace.factchecks.evaluation.choose_lead`.
     lead: float | None = None
     lead_ratio: float = 2.0
+    # A short text's best candidate under the possible tier is also a possible match when it is the
+    # nearest fact-check (cosine) of one of the text's sentences and scores at least ``agree_ratio``
+    # times the second (None: never): the whole text and one of its sentences, ranked apart, agree.
+    # Set on data, see :func:`narratrace.factchecks.evaluation.choose_agreement`.
+    agree_ratio: float | None = None
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
@@ -116,6 +121,8 @@ class Reranker:
                "threshold": self.threshold}
         if self.lead is not None:
             out.update(lead=self.lead, lead_ratio=self.lead_ratio)
+        if self.agree_ratio is not None:
+            out.update(agree_ratio=self.agree_ratio)
         return out
 
 
@@ -132,10 +139,13 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
         raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
     if features != FEATURES or len(coef) != len(FEATURES):
         raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
-    lead = weights.get("lead")
-    return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
-                    float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
-                    float(weights.get("lead_ratio", 2.0)))
+    lead, agree = weights.get("lead"), weights.get("agree_ratio")
+    try:
+        return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
+                        float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
+                        float(weights.get("lead_ratio", 2.0)), None if agree is None else float(agree))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
 
 
 # Hand-set like hybrid-v1 (no data fitted): a translation at dense rank 1 needs a MiniLM-scale cosine
@@ -251,6 +261,23 @@ class Matcher:
                 raw = np.where(np.any(matrix != 0, axis=1)[:, None], to_reference(raw, self.space), 0.0)
             best = np.maximum(best, raw.max(axis=0))
         return best
+
+    def nearest(self, queries: np.ndarray) -> list[int | None]:
+        """Each query row's nearest fact-check (rowid) by the best cosine to its claim or title; None for
+        a zero row or an empty collection. One matrix product for many queries, no BM25."""
+        q = np.asarray(queries, dtype=np.float32).reshape(len(queries), -1)
+        if not len(self.table) or not len(q):
+            return [None] * len(q)
+        norms = np.linalg.norm(q, axis=1)
+        q = q / np.where(norms > 0, norms, 1.0)[:, None]
+        best = np.full((len(self.table), len(q)), -np.inf)
+        for matrix in (self.table.vectors, self.table.title_vectors):
+            raw = matrix @ q.T                                  # (fact-checks, queries)
+            if has_map(self.space):
+                raw = np.where(np.any(matrix != 0, axis=1)[:, None], to_reference(raw, self.space), 0.0)
+            best = np.maximum(best, raw)
+        top = best.argmax(axis=0)
+        return [int(self.table.rowids[i]) if norms[j] > 0 else None for j, i in enumerate(top.tolist())]
 
     def cosine_floor(self, min_score: float) -> float | None:
         """The best cosine below which no candidate of a query can score ``min_score``, whatever its other
