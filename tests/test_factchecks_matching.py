@@ -343,7 +343,7 @@ def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest
     assert is_lead(ranked(0.12, 0.05), 0.05, 2.0) and is_lead(ranked(0.06), 0.05, 2.0)
     assert not is_lead(ranked(0.12, 0.07), 0.05, 2.0)  # the second is too close
     assert not is_lead(ranked(0.04, 0.01), 0.05, 2.0) and not is_lead(ranked(0.12, 0.01), None, 2.0)
-    assert load_reranker(None).lead == 0.05 and load_reranker(None).lead_ratio == 2.0
+    assert load_reranker(None).lead == 0.02 and load_reranker(None).lead_ratio == 2.0
 
     # Through the stage: a post's best candidate under the possible tier is listed, as possible, only when
     # it stands out. The thresholds are raised so that the example's clear match falls under `possible`.

@@ -194,13 +194,15 @@ def _fill(store: Any, data: ClaimRetrievalData, cache: str | Path | None) -> Non
 def _rank_all(data: ClaimRetrievalData, model: str | Path | None, cache: str | Path | None,
               k: int, reranker: Any = None) -> tuple[dict[str, list[Any]], Any]:
     from narratrace.factchecks.embedding import embed_cached
-    from narratrace.factchecks.matching import Matcher, MatchOptions, clean_query, load_reranker
+    from narratrace.factchecks.matching import Matcher, MatchOptions, clean_query, load_reranker, post_date
 
     store = _store_for(data, cache)
     matcher = Matcher(store, reranker=reranker or load_reranker(model), options=MatchOptions())
     qids = list(data.queries)
     vectors = embed_cached([clean_query(data.queries[q]) for q in qids], cache, label="queries")
-    return {q: matcher.rank(data.queries[q], vectors[i], k=k) for i, q in enumerate(qids)}, matcher
+    # a query is ranked as the stage ranks a post: with its own date, when its signature gives one
+    return {q: matcher.rank(data.queries[q], vectors[i], k=k, published=post_date(data.queries[q]))
+            for i, q in enumerate(qids)}, matcher
 
 
 def evaluate_matching(data: str | Path, *, model: str | None = None, split: str = "all", limit: int | None = None,

@@ -186,14 +186,16 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
                 corpus, longer, claim_spans, matcher, found, tier, languages, int(sentence_words), sentence_min)
         if short:
             from narratrace.factchecks.embedding import embed
-            from narratrace.factchecks.matching import clean_query
+            from narratrace.factchecks.matching import clean_query, post_date
 
             arts = list(corpus.articles([row["id"] for row in index if row["id"] in short]))
             vectors = embed([clean_query(a.text) for a in arts])
             nearest = _sentence_nearest(corpus, arts, matcher) if agree_ratio is not None else {}
+            dated = {row["id"]: row.get("published") for row in index}
             for art, vector in zip(arts, vectors):
                 text = " ".join(art.text.split())
-                ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id))
+                ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id),
+                                      published=dated.get(art.id) or post_date(art.text))
                 for n, cand in enumerate(ranked[:int(top)]):
                     if cand.score >= low:
                         found.append((art.id, whole_text_id(art.id), text, cand, tier(cand.score)))
