@@ -397,10 +397,11 @@ class Matcher:
                           {**{f: round(float(v), 4) for f, v in zip(FEATURES, x[j])}, "date_near": float(near[j])})
                 for rank, j in enumerate(order.tolist(), start=1)]
 
-    def match(self, text: str, vector: np.ndarray | None = None, *, language: str | None = None
-              ) -> list[Candidate]:
+    def match(self, text: str, vector: np.ndarray | None = None, *, language: str | None = None,
+              published: str | None = None) -> list[Candidate]:
         """The fact-checks that match ``text`` (score ≥ threshold), best first, at most ``options.top``."""
-        return [c for c in self.rank(text, vector, language=language) if c.score >= self.options.threshold]
+        return [c for c in self.rank(text, vector, language=language, published=published)
+                if c.score >= self.options.threshold]
 
     def features_for(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
         """Every fused candidate with its features (for training), in no particular order."""

@@ -168,6 +168,11 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
         def tier(score: float) -> str:
             return "match" if score >= thr else "possible"
 
+        index = [row for row in corpus.article_index() if row["id"] in wanted]
+        short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
+        # a short text's own date (a post: its published date, else its signature's), for the date prior of
+        # its whole text and its claims; a longer text's claims and sentences are ranked without one
+        dated = _post_dates(corpus, index, short) if matcher.reranker.date_weight else {}
         for aid, data in corpus.stage_data("claim_vectors"):
             if aid not in wanted or not data:
                 continue
@@ -175,10 +180,8 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
             claim_spans[aid] = [(sp.start, sp.end) for sp in vecs.spans]
             for cid, text, vector in zip(vecs.ids, vecs.texts, vecs.matrix):
                 claims += 1
-                for cand in matcher.match(text, vector, language=languages.get(aid)):
+                for cand in matcher.match(text, vector, language=languages.get(aid), published=dated.get(aid)):
                     found.append((aid, cid, text, cand, tier(cand.score)))
-        index = [row for row in corpus.article_index() if row["id"] in wanted]
-        short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
         sentence_queries = sentences_ranked = 0
         if sentences:
             longer = [row["id"] for row in index if row["id"] not in short]  # a short text is matched whole
@@ -186,16 +189,15 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
                 corpus, longer, claim_spans, matcher, found, tier, languages, int(sentence_words), sentence_min)
         if short:
             from narratrace.factchecks.embedding import embed
-            from narratrace.factchecks.matching import clean_query, post_date
+            from narratrace.factchecks.matching import clean_query
 
             arts = list(corpus.articles([row["id"] for row in index if row["id"] in short]))
             vectors = embed([clean_query(a.text) for a in arts])
             nearest = _sentence_nearest(corpus, arts, matcher) if agree_ratio is not None else {}
-            dated = {row["id"]: row.get("published") for row in index}
             for art, vector in zip(arts, vectors):
                 text = " ".join(art.text.split())
                 ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id),
-                                      published=dated.get(art.id) or post_date(art.text))
+                                      published=dated.get(art.id))
                 for n, cand in enumerate(ranked[:int(top)]):
                     if cand.score >= low:
                         found.append((art.id, whole_text_id(art.id), text, cand, tier(cand.score)))
@@ -233,6 +235,20 @@ def agrees(ranked: Sequence[Any], nearest: Collection[int], ratio: float | None)
         return False
     second = ranked[1].score if len(ranked) > 1 else 0.0
     return ranked[0].score > 0 and ranked[0].score >= ratio * second
+
+
+def _post_dates(corpus: Any, index: Sequence[Mapping[str, Any]], short: Collection[str]) -> dict[str, str]:
+    """The date of each short text of ``index``: its published date, else the date its signature gives
+    (:func:`narratrace.factchecks.matching.post_date`); texts without either are left out."""
+    from narratrace.factchecks.matching import post_date
+
+    out = {row["id"]: str(row["published"]) for row in index if row["id"] in short and row.get("published")}
+    undated = [row["id"] for row in index if row["id"] in short and row["id"] not in out]
+    for i in range(0, len(undated), 500):
+        for art in corpus.articles(undated[i:i + 500]):
+            if day := post_date(art.text):
+                out[art.id] = day
+    return out
 
 
 def _sentence_nearest(corpus: Any, arts: Sequence[Any], matcher: Any, min_words: int = AGREE_WORDS
