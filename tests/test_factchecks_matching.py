@@ -148,7 +148,7 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     # each tier's measured precision is stated where matches are shown, and in the export
     from markupsafe import escape
 
-    assert str(escape(tiers_note())) in page and "125 of 127 right on CheckThat! tweets" in tiers_note()
+    assert str(escape(tiers_note())) in page and "150 of 155 right on CheckThat! tweets" in tiers_note()
     assert export_corpus(store)["factcheck_tiers"] == list(TIERS)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert 'href="javascript:' not in page
