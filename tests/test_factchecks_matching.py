@@ -450,3 +450,7 @@ def test_factchecks_matching_date_prior_puts_the_fact_check_of_the_posts_time_fi
         assert logit(dated[0].score) - logit(same[dated[0].key]) == pytest.approx(1.0, abs=1e-6)
         assert dated[1].score == pytest.approx(same[dated[1].key])
     assert undated_right < len(data.queries)  # without the dates the two years are close to a coin toss
+    # `narratrace match` ranks a pasted post with its signature's date too
+    store = matcher.store
+    for q, text in data.queries.items():
+        assert match_text(store, text, top=2)[0].factcheck.key.removeprefix("vclaim:") in data.qrels[q]
