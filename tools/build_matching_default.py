@@ -20,8 +20,8 @@ and (7, 30): MAP@5 0.838 -> 0.871, match tier 525 of 552 right; 2.0 gave 0.889 a
 with the prior on the whole text only; with the post's claims too, and the lead rule below, `evaluate
 --split train --end-to-end` gives MAP@5 0.871, match tier 541 of 570, 0.949). On that split
 the right fact-check was published within 30 days of the tweet for 83 % of the tweets' top-5
-candidates that are right, 11 % of the wrong ones. Only a short text's whole-text ranking uses it
-(never a news article's claims or sentences), so topical fact-checks of the same week are not pushed
+candidates that are right, 11 % of the wrong ones. Only a short text uses it (its whole text and its
+claims; never a news article's claims or sentences), so topical fact-checks of the same week are not pushed
 onto news articles.
 
 The lead rule of a short text (``factcheck_matches``: a post's best candidate under the possible
