@@ -81,5 +81,7 @@ def test_analyze_matches_a_bulgarian_article_to_an_english_fact_check(tmp_path: 
     report = Pipeline(stages, workers=1, encoder="e5-int8").run(store)
     assert report.done["factcheck_matches"] == 1 and not report.not_analysed.get("factcheck_matches")
     matches = export_corpus(store)["factcheck_matches"]
-    assert [m["factcheck"]["url"] for m in matches] == ["https://factdesk.example/nato-poland"], matches
-    assert matches[0]["article"] == "bg" and matches[0]["score"] >= 0.5, matches
+    # the claim matches; the short text as a whole may list the same fact-check again as a possible lead
+    assert {m["factcheck"]["url"] for m in matches} == {"https://factdesk.example/nato-poland"}, matches
+    best = max(matches, key=lambda m: m["score"])
+    assert best["article"] == "bg" and best["score"] >= 0.5 and best["tier"] == "match", matches

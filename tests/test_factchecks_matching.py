@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,7 @@ def test_factchecks_matching_stage_matches_every_claim(tmp_path: Path, monkeypat
     # each tier's measured precision is stated where matches are shown, and in the export
     from markupsafe import escape
 
-    assert str(escape(tiers_note())) in page and "125 of 127 right on CheckThat! tweets" in tiers_note()
+    assert str(escape(tiers_note())) in page and "150 of 155 right on CheckThat! tweets" in tiers_note()
     assert export_corpus(store)["factcheck_tiers"] == list(TIERS)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert 'href="javascript:' not in page
@@ -343,7 +344,7 @@ def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest
     assert is_lead(ranked(0.12, 0.05), 0.05, 2.0) and is_lead(ranked(0.06), 0.05, 2.0)
     assert not is_lead(ranked(0.12, 0.07), 0.05, 2.0)  # the second is too close
     assert not is_lead(ranked(0.04, 0.01), 0.05, 2.0) and not is_lead(ranked(0.12, 0.01), None, 2.0)
-    assert load_reranker(None).lead == 0.05 and load_reranker(None).lead_ratio == 2.0
+    assert load_reranker(None).lead == 0.02 and load_reranker(None).lead_ratio == 2.0
 
     # Through the stage: a post's best candidate under the possible tier is listed, as possible, only when
     # it stands out. The thresholds are raised so that the example's clear match falls under `possible`.
@@ -351,7 +352,7 @@ def test_factchecks_matching_short_text_lead(tmp_path: Path, monkeypatch: pytest
     post = article("post", "They put tracking microchips into the flu jab so the state can follow you")
     add(store, post, [])
     _import_samples(store)
-    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995}
+    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995, "agree_ratio": 0}  # lead rule alone
     for lead, ratio, listed in ((0.5, 2.0, True), (0.5, 1000.0, False), (0.99, 2.0, False)):
         store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
         _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),
@@ -375,3 +376,81 @@ def test_factchecks_matching_cosine_floor_is_exact() -> None:
         assert reranker.score(np.asarray([[below[f] for f in FEATURES]]))[0] < 0.8
     negative = Reranker((0.0, -1.0, 9.0, 1.0, 0.0, 0.8, 0.8, 2.0, 1.0), -9.3)
     assert _cosine_floor(negative, 0.8, 60) is None  # no bound: every sentence is ranked
+
+
+def test_factchecks_matching_short_text_sentence_agreement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from narratrace.factchecks.matching import Candidate, Matcher
+    from narratrace.factchecks.stage import agrees
+
+    def ranked(*scores: float) -> list[Candidate]:
+        return [Candidate(i, f"k{i}", i + 1, s) for i, s in enumerate(scores)]
+
+    assert agrees(ranked(0.12, 0.1), {0}, 1.2) and agrees(ranked(0.06), {0}, 3.0)
+    assert not agrees(ranked(0.12, 0.11), {0}, 1.2)  # the second is too close
+    assert not agrees(ranked(0.12, 0.01), {1}, 1.2)  # the sentences' nearest is another fact-check
+    assert not agrees(ranked(0.12, 0.01), {0}, None) and not agrees([], {0}, 1.0)
+    assert load_reranker(None).agree_ratio is None  # no band qualified on the CheckThat! train split
+
+    # Through the stage: with the lead rule off and the thresholds raised over the post's clear match, the
+    # best candidate is listed as possible only when the post's sentence, ranked alone, agrees.
+    store = Store(tmp_path / "c.db")
+    post = article("post", "They put tracking microchips into the flu jab so the state can follow you")
+    add(store, post, [])
+    _import_samples(store)
+    raised = {"threshold": 0.995, "possible": 0.99, "sentence_threshold": 0.995, "lead": 0.99}
+    for ratio, listed in ((1.0, True), (1000.0, False), (0, False)):
+        store.db.execute("DELETE FROM stage_results WHERE stage = 'factcheck_matches'")
+        _sentence_run(store, monkeypatch, ("claim_vectors", "factcheck_matches"),
+                      {"factcheck_matches": {**raised, "agree_ratio": ratio}})
+        found = factcheck_matches(store)
+        assert [(m["tier"], m["factcheck"]["publisher"]) for m in found] == (
+            [("possible", "Harbour Verify")] if listed else []), ratio
+    matcher = Matcher(store)
+    from narratrace.factchecks.embedding import embed
+
+    vector = embed([clean_query(post.text)])
+    best = matcher.rank(post.text, vector[0], k=1)[0]
+    assert matcher.nearest(vector) == [best.rowid]
+    assert matcher.nearest(vector * 0) == [None]
+
+
+def test_factchecks_matching_post_date() -> None:
+    from narratrace.factchecks.matching import post_date
+
+    assert post_date("Lake Orvin is being drained — Orvin Valley News (@orvinvalley) May 2, 2024") == "2024-05-02"
+    assert post_date("No ferry today — Orvin Commuters (@orvincommuters) november 4, 2023  ") == "2023-11-04"
+    assert post_date("The ferry was suspended on May 2, 2024 after a storm") is None  # not a post's signature
+    assert post_date("A post — Someone (@someone) February 30, 2024") is None  # not a day
+    assert post_date("") is None
+
+
+def test_factchecks_matching_date_prior_puts_the_fact_check_of_the_posts_time_first() -> None:
+    # tests/data/factchecks/dated: 8 posts, each repeating a claim that was fact-checked twice, in two
+    # different years; the right fact-check is the one published just after the post (its signature's date).
+    from narratrace.factchecks.evaluation import _store_for
+    from narratrace.factchecks.evaluation import read_claim_retrieval
+    from narratrace.factchecks.matching import Matcher, post_date
+
+    data = read_claim_retrieval(DATA / "dated")
+    matcher = Matcher(_store_for(data, None))
+    assert load_reranker(None).date_weight == 1.0 and load_reranker(None).date_window == (7, 30)
+    undated_right = 0
+    for q, text in data.queries.items():
+        day = post_date(text)
+        assert day is not None
+        dated = matcher.rank(text, k=2, published=day)
+        assert dated[0].key.removeprefix("vclaim:") in data.qrels[q], text
+        assert (dated[0].features["date_near"], dated[1].features["date_near"]) == (1.0, 0.0)
+        undated = matcher.rank(text, k=2)
+        assert all(c.features["date_near"] == 0.0 for c in undated)
+        undated_right += undated[0].key.removeprefix("vclaim:") in data.qrels[q]
+        # the prior adds the same log-odds to the fact-check in its window, nothing to the other
+        same = {c.key: c.score for c in undated}
+        logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+        assert logit(dated[0].score) - logit(same[dated[0].key]) == pytest.approx(1.0, abs=1e-6)
+        assert dated[1].score == pytest.approx(same[dated[1].key])
+    assert undated_right < len(data.queries)  # without the dates the two years are close to a coin toss
+    # `narratrace match` ranks a pasted post with its signature's date too
+    store = matcher.store
+    for q, text in data.queries.items():
+        assert match_text(store, text, top=2)[0].factcheck.key.removeprefix("vclaim:") in data.qrels[q]

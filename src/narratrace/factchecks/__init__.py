@@ -20,7 +20,8 @@ from typing import Any
 
 from narratrace.model import Skipped
 from narratrace.store import Store
-from narratrace.factchecks.matching import Candidate, Matcher, MatchOptions, clean_query, load_reranker
+from narratrace.factchecks.matching import (Candidate, Matcher, MatchOptions, clean_query, load_reranker,
+                                            post_date)
 from narratrace.factchecks.readers import CSV_COLUMNS, FactCheck, ReadResult, read_factchecks, rating_score
 
 from narratrace.analyses import Analysis
@@ -114,7 +115,10 @@ class MatchHit:
 
 def match_text(store: Store, text: str, *, model: str | None = None, top: int = 5,
                threshold: float | None = None) -> list[MatchHit]:
-    """The ``top`` stored fact-checks for ``text``, best first, each saying whether it passes the threshold."""
+    """The ``top`` stored fact-checks for ``text``, best first, each saying whether it passes the threshold.
+
+    A pasted post that ends in its embedded-post signature is ranked with that date, as the
+    ``factcheck_matches`` stage ranks a short text (:func:`narratrace.factchecks.matching.post_date`)."""
     from narratrace.factchecks.store import factchecks_by_rowid
 
     reranker = load_reranker(model)
@@ -122,7 +126,7 @@ def match_text(store: Store, text: str, *, model: str | None = None, top: int = 
     matcher = Matcher(store, reranker=reranker, options=MatchOptions(top=top, threshold=thr))
     from narratrace.ingest.heuristics import detect_language
 
-    ranked = matcher.rank(text, language=detect_language(text))
+    ranked = matcher.rank(text, language=detect_language(text), published=post_date(text))
     checks = factchecks_by_rowid(store, (c.rowid for c in ranked))
     return [MatchHit(c.rank, c.score, c.score >= thr, checks[c.rowid]) for c in ranked if c.rowid in checks]
 

@@ -28,6 +28,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from narratrace.vectors import encoder_languages, encoder_name, space_of
 from narratrace.factchecks.store import FactcheckTable, bm25_search, load_table
 
 __all__ = ["CROSS_LANGUAGE", "FEATURES", "Candidate", "MatchOptions", "Matcher", "Reranker", "clean_query", "content_words",
-           "load_reranker"]
+           "load_reranker", "post_date"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -63,6 +64,9 @@ _SIGNATURE = re.compile(r"\s[—–-]\s*([^—–\n]{0,80}?)\s*\(@\w+\)\s*(?:\w+
 _HANDLE = re.compile(r"(?<!\w)@(\w+)")
 _HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_POST_DATE = re.compile(r"\(@\w+\)\s*(%s)\s+(\d{1,2}),\s*(\d{4})\s*$" % "|".join(_MONTHS), re.IGNORECASE)
 
 
 def clean_query(text: str) -> str:
@@ -74,6 +78,26 @@ def clean_query(text: str) -> str:
     text = _HASHTAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)), text)
     text = _HANDLE.sub(lambda m: m.group(1), text)
     return " ".join(text.split())
+
+
+def post_date(text: str) -> str | None:
+    """The date of a social-media post as its embedded form signs it ("— Name (@handle) August 22, 2018" at
+    the end), ISO (``2018-08-22``); None when the text carries no such signature or its date is not a day."""
+    m = _POST_DATE.search(text.strip())
+    if not m:
+        return None
+    try:
+        return date(int(m.group(3)), _MONTHS.index(m.group(1).casefold()) + 1, int(m.group(2))).isoformat()
+    except ValueError:
+        return None
+
+
+def _day(iso: str | None) -> float:
+    """Days since year 1 of an ISO date (its first 10 characters); NaN when there is none."""
+    try:
+        return float(date.fromisoformat(str(iso)[:10]).toordinal()) if iso else float("nan")
+    except ValueError:
+        return float("nan")
 
 
 def content_words(text: str) -> list[str]:
@@ -106,6 +130,16 @@ class Reranker:
     # :func:`narratrace.factchecks.evaluation.choose_lead`.
     lead: float | None = None
     lead_ratio: float = 2.0
+    # A short text's best candidate under the possible tier is also a possible match when it is the
+    # nearest fact-check (cosine) of one of the text's sentences and scores at least ``agree_ratio``
+    # times the second (None: never): the whole text and one of its sentences, ranked apart, agree.
+    # Set on data, see :func:`narratrace.factchecks.evaluation.choose_agreement`.
+    agree_ratio: float | None = None
+    # Date prior: the log-odds of a candidate rise by ``date_weight`` when the fact-check was published from
+    # ``date_window[0]`` days before to ``date_window[1]`` days after the text it is matched to (a post's
+    # date: :meth:`Matcher.rank`'s ``published``); None: no prior. Set on data like ``lead``.
+    date_weight: float | None = None
+    date_window: tuple[int, int] = (7, 30)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
@@ -116,6 +150,10 @@ class Reranker:
                "threshold": self.threshold}
         if self.lead is not None:
             out.update(lead=self.lead, lead_ratio=self.lead_ratio)
+        if self.agree_ratio is not None:
+            out.update(agree_ratio=self.agree_ratio)
+        if self.date_weight is not None:
+            out.update(date_weight=self.date_weight, date_window=list(self.date_window))
         return out
 
 
@@ -132,10 +170,15 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
         raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
     if features != FEATURES or len(coef) != len(FEATURES):
         raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
-    lead = weights.get("lead")
-    return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
-                    float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
-                    float(weights.get("lead_ratio", 2.0)))
+    lead, agree, dated = weights.get("lead"), weights.get("agree_ratio"), weights.get("date_weight")
+    try:
+        before, after = (int(d) for d in weights.get("date_window", (7, 30)))
+        return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
+                        float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
+                        float(weights.get("lead_ratio", 2.0)), None if agree is None else float(agree),
+                        None if dated is None else float(dated), (before, after))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
 
 
 # Hand-set like hybrid-v1 (no data fitted): a translation at dense rank 1 needs a MiniLM-scale cosine
@@ -188,6 +231,7 @@ class Matcher:
         self._languages: dict[int, str] = {}
         self._texts: dict[int, str] = {}
         self._df: dict[str, int] | None = None
+        self._days = np.asarray([_day(p) for p in self.table.published], dtype=np.float64)
 
     def _doc_freq(self) -> dict[str, int]:
         """How many fact-checks use each content word (counted once, on first use)."""
@@ -252,6 +296,23 @@ class Matcher:
             best = np.maximum(best, raw.max(axis=0))
         return best
 
+    def nearest(self, queries: np.ndarray) -> list[int | None]:
+        """Each query row's nearest fact-check (rowid) by the best cosine to its claim or title; None for
+        a zero row or an empty collection. One matrix product for many queries, no BM25."""
+        q = np.asarray(queries, dtype=np.float32).reshape(len(queries), -1)
+        if not len(self.table) or not len(q):
+            return [None] * len(q)
+        norms = np.linalg.norm(q, axis=1)
+        q = q / np.where(norms > 0, norms, 1.0)[:, None]
+        best = np.full((len(self.table), len(q)), -np.inf)
+        for matrix in (self.table.vectors, self.table.title_vectors):
+            raw = matrix @ q.T                                  # (fact-checks, queries)
+            if has_map(self.space):
+                raw = np.where(np.any(matrix != 0, axis=1)[:, None], to_reference(raw, self.space), 0.0)
+            best = np.maximum(best, raw)
+        top = best.argmax(axis=0)
+        return [int(self.table.rowids[i]) if norms[j] > 0 else None for j, i in enumerate(top.tolist())]
+
     def cosine_floor(self, min_score: float) -> float | None:
         """The best cosine below which no candidate of a query can score ``min_score``, whatever its other
         features (each at most 1, reciprocal-rank fusion at most 2/(k+1)); None when the model gives
@@ -273,11 +334,13 @@ class Matcher:
         return {r: self._texts.get(r, "") for r in rowids}
 
     def rank(self, text: str, vector: np.ndarray | None = None, *, k: int | None = None,
-             language: str | None = None) -> list[Candidate]:
+             language: str | None = None, published: str | None = None) -> list[Candidate]:
         """The best ``k`` (default ``options.top``) fact-checks for ``text``, best first, whatever their score.
 
         ``language`` is the claim's; with a multilingual encoder, fact-checks in another known
-        language are scored by :data:`CROSS_LANGUAGE`."""
+        language are scored by :data:`CROSS_LANGUAGE`. ``published`` (ISO date) is the text's own date:
+        with the re-ranker's date prior (``date_weight``), a fact-check published in its window around
+        that date scores higher (feature ``date_near``: 1 inside, 0 outside or without a date)."""
         from narratrace.factchecks.embedding import embed
 
         k = self.options.top if k is None else k
@@ -316,6 +379,14 @@ class Matcher:
                       1 / dr if dr else 0.0, 1 / br if br else 0.0,
                       shared / len(fset) if fset else 0.0, shared / len(qset) if qset else 0.0)
         scores = self.reranker.score(x)
+        near = np.zeros(len(pool))
+        day = _day(published)
+        if self.reranker.date_weight and day == day and pool:
+            gap = self._days[pool] - day                      # NaN (no date) compares False: no prior
+            before, after = self.reranker.date_window
+            near = ((gap >= -before) & (gap <= after)).astype(np.float64)
+            z = np.log(np.clip(scores, 1e-12, 1 - 1e-12) / np.clip(1 - scores, 1e-12, 1.0))
+            scores = 1.0 / (1.0 + np.exp(-np.clip(z + self.reranker.date_weight * near, -40, 40)))
         lang = normalize(language)
         if self.multilingual and lang != "und":
             other = [row for row, i in enumerate(pool) if self.language_of(i) not in ("und", lang)]
@@ -323,13 +394,14 @@ class Matcher:
                 scores[other] = CROSS_LANGUAGE.score(x[other])
         order = np.argsort(-scores, kind="stable")[:k]
         return [Candidate(rowids[j], self.table.keys[pool[j]], rank, float(scores[j]),
-                          {f: round(float(v), 4) for f, v in zip(FEATURES, x[j])})
+                          {**{f: round(float(v), 4) for f, v in zip(FEATURES, x[j])}, "date_near": float(near[j])})
                 for rank, j in enumerate(order.tolist(), start=1)]
 
-    def match(self, text: str, vector: np.ndarray | None = None, *, language: str | None = None
-              ) -> list[Candidate]:
+    def match(self, text: str, vector: np.ndarray | None = None, *, language: str | None = None,
+              published: str | None = None) -> list[Candidate]:
         """The fact-checks that match ``text`` (score ≥ threshold), best first, at most ``options.top``."""
-        return [c for c in self.rank(text, vector, language=language) if c.score >= self.options.threshold]
+        return [c for c in self.rank(text, vector, language=language, published=published)
+                if c.score >= self.options.threshold]
 
     def features_for(self, text: str, vector: np.ndarray | None = None) -> list[Candidate]:
         """Every fused candidate with its features (for training), in no particular order."""

@@ -10,7 +10,7 @@ every article's matches out of date, so the next ``analyze`` matches every claim
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,8 @@ from narratrace.errors import ConfigError
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
-__all__ = ["SENTENCE_THRESHOLD", "SENTENCE_WORDS", "WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult",
-           "assertion_sentence",
-           "is_lead", "make_factcheck_matches", "whole_text_id"]
+__all__ = ["AGREE_WORDS", "SENTENCE_THRESHOLD", "SENTENCE_WORDS", "WHOLE_TEXT", "ClaimMatch", "FactcheckMatchResult",
+           "agrees", "assertion_sentence", "is_lead", "make_factcheck_matches", "whole_text_id"]
 
 #: The prefix of the claim id of a match of a short article's whole text (a post, a tweet), not of one
 #: of its claims: ``text-<article id>`` (:func:`whole_text_id`).
@@ -42,6 +41,9 @@ SENTENCE_WORDS = 5
 #: scores 0.67 ("The current minimum wage was set two years ago" against "... froze the minimum wage for
 #: three years"), the one that repeats one 0.97.
 SENTENCE_THRESHOLD = 0.8
+#: A short text's sentence is ranked on its own (sentence agreement, :func:`agrees`) when it has at least
+#: this many content words.
+AGREE_WORDS = 3
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -74,18 +76,18 @@ class FactcheckMatchResult:
     factchecks: int = 0
 
 
-@stage("factcheck_matches", version="factcheck_matches.v4", level="corpus",
+@stage("factcheck_matches", version="factcheck_matches.v5", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
        uses=["article.sentence_vectors"], save=save_factcheck_matches, encoder=True,
        default_config={"model": "hybrid-v1", "threshold": None, "possible": 0.2, "top": 3, "candidates": 50,
                        "whole_text_chars": 600, "sentences": True, "sentence_words": SENTENCE_WORDS,
                        "sentence_threshold": SENTENCE_THRESHOLD,
-                       "lead": None, "lead_ratio": None})
+                       "lead": None, "lead_ratio": None, "agree_ratio": None})
 def make_factcheck_matches(*, model: str, threshold: float | None, possible: float | None, top: int,
                            candidates: int, whole_text_chars: int = 600, sentences: bool = True,
                            sentence_words: int = SENTENCE_WORDS, sentence_threshold: float | None = SENTENCE_THRESHOLD,
-                           lead: float | None = None,
-                           lead_ratio: float | None = None) -> Callable[..., FactcheckMatchResult]:
+                           lead: float | None = None, lead_ratio: float | None = None,
+                           agree_ratio: float | None = None) -> Callable[..., FactcheckMatchResult]:
     """Matches of every claim to imported fact-checks (rating, publisher, link, calibrated score).
 
     Queries: every claim; with ``sentences``, every other sentence of a text longer than
@@ -102,8 +104,11 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
     0.5) and *possible* (≥ ``possible``; None keeps matches only). A short text's best candidate is
     also a *possible* match when it scores at least ``lead`` and ``lead_ratio`` times the second
     (None: the model's, set on data: hybrid-v1's on the CheckThat! train split's tweets, a trained
-    model's on its training queries; ``lead`` equal to ``possible`` turns it off). Precision of each
-    tier is in docs/stages.md."""
+    model's on its training queries; ``lead`` equal to ``possible`` turns it off). It is also a
+    *possible* match when the text's sentences agree (:func:`agrees`): it is the nearest fact-check of one
+    of the text's sentences (of at least :data:`AGREE_WORDS` content words, ranked apart by cosine) and
+    scores at least ``agree_ratio`` times the second (None: the model's, set like ``lead``; 0 turns it
+    off). Precision of each tier is in docs/stages.md."""
     from narratrace.factchecks.matching import MatchOptions, load_reranker
 
     reranker = load_reranker(model)
@@ -120,6 +125,9 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
     if lead is not None and not (0.0 <= lead <= low and lead_ratio >= 1.0):
         raise ConfigError(f"factcheck_matches: lead must be between 0 and possible ({low}) and lead_ratio at "
                           f"least 1, not {lead!r} and {lead_ratio!r}")
+    agree_ratio = reranker.agree_ratio if agree_ratio is None else (float(agree_ratio) or None)
+    if agree_ratio is not None and not agree_ratio >= 1.0:
+        raise ConfigError(f"factcheck_matches: agree_ratio must be at least 1 (0 turns it off), not {agree_ratio!r}")
     sentence_min = thr if sentence_threshold is None else float(sentence_threshold)
     if not low <= sentence_min <= 1.0:
         raise ConfigError(f"factcheck_matches: sentence_threshold must be between possible ({low}) and 1, "
@@ -160,6 +168,11 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
         def tier(score: float) -> str:
             return "match" if score >= thr else "possible"
 
+        index = [row for row in corpus.article_index() if row["id"] in wanted]
+        short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
+        # a short text's own date (a post: its published date, else its signature's), for the date prior of
+        # its whole text and its claims; a longer text's claims and sentences are ranked without one
+        dated = _post_dates(corpus, index, short) if matcher.reranker.date_weight else {}
         for aid, data in corpus.stage_data("claim_vectors"):
             if aid not in wanted or not data:
                 continue
@@ -167,10 +180,8 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
             claim_spans[aid] = [(sp.start, sp.end) for sp in vecs.spans]
             for cid, text, vector in zip(vecs.ids, vecs.texts, vecs.matrix):
                 claims += 1
-                for cand in matcher.match(text, vector, language=languages.get(aid)):
+                for cand in matcher.match(text, vector, language=languages.get(aid), published=dated.get(aid)):
                     found.append((aid, cid, text, cand, tier(cand.score)))
-        index = [row for row in corpus.article_index() if row["id"] in wanted]
-        short = {row["id"] for row in index if 0 < (row.get("chars") or 0) <= int(whole_text_chars)}
         sentence_queries = sentences_ranked = 0
         if sentences:
             longer = [row["id"] for row in index if row["id"] not in short]  # a short text is matched whole
@@ -182,13 +193,16 @@ def make_factcheck_matches(*, model: str, threshold: float | None, possible: flo
 
             arts = list(corpus.articles([row["id"] for row in index if row["id"] in short]))
             vectors = embed([clean_query(a.text) for a in arts])
+            nearest = _sentence_nearest(corpus, arts, matcher) if agree_ratio is not None else {}
             for art, vector in zip(arts, vectors):
                 text = " ".join(art.text.split())
-                ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id))
+                ranked = matcher.rank(text, vector, k=max(int(top), 2), language=languages.get(art.id),
+                                      published=dated.get(art.id))
                 for n, cand in enumerate(ranked[:int(top)]):
                     if cand.score >= low:
                         found.append((art.id, whole_text_id(art.id), text, cand, tier(cand.score)))
-                    elif n == 0 and is_lead(ranked, lead, lead_ratio):
+                    elif n == 0 and (is_lead(ranked, lead, lead_ratio)
+                                     or agrees(ranked, nearest.get(art.id, ()), agree_ratio)):
                         found.append((art.id, whole_text_id(art.id), text, cand, "possible"))
         checks = factchecks_by_rowid(corpus, (f[3].rowid for f in found))
         matches = tuple(ClaimMatch(aid, cid, text, c.key, c.rank, c.score, checks[c.rowid].to_dict(), t)
@@ -210,6 +224,58 @@ def is_lead(ranked: Sequence[Any], lead: float | None, ratio: float) -> bool:
         return False
     second = ranked[1].score if len(ranked) > 1 else 0.0
     return ranked[0].score >= lead and ranked[0].score >= ratio * second
+
+
+def agrees(ranked: Sequence[Any], nearest: Collection[int], ratio: float | None) -> bool:
+    """Whether the best of ``ranked`` (candidates with ``.rowid`` and ``.score``, best first) is also the
+    nearest fact-check of one of the text's sentences (``nearest``: their rowids) and scores at least
+    ``ratio`` times the second (a lone candidate: against 0). Two rankings made apart (the whole text
+    by the re-ranker, each sentence alone by cosine) that agree on a fact-check."""
+    if ratio is None or not ranked or ranked[0].rowid not in nearest:
+        return False
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    return ranked[0].score > 0 and ranked[0].score >= ratio * second
+
+
+def _post_dates(corpus: Any, index: Sequence[Mapping[str, Any]], short: Collection[str]) -> dict[str, str]:
+    """The date of each short text of ``index``: its published date, else the date its signature gives
+    (:func:`narratrace.factchecks.matching.post_date`); texts without either are left out."""
+    from narratrace.factchecks.matching import post_date
+
+    out = {row["id"]: str(row["published"]) for row in index if row["id"] in short and row.get("published")}
+    undated = [row["id"] for row in index if row["id"] in short and row["id"] not in out]
+    for i in range(0, len(undated), 500):
+        for art in corpus.articles(undated[i:i + 500]):
+            if day := post_date(art.text):
+                out[art.id] = day
+    return out
+
+
+def _sentence_nearest(corpus: Any, arts: Sequence[Any], matcher: Any, min_words: int = AGREE_WORDS
+                      ) -> dict[str, set[int]]:
+    """For each short text of ``arts``: the nearest fact-check (rowid) of each of its sentences of at least
+    ``min_words`` content words, read from the stored sentence vectors (else embedded here, as the
+    ``sentence_vectors`` stage would)."""
+    import numpy as np
+
+    from narratrace.factchecks.matching import clean_query, content_words
+    from narratrace.vectors import load_sentence_vectors, sentence_matrix, sentence_text
+
+    out: dict[str, set[int]] = {}
+    for i in range(0, len(arts), 200):
+        part = arts[i:i + 200]
+        stored = load_sentence_vectors(corpus, [a.id for a in part])
+        chosen = [(art, [sp for sp in art.sentences
+                         if len(content_words(clean_query(sentence_text(art.text, sp)))) >= min_words])
+                  for art in part]
+        chosen = [(art, spans) for art, spans in chosen if spans]
+        if not chosen:
+            continue
+        matrices = sentence_matrix([(art.text, spans, stored.get(art.id)) for art, spans in chosen])
+        rows = iter(matcher.nearest(np.concatenate(matrices)))  # one matrix product for the whole chunk
+        for (art, _), matrix in zip(chosen, matrices):
+            out[art.id] = {r for r in (next(rows) for _ in range(len(matrix))) if r is not None}
+    return out
 
 
 def assertion_sentence(text: str, min_words: int = SENTENCE_WORDS) -> bool:
