@@ -84,7 +84,7 @@ def test_web_fuzz_upload_answers_by_its_schema(case: schemathesis.Case, write_ap
 PAGES = ["/", "/articles/{}", "/groups", "/groups/{}", "/search", "/search/claims", "/outlets", "/outlets/{}",
          "/skipped", "/claim-groups", "/claim-groups/{}", "/sources", "/narratives", "/stories", "/stories/{}",
          "/techniques", "/factchecks", "/provenance", "/stories/map", "/tables", "/tables/claims", "/tables/sources",
-         "/tables/techniques", "/tables/framing", "/tables/factcheck-matches"]
+         "/tables/techniques", "/tables/framing", "/tables/factcheck-matches", "/reviews"]
 PARAMS = ["q", "limit", "offset", "outlet", "language", "date_from", "date_to", "copy", "with",
           "sort", "source", "kind", "group", "story", "technique", "role", "entity", "fine_role", "verdict", "tier",
           "publisher", "min_score", "article"]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pathlib import Path
+
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from narratrace.errors import ConfigError, NotFound
-from narratrace.web.pages import PageContext, limit_q
+from narratrace.web.pages import NavItem, PageContext, limit_q
 from narratrace.web.schemas import ErrorOut
 
 __all__ = ["AssignIn", "ReviewIn", "make_pages"]
@@ -50,11 +53,39 @@ class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+SCRIPT = Path(__file__).resolve().parent / "static" / "reviews.js"
+
+
+def _kinds_data() -> list[dict[str, Any]]:
+    from narratrace.reviews.queue import review_kinds
+
+    return [{"name": k.name, "title": k.title, "label_name": k.label_name, "choices": list(k.choices),
+             "spans_editable": k.spans_editable} for k in sorted(review_kinds().values(), key=lambda k: k.title)]
+
+
 def make_pages(context: PageContext) -> APIRouter:
     router = APIRouter()
     if context.authorize is None or context.write is None:
         raise ConfigError("the review endpoints need the app's write path (PageContext.authorize and .write)")
     authorize, write = context.authorize, context.write
+    context.nav.append(NavItem("/reviews", "Review", order=800))
+
+    @router.get("/reviews", response_class=HTMLResponse, include_in_schema=False)
+    def reviews_page(request: Request) -> HTMLResponse:
+        """The review queue (its data comes from /api/reviews/queue, with the token the reviewer types)."""
+        kinds = _kinds_data()
+        return context.page("reviews.html", json_url=None, title="Review", kinds=kinds, kinds_data=kinds)
+
+    @router.get("/static/reviews/reviews.js", include_in_schema=False)
+    def reviews_script() -> Response:
+        return Response(SCRIPT.read_text(encoding="utf-8"), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    @router.get("/api/reviews/kinds", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_kinds(request: Request) -> dict[str, Any]:
+        """What can be reviewed: each kind with its label's name and the labels a correction may pick."""
+        authorize(request)
+        return {"kinds": _kinds_data()}
 
     @router.get("/api/reviews/queue", tags=["reviews"], responses=AUTH_ERRORS)
     def api_queue(request: Request, kind: str | None = Query(None, max_length=40),

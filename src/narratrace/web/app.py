@@ -18,7 +18,8 @@ answer 403.
 Safety: templates autoescape everything and highlighted text is rendered segment by
 segment; URLs from articles become links only when http(s); pages carry a
 Content-Security-Policy that allows no inline script, only the analyses' own drawing code served
-by the app itself (``script-src 'self'``: the spread graph, the story map); parameters are only ever looked
+by the app itself (``script-src 'self'``: the spread graph, the story map, the review page, which
+may fetch from this server only: ``connect-src 'self'``); parameters are only ever looked
 up in the database (no file is opened from a request); request bodies are capped
 (413); errors are ``{"ok": false, "error", "errors", "status"}`` under ``/api`` and a
 plain HTML page elsewhere.
@@ -73,7 +74,8 @@ NAV = (NavItem("/", "Overview", order=0), NavItem("/outlets", "Sources", order=2
        NavItem("/skipped", "Skipped inputs", order=900), NavItem("/api", "API", order=910))
 """The corpus's own links of every page's navigation (the analyses add theirs: ``PageContext.nav``)."""
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 _DATE = r"^(\d{4}-\d{2}-\d{2})?$"
 
