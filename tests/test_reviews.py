@@ -186,3 +186,60 @@ def test_reviews_through_the_api_reject_correct_assign_and_export(client: TestCl
         assert len(latest_reviews(store)) == 2
     assert {(d["kind"], d["verdict"]) for d in exported["reviews"]} == {("technique", "reject"), ("role", "correct")}
     json.dumps(exported)
+
+
+def _review_roles(db: Path, *, correct_first: bool) -> tuple[object, str]:
+    """Confirm the first dozen roles of the queue but the first, which is corrected (or confirmed), and
+    reject one more; returns the first item and the role it was corrected to."""
+    with Store(db) as store:
+        roles = [e.item for e in queue(store, kind="role", limit=None)]
+        target = roles[0]
+        other = next(r for r in ("Protagonist", "Antagonist", "Innocent") if r != target.label)
+        for n, role in enumerate(roles[:14]):
+            verdict = "correct" if n == 0 and correct_first else "reject" if n == 13 else "confirm"
+            item, correction = check_review(store, "role", role.key, verdict,
+                                            {"label": other} if verdict == "correct" else None)
+            add_review(store, item, verdict=verdict, reviewer="ana", correction=correction)
+    return target, other
+
+
+def test_reviews_train_framing_from_reviews_learns_the_corrected_role(db: Path, tmp_path: Path) -> None:
+    """A corrected role is a training example of the reviewer's role: the model trained on reviews with
+    the correction gives that role more probability on the entity's mentions than the same reviews with
+    the role confirmed instead; a rejection teaches nothing."""
+    from narratrace.evaluation import run_training
+    from narratrace.framing.evaluation import _mentions, reviewed_documents
+    from narratrace.framing.features import featurize, vector_features
+    from narratrace.framing.model import load_framing_model
+
+    confirmed_db = tmp_path / "confirmed.db"
+    shutil.copy(db, confirmed_db)
+    target, other = _review_roles(db, correct_first=True)
+    _review_roles(confirmed_db, correct_first=False)
+    docs = reviewed_documents(str(db))
+    labels = {(d.id.removeprefix("review:"), m.main_role) for d in docs for m in d.mentions}
+    assert (target.article_id, other) in labels
+    with Store(db) as store:
+        rejected = [r for r in reviews(store) if r.verdict == "reject"]
+    assert len(rejected) == 1  # a rejection says what is wrong, not what is right: no training example
+    assert not any(d.id == f"review:{rejected[0].article_id}" and (m.start, m.end) == (rejected[0].start, rejected[0].end)
+                   for d in docs for m in d.mentions)
+
+    card = run_training("framing", None, tmp_path / "with", reviews=str(db))
+    run_training("framing", None, tmp_path / "without", reviews=str(confirmed_db))
+    assert card["data"]["reviews"]["articles"] >= 1 and card["data"]["reviews"]["mentions"] >= 10
+    assert card["measures"]["split"].startswith("reviewed items") and card["measures"]["n"] >= 10
+    assert "--from-reviews" in card["command"] and "--data" not in card["command"]
+
+    corrected = [d for d in docs if d.id == f"review:{target.article_id}"]
+    ctx, _, _, _, per_doc = _mentions(corrected)
+    x = featurize(ctx, ("sentence_vector", "context", "cues"), vectors=vector_features(per_doc))
+    picked = [i for i, c in enumerate(ctx) if (c.start, c.end) in
+              {(m.start, m.end) for m in corrected[0].mentions if m.main_role == other}]
+    assert picked
+    gained = []
+    for folder in ("without", "with"):
+        model, _ = load_framing_model(str(tmp_path / folder))
+        main_p, _ = model.probabilities(x[picked])
+        gained.append(float(main_p[:, list(model.main_classes).index(other)].mean()))
+    assert gained[1] > gained[0]

@@ -68,8 +68,11 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
 
 @click.command()
 @click.argument("task", type=click.Choice(task_names()))
-@click.option("--data", "data_path", required=True, type=click.Path(exists=True),
+@click.option("--data", "data_path", default=None, type=click.Path(exists=True),
               help="Labelled training data in the task's format.")
+@click.option("--from-reviews", "reviews_db", default=None, metavar="DB",
+              help="Also learn from the reviewed items of this corpus (SQLite file or PostgreSQL URL): confirmed "
+                   "and corrected answers; with --data, together with the benchmark.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Directory to write the model (weights + card.json + README.md) into.")
 @click.option("--split", type=click.Choice(SPLITS), default="train", show_default=True,
@@ -83,8 +86,8 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
               help="Fine-tuning: stop after this many minutes (the best epoch so far is kept).")
 @language_option
 @library_errors
-def train(task: str, data_path: str, out_dir: str, split: str, seed: int, fine_tune: bool, epochs: int | None,
-          max_minutes: float | None, language: str | None) -> None:
+def train(task: str, data_path: str | None, reviews_db: str | None, out_dir: str, split: str, seed: int,
+          fine_tune: bool, epochs: int | None, max_minutes: float | None, language: str | None) -> None:
     """Train a component's model on CPU from labelled data; writes weights and a model card."""
     from narratrace.evaluation import run_training
 
@@ -94,6 +97,8 @@ def train(task: str, data_path: str, out_dir: str, split: str, seed: int, fine_t
 
     options = ({"fine_tune": True, "epochs": epochs, "max_minutes": max_minutes, "on_epoch": epoch_done}
                if fine_tune else {})
+    if reviews_db:
+        options["reviews"] = reviews_db
     card = run_training(task, data_path, out_dir, split=split, seed=seed, language=language, **options)
     click.echo(f"{task} model written to {Path(out_dir).resolve()} (data sha256 {card['data'].get('sha256', '-')[:12]})")
     values = flatten_measures((card.get("measures") or {}).get("values", {}))

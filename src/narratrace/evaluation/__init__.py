@@ -94,6 +94,7 @@ class Task:
     # ingest -> analyze -> export (:func:`analyze_texts`), the export scored; None: not yet written
     end_to_end: Callable[..., dict[str, Any]] | None = None
     fine_tunes: bool = False           # ``train(..., fine_tune=True)`` fine-tunes MiniLM (:mod:`narratrace.finetune`)
+    from_reviews: bool = False         # ``train(..., reviews=STORE)`` learns from a corpus's reviewed items too
 
 
 def task_names() -> list[str]:
@@ -261,10 +262,11 @@ def stage_config_for_models(choices: Sequence[str]) -> dict[str, dict[str, str]]
     return config
 
 
-def run_training(task_name: str, data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+def run_training(task_name: str, data: str | Path | None, out: str | Path, *, split: str = "train", seed: int = 13,
                  language: str | None = None, **options: Any) -> dict[str, Any]:
     """Train the task's model on ``data`` (only its ``split`` part; one ``language`` of a multilingual
-    set when given) into ``out``; returns the card."""
+    set when given) into ``out``; returns the card. ``reviews=STORE`` (tasks with ``from_reviews``)
+    adds the reviewed items of that corpus, and ``data`` may then be None."""
     task = get_task(task_name)
     if task.train is None:
         raise ConfigError(f"task {task_name!r} has no trainable model (it is rule-based); "
@@ -273,9 +275,18 @@ def run_training(task_name: str, data: str | Path, out: str | Path, *, split: st
         fine = [n for n in task_names() if get_task(n).fine_tunes]
         raise ConfigError(f"the {task_name} task has no fine-tuned model yet; --fine-tune works for "
                           f"{', '.join(fine) or 'no task'}")
-    path = Path(data) if language is None else language_folder(data, language)
-    if not path.exists():
-        raise InputError(f"no training data at {path}", path=str(path))
+    if options.get("reviews") and not task.from_reviews:
+        able = [n for n in task_names() if get_task(n).from_reviews]
+        raise ConfigError(f"the {task_name} task cannot learn from reviews yet; --from-reviews works for "
+                          f"{', '.join(able) or 'no task'}")
+    if data is None:
+        if not options.get("reviews"):
+            raise ConfigError("training needs labelled data (--data), reviews (--from-reviews), or both")
+        path = None
+    else:
+        path = Path(data) if language is None else language_folder(data, language)
+        if not path.exists():
+            raise InputError(f"no training data at {path}", path=str(path))
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     card = task.train(path, Path(out), split=split, seed=seed, **options)

@@ -15,7 +15,7 @@ everything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,13 @@ import numpy as np
 from narratrace.evaluation import Benchmark, PublishedFigure, Task
 from narratrace.evaluation import nearest_occurrence as _nearest
 from narratrace.errors import InputError
-from narratrace.framing.data import FramingDocument, read_framing_data
+from narratrace.framing.data import FramingDocument, GoldMention, read_framing_data
 from narratrace.framing.features import VECTOR_KINDS, MentionContext, contexts, featurize, sentences_of, vector_features
 from narratrace.framing.measures import framing_measures
 from narratrace.framing.model import DEFAULT_MODEL, TASK as TASK_NAME, load_framing_model, model_for_run, train_model
 from narratrace.cards import data_sha256, write_card
 
-__all__ = ["FEATURES", "evaluate_framing", "evaluate_framing_end_to_end", "train_framing"]
+__all__ = ["FEATURES", "evaluate_framing", "evaluate_framing_end_to_end", "reviewed_documents", "train_framing"]
 
 #: What a trained model reads: its sentence's vector, the mean vector of it and its neighbours, the cue
 #: words (the sentence vectors are the article's own, embedded once for every stage).
@@ -135,32 +135,77 @@ def _licence(data: Path) -> str:
     return "unknown: check the data's terms before shipping weights trained on it"
 
 
-def train_framing(data: Path, out: Path, *, split: str = "train", seed: int = 13, **_: Any) -> dict[str, Any]:
-    """Fit a framing model on ``data`` (its ``split`` part) into ``out``; returns the card."""
-    docs = list(read_framing_data(data, split=split))
-    ctx, main, fine, doc_of, per_doc = _mentions(docs)
+def reviewed_documents(db: str) -> list[FramingDocument]:
+    """A corpus's reviewed entity roles as labelled documents: a confirmed role as the analysis gave
+    it (with its fine roles), a corrected one with the reviewer's main role (fine roles unknown).
+    A rejection says only that the role is wrong, not which is right: it is left out. Every mention
+    of the entity in the article carries the role, as in the benchmark's data."""
+    from narratrace.reviews.store import latest_reviews
+    from narratrace.store import open_store
+
+    wanted: dict[str, list[tuple[str, str, Any]]] = {}
+    docs = []
+    with open_store(db) as store:
+        for (kind, key), review in sorted(latest_reviews(store).items()):
+            role = review.label if review.verdict == "confirm" else review.correction.get("label")
+            if kind != "role" or review.verdict == "reject" or not role:
+                continue
+            wanted.setdefault(review.article_id, []).append((key.split(":", 2)[2], str(role), review))
+        for article_id, roles in sorted(wanted.items()):
+            text = store.article(article_id).text
+            framed = {a.data.get("entity"): a for a in store.annotations(article_id, stage="framing")
+                      if a.kind == "framing"}
+            mentions = []
+            for entity, role, review in roles:
+                ann = framed.get(entity)
+                spans = [tuple(sp) for sp in ann.data.get("spans", ())] if ann is not None else []
+                spans = spans or [(review.start, review.end)]
+                fine = tuple(ann.data.get("fine_roles", ())) if (
+                    ann is not None and review.verdict == "confirm" and ann.label == role) else ()
+                mentions += [GoldMention(int(s), int(e), text[int(s):int(e)], role, fine) for s, e in spans]
+            docs.append(FramingDocument(f"review:{article_id}", text, tuple(sorted(mentions, key=lambda m: m.start))))
+    return docs
+
+
+def train_framing(data: Path | None, out: Path, *, split: str = "train", seed: int = 13, reviews: str | None = None,
+                  **_: Any) -> dict[str, Any]:
+    """Fit a framing model on ``data`` (its ``split`` part) and/or the reviewed roles of the corpus
+    ``reviews`` into ``out``; returns the card. With reviews, the measures are on the reviewed items:
+    a cross-validation by article in which each fold's reviewed articles are held out."""
+    docs = list(read_framing_data(data, split=split)) if data is not None else []
+    reviewed = reviewed_documents(reviews) if reviews else []
+    ctx, main, fine, doc_of, per_doc = _mentions(docs + reviewed)
     if len(ctx) < 10:
-        raise InputError(f"{data} (split {split}) has {len(ctx)} labelled mentions; training needs at least 10",
-                         path=str(data))
+        raise InputError(f"{data or reviews} (split {split}) has {len(ctx)} labelled mentions; training needs at "
+                         "least 10", path=str(data or reviews))
     vectors = vector_features(per_doc) if set(FEATURES) & set(VECTOR_KINDS) else None
     x = featurize(ctx, FEATURES, vectors=vectors)
     name = out.name
     measures: dict[str, Any]
-    if split == "train":
-        held = list(read_framing_data(data, split="heldout"))
+    if reviewed:
+        measures = _cross_validated(x, ctx, main, fine, doc_of, seed=seed, data=Path(str(reviews)),
+                                    split="reviewed items", held=lambda d: d.startswith("review:"))
+        model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
+    elif split == "train":
+        held = list(read_framing_data(data, split="heldout"))  # type: ignore[arg-type]
         hctx, hmain, hfine, _, hdocs = _mentions(held)
         model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
         values = framing_measures(list(zip(hmain, hfine)),
                                   [(p.main_role, p.fine_roles) for p in model.predict(hdocs)]) if hctx else {}
         measures = {"data": str(data), "split": "heldout", "n": len(hctx), "values": values}
     else:
-        measures = _cross_validated(x, ctx, main, fine, doc_of, seed=seed, data=data, split=split)
+        measures = _cross_validated(x, ctx, main, fine, doc_of, seed=seed, data=data, split=split)  # type: ignore[arg-type]
         model = train_model(x, main, fine, features=FEATURES, name=name, seed=seed)
     model.save(out)
-    command = f"narratrace train framing --data {data} --out {out} --split {split} --seed {seed}"
-    return write_card(out, task=TASK_NAME, name=name, kind="trained",
-                      data={"path": str(data), "sha256": data_sha256(data), "licence": _licence(data),
-                            "split": split, "n": len(ctx), "documents": len(docs)},
+    command = ("narratrace train framing" + (f" --data {data} --split {split}" if data is not None else "")
+               + (f" --from-reviews {reviews}" if reviews else "") + f" --out {out} --seed {seed}")
+    described: dict[str, Any] = {"split": split, "n": len(ctx), "documents": len(docs) + len(reviewed)}
+    if data is not None:
+        described.update({"path": str(data), "sha256": data_sha256(data), "licence": _licence(data)})
+    if reviews:
+        described["reviews"] = {"store": str(reviews), "articles": len(reviewed),
+                                "mentions": sum(len(d.mentions) for d in reviewed)}
+    return write_card(out, task=TASK_NAME, name=name, kind="trained", data=described,
                       measures=measures, seed=seed,
                       notes="Logistic regressions (main role; fine roles) over the sentence vectors of the mention's "
                             "sentence and of it with its two neighbours (the run's encoder, embedded once per "
@@ -169,15 +214,19 @@ def train_framing(data: Path, out: Path, *, split: str = "train", seed: int = 13
 
 
 def _cross_validated(x: np.ndarray, ctx: Sequence[MentionContext], main: Sequence[str], fine: Sequence[Sequence[str]], doc_of: Sequence[str], *,
-                     seed: int, data: Path, split: str, folds: int = 5) -> dict[str, Any]:
-    docs = sorted(set(doc_of))
+                     seed: int, data: Path, split: str, folds: int = 5,
+                     held: Callable[[str], bool] | None = None) -> dict[str, Any]:
+    """Measures of a cross-validation by document; ``held(doc)`` picks the documents that are ever held
+    out and scored (the others are always trained on); every document when None."""
+    docs = sorted({d for d in doc_of if held is None or held(d)})
+    folds = max(1, min(folds, len(docs)))
     rng = np.random.default_rng(seed)
     order = list(rng.permutation(len(docs)))
     fold_of = {docs[i]: k % folds for k, i in enumerate(order)}
     predicted: list[tuple[str, tuple[str, ...]] | None] = [None] * len(main)
     for k in range(folds):
-        test = [i for i, d in enumerate(doc_of) if fold_of[d] == k]
-        train = [i for i, d in enumerate(doc_of) if fold_of[d] != k]
+        test = [i for i, d in enumerate(doc_of) if fold_of.get(d) == k]
+        train = [i for i, d in enumerate(doc_of) if fold_of.get(d) != k]
         if not test or len({main[i] for i in train}) < 2:
             continue
         m = train_model(x[train], [main[i] for i in train], [fine[i] for i in train], features=FEATURES,
@@ -201,6 +250,7 @@ TASK = Task(
     evaluate=evaluate_framing,
     end_to_end=evaluate_framing_end_to_end,
     train=train_framing,
+    from_reviews=True,
     published=(PublishedFigure("main_role_accuracy", "main-role accuracy", 0.9362,
                                "gowithnlp, SemEval-2025 Task 10 ST1 English test (2nd on that measure)"),
                PublishedFigure("emr", "exact match ratio (fine roles)", None,
