@@ -243,3 +243,47 @@ def test_reviews_train_framing_from_reviews_learns_the_corrected_role(db: Path, 
         main_p, _ = model.probabilities(x[picked])
         gained.append(float(main_p[:, list(model.main_classes).index(other)].mean()))
     assert gained[1] > gained[0]
+
+
+def test_reviews_several_reviewers_at_once_on_postgresql_lose_nothing(analysed: Path, pg_server: str) -> None:
+    """Four reviewers, each with their own connection, review the same items at the same time: every
+    review is kept (reviews are appended, never updated), the latest one counts, and assignments of
+    one item by several people at once leave exactly one."""
+    import threading
+
+    from test_web_api import _into_postgres
+
+    from narratrace.reviews.store import assign, assignments
+    from narratrace.store import open_store
+
+    url = _into_postgres(pg_server, analysed)
+    with open_store(url) as store:
+        items = [e.item for e in queue(store, limit=10)]
+    assert len(items) == 10
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def reviewer(name: str) -> None:
+        try:
+            with open_store(url) as store:
+                start.wait()
+                for item in items:
+                    add_review(store, item, verdict="confirm", reviewer=name)
+                    assign(store, item.kind, item.key, assignee=name, by=name)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reviewer, args=(f"r{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with open_store(url) as store:
+        stored = list(reviews(store))
+        latest = latest_reviews(store)
+        assigned = assignments(store)
+    assert len(stored) == 40 and {r.reviewer for r in stored} == {"r0", "r1", "r2", "r3"}
+    assert len(latest) == 10 and all(latest[(i.kind, i.key)].id == max(r.id for r in stored if r.item_key == i.key)
+                                     for i in items)
+    assert len(assigned) == 10 and {a[0] for a in assigned.values()} <= {"r0", "r1", "r2", "r3"}

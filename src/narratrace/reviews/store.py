@@ -100,9 +100,10 @@ def latest_reviews(store: Store) -> dict[tuple[str, str], Review]:
 
 def assign(store: Store, kind: str, key: str, *, assignee: str, by: str | None = None) -> None:
     """Ask ``assignee`` to review an item (replaces an earlier assignment of it)."""
-    with store._transaction():
-        store.db.execute("DELETE FROM review_assignments WHERE kind = ? AND item_key = ?", (kind, key))
-        store.db.execute("INSERT INTO review_assignments VALUES (?, ?, ?, ?, ?)", (kind, key, assignee, by, _now()))
+    with store._transaction():  # one statement: two reviewers assigning at once cannot collide on the key
+        store.db.execute("INSERT INTO review_assignments VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, item_key) DO UPDATE "
+                         "SET assignee = excluded.assignee, assigned_by = excluded.assigned_by, "
+                         "created_at = excluded.created_at", (kind, key, assignee, by, _now()))
 
 
 def assignments(store: Store) -> dict[tuple[str, str], tuple[str, str | None, str]]:
