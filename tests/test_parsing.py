@@ -47,12 +47,16 @@ def test_parsing_cached_attributes_match_spacys_components_token_for_token() -> 
     sentences = _sentences()
     assert len(sentences) > 100
     expected = [_attributes(d) for d in plain.pipe(sentences)]
-    # Twice: the first pass fills the caches (the ruler runs), the second reads them.
+    component = cached.get_pipe("narratrace_cached_attributes")
+    # Twice: the first pass fills the caches (the ruler runs), the second reads them. (The pipeline
+    # is the process's one, so earlier tests may have filled the caches already.)
+    runs = []
     for _ in range(2):
+        before = component.ruler_runs
         got = [_attributes(d) for d in cached.pipe(sentences)]
         assert got == expected
-    component = cached.get_pipe("narratrace_cached_attributes")
-    assert component.ruler_runs < 2 * len(sentences)  # the second pass did not run the ruler on everything
+        runs.append(component.ruler_runs - before)
+    assert runs[1] < len(sentences) / 4  # the second pass read the caches for most sentences
 
 
 def test_parsing_cached_attributes_refuse_a_ruler_pattern_outside_their_key() -> None:
