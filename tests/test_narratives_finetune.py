@@ -89,19 +89,22 @@ def test_narratives_finetune_decodes_hierarchically_with_evidence_from_the_best_
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "narr-fine"
-    run_training("narratives", SAMPLE, out, split="all", seed=5, fine_tune=True, epochs=1)
+    run_training("narratives", SAMPLE, out, split="train", seed=5, fine_tune=True, epochs=1)
     return out
 
 
 def test_narratives_finetune_card_records_data_base_options_thresholds_and_history(trained: Path) -> None:
     card = json.loads((trained / "card.json").read_text())
     assert card["kind"] == "fine-tuned" and card["task"] == "narratives" and card["seed"] == 5
-    assert len(card["data"]["sha256"]) == 64 and card["data"]["n"] == 12
-    assert card["data"]["train"] + card["data"]["dev"] == 12 and card["data"]["dev"] >= 1
+    assert len(card["data"]["sha256"]) == 64 and card["data"]["n"] == 8 and card["data"]["split"] == "train"
+    assert card["data"]["train"] + card["data"]["dev"] == 8 and card["data"]["dev"] >= 1
     assert card["data"]["chunks"] >= card["data"]["train"]
     assert "all-MiniLM-L6-v2" in card["base"] and card["options"]["epochs"] == 1 and card["options"]["seed"] == 5
     assert len(card["history"]) == 1 and "dev_loss" in card["history"][0] and card["training_minutes"] > 0
     assert card["pooling"] in ("max", "top2") and 0 < card["threshold"] < 1 and 0 < card["sub_threshold"] < 1
+    held = card["measures"]  # scored on the 4 documents it did not learn from, with its speed
+    assert held["split"] == "heldout" and held["n"] == 4 and held["articles_per_second"] > 0
+    assert 0.0 <= held["values"]["f1_samples"]["subnarratives"] <= 1.0
     spec = json.loads((trained / "model.json").read_text())
     assert spec["kind"] == "fine-tuned" and spec["threshold"] == card["threshold"]
     assert (trained / "classifier.pt").stat().st_size > 10_000_000  # the whole encoder, float16
@@ -145,7 +148,7 @@ def test_narratives_finetune_model_is_used_by_analyze(trained: Path, tmp_path: P
 
 def test_narratives_finetune_is_reproducible(trained: Path, tmp_path: Path) -> None:
     again = tmp_path / "narr-fine"
-    card: dict[str, Any] = run_training("narratives", SAMPLE, again, split="all", seed=5, fine_tune=True, epochs=1)
+    card: dict[str, Any] = run_training("narratives", SAMPLE, again, split="train", seed=5, fine_tune=True, epochs=1)
     first = json.loads((trained / "card.json").read_text())
     assert card["history"][0]["dev_loss"] == first["history"][0]["dev_loss"]
     assert (again / "classifier.pt").read_bytes() == (trained / "classifier.pt").read_bytes()  # same weights
