@@ -224,8 +224,10 @@ def fine_tune(texts: Sequence[str], targets: np.ndarray, labels: Sequence[str], 
             batches += [part[b:b + options.batch_size] for b in range(0, len(part), options.batch_size)]
         batches = [batches[i] for i in rng.permutation(len(batches))]
         running = 0.0
+        seen = 0
         optimiser.zero_grad()
         for n, rows in enumerate(batches, start=1):
+            seen = n
             enc = tokenizer([texts[i] or " " for i in rows], padding=True, truncation=True,
                             max_length=options.max_length, return_tensors="pt")
             logits = network(enc["input_ids"].to(device), enc["attention_mask"].to(device))
@@ -242,7 +244,7 @@ def fine_tune(texts: Sequence[str], targets: np.ndarray, labels: Sequence[str], 
                 break
         dev_p = np.clip(model.probabilities(dev_texts), 1e-6, 1 - 1e-6)
         dev_loss = float(-np.mean(dev_targets * np.log(dev_p) + (1 - dev_targets) * np.log(1 - dev_p)))
-        record = {"epoch": epoch, "train_loss": round(running / max(1, len(batches)), 4),
+        record = {"epoch": epoch, "train_loss": round(running / max(1, seen), 4),  # over the batches it ran
                   "dev_loss": round(dev_loss, 4), "minutes": round((time.monotonic() - started) / 60, 2),
                   "complete": not out_of_time}
         model.history.append(record)

@@ -16,7 +16,11 @@ score the labels of a :class:`~narratrace.narratives.taxonomy.Taxonomy`:
   Hierarchical decoding (what training writes): narratives at or above ``threshold`` (none: the
   document is ``Other``), then only their subnarratives, at or above ``sub_threshold``.
 
-Both return :class:`Prediction`: one :class:`NarrativeHit` per (narrative, subnarrative) with
+* :class:`~narratrace.narratives.finetuned.FineTunedNarrativeModel` (``train narratives
+  --fine-tune``): MiniLM fine-tuned on chunks of consecutive sentences; it reads the article's
+  text rather than its sentence vectors (``reads_text``).
+
+All return :class:`Prediction`: one :class:`NarrativeHit` per (narrative, subnarrative) with
 score and evidence spans, and the SemEval-style label lists for scoring.
 """
 
@@ -38,7 +42,7 @@ from narratrace.model import Span
 from narratrace.narratives.taxonomy import OTHER, Label, Taxonomy, load_taxonomies, other_of
 
 __all__ = ["DEFAULT_MODEL", "LinearModel", "NarrativeHit", "NarrativeModel", "Prediction", "ZeroShotModel",
-           "document_units", "embed", "load_model", "pooled"]
+           "document_units", "embed", "load_model", "pooled", "reads_text"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -112,11 +116,20 @@ def pooled(vectors: np.ndarray) -> np.ndarray:
 
 
 class NarrativeModel(Protocol):
+    """Predicts from an article's sentence vectors and their spans. A model that reads the text
+    instead (the fine-tuned one) says so with a true ``reads_text`` attribute and has
+    ``predict_texts([(text, spans), ...]) -> [Prediction, ...]``: see :func:`reads_text`."""
+
     name: str
     taxonomy: Taxonomy
     encoder: str        # which encoder its sentence vectors must come from (vectors.py)
 
     def predict(self, vectors: np.ndarray, spans: Sequence[Span]) -> Prediction: ...
+
+
+def reads_text(model: Any) -> bool:
+    """Whether ``model`` predicts from the article's text (``predict_texts``) rather than its vectors."""
+    return bool(getattr(model, "reads_text", False))
 
 
 def _top_mean(column: np.ndarray, k: int) -> float:
@@ -343,7 +356,11 @@ def _load(model_dir: str, taxonomies: tuple[str, ...], encoder: str) -> Narrativ
                            sub_threshold=float(spec.get("sub_threshold", threshold)),
                            hierarchical=bool(spec.get("hierarchical", False)), name=path.name,
                            encoder=str(spec.get("encoder") or "all-MiniLM-L6-v2"))
-    raise ConfigError(f"narratives model {path}: unknown kind {kind!r} (zero-shot or linear)")
+    if kind == "fine-tuned":
+        from narratrace.narratives.finetuned import FineTunedNarrativeModel
+
+        return FineTunedNarrativeModel.load(path, spec, taxonomy)
+    raise ConfigError(f"narratives model {path}: unknown kind {kind!r} (zero-shot, linear or fine-tuned)")
 
 
 def load_model(model: str | Path | None = None, *, taxonomies: Sequence[str | Path] | None = None) -> NarrativeModel:

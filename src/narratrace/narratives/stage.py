@@ -5,7 +5,8 @@ Two corpus stages (see ``docs/stages.md``):
 * ``narratives`` reads the vectors of each new article's sentences (stored once by ``sentence_vectors``;
   a sentence without one is embedded here, by the same encoder), classifies them
   with the configured model (:mod:`narratrace.narratives.classifier`; default the shipped
-  zero-shot model over the URW and CC label sets) and stores per article ``kind="narrative"``
+  zero-shot model over the URW and CC label sets; a fine-tuned model reads the articles' text in
+  chunks instead of their vectors, which are still read for the document vectors) and stores per article ``kind="narrative"``
   annotations on the evidence sentences, plus a blob (:func:`pack_result`) holding the labels with
   their scores and evidence, and the article's document and lead vectors (for ``stories``). It is a
   corpus stage for the same reason as ``claim_vectors``: one model in one process, batching the
@@ -27,7 +28,8 @@ from narratrace.errors import ConfigError
 from narratrace.languages import supports
 from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.model import Annotation, Article, Span
-from narratrace.narratives.classifier import DEFAULT_MODEL, NarrativeHit, ZeroShotModel, document_units, load_model, pooled
+from narratrace.narratives.classifier import (DEFAULT_MODEL, NarrativeHit, Prediction, ZeroShotModel, document_units,
+                                              load_model, pooled, reads_text)
 from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim, discover
 from narratrace.narratives.taxonomy import load_taxonomies
 from narratrace.narratives.store import save_discovery, save_narratives
@@ -127,8 +129,10 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
             stored = load_sentence_vectors(corpus, [a.id for a in batch])
             matrices = sentence_matrix([(a.text, us, stored.get(a.id)) for a, us in zip(batch, units)],
                                        encoder=clf.encoder)
-            for art, us, v in zip(batch, units, matrices):
-                rows.append(_one(art, us, v, clf, languages))
+            texts = (clf.predict_texts([(a.text, us) for a, us in zip(batch, units)])  # reads the text
+                     if reads_text(clf) else [None] * len(batch))
+            for art, us, v, pred in zip(batch, units, matrices, texts):
+                rows.append(_one(art, us, v, clf, languages, pred))
             done += len(batch)
             if progress:
                 progress("narratives", done, len(ids))
@@ -136,8 +140,8 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
     return classify
 
 
-def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any,
-         languages: Sequence[str]) -> tuple[str, str, bytes, tuple[Annotation, ...]]:
+def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any, languages: Sequence[str],
+         pred: Prediction | None = None) -> tuple[str, str, bytes, tuple[Annotation, ...]]:
     lead_units = units[:LEAD_SENTENCES]
     lead_text = " ".join(art.text[u.start:u.end] for u in lead_units)[:800]
     if art.title and art.title.strip() and art.title.strip() not in lead_text:
@@ -148,7 +152,7 @@ def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any,
         empty = np.zeros(384, dtype=np.float32)
         return (art.id, art.content_hash, pack_result(ArticleNarratives(clf.name, None, (), empty, empty,
                                                                         lead_text, reason)), ())
-    pred = clf.predict(vectors, units)
+    pred = pred if pred is not None else clf.predict(vectors, units)
     result = ArticleNarratives(clf.name, pred.domain, pred.hits, pooled(vectors), pooled(vectors[:LEAD_SENTENCES]),
                                lead_text)
     return art.id, art.content_hash, pack_result(result), annotations_of(pred.hits)
