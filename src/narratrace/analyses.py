@@ -62,6 +62,7 @@ class Analysis:
     tasks: Mapping[str, str] = field(default_factory=dict)  # evaluation task -> module defining TASK
     commands: tuple[str, ...] = ()               # modules defining COMMANDS (click commands)
     spark: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> its step on the Spark engine
+    spark_load: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> loads its own Spark tables
 
 
 def resolve(ref: str) -> Any:

@@ -29,7 +29,10 @@ ANALYSIS = Analysis(
     section="narratrace.claims.report:build_report_section", pages="narratrace.claims.web:make_pages",
     tasks={"attribution": "narratrace.claims.attribution_eval",
            "checkworthiness": "narratrace.claims.checkworthiness_eval"},
-    commands=("narratrace.claims.cli",))
+    commands=("narratrace.claims.cli",),
+    spark={"claim_vectors": "narratrace.spark.corpus:per_article_step",
+           "claim_groups": "narratrace.claims.spark:run_claim_groups"},
+    spark_load={"claim_groups": "narratrace.claims.spark:load"})
 
 __all__ = ["ANALYSIS", "AliasEntry", "AliasTable", "Attribution", "CheckFeatures", "Claim", "ClaimOptions", "EntityMention",
            "Extraction", "alias_table", "default_aliases", "entity_key", "evaluate", "extract_claims",

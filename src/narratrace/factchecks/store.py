@@ -54,7 +54,7 @@ MIGRATIONS = (Migration(
 corpus's claims to them (stage ``factcheck_matches``)."""
 
 __all__ = ["MIGRATIONS", "embedded_table", "forget_vectors", "vectors_encoder", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
-           "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches",
+           "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches", "stored_matches",
            "save_vectors", "upsert_factchecks"]
 
 MATCH_STAGE = "factcheck_matches"
@@ -265,3 +265,9 @@ def factcheck_matches(store: Store, article_id: str | None = None) -> list[dict[
     sql = ("SELECT m.data FROM factcheck_matches m JOIN articles a ON a.id = m.article_id "
            + ("WHERE m.article_id = ? " if article_id else "") + "ORDER BY a.rowid, m.claim_id, m.rank")
     return [json.loads(r[0]) for r in store.db.execute(sql, (article_id,) if article_id else ())]
+
+
+def stored_matches(store: Store) -> list[tuple[str, str, int, float, dict[str, Any]]]:
+    """Every stored match as ``(article_id, claim_id, rank, score, to_dict())`` (the score unrounded)."""
+    return [(aid, cid, int(rank), float(score), json.loads(data)) for aid, cid, rank, score, data in store.db.execute(
+        "SELECT article_id, claim_id, rank, score, data FROM factcheck_matches ORDER BY article_id, claim_id, rank")]

@@ -22,7 +22,8 @@ ANALYSIS = Analysis(
     stages=("narratrace.framing.stage",), default_stages=("framing",),
     export="narratrace.framing.views:export_section", section="narratrace.framing.report:build_report_section",
     pages="narratrace.framing.web:make_pages",
-    tasks={"framing": "narratrace.framing.evaluation"}, commands=("narratrace.framing.cli",))
+    tasks={"framing": "narratrace.framing.evaluation"}, commands=("narratrace.framing.cli",),
+    spark={"framing": "narratrace.spark.corpus:per_article_step"})
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "MAIN_ROLES", "FramingModel", "Prediction", "framing_measures", "load_framing_model",
            "load_taxonomy"]
