@@ -196,7 +196,7 @@ def load(root: Path, store: Any, stage: str, version: str) -> int:
     if not (root / TABLE).exists():
         return 0
     rows: list[dict[str, Any]] = []
-    for path in sorted((root / TABLE).rglob("*.parquet")):  # one part file, written in order
+    for path in sorted((root / TABLE).rglob("*.parquet")):  # part files by name: ranges, written in order
         rows.extend(pq.read_table(path, columns=["data"]).to_pylist())
     groups = [ClaimGroup.from_dict(json.loads(r["data"])) for r in rows]
     save_claim_groups(store, stage, version, groups=groups, compared=())

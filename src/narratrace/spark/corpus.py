@@ -364,6 +364,7 @@ def save_pairs(store: Any, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def write_groups(ctx: StepContext, table: str, rows: Any, sort: Sequence[Any]) -> int:
-    """Write a whole-corpus table (:func:`run_groups`' rows) in the order ``sort`` (Spark columns) says."""
-    ctx.out.write_table(table, rows.orderBy(*sort).coalesce(1))
+    """Write a whole-corpus table (:func:`run_groups`' rows) in the order ``sort`` (Spark columns) says: a
+    sorted write makes each part file a range, so reading the part files by name reads them in order."""
+    ctx.out.write_table(table, rows.orderBy(*sort))
     return int(ctx.spark.read.parquet(ctx.out.path(table)).count())

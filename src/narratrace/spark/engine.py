@@ -13,10 +13,12 @@ complete table, and Spark plans stay short):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,18 +120,21 @@ def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[st
                                         sort_keys=True).encode()).hexdigest()
     previous = out.read_json("_run.json")
     if previous is None or previous.get("key") != run_key:
-        for name in (*OUTPUT_TABLES, "stage_errors", "_work", "_tmp", MANIFEST):
+        for name in (*OUTPUT_TABLES, *(previous or {}).get("tables", ()), "stage_errors", "_work", "_tmp", MANIFEST):
             out.delete(name)
         out.write_json("_run.json", {"key": run_key})
     run = SparkRun(manifest={})
+    seconds: dict[str, float] = {}
     with quiet_pyspark():
-        _parse(spark, out, files, skips, partitions, run, say)
+        with _timed(spark, "parse", seconds):
+            _parse(spark, out, files, skips, partitions, run, say)
         infos = [registered_stages()[n] for n in names]
         languages = stage_languages(infos, encoder=encoder)
         for info in infos:
             if info.level == "article":
-                _article_stage(spark, out, info.name, versions[info.name], languages[info.name],
-                               encoder if info.encoder else None, run, say)
+                with _timed(spark, info.name, seconds):
+                    _article_stage(spark, out, info.name, versions[info.name], languages[info.name],
+                                   encoder if info.encoder else None, run, say)
         shipped = _ship_reference(spark, reference) if reference else None
         stats: dict[str, Any] = {}
         steps = spark_corpus_stages()
@@ -141,14 +146,18 @@ def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[st
                                   versions=versions, languages=None if found is None else tuple(found),
                                   encoder=encoder if info.encoder else None, reference=shipped,
                                   partitions=partitions, method=candidates, reused=run.reused, say=say)
-            stats[info.name] = resolve(steps[info.name])(context)
+            with _timed(spark, info.name, seconds):
+                stats[info.name] = resolve(steps[info.name])(context)
         counts = {}
-        for table in OUTPUT_TABLES:
+        tables = [*OUTPUT_TABLES, *(t for t in sorted(out.written) if t not in OUTPUT_TABLES and t != "stage_errors")]
+        for table in tables:
             counts[table] = spark.read.parquet(out.path(table)).count() if out.exists(table) else 0
+        out.write_json("_run.json", {"key": run_key, "tables": tables})
         errors = spark.read.parquet(out.path("stage_errors")).count() if out.exists("stage_errors") else 0
     manifest = {"narratrace_spark_output": 1, "inputs": described, "stages": versions, "candidates": candidates,
                 "encoder": encoder, "reference": ref_key,
-                **stats, "rows": counts, "stage_errors": errors, "run_key": run_key}
+                **stats, "rows": counts, "stage_errors": errors, "seconds": {k: round(v, 2) for k, v in seconds.items()},
+                "run_key": run_key}
     out.write_json(MANIFEST, manifest)
     out.delete("_tmp")
     run.manifest = manifest
@@ -233,6 +242,19 @@ def spark_schema(schema: Any) -> Any:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema)
+
+
+@contextlib.contextmanager
+def _timed(spark: Any, step: str, seconds: dict[str, float]) -> Iterator[None]:
+    """Time one step (wall seconds, into ``seconds``) and tag its Spark jobs with the job group ``step``
+    (bench/scale.py reads each step's shuffle from the event log by it)."""
+    spark.sparkContext.setJobGroup(step, f"narratrace {step}")
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - start
+        spark.sparkContext.setJobGroup("narratrace", "narratrace")
 
 
 def _reference_key(reference: str | None) -> str | None:
