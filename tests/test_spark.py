@@ -196,18 +196,23 @@ def test_spark_load_twice_adds_nothing(example_engines: tuple[Store, Store, Path
 
 
 def test_spark_output_loads_into_postgres(example_engines: tuple[Store, Store, Path], pg_server: str) -> None:
-    """`narratrace load` into the team backend gives the same corpus as the local engine on SQLite."""
+    """`narratrace load` into the team backend gives the same corpus as into SQLite (which the test above
+    compares with the local engine), and nothing for `analyze` to do."""
     from conftest import new_pg_database
 
     from narratrace.store import open_store
 
-    local, _, out = example_engines
+    local, loaded, out = example_engines
     _, url = new_pg_database(pg_server)
     with open_store(url) as team:
         import_factchecks(team, FACTCHECKS)
         load_output(out, team)
-        assert export_corpus(team, include_text=True) == export_corpus(local, include_text=True)
+        assert export_corpus(team, include_text=True) == export_corpus(loaded, include_text=True)
+        want = export_corpus(local, include_text=True)
+        assert {k: v for k, v in export_corpus(team, include_text=True).items() if k != "stories"} == \
+            {k: v for k, v in want.items() if k != "stories"}
         assert _stage_view(team, EXAMPLE_STAGES) == _stage_view(local, EXAMPLE_STAGES)
+        assert Pipeline(EXAMPLE_STAGES, workers=1).run(team).done == {s: 0 for s in EXAMPLE_STAGES}
 
 
 def test_spark_generated_corpus_matches_local_engine(spark: Any, tmp_path: Path) -> None:

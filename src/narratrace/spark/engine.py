@@ -6,9 +6,13 @@ complete table, and Spark plans stay short):
 1. ``_work/parsed``: every input file parsed on executors by the local ingestion code;
 2. ``articles`` (refs made unique across files as ``narratrace ingest`` does) and ``skipped``;
 3. per article stage: ``stage_results/stage=NAME``, ``annotations/stage=NAME``, ``stage_errors/stage=NAME``;
-4. ``republication_pairs`` (fingerprint-key candidates, verified by the local ``compare``) and
-   ``republication_groups`` (the local ``group_pairs``);
-5. ``_manifest.json``: inputs, stages and versions, row counts; written last.
+4. per corpus stage, in pipeline order, its analysis's Spark step (``Analysis.spark``) given a
+   :class:`~narratrace.spark.corpus.StepContext`: the same three tables for the stage, and its own
+   tables (``republication_pairs`` and ``republication_groups``, ``claim_groups``, ``stories``,
+   ``narrative_topics``, ``factcheck_matches``), which ``narratrace load`` reads with the analysis's
+   ``Analysis.spark_load``;
+5. ``_manifest.json``: inputs, stages and versions (the encoder's included, as the local runner keys
+   them), row counts, each step's seconds; written last.
 """
 
 from __future__ import annotations
