@@ -41,6 +41,8 @@ __all__ = ["EXTRA_SCHEMA", "StepContext", "done_rows", "input_stages", "per_part
            "per_article_step", "run_in_store", "save_pairs", "stage_tables_done", "with_inputs", "with_originals",
            "write_groups", "write_stage_rows"]
 
+#: Articles per task store of :func:`per_partition` (with their inputs: about 50 KB each with sentence vectors).
+TASK_ARTICLES = 2000
 #: A whole-corpus table's rows as they come back from a group: ``table``, sort ``key``, JSON ``data``.
 EXTRA_SCHEMA = pa.schema([("table", pa.string()), ("key", pa.string()), ("data", pa.string())])
 
@@ -216,9 +218,16 @@ def per_partition(ctx: StepContext, needs: Sequence[str], *, config: Mapping[str
     cfg = dict(config or {})
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = [r for b in batches for r in b.to_pylist()]
-        if not rows:
-            return
+        rows: list[dict[str, Any]] = []
+        for batch in batches:  # a task store per TASK_ARTICLES: memory stays that of one chunk
+            rows.extend(batch.to_pylist())
+            if len(rows) >= TASK_ARTICLES:
+                yield from task(rows)
+                rows = []
+        if rows:
+            yield from task(rows)
+
+    def task(rows: list[dict[str, Any]]) -> Iterator[pa.RecordBatch]:
         rows.sort(key=lambda r: r["seq"])
 
         def body(store: Any) -> list[dict[str, Any]]:
