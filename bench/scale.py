@@ -192,7 +192,9 @@ def main() -> None:
         work = base / f"n{n}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        corpus = write_corpus(work / "corpus", n, files=max(4, n // 5000), seed=1)
+        # every stage: the generator's English mode, so the stages that read English have work
+        corpus = write_corpus(work / "corpus", n, files=max(4, n // 5000), seed=1,
+                              english=stages != REPUBLICATION_STAGES)
         local = local_engine(work / "corpus", work, stages)
         spark = spark_engine(work / "corpus", work, args.partitions, stages)
         per_k = 1000 / n

@@ -157,11 +157,15 @@ def run_claim_groups(ctx: Any) -> dict[str, Any]:
     claims = claims.withColumn("features", array_to_vector("vector")).drop("vector")
     out.write_table("_work/claim_rows", claims)
     claims = spark.read.parquet(out.path("_work/claim_rows"))
-    lsh = BucketedRandomProjectionLSH(inputCol="features", outputCol="hashes", bucketLength=BUCKET,
-                                      numHashTables=TABLES, seed=21).fit(claims)
-    near = (lsh.approxSimilarityJoin(claims, claims, distance, distCol="distance")
-            .where((F.col("datasetA.seq") != F.col("datasetB.seq")) & (F.col("datasetA.node") < F.col("datasetB.node")))
-            .select(F.col("datasetA.node").alias("src"), F.col("datasetB.node").alias("dst")))
+    if claims.limit(1).count():
+        lsh = BucketedRandomProjectionLSH(inputCol="features", outputCol="hashes", bucketLength=BUCKET,
+                                          numHashTables=TABLES, seed=21).fit(claims)
+        near = (lsh.approxSimilarityJoin(claims, claims, distance, distCol="distance")
+                .where((F.col("datasetA.seq") != F.col("datasetB.seq"))
+                       & (F.col("datasetA.node") < F.col("datasetB.node")))
+                .select(F.col("datasetA.node").alias("src"), F.col("datasetB.node").alias("dst")))
+    else:  # no claim in the corpus (Spark ML cannot fit LSH on nothing): no pair, no group
+        near = spark.createDataFrame([], "src long, dst long")
     out.write_table("_work/claim_pairs", near)
     edges = spark.read.parquet(out.path("_work/claim_pairs"))
     labels, rounds = _components(ctx, edges)
