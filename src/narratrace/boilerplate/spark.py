@@ -8,7 +8,7 @@
 3. the lines found (a few per outlet) are broadcast, and a second ``mapInArrow`` writes each
    article's result and annotations with the local stage's ``_row``.
 
-Identical to the local engine's results (``tests/test_spark_corpus.py``). One outlet's line keys meet
+Identical to the local engine's results (``tests/test_spark.py``). One outlet's line keys meet
 in one task: ~50 lines × 8 bytes per article, 4 MB for an outlet of 10,000 articles.
 """
 

@@ -9,7 +9,7 @@
   Tolerance, stated: a story whose articles straddle a window boundary is cut in two there, an
   undated article joins only other undated articles, and key terms (c-TF-IDF) are weighed against
   the stories of the same window. Identical wherever a corpus lies within one window and has all
-  or none of its articles dated (the example corpus; ``tests/test_spark_corpus.py``).
+  or none of its articles dated (the example corpus; ``tests/test_spark.py``).
 * ``narrative_discovery`` clusters at most ``max_claims`` uncovered claims (HDBSCAN). Executors pick
   the uncovered claims of each partition (outside the narratives' evidence, under ``covered`` against
   every label: the stage's own test, with a 10⁻⁴ margin so that the pick is a superset), Spark
