@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT := out
 
-.PHONY: demo test fuzz bench quality screenshots lock clean help
+.PHONY: demo test fuzz spark-scale bench quality screenshots lock clean help
 
 help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
 	@echo "make fuzz   - the fuzz tests (ingest readers, JSON API, pages) with a long budget (NARRATRACE_FUZZ=1)"
+	@echo "make spark-scale - 5,000 generated articles through every stage on both engines (hours on 2 cores; NARRATRACE_SPARK_SCALE=1)"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
 	@echo "make screenshots - regenerate docs/screenshots/*.png (the web app's and the report's pictures, headless chromium)"
 	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"
@@ -36,6 +37,10 @@ test: $(STAMP)
 # The fuzz tests run in `make test` too, with a small fixed budget; here with many more examples, randomised.
 fuzz: $(STAMP)
 	NARRATRACE_FUZZ=1 $(BIN)/python -m pytest -q -p no:logging tests/test_ingest_fuzz.py tests/test_web_fuzz.py
+
+# Outside `make test` (CI): both engines on 5,000 generated articles, every stage (tests/test_spark_scale.py).
+spark-scale: $(STAMP)
+	NARRATRACE_SPARK_SCALE=1 $(BIN)/python -m pytest -q tests/test_spark_scale.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/republication.py

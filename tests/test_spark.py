@@ -1,10 +1,12 @@
 """The Spark engine gives the local engine's answers (one implementation, two runners).
 
-One ``local[2]`` SparkSession serves the module. The example corpus and a generated corpus with
-planted copies go through both engines; articles, stage data, annotations, republication
-pairs (same similarity values), groups and originals must be identical, compared through the
-JSON export and store reads. Also: bad input becomes skips as in local ingest, loading twice
-adds nothing, and a SIGKILLed CLI run resumes to the same output.
+One ``local[2]`` SparkSession serves the module. The example corpus with the seed articles goes
+through every default stage on both engines (fact-checks from examples/factchecks.jsonld); every
+section of the JSON export, stage data and annotations must be identical, and ``analyze`` after
+``load`` must find nothing to do. A generated corpus with planted copies goes through the
+republication stages. Also: bad input becomes skips as in local ingest, loading twice adds
+nothing, and a SIGKILLed CLI run resumes to the same output. The generated corpus through every
+stage is ``tests/test_spark_scale.py`` (outside the default suite: ``make spark-scale``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import pytest
 
 pytest.importorskip("pyspark")
 
+from conftest import SEEDS  # noqa: E402
 from narratrace.export import export_corpus  # noqa: E402
+from narratrace.factchecks import import_factchecks  # noqa: E402
 from narratrace.ingest import ingest  # noqa: E402
-from narratrace.pipeline import Pipeline  # noqa: E402
+from narratrace.pipeline import Pipeline, default_stages  # noqa: E402
 from narratrace.spark.engine import run_spark_analyze  # noqa: E402
 from narratrace.spark.load import load_output  # noqa: E402
 from narratrace.spark.synthetic import write_corpus  # noqa: E402
@@ -34,8 +38,9 @@ from narratrace.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "corpus"
-#: Claims and techniques are the cheap per-article stages with annotations; framing is a corpus stage.
-EXAMPLE_STAGES = ["fingerprints", "republications", "claims", "techniques"]
+FACTCHECKS = ROOT / "examples" / "factchecks.jsonld"
+#: Every stage of a plain ``analyze``, article and corpus stages alike.
+EXAMPLE_STAGES = list(default_stages())
 REPUBLICATION_STAGES = ["fingerprints", "republications"]
 
 
@@ -48,16 +53,27 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
-def _local(inputs: list[Path], db: Path, stages: list[str]) -> Store:
+def _local(inputs: list[Path], db: Path, stages: list[str], factchecks: Path | None = None) -> Store:
     store = Store(db)
+    if factchecks:
+        import_factchecks(store, factchecks)
     ingest(store, inputs, workers=1)
     Pipeline(stages, workers=1).run(store)
     return store
 
 
-def _spark(spark: Any, inputs: list[str], out: Path, db: Path, stages: list[str]) -> Store:
-    run_spark_analyze(inputs, str(out), stages=stages, spark=spark, partitions=4)
+def _spark(spark: Any, inputs: list[str], out: Path, db: Path, stages: list[str], factchecks: Path | None = None,
+           partitions: int = 4) -> Store:
+    reference = None
+    if factchecks:  # the fact-checks every executor matches against, and those the loaded store shows
+        reference = out.parent / f"{out.name}-reference.db"
+        with Store(reference) as ref:
+            import_factchecks(ref, factchecks)
+    run_spark_analyze(inputs, str(out), stages=stages, spark=spark, partitions=partitions,
+                      reference=str(reference) if reference else None)
     store = Store(db)
+    if factchecks:
+        import_factchecks(store, factchecks)
     load_output(out, store)
     return store
 
@@ -66,28 +82,109 @@ def _stage_view(store: Store, stages: list[str]) -> dict[str, Any]:
     ids = [row["id"] for row in store.article_index()]
     return {"data": {s: list(store.stage_data(s)) for s in stages},
             "annotations": {i: {s: store.annotations(i, stage=s) for s in stages} for i in ids},
+            "coverage": store.stage_coverage(),
             "pairs": [(p.original, p.copy, p.similarity, p.copy_share) for p in store.republication_pairs()]}
+
+
+#: Four otherwise different articles of one outlet with the same footer: boilerplate to find.
+_FOOTER = "Subscribe to the Tidewater Tribune newsletter for the harbour news every morning."
+_TRIBUNE = [
+    ("The Kessport ferry timetable changes on Monday, the port authority said. Two evening crossings are dropped "
+     "for the winter months.", "Passengers with season tickets will be refunded for the dropped crossings."),
+    ("The town council approved a new footbridge over the Marl canal after a long debate. Construction is due to "
+     "start in June.", "Residents of the east bank had asked for the bridge for a decade."),
+    ("A storm flooded the lower market square on Tuesday night. Stall holders moved their goods to the church hall.",
+     "The drainage works promised last year have not begun, traders complained."),
+    ("The Kessport rowing club won the regional regatta for the third year. Its youth crew set a course record.",
+     "The club is raising money for a new boathouse near the lighthouse."),
+]
+
+
+def _tribune(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "tidewater-tribune.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for n, (lead, more) in enumerate(_TRIBUNE):
+            fh.write(json.dumps({"id": f"tidewater-{n}", "title": lead.split(".")[0], "outlet": "Tidewater Tribune",
+                                 "published": f"2025-04-0{n + 2}", "text": f"{lead}\n\n{more}\n\n{_FOOTER}"}) + "\n")
+    return directory
+
+
+def _example_inputs(tmp: Path) -> list[Path]:
+    return [EXAMPLES, _tribune(tmp / "tribune"), *([SEEDS] if SEEDS.is_dir() else [])]
 
 
 @pytest.fixture(scope="module")
 def example_engines(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Store, Path]:
     tmp = tmp_path_factory.mktemp("examples")
-    local = _local([EXAMPLES], tmp / "local.db", EXAMPLE_STAGES)
-    loaded = _spark(spark, [str(EXAMPLES)], tmp / "out", tmp / "spark.db", EXAMPLE_STAGES)
+    inputs = _example_inputs(tmp)
+    local = _local(inputs, tmp / "local.db", EXAMPLE_STAGES, FACTCHECKS)
+    loaded = _spark(spark, [str(p) for p in inputs], tmp / "out", tmp / "spark.db", EXAMPLE_STAGES, FACTCHECKS,
+                    partitions=2)
     return local, loaded, tmp / "out"
 
 
+#: Stories run per time window on Spark; an undated article joins only undated ones there (locally it
+#: may join a story of any date: the undated seed articles' story takes in the one dated seed).
+STORY_PAIR_F1 = 0.9
+
+
+def _story_pairs(stories: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(a, b) for s in stories for a in s["articles"] for b in s["articles"] if a < b}
+
+
 def test_spark_example_corpus_matches_local_engine(example_engines: tuple[Store, Store, Path]) -> None:
+    """Every export section identical but ``stories``, which is within its stated tolerance: the same
+    stories (their key terms aside, weighed per window) wherever no undated article is involved, and
+    the article pairs that share a story agree to STORY_PAIR_F1. The claim groups' LSH pairs lose
+    nothing here."""
     local, loaded, _ = example_engines
-    assert export_corpus(loaded, include_text=True) == export_corpus(local, include_text=True)
+    want, got = export_corpus(local, include_text=True), export_corpus(loaded, include_text=True)
+    assert list(got) == list(want)
+    assert [s for s in want if got[s] != want[s]] in ([], ["stories"])
+    undated = {a["ref"] for a in want["articles"] if not a["published"]}
+    touched = set(undated)  # undated articles and those that share a story with one on either engine
+    for stories in (want["stories"], got["stories"]):
+        touched.update(a for s in stories if undated & set(s["articles"]) for a in s["articles"])
+
+    def untouched(stories: list[dict[str, Any]]) -> list[dict[str, Any]]:  # key terms are weighed per window
+        return [{k: v for k, v in s.items() if k not in ("label", "terms")} for s in stories
+                if not touched & set(s["articles"])]
+
+    assert untouched(got["stories"]) == untouched(want["stories"]) and untouched(want["stories"])
+    pairs = [_story_pairs(want["stories"]), _story_pairs(got["stories"])]
+    recall, precision = len(pairs[0] & pairs[1]) / len(pairs[0]), len(pairs[0] & pairs[1]) / len(pairs[1])
+    assert 2 * recall * precision / (recall + precision) >= STORY_PAIR_F1, (recall, precision)
     assert _stage_view(loaded, EXAMPLE_STAGES) == _stage_view(local, EXAMPLE_STAGES)
     assert loaded.republication_groups() == local.republication_groups()
-    assert loaded.republication_pairs(), "the example corpus has republications"
+    for section in ("republications", "claim_groups", "stories", "narratives", "factcheck_matches", "framing",
+                    "techniques", "claims", "boilerplate"):
+        assert want[section], f"the example corpus has {section}: the comparison is not empty"
 
 
 def test_spark_loaded_results_are_not_redone_by_analyze(example_engines: tuple[Store, Store, Path]) -> None:
     _, loaded, _ = example_engines
     assert Pipeline(EXAMPLE_STAGES, workers=1).run(loaded).done == {s: 0 for s in EXAMPLE_STAGES}
+
+
+def test_spark_seeds_leave_nothing_for_analyze(example_engines: tuple[Store, Store, Path], seeds_dir: Path) -> None:
+    """The seed articles through `spark analyze` and `load`: every stage has a result or a not-analysed
+    record for each of them, and `analyze` reports 0 articles processed for every stage."""
+    _, loaded, out = example_engines
+    seeds = {p.stem for p in seeds_dir.iterdir() if p.is_file()}
+    refs = {row["ref"] for row in loaded.article_index()}
+    assert seeds and seeds <= {r.rsplit("/", 1)[-1].rsplit(".", 1)[0] for r in refs}, "the seeds were loaded"
+    coverage = loaded.stage_coverage()
+    for stage in EXAMPLE_STAGES:
+        if stage == "republications":  # its results are its pairs; every article is marked compared
+            continue
+        analysed, skipped = coverage[stage]
+        assert analysed + sum(skipped.values()) == loaded.count_articles(), stage
+    report = Pipeline(workers=1).run(loaded)
+    assert report.done == {s: 0 for s in default_stages()}
+    assert not report.failed
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert list(manifest["stages"]) == EXAMPLE_STAGES
 
 
 def test_spark_load_twice_adds_nothing(example_engines: tuple[Store, Store, Path]) -> None:
@@ -99,17 +196,23 @@ def test_spark_load_twice_adds_nothing(example_engines: tuple[Store, Store, Path
 
 
 def test_spark_output_loads_into_postgres(example_engines: tuple[Store, Store, Path], pg_server: str) -> None:
-    """`narratrace load` into the team backend gives the same corpus as the local engine on SQLite."""
+    """`narratrace load` into the team backend gives the same corpus as into SQLite (which the test above
+    compares with the local engine), and nothing for `analyze` to do."""
     from conftest import new_pg_database
 
     from narratrace.store import open_store
 
-    local, _, out = example_engines
+    local, loaded, out = example_engines
     _, url = new_pg_database(pg_server)
     with open_store(url) as team:
+        import_factchecks(team, FACTCHECKS)
         load_output(out, team)
-        assert export_corpus(team, include_text=True) == export_corpus(local, include_text=True)
+        assert export_corpus(team, include_text=True) == export_corpus(loaded, include_text=True)
+        want = export_corpus(local, include_text=True)
+        assert {k: v for k, v in export_corpus(team, include_text=True).items() if k != "stories"} == \
+            {k: v for k, v in want.items() if k != "stories"}
         assert _stage_view(team, EXAMPLE_STAGES) == _stage_view(local, EXAMPLE_STAGES)
+        assert Pipeline(EXAMPLE_STAGES, workers=1).run(team).done == {s: 0 for s in EXAMPLE_STAGES}
 
 
 def test_spark_generated_corpus_matches_local_engine(spark: Any, tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ class Analysis:
     tasks: Mapping[str, str] = field(default_factory=dict)  # evaluation task -> module defining TASK
     commands: tuple[str, ...] = ()               # modules defining COMMANDS (click commands)
     spark: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> its step on the Spark engine
+    spark_load: Mapping[str, str] = field(default_factory=dict)  # corpus stage -> loads its own Spark tables
     reviews: tuple[str, ...] = ()                # "module:attribute" of its ReviewKinds (narratrace.store.reviews)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from narratrace.analyses import Analysis
 
 ANALYSIS = Analysis(name="boilerplate", title="Boilerplate", stages=("narratrace.boilerplate.stage",),
-                    default_stages=("boilerplate",), export="narratrace.boilerplate.export:export_section")
+                    default_stages=("boilerplate",), export="narratrace.boilerplate.export:export_section",
+                    spark={"boilerplate": "narratrace.boilerplate.spark:run_on_spark"})
 
 __all__ = ["ANALYSIS"]

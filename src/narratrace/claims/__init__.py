@@ -30,6 +30,9 @@ ANALYSIS = Analysis(
     tasks={"attribution": "narratrace.claims.attribution_eval",
            "checkworthiness": "narratrace.claims.checkworthiness_eval"},
     commands=("narratrace.claims.cli",),
+    spark={"claim_vectors": "narratrace.spark.corpus:per_article_step",
+           "claim_groups": "narratrace.claims.spark:run_claim_groups"},
+    spark_load={"claim_groups": "narratrace.claims.spark:load"},
     reviews=("narratrace.claims.store:REVIEW",))
 
 __all__ = ["ANALYSIS", "AliasEntry", "AliasTable", "Attribution", "CheckFeatures", "Claim", "ClaimOptions", "EntityMention",

@@ -32,7 +32,9 @@ ANALYSIS = Analysis(
     stages=("narratrace.factchecks.stage",), default_stages=("factcheck_matches",),
     migrations=MIGRATIONS, export="narratrace.factchecks.export:export_section",
     section="narratrace.factchecks.report:build_report_section", pages="narratrace.factchecks.web:make_pages",
-    tasks={"matching": "narratrace.factchecks.evaluation"}, commands=("narratrace.factchecks.cli",))
+    tasks={"matching": "narratrace.factchecks.evaluation"}, commands=("narratrace.factchecks.cli",),
+    spark={"factcheck_matches": "narratrace.factchecks.spark:run_on_spark"},
+    spark_load={"factcheck_matches": "narratrace.factchecks.spark:load"})
 
 __all__ = ["ANALYSIS", "CSV_COLUMNS", "Candidate", "FactCheck", "ImportReport", "MatchHit", "Matcher", "MatchOptions",
            "ReadResult", "claimreview_skeletons", "clean_query", "embed_pending", "import_factchecks",

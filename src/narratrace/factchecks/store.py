@@ -55,7 +55,7 @@ MIGRATIONS = (Migration(
 corpus's claims to them (stage ``factcheck_matches``)."""
 
 __all__ = ["MATCHES_TABLE", "MIGRATIONS", "embedded_table", "forget_vectors", "vectors_encoder", "FactcheckTable", "bm25_search", "count_factchecks", "factcheck_matches", "factchecks_by_key",
-           "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches",
+           "factchecks_by_rowid", "invalidate_matches", "load_table", "missing_vectors", "save_factcheck_matches", "stored_matches",
            "save_vectors", "upsert_factchecks"]
 
 MATCH_STAGE = "factcheck_matches"
@@ -294,3 +294,9 @@ MATCHES_TABLE = TableSpec(
     sort="-score", key=("m.rowid",), row_id="m.rowid",
     description="Each claim of the corpus matched to an imported fact-check, with the fact-check's rating.")
 """Matches of the corpus's claims to imported fact-checks, with the fact-check's verdict and publisher."""
+
+
+def stored_matches(store: Store) -> list[tuple[str, str, int, float, dict[str, Any]]]:
+    """Every stored match as ``(article_id, claim_id, rank, score, to_dict())`` (the score unrounded)."""
+    return [(aid, cid, int(rank), float(score), json.loads(data)) for aid, cid, rank, score, data in store.db.execute(
+        "SELECT article_id, claim_id, rank, score, data FROM factcheck_matches ORDER BY article_id, claim_id, rank")]

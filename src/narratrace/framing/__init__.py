@@ -23,6 +23,7 @@ ANALYSIS = Analysis(
     export="narratrace.framing.views:export_section", section="narratrace.framing.report:build_report_section",
     pages="narratrace.framing.web:make_pages",
     tasks={"framing": "narratrace.framing.evaluation"}, commands=("narratrace.framing.cli",),
+    spark={"framing": "narratrace.spark.corpus:per_article_step"},
     reviews=("narratrace.framing.store:REVIEW",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "MAIN_ROLES", "FramingModel", "Prediction", "framing_measures", "load_framing_model",

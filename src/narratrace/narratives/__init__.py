@@ -20,6 +20,10 @@ ANALYSIS = Analysis(
     migrations=MIGRATIONS, export="narratrace.narratives.views:export_section",
     section="narratrace.narratives.views:build_report_section", pages="narratrace.narratives.web:make_pages",
     tasks={"narratives": "narratrace.narratives.evaluation"}, commands=("narratrace.narratives.cli",),
+    spark={"narratives": "narratrace.spark.corpus:per_article_step", "stories": "narratrace.narratives.spark:run_stories",
+           "narrative_discovery": "narratrace.narratives.spark:run_discovery"},
+    spark_load={"stories": "narratrace.narratives.spark:load_stories",
+                "narrative_discovery": "narratrace.narratives.spark:load_discovery"},
     reviews=("narratrace.narratives.store:REVIEW",))
 
 __all__ = ["ANALYSIS", "DEFAULT_MODEL", "Label", "NarrativeHit", "Prediction", "Story", "StoryOptions", "Taxonomy",

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from narratrace.boilerplate.lines import masked
 from narratrace.model import Article, RepublicationGroup, RepublicationPair
 from narratrace.republications.detect import CANDIDATE_MIN_SHARED, VERIFY_OPTIONS, compare, group_pairs
 from narratrace.republications.shingles import Tokens
@@ -98,9 +99,11 @@ def minhashlsh_candidates(keys: Any, *, tables: int = 20, max_distance: float = 
 
 
 def candidate_articles(candidates: Any, articles: Any) -> Any:
-    """Each candidate with both articles' columns (``a_*`` and ``b_*``), for verification."""
-    a = articles.select(*[articles[c].alias(f"a_{c}") for c in _ARTICLE_COLUMNS])
-    b = articles.select(*[articles[c].alias(f"b_{c}") for c in _ARTICLE_COLUMNS])
+    """Each candidate with both articles' columns (``a_*`` and ``b_*``), for verification; an
+    ``articles`` frame with a ``boilerplate`` column (JSON spans) passes it on."""
+    columns = _ARTICLE_COLUMNS + (["boilerplate"] if "boilerplate" in articles.columns else [])
+    a = articles.select(*[articles[c].alias(f"a_{c}") for c in columns])
+    b = articles.select(*[articles[c].alias(f"b_{c}") for c in columns])
     return (candidates.join(a, candidates.seq_a == a.a_seq).join(b, candidates.seq_b == b.b_seq)
             .drop("seq_a", "seq_b"))
 
@@ -119,7 +122,9 @@ def verify_batches(config: Mapping[str, Any]) -> Callable[[Iterator[pa.RecordBat
                 cache.move_to_end(key)
                 return cache[key]
             art = article_from_row({c: row[f"{prefix}{c}"] for c in _ARTICLE_COLUMNS})
-            cache[key] = (art, Tokens(art.text))
+            # a widget shared by unrelated stories is no evidence (as the local stage's _Verifier)
+            spans = [tuple(s) for s in json.loads(row.get(f"{prefix}boilerplate") or "[]")]
+            cache[key] = (art, Tokens(masked(art.text, spans) if spans else art.text))
             if len(cache) > cache_size:
                 cache.popitem(last=False)
             return cache[key]
@@ -145,12 +150,26 @@ def group_rows(pairs: list[tuple[str, str, str]], seq: dict[str, int],
     return group_pairs(slim, seq, published)
 
 
-def run_on_spark(spark: Any, out: Any, version: str, *, method: str, partitions: int, reused: list[str],
-                 say: Callable[[str], None]) -> dict[str, Any]:
+def with_boilerplate(spark: Any, out: Any, articles: Any) -> Any:
+    """``articles`` with a ``boilerplate`` column: the JSON ``[[start, end], ...]`` of each article's
+    boilerplate lines (the ``boilerplate`` stage's annotations), when that stage ran."""
+    from pyspark.sql import functions as F
+
+    if not out.exists("annotations/stage=boilerplate"):
+        return articles
+    spans = (spark.read.parquet(out.path("annotations/stage=boilerplate")).where(F.col("kind") == "boilerplate")
+             .groupBy(F.col("article_id").alias("id"))
+             .agg(F.to_json(F.collect_list(F.array("start", "end"))).alias("boilerplate")))
+    return articles.join(spans, "id", "left")
+
+
+def run_on_spark(ctx: Any) -> dict[str, Any]:
     """The ``republications`` stage on Spark: candidates, verification on executors, groups on the driver;
     each table is kept when an earlier run of the same inputs wrote it (its name goes to ``reused``)."""
     from pyspark.sql import functions as F
 
+    spark, out, version, method, partitions = ctx.spark, ctx.out, ctx.version, ctx.method, ctx.partitions
+    reused, say = ctx.reused, ctx.say
     from narratrace.pipeline import registered_stages
     from narratrace.spark.engine import spark_schema
 
@@ -170,7 +189,7 @@ def run_on_spark(spark: Any, out: Any, version: str, *, method: str, partitions:
         stats = {"method": method, "candidates": cands.count(), "key_rows": keys.count()}
         out.write_json("_work/republications.json", stats)
         say(f"verifying {stats['candidates']} candidate pair(s)")
-        verified = candidate_articles(cands, articles).repartition(max(1, partitions * 2)).mapInArrow(
+        verified = candidate_articles(cands, with_boilerplate(spark, out, articles)).repartition(max(1, partitions * 2)).mapInArrow(
             verify_batches(config), spark_schema(PAIR_SCHEMA))
         out.write_table("republication_pairs", verified.orderBy("seq_low", "seq_high"))
     else:

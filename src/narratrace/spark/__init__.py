@@ -1,10 +1,11 @@
 """The Spark engine: the same ingestion and analysis code as the local pipeline, run by PySpark.
 
-``narratrace spark analyze`` parses inputs and runs the per-article stages as partitioned
-Spark work (``mapInArrow`` calling the very functions the local runner calls), and the
-``republications`` corpus stage as Spark joins over fingerprint keys; it writes Parquet
-tables shaped like the JSON export. ``narratrace load`` brings them into a store, where
-``narratrace analyze`` finishes the remaining corpus stages locally.
+``narratrace spark analyze`` parses inputs and runs every stage: the per-article stages as
+partitioned Spark work (``mapInArrow`` calling the very functions the local runner calls), each
+corpus stage by its analysis's Spark step (``Analysis.spark``: the republications' joins, the
+claim groups' LSH pairs and components, and the stage's own code on task stores,
+:mod:`narratrace.spark.corpus`); it writes Parquet tables shaped like the JSON export.
+``narratrace load`` brings them into a store, where ``narratrace analyze`` has nothing left to do.
 
 PySpark is an optional dependency (``pip install 'narratrace[spark]'``); only
 :mod:`narratrace.spark.engine` and the modules it uses import it. :mod:`.load` needs pyarrow only.

@@ -27,14 +27,24 @@ STAGE_OUTPUT_SCHEMA = pa.schema([
     ("error", pa.string()), ("skipped", pa.string())])
 
 
-def stage_batches(name: str, config: Mapping[str, Any], version: str, languages: Sequence[str] | None = None
-                  ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def stage_batches(name: str, config: Mapping[str, Any], version: str, languages: Sequence[str] | None = None,
+                  encoder: str | None = None) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """A ``mapInArrow`` body running stage ``name`` on article rows (the ``articles`` table).
 
     An article outside ``languages`` (the pipeline's :func:`~narratrace.pipeline.stage_languages`)
     gets a result row with its reason in ``skipped`` and no data, as the local runner records it.
+    A stage that reads sentence vectors runs under the run's ``encoder`` (given for those only).
     """
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if encoder is None:
+            yield from _run(batches)
+            return
+        from narratrace.vectors import use_encoder
+
+        with use_encoder(encoder):
+            yield from _run(batches)
+
+    def _run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         info = registered_stages()[name]
         fn = info.factory(**{**info.default_config, **config})
         for batch in batches:

@@ -6,17 +6,23 @@ complete table, and Spark plans stay short):
 1. ``_work/parsed``: every input file parsed on executors by the local ingestion code;
 2. ``articles`` (refs made unique across files as ``narratrace ingest`` does) and ``skipped``;
 3. per article stage: ``stage_results/stage=NAME``, ``annotations/stage=NAME``, ``stage_errors/stage=NAME``;
-4. ``republication_pairs`` (fingerprint-key candidates, verified by the local ``compare``) and
-   ``republication_groups`` (the local ``group_pairs``);
-5. ``_manifest.json``: inputs, stages and versions, row counts; written last.
+4. per corpus stage, in pipeline order, its analysis's Spark step (``Analysis.spark``) given a
+   :class:`~narratrace.spark.corpus.StepContext`: the same three tables for the stage, and its own
+   tables (``republication_pairs`` and ``republication_groups``, ``claim_groups``, ``stories``,
+   ``narrative_topics``, ``factcheck_matches``), which ``narratrace load`` reads with the analysis's
+   ``Analysis.spark_load``;
+5. ``_manifest.json``: inputs, stages and versions (the encoder's included, as the local runner keys
+   them), row counts, each step's seconds; written last.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +32,7 @@ from narratrace.model import Skipped
 from narratrace.pipeline import DEFAULT_STAGES, Pipeline, registered_stages, stage_languages
 from narratrace.spark import OUTPUT_TABLES
 from narratrace.spark.article_stages import STAGE_OUTPUT_SCHEMA, stage_batches
+from narratrace.spark.corpus import StepContext
 from narratrace.spark.inputs import PARSED_SCHEMA, InputFile, describe, is_uri, local_inputs, parse_batches
 from narratrace.spark.output_dir import OutputDir
 from narratrace.spark.rows import ARTICLE_SCHEMA, SKIPPED_SCHEMA
@@ -68,23 +75,38 @@ class SparkRun:
     reused: list[str] = field(default_factory=list)
 
 
-def _check_stages(names: Sequence[str]) -> dict[str, str]:
+def _check_stages(names: Sequence[str], encoder: str | None) -> dict[str, str]:
+    """Each stage's version as the local runner keys it (with the encoder's for a stage that reads vectors)."""
     stages = registered_stages()
-    Pipeline(names)  # unknown stages and unmet requirements fail here, before Spark starts
+    Pipeline(names, encoder=encoder)  # unknown stages and unmet requirements fail here, before Spark starts
     spark_stages = spark_corpus_stages()
     local_only = [n for n in names if stages[n].level == "corpus" and n not in spark_stages]
     if local_only:
-        raise ConfigError(f"the Spark engine runs article stages and {', '.join(spark_stages)} only, not "
-                          f"{', '.join(local_only)}: run them with `narratrace analyze --db` after `narratrace load`")
-    return {n: stages[n].key({}) for n in names}
+        raise ConfigError(f"the Spark engine has no step for {', '.join(local_only)}: run them with "
+                          "`narratrace analyze --db` after `narratrace load`")
+    encoder_version = None
+    if any(stages[n].encoder for n in names):
+        from narratrace.vectors import use_encoder
+
+        with use_encoder(encoder) as found:
+            encoder_version = found.version
+    return {n: stages[n].key({}, encoder_version) for n in names}
 
 
 def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[str] | None = None,
                       master: str | None = "local[2]", partitions: int = 8, candidates: str = "banding",
+                      encoder: str | None = None, reference: str | None = None,
                       spark: Any = None, progress: Callable[[str], None] | None = None) -> SparkRun:
-    """Parse ``inputs``, run ``stages`` and write the output tables under ``output`` (resumable)."""
+    """Parse ``inputs``, run ``stages`` and write the output tables under ``output`` (resumable).
+
+    ``encoder``: the sentence encoder of every stage that reads vectors (as ``analyze --encoder``);
+    ``reference``: a local store whose reference tables the corpus stages read (the fact-checks that
+    ``narratrace factchecks import`` put there), shipped to every executor."""
+    from narratrace.vectors import encoder_name
+
     names = list(stages) if stages else list(default_spark_stages())
-    versions = _check_stages(names)
+    encoder = encoder_name(encoder)
+    versions = _check_stages(names, encoder)
     if candidates not in CANDIDATE_METHODS:
         raise ConfigError(f"unknown candidate method {candidates!r}; choose one of {', '.join(CANDIDATE_METHODS)}")
     say = progress or (lambda message: log.info("%s", message))
@@ -96,32 +118,50 @@ def run_spark_analyze(inputs: Sequence[str], output: str, *, stages: Sequence[st
     files, more_skips = _remote_inputs(spark, remote, first_index=len(files), known=files)
     skips += more_skips
     described = describe(files)
-    run_key = hashlib.sha256(json.dumps({"inputs": described, "stages": versions, "candidates": candidates},
+    ref_key = _reference_key(reference)
+    run_key = hashlib.sha256(json.dumps({"inputs": described, "stages": versions, "candidates": candidates,
+                                         **({"reference": ref_key} if ref_key else {})},
                                         sort_keys=True).encode()).hexdigest()
     previous = out.read_json("_run.json")
     if previous is None or previous.get("key") != run_key:
-        for name in (*OUTPUT_TABLES, "stage_errors", "_work", "_tmp", MANIFEST):
+        for name in (*OUTPUT_TABLES, *(previous or {}).get("tables", ()), "stage_errors", "_work", "_tmp", MANIFEST):
             out.delete(name)
         out.write_json("_run.json", {"key": run_key})
     run = SparkRun(manifest={})
+    seconds: dict[str, float] = {}
     with quiet_pyspark():
-        _parse(spark, out, files, skips, partitions, run, say)
-        languages = stage_languages([registered_stages()[n] for n in names])
-        for name in names:
-            info = registered_stages()[name]
+        with _timed(spark, "parse", seconds):
+            _parse(spark, out, files, skips, partitions, run, say)
+        infos = [registered_stages()[n] for n in names]
+        languages = stage_languages(infos, encoder=encoder)
+        for info in infos:
             if info.level == "article":
-                _article_stage(spark, out, name, versions[name], languages[name], run, say)
+                with _timed(spark, info.name, seconds):
+                    _article_stage(spark, out, info.name, versions[info.name], languages[info.name],
+                                   encoder if info.encoder else None, run, say)
+        shipped = _ship_reference(spark, reference) if reference else None
         stats: dict[str, Any] = {}
-        for name, ref in spark_corpus_stages().items():  # each analysis's own Spark step
-            if name in names:
-                stats[name] = resolve(ref)(spark, out, versions[name], method=candidates, partitions=partitions,
-                                           reused=run.reused, say=say)
+        steps = spark_corpus_stages()
+        for info in infos:  # each analysis's own Spark step, in pipeline order
+            if info.level != "corpus":
+                continue
+            found = languages[info.name]
+            context = StepContext(spark=spark, out=out, name=info.name, version=versions[info.name],
+                                  versions=versions, languages=None if found is None else tuple(found),
+                                  encoder=encoder if info.encoder else None, reference=shipped,
+                                  partitions=partitions, method=candidates, reused=run.reused, say=say)
+            with _timed(spark, info.name, seconds):
+                stats[info.name] = resolve(steps[info.name])(context)
         counts = {}
-        for table in OUTPUT_TABLES:
+        tables = [*OUTPUT_TABLES, *(t for t in sorted(out.written) if t not in OUTPUT_TABLES and t != "stage_errors")]
+        for table in tables:
             counts[table] = spark.read.parquet(out.path(table)).count() if out.exists(table) else 0
+        out.write_json("_run.json", {"key": run_key, "tables": tables})
         errors = spark.read.parquet(out.path("stage_errors")).count() if out.exists("stage_errors") else 0
     manifest = {"narratrace_spark_output": 1, "inputs": described, "stages": versions, "candidates": candidates,
-                **stats, "rows": counts, "stage_errors": errors, "run_key": run_key}
+                "encoder": encoder, "reference": ref_key,
+                **stats, "rows": counts, "stage_errors": errors, "seconds": {k: round(v, 2) for k, v in seconds.items()},
+                "run_key": run_key}
     out.write_json(MANIFEST, manifest)
     out.delete("_tmp")
     run.manifest = manifest
@@ -208,8 +248,53 @@ def spark_schema(schema: Any) -> Any:
     return from_arrow_schema(schema)
 
 
+@contextlib.contextmanager
+def _timed(spark: Any, step: str, seconds: dict[str, float]) -> Iterator[None]:
+    """Time one step (wall seconds, into ``seconds``) and tag its Spark jobs with the job group ``step``
+    (bench/scale.py reads each step's shuffle from the event log by it)."""
+    spark.sparkContext.setJobGroup(step, f"narratrace {step}")
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - start
+        spark.sparkContext.setJobGroup("narratrace", "narratrace")
+
+
+def _reference_key(reference: str | None) -> str | None:
+    """What identifies the reference store's content in the run key (its size and modification time)."""
+    if not reference:
+        return None
+    import os
+
+    if not os.path.isfile(reference):
+        raise ConfigError(f"reference store {reference!r} does not exist (a store with fact-checks imported)")
+    found = os.stat(reference)
+    return f"{os.path.abspath(reference)}:{found.st_size}:{found.st_mtime_ns}"
+
+
+def _ship_reference(spark: Any, reference: str) -> str:
+    """A consistent copy of the reference store (SQLite's backup, so a WAL file is included), shipped to
+    every executor (``SparkContext.addFile``); returns the name executors open it by."""
+    import os
+    import sqlite3
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="narratrace-reference-")
+    name = f"reference-{hashlib.sha256(os.path.abspath(reference).encode()).hexdigest()[:12]}.db"
+    source = sqlite3.connect(f"file:{os.path.abspath(reference)}?mode=ro", uri=True)
+    target = sqlite3.connect(os.path.join(directory, name))
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    spark.sparkContext.addFile(os.path.join(directory, name))
+    return name
+
+
 def _article_stage(spark: Any, out: OutputDir, name: str, version: str, languages: Sequence[str] | None,
-                   run: SparkRun, say: Callable[[str], None]) -> None:
+                   encoder: str | None, run: SparkRun, say: Callable[[str], None]) -> None:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -219,7 +304,8 @@ def _article_stage(spark: Any, out: OutputDir, name: str, version: str, language
         return
     say(f"stage {name}")
     articles = spark.read.parquet(out.path("articles"))
-    rows = articles.mapInArrow(stage_batches(name, {}, version, languages), spark_schema(STAGE_OUTPUT_SCHEMA))
+    rows = articles.mapInArrow(stage_batches(name, {}, version, languages, encoder),
+                              spark_schema(STAGE_OUTPUT_SCHEMA))
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         kind = F.col("row_kind")

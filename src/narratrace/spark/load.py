@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from narratrace.analyses import registered_analyses, resolve
 from narratrace.errors import InputError
 from narratrace.model import Annotation, RepublicationGroup, RepublicationPair, Skipped
 from narratrace.store import Store
@@ -39,6 +40,7 @@ class LoadReport:
     stage_results: dict[str, int] = dataclasses.field(default_factory=dict)
     pairs: int = 0
     groups: int = 0
+    tables: dict[str, int] = dataclasses.field(default_factory=dict)  # rows of each analysis's own table
 
 
 def _dataset(root: Path, name: str) -> Any:
@@ -105,6 +107,10 @@ def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_
         store.save_republications("republications", manifest["stages"]["republications"], pairs=pairs,
                                   groups=groups, compared=ordered)
         report.pairs, report.groups = len(pairs), len(groups)
+    for analysis in registered_analyses():  # whole-corpus tables (claim groups, stories...): each analysis's loader
+        for stage, ref in analysis.spark_load.items():
+            if stage in manifest["stages"]:
+                report.tables[stage] = resolve(ref)(root, store, stage, manifest["stages"][stage])
     return report
 
 

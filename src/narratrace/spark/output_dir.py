@@ -24,12 +24,17 @@ class OutputDir:
         self._Path = jvm.org.apache.hadoop.fs.Path
         self._jvm = jvm
         self.fs = self._Path(self.uri).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        #: top-level tables written or found complete by this run (each analysis's own ones included)
+        self.written: set[str] = set()
 
     def path(self, name: str) -> str:
         return f"{self.uri}/{name}"
 
     def exists(self, name: str) -> bool:
-        return bool(self.fs.exists(self._Path(self.path(name))))
+        found = bool(self.fs.exists(self._Path(self.path(name))))
+        if found and not name.startswith("_") and "/" not in name and "." not in name:
+            self.written.add(name)
+        return found
 
     def delete(self, name: str) -> None:
         self.fs.delete(self._Path(self.path(name)), True)
@@ -56,6 +61,8 @@ class OutputDir:
     def write_table(self, name: str, frame: Any) -> None:
         """Write a DataFrame as Parquet to ``_tmp/name`` and rename it to ``name`` when complete."""
         tmp = f"_tmp/{name}"
+        if not name.startswith("_"):
+            self.written.add(name.split("/")[0])
         frame.write.mode("overwrite").parquet(self.path(tmp))
         self.delete(name)
         parent = self._Path(self.path(name)).getParent()
