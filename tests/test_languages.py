@@ -241,3 +241,35 @@ def test_framing_reads_every_language_with_the_multilingual_encoder(tmp_path: Pa
         framed, skipped = found[name]
         assert not any(ref == "ru" for ref, _ in framed), name
         assert [s.get("framing") for s in skipped.values()] == ["language ru"], name
+
+
+def test_a_corpus_stage_is_handed_only_the_articles_it_reads(mixed_store: Store) -> None:
+    """A corpus stage that reads English only never gets the Russian and undetermined articles as new
+    ones (a matching stage spent minutes on results that were then dropped); they are recorded as not
+    analysed all the same."""
+    from narratrace import pipeline as pipeline_module
+    from narratrace.pipeline import stage
+
+    handed: list[list[str]] = []
+
+    def save(store: Store, name: str, version: str, ids: list[str]) -> None:
+        store.mark_stage_done(name, version, ids)
+
+    @stage("test_english_corpus_stage", version="t1", level="corpus", requires=["article.text"], save=save,
+           default_config={"languages": ["en"]})
+    def make_toy(*, languages: list[str]) -> object:
+        def run(corpus: object, *, new_ids: list[str], **_: object) -> list[str]:
+            handed.append(list(new_ids))
+            return list(new_ids)
+        return run
+
+    try:
+        ids = {row["ref"]: row["id"] for row in mixed_store.article_index()}
+        report = Pipeline(["test_english_corpus_stage"], workers=1).run(mixed_store)
+        assert handed == [[ids["en"]]]
+        assert report.done["test_english_corpus_stage"] == 1
+        assert report.not_analysed["test_english_corpus_stage"] == {"language ru": 1, "language und": 1}
+        assert sum(Pipeline(["test_english_corpus_stage"], workers=1).run(mixed_store).done.values()) == 0
+        assert handed == [[ids["en"]]]
+    finally:
+        pipeline_module._REGISTRY.pop("test_english_corpus_stage", None)  # other tests list every stage

@@ -310,12 +310,15 @@ class Pipeline:
             else:
                 failed = {e.article_id for e in report.failed}
                 pending = [i for i in store.pending(info.name, version) if i not in failed]
+                # articles in languages the stage does not read are recorded as such, not handed to it
+                # (a matching stage spent minutes on 1,000 articles whose results were then dropped)
+                skipped = self._not_analysed(store, info, version, pending, report)
+                pending = [i for i in pending if i not in skipped]
                 if pending:
                     output = fn(store, new_ids=pending, progress=progress, workers=self.workers)
                     assert info.save is not None  # checked when the stage was registered
                     info.save(store, info.name, version, output)
-                skipped = self._not_analysed(store, info, version, pending, report)
-                report.done[info.name] = len(pending) - len(skipped)
+                report.done[info.name] = len(pending)
         return report
 
     def _not_analysed(self, store: Store, info: StageInfo, version: str, pending: Sequence[str],
