@@ -6,9 +6,6 @@ markup), served by uvicorn with a token; what the page stores is read back from 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,30 +19,16 @@ from narratrace.export import export_corpus
 from narratrace.reviews.store import reviews
 from narratrace.store import Store
 from narratrace.web import create_app
+from narratrace.web.server import served_in_thread
 
 TOKEN = "browser-review-token"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    import uvicorn
-
     db = build_web_store(tmp_path_factory.mktemp("review-browser") / "web.db")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(db), write_token=TOKEN), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", db
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(create_app(str(db), write_token=TOKEN)) as url:
+        yield url, db
 
 
 @pytest.fixture()

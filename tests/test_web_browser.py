@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import pytest
 from playwright import sync_api
 
 from narratrace.web import create_app
+from narratrace.web.server import served_in_thread
 
 from test_web_api import (HOSTILE_COPY, HOSTILE_ORIGINAL, HOSTILE_OUTLET, NARRATIVE_OUTLET, NARRATIVE_REF,
                           _into_postgres, build_web_store)
@@ -45,23 +43,9 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def base_url(request: pytest.FixtureRequest, sqlite_db: Path) -> Iterator[str]:
     """The app served by uvicorn over each backend (PostgreSQL: a migrated copy of the SQLite store)."""
-    import uvicorn
-
     db = str(sqlite_db) if request.param == "sqlite" else _into_postgres(request.getfixturevalue("pg_server"), sqlite_db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(create_app(str(db))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

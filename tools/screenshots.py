@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -59,25 +56,6 @@ def build_demo(path: Path) -> Path:
     return path
 
 
-def serve(db: Path) -> tuple[str, Any, threading.Thread]:
-    import uvicorn
-
-    from narratrace.web import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
-
-
 def shoot(page: Any, selector: str, out: Path) -> None:
     page.locator(selector).first.scroll_into_view_if_needed()
     page.locator(selector).first.screenshot(path=str(out))
@@ -96,6 +74,8 @@ def main() -> None:
 
     from narratrace.report import build_report, render_html
     from narratrace.store import open_store
+    from narratrace.web import create_app
+    from narratrace.web.server import served_in_thread
 
     work = Path(tempfile.mkdtemp(prefix="narratrace-shots-"))
     try:
@@ -104,9 +84,8 @@ def main() -> None:
             (work / "report.html").write_text(render_html(build_report(store, title="narratrace demo")),
                                               encoding="utf-8")
         args.out.mkdir(parents=True, exist_ok=True)
-        base, server, thread = serve(db)
         problems: list[str] = []
-        try:
+        with served_in_thread(create_app(str(db))) as base:
             with sync_api.sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -128,9 +107,6 @@ def main() -> None:
                 shoot(page, "#spread", args.out / "report-spread.png")
                 shoot(page, "#story-map", args.out / "report-story-map.png")
                 browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
         if problems:
             raise SystemExit("the pages reported problems:\n" + "\n".join(problems))
     finally:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import contextlib
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from narratrace.errors import ConfigError
 
-__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "SHUTDOWN_TIMEOUT", "listen", "serve", "server_for"]
+__all__ = ["HEADER_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "SHUTDOWN_TIMEOUT", "listen", "serve", "served_in_thread",
+           "server_for"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -163,3 +167,27 @@ def _serve_forked(app: Any, sock: socket.socket, workers: int) -> None:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+
+
+@contextlib.contextmanager
+def served_in_thread(app: Any, *, start_timeout: float = 20.0) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port in a background thread, for a browser to
+    reach (the browser tests, ``make screenshots``); yields the base URL, stops the server after."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
