@@ -287,3 +287,30 @@ def test_reviews_several_reviewers_at_once_on_postgresql_lose_nothing(analysed: 
     assert len(latest) == 10 and all(latest[(i.kind, i.key)].id == max(r.id for r in stored if r.item_key == i.key)
                                      for i in items)
     assert len(assigned) == 10 and {a[0] for a in assigned.values()} <= {"r0", "r1", "r2", "r3"}
+
+
+def test_reviews_cli_lists_the_queue_and_exports(db: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["reviews", "queue", "--db", str(db), "--kind", "role", "--json", "--limit", "3"],
+                          catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    items = json.loads(shown.output)
+    assert len(items) == 3 and {i["kind"] for i in items} == {"role"} and items[0]["status"] == "new"
+    with Store(db) as store:
+        item, _ = check_review(store, "role", items[0]["key"], "reject", None)
+        add_review(store, item, verdict="reject", reviewer="ana")
+    out = tmp_path / "reviews.json"
+    done = runner.invoke(cli, ["reviews", "export", "--db", str(db), "-o", str(out)], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    exported = json.loads(out.read_text(encoding="utf-8"))["reviews"]
+    assert [(r["key"], r["verdict"], r["status"]) for r in exported] == [(items[0]["key"], "reject", "reviewed")]
+    after = json.loads(runner.invoke(cli, ["reviews", "queue", "--db", str(db), "--kind", "role", "--json",
+                                           "--limit", "3"], catch_exceptions=False).output)
+    assert [i["key"] for i in after][:2] == [i["key"] for i in items[1:3]]  # the reviewed item left the queue
+    text = runner.invoke(cli, ["reviews", "queue", "--db", str(db), "--kind", "role", "--limit", "2"],
+                         catch_exceptions=False).output.strip().splitlines()
+    assert len(text) == 2 and text[0].split()[0] == "role" and after[0]["article"] in text[0]
