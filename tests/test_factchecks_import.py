@@ -107,3 +107,30 @@ def test_progress_plain_lines_say_rate_and_eta_and_stay_quiet_for_short_steps(mo
                      "claims: 50,000/50,000 articles, 833.3 articles/s, done in 60 s"]
     assert Progress("auto").mode == "plain"  # stderr is not a terminal here
     assert Progress("bar", quiet=True).mode == "none"
+
+
+def test_factchecks_spark_load_without_reference_leaves_matching_to_analyze(tmp_path: Path) -> None:
+    """A Spark run without --reference matched against no fact-checks; loaded into a store that has
+    fact-checks, its "done" rows would say every article was matched and found nothing. They are left
+    pending instead (and kept when the run had the fact-checks)."""
+    import json as _json
+
+    from narratrace.factchecks import import_factchecks
+    from narratrace.factchecks.spark import load
+    from narratrace.ingest import ingest
+    from narratrace.store import Store
+
+    root = Path(__file__).resolve().parent.parent
+    for reference, still_done in ((None, False), ("store:123:456", True)):
+        out = tmp_path / f"spark-{bool(reference)}"
+        out.mkdir()
+        (out / "_manifest.json").write_text(_json.dumps({"stages": {"factcheck_matches": "v"}, "reference": reference}),
+                                            encoding="utf-8")
+        with Store(tmp_path / f"{bool(reference)}.db") as store:
+            ingest(store, [root / "examples" / "corpus" / "coastline-post-dockworkers.txt"], workers=1)
+            import_factchecks(store, root / "examples" / "factchecks.jsonld")
+            ids = [aid for aid in store.pending("factcheck_matches", "v")]
+            store.mark_stage_done("factcheck_matches", "v", ids)  # what the loaded result rows say
+            assert ids and store.pending("factcheck_matches", "v") == []
+            assert load(out, store, "factcheck_matches", "v") == 0
+            assert (store.pending("factcheck_matches", "v") == []) is still_done

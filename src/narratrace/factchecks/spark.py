@@ -48,6 +48,19 @@ def load(root: Path, store: Any, stage: str, version: str) -> int:
     from narratrace.factchecks.stage import ClaimMatch, FactcheckMatchResult
     from narratrace.factchecks.store import save_factcheck_matches
 
+    manifest = json.loads((root / "_manifest.json").read_text(encoding="utf-8"))
+    if not manifest.get("reference") and _has_factchecks(store):
+        # Spark matched against no fact-checks (no --reference) but this store has some: its "done"
+        # rows would say every article was matched and found nothing. Leave them pending instead, so
+        # that `narratrace analyze` matches them here.
+        import logging
+
+        ids = [aid for aid, _ in store.stage_data(stage)]
+        store.forget_stage_results([stage], ids)
+        logging.getLogger(__name__).warning(
+            "%s: the Spark run had no fact-checks (no --reference) and this store has %d; the %d articles "
+            "are left for `narratrace analyze` to match", stage, _has_factchecks(store), len(ids))
+        return 0
     if not (root / TABLE).exists():
         return 0
     matches = []
@@ -58,3 +71,9 @@ def load(root: Path, store: Any, stage: str, version: str) -> int:
                                   float(found["score"]), m["factcheck"], m["tier"]))
     save_factcheck_matches(store, stage, version, FactcheckMatchResult(tuple(matches), ()))
     return len(matches)
+
+
+def _has_factchecks(store: Any) -> int:
+    from narratrace.factchecks.store import count_factchecks
+
+    return count_factchecks(store)
