@@ -25,6 +25,10 @@ from narratrace.vectors import encoder_name, use_encoder
 __all__ = ["build_quality", "render_quality"]
 
 
+#: The time budget of each fine-tuning in a quality build (the best epoch so far is kept): on 2 CPU
+#: cores one epoch takes 11-37 minutes, and a build must end (narratives would run 8 epochs, ~1.5 h).
+FINE_TUNE_MINUTES = 40.0
+
 def build_quality(data_root: Path, work: Path, *, tasks: Sequence[str] | None = None, retrain: bool = False,
                   gates: Path | None = None, compare_encoder: str | None = "minilm", fine_tune: bool = True,
                   log: Callable[[str], None] = lambda _msg: None) -> str:
@@ -317,8 +321,10 @@ def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Ca
     if task.fine_tunes and fine_tune:
         fine_dir = work / f"{task.name}-fine"
         if retrain or not (fine_dir / "card.json").is_file():
-            log(f"{task.name}: fine-tuning MiniLM on {data} ({bench.train_split}; minutes on 2 cores)")
-            run_training(task.name, data, fine_dir, split=bench.train_split, fine_tune=True)
+            log(f"{task.name}: fine-tuning MiniLM on {data} ({bench.train_split}; at most "
+                f"{FINE_TUNE_MINUTES:.0f} minutes)")
+            run_training(task.name, data, fine_dir, split=bench.train_split, fine_tune=True,
+                         max_minutes=FINE_TUNE_MINUTES)
         log(f"{task.name}: evaluating the fine-tuned model")
         entry["fine_tuned"] = run_evaluation(task.name, eval_data, model=str(fine_dir), split=bench.eval_split,
                                              **bench.eval_args)
@@ -327,7 +333,8 @@ def _run_task(task: Task, data_root: Path, work: Path, *, retrain: bool, log: Ca
         entry["fine_tuned"]["per_second"] = round(entry["fine_tuned"]["n"] / entry["fine_tuned"]["seconds"], 1) \
             if entry["fine_tuned"].get("seconds") else None
         entry["fine_tuned"]["command"] = (
-            _command("train", task.name, data, split=bench.train_split, extra=f"--out {fine_dir} --fine-tune") + " && "
+            _command("train", task.name, data, split=bench.train_split,
+                     extra=f"--out {fine_dir} --fine-tune --max-minutes {FINE_TUNE_MINUTES:.0f}") + " && "
             + _command("evaluate", task.name, eval_data, split=bench.eval_split, extra=f"--model {fine_dir}"))
     (work / f"{task.name}.json").write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return entry
