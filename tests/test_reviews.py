@@ -314,3 +314,42 @@ def test_reviews_cli_lists_the_queue_and_exports(db: Path, tmp_path: Path) -> No
     text = runner.invoke(cli, ["reviews", "queue", "--db", str(db), "--kind", "role", "--limit", "2"],
                          catch_exceptions=False).output.strip().splitlines()
     assert len(text) == 2 and text[0].split()[0] == "role" and after[0]["article"] in text[0]
+
+
+def test_reviews_train_techniques_from_a_rejected_span(db: Path, tmp_path: Path) -> None:
+    """A rejected span teaches the tagger that its words hold no technique: trained with our PTC-format
+    sample plus the reviews, the tagger gives the rejected span's tokens less probability than the same
+    training with the other reviews only; a confirmed span is an example of its technique."""
+    from narratrace.evaluation import run_training
+    from narratrace.techniques import load_model
+    from narratrace.techniques.learned import reviewed_spans
+
+    sample = Path(__file__).resolve().parent / "data" / "techniques"
+    confirmed_only = tmp_path / "confirmed-only.db"
+    with Store(db) as store:
+        spans = [e.item for e in queue(store, kind="technique", limit=None)]
+        rejected, confirmed = spans[0], spans[1]
+        checked, _ = check_review(store, "technique", confirmed.key, "confirm", None)
+        add_review(store, checked, verdict="confirm", reviewer="ana")
+        text = store.article(rejected.article_id).text
+    shutil.copy(db, confirmed_only)
+    with Store(db) as store:
+        checked, _ = check_review(store, "technique", rejected.key, "reject", None)
+        add_review(store, checked, verdict="reject", reviewer="ana")
+    found = {aid: (pos, neg) for aid, _, pos, neg in reviewed_spans(str(db))}
+    assert (rejected.start, rejected.end) in found[rejected.article_id][1]
+    assert (confirmed.start, confirmed.end, confirmed.label) in found[confirmed.article_id][0]
+
+    run_training("techniques", sample, tmp_path / "without", split="train", seed=3, reviews=str(confirmed_only))
+    card = run_training("techniques", sample, tmp_path / "with", split="train", seed=3, reviews=str(db))
+    assert card["data"]["reviews"]["negatives"] == 1 and card["data"]["reviews"]["positives"] == 1
+    assert "--from-reviews" in card["data"]["command"]
+
+    def span_prob(folder: str) -> float:
+        model = load_model(tmp_path / folder)
+        doc = model._doc(text)
+        probs = model.token_probs(doc)
+        inside = [i for i, (a, b) in enumerate(doc.toks) if a < rejected.end and b > rejected.start]
+        return float(probs[inside].mean())
+
+    assert span_prob("with") < span_prob("without")

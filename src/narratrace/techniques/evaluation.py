@@ -145,11 +145,11 @@ def evaluate_techniques_end_to_end(data: str | Path, *, model: str | None = None
             "tc_per_class": {k: v["f1"] for k, v in tc["per_class"].items() if k}, "losses": losses}
 
 
-def train_techniques(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+def train_techniques(data: str | Path | None, out: str | Path, *, split: str = "train", seed: int = 13,
                      **options: Any) -> dict[str, Any]:
     from narratrace.techniques.learned import train_model
 
-    return train_model(Path(data), Path(out), split=split, seed=seed, **options)
+    return train_model(Path(data) if data is not None else None, Path(out), split=split, seed=seed, **options)
 
 
 TASK = Task(
@@ -160,6 +160,7 @@ TASK = Task(
     evaluate=evaluate_techniques,
     end_to_end=evaluate_techniques_end_to_end,
     train=train_techniques,
+    from_reviews=True,
     published=(PublishedFigure("si.f1", "span identification F1 (partial overlap)", 0.5155,
                                "Hitachi (Morio et al., SemEval 2020), PTC test set"),
                PublishedFigure("tc.micro_f1", "technique classification micro-F1 (gold spans)", 0.6207,

@@ -444,10 +444,42 @@ def _set_sentence_probs(docs: Sequence[tuple[Any, _Doc]], probs: np.ndarray) -> 
         at += n
 
 
-def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, si_c: float = 0.25,
+def reviewed_spans(db: str) -> list[tuple[str, str, list[tuple[int, int, str]], list[tuple[int, int]]]]:
+    """A corpus's reviewed technique spans, per article: ``(article id, text, positives, negatives)``.
+
+    A confirmed span is a positive of its technique, a corrected one a positive of the reviewer's
+    technique and edges; a rejected one is a negative: text that holds no technique (a reviewer who
+    sees another technique there corrects the label instead). The rest of a reviewed article is
+    unknown, not negative: only reviewed spans teach the tagger.
+    """
+    from narratrace.reviews.store import latest_reviews
+    from narratrace.store import open_store
+
+    by_article: dict[str, tuple[list[tuple[int, int, str]], list[tuple[int, int]]]] = {}
+    out = []
+    with open_store(db) as store:
+        for (kind, _key), review in sorted(latest_reviews(store).items()):
+            if kind != "technique" or review.start is None or review.end is None:
+                continue
+            pos, neg = by_article.setdefault(review.article_id, ([], []))
+            if review.verdict == "reject":
+                neg.append((review.start, review.end))
+                continue
+            fix = review.correction if review.verdict == "correct" else {}
+            label = str(fix.get("label") or review.label or "")
+            if label in TECHNIQUES:
+                pos.append((int(fix.get("start", review.start)), int(fix.get("end", review.end)), label))
+        for article_id, (pos, neg) in sorted(by_article.items()):
+            out.append((article_id, store.article(article_id).text, pos, neg))
+    return out
+
+
+def train_model(data: Path | None, out: Path, *, split: str = "train", seed: int = 13, si_c: float = 0.25,
                 sent_c: float = 0.5, tc_c: float = 1.0, min_count: int = 2, embeddings: bool = True,
-                **_: Any) -> dict[str, Any]:
-    """Train on the ``split`` articles of a PTC folder, score on the others, write ``out``."""
+                reviews: str | None = None, **_: Any) -> dict[str, Any]:
+    """Train on the ``split`` articles of a PTC folder, score on the others, write ``out``; with
+    ``reviews`` (a corpus's store), its reviewed spans (:func:`reviewed_spans`) join the tagger's and
+    the classifier's examples."""
     from sklearn.linear_model import LogisticRegression
 
     from narratrace.evaluation import SPLITS
@@ -458,9 +490,14 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
         raise ConfigError(f"unknown split {split!r}")
     if out.exists() and out.is_dir() and any(out.iterdir()) and not (out / "card.json").is_file():
         raise ConfigError(f"{out} exists and is not a model directory; choose an empty or new folder")
+    if data is None:
+        raise ConfigError("techniques: training from reviews needs a benchmark too (--data): the reviewed spans "
+                          "teach the tagger and the classifier, not where sentences and spans begin and end")
     lexicon_dir = resolve_model("techniques", "rules-v1")  # the tagger's lexicon features
     patterns = read_lexicon(lexicon_dir / "lexicon.tsv")
     articles = list(read_ptc(data, split=split))
+    partial = [(aid, _Doc(text, patterns), pos, neg) for aid, text, pos, neg in reviewed_spans(reviews)] \
+        if reviews else []
     if not any(a.labels for a in articles):
         raise InputError(f"no labelled PTC articles in split {split!r} of {data}", path=str(data))
     docs = [(a, _Doc(a.text, patterns)) for a in articles]
@@ -485,8 +522,29 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
     sent_names, coef, sent_icpt = _fit_binary(s_rows, s_y, c=sent_c, seed=seed, min_count=min_count, dense=s_dense)
     sent_coef, sent_dense = coef[:, :len(sent_names)], coef[:, len(sent_names):]
 
+    for _, doc, _, _ in partial:  # reviewed articles: sentence probabilities from the final sentence model
+        if doc.sentences:
+            scores = _Linear(sent_names, sent_coef, sent_icpt).scores(
+                sentence_features(doc, k) for k in range(len(doc.sentences)))[:, 0]
+            if embeddings:
+                scores = scores + (embed([doc.text[x:y] for x, y in doc.sentences]) @ sent_dense.T)[:, 0]
+            doc.sent_prob = [float(p) for p in _sigmoid(scores)]
+
     # 2. token tagger; threshold and gap chosen on a fifth of the articles held out of a first fit
     t_rows, t_y, t_owner = _token_rows(docs)
+    reviewed_tokens = 0
+    for _, doc, pos, neg in partial:  # only reviewed spans teach it: the rest of the article is unknown
+        extra_rows, extra_y = [], []
+        for spans, label in (([(a, b) for a, b, _ in pos], 1), (neg, 0)):
+            for a, b in spans:
+                for i, (ts, te) in enumerate(doc.toks):
+                    if ts < b and te > a:
+                        extra_rows.append(token_features(doc, i))
+                        extra_y.append(label)
+        t_rows += extra_rows
+        t_y = np.concatenate([t_y, np.asarray(extra_y, dtype=t_y.dtype)]) if extra_y else t_y
+        t_owner += [-1] * len(extra_rows)
+        reviewed_tokens += len(extra_rows)
     tune_doc = {k for k, (a, _) in enumerate(docs) if _fold(a.id, "tune") == 0}
     tune = np.asarray([k in tune_doc for k in t_owner])
     threshold, gap, sentence_threshold = 0.5, 1, None
@@ -506,6 +564,11 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
             span_rows.append(span_features(doc, lab.start, lab.end))
             span_y.append(lab.technique)
             span_texts.append(a.text[lab.start:lab.end])
+    for _, doc, pos, _ in partial:
+        for start, end, technique in pos:
+            span_rows.append(span_features(doc, start, end))
+            span_y.append(technique)
+            span_texts.append(doc.text[start:end])
     if len(set(span_y)) < 2:
         raise InputError("the training data needs at least two techniques", path=str(data))
     tc_names = _vocabulary(span_rows, min_count)
@@ -543,7 +606,12 @@ def train_model(data: Path, out: Path, *, split: str = "train", seed: int = 13, 
     card_base: dict[str, Any] = {"task": "techniques", "name": out.name, "kind": "trained", "seed": seed}
     data_info = {"path": str(data), "sha256": data_sha256(data), "licence": _licence(data), "split": split,
                  "n": len(articles), "instances": len(span_y), "tokens": len(t_y),
-                 "command": f"narratrace train techniques --data {data} --out {out} --split {split} --seed {seed}"}
+                 "command": f"narratrace train techniques --data {data} --out {out} --split {split} --seed {seed}"
+                            + (f" --from-reviews {reviews}" if reviews else "")}
+    if reviews:
+        data_info["reviews"] = {"store": str(reviews), "articles": len(partial), "tokens": reviewed_tokens,
+                                "positives": sum(len(p) for _, _, p, _ in partial),
+                                "negatives": sum(len(n) for _, _, _, n in partial)}
     extra = {"threshold": threshold, "gap": gap, "sentence_threshold": sentence_threshold,
              "encoder": ENCODER if embeddings else None}
     write_card(out, data=data_info, extra=extra, **card_base)  # so the model can be loaded to score itself
