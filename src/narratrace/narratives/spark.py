@@ -97,7 +97,7 @@ def uncovered_batches(taxonomies: Any, covered: float, encoder: str | None) -> A
 
         from narratrace.cosines import to_reference
         from narratrace.narratives.classifier import ZeroShotModel
-        from narratrace.narratives.stage import unpack_result
+        from narratrace.narratives.results import unpack_result
         from narratrace.narratives.taxonomy import load_taxonomies
         from narratrace.vectors import encoder_name, space_of, unpack_vectors, use_encoder
 
@@ -180,7 +180,7 @@ def _rows(root: Path, table: str) -> list[dict[str, Any]]:
 
 def load_stories(root: Path, store: Any, stage: str, version: str) -> int:
     from narratrace.narratives.stories import Story
-    from narratrace.narratives.stories_stage import StoriesResult
+    from narratrace.narratives.results import StoriesResult
     from narratrace.narratives.store import save_stories
 
     if not (root / STORIES).exists():
@@ -192,7 +192,7 @@ def load_stories(root: Path, store: Any, stage: str, version: str) -> int:
 
 def load_discovery(root: Path, store: Any, stage: str, version: str) -> int:
     from narratrace.narratives.discovery import Topic
-    from narratrace.narratives.stage import DiscoveryResult
+    from narratrace.narratives.results import DiscoveryResult
     from narratrace.narratives.store import save_discovery
 
     if not (root / TOPICS).exists():

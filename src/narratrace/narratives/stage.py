@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,12 @@ import numpy as np
 
 from narratrace.errors import ConfigError
 from narratrace.languages import supports
-from narratrace.blobs import pack_blob, unpack_blob
 from narratrace.model import Annotation, Article, Span
 from narratrace.narratives.classifier import (DEFAULT_MODEL, NarrativeHit, Prediction, ZeroShotModel, document_units,
                                               load_model, pooled, reads_text)
-from narratrace.narratives.discovery import DiscoveryOptions, Topic, TopicClaim, discover
+from narratrace.narratives.discovery import DiscoveryOptions, TopicClaim, discover
 from narratrace.narratives.taxonomy import load_taxonomies
+from narratrace.narratives.results import ArticleNarratives, DiscoveryResult, NarrativesResult, pack_result, unpack_result
 from narratrace.narratives.store import save_discovery, save_narratives
 from narratrace.pipeline import CorpusView, stage
 from narratrace.cosines import to_reference
@@ -43,43 +42,7 @@ __all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_nar
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-_MAGIC = b"NTNV"
 LEAD_SENTENCES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleNarratives:
-    """What the ``narratives`` stage stored for one article."""
-
-    model: str
-    domain: str | None
-    hits: tuple[NarrativeHit, ...]
-    vector: np.ndarray            # document vector (mean of sentence vectors), unit length
-    lead: np.ndarray              # lead vector (mean of the first sentences), unit length
-    lead_text: str = ""
-    skipped: str | None = None
-
-
-def pack_result(r: ArticleNarratives) -> bytes:
-    """``NTNV`` blob: JSON (model, domain, hits, lead text), then two float16 vectors (:mod:`narratrace.blobs`)."""
-    return pack_blob(_MAGIC, {"model": r.model, "domain": r.domain, "skipped": r.skipped, "lead_text": r.lead_text,
-                              "hits": [h.to_dict() for h in r.hits]}, np.stack([r.vector, r.lead]))
-
-
-def unpack_result(data: bytes) -> ArticleNarratives:
-    h, values = unpack_blob(data, _MAGIC, "narratives")
-    m = values.astype(np.float32).reshape(2, -1)
-    hits = tuple(NarrativeHit(x["narrative"], x.get("subnarrative"), float(x["score"]),
-                              tuple(Span(e["start"], e["end"]) for e in x.get("evidence") or ()))
-                 for x in h.get("hits") or ())
-    return ArticleNarratives(h["model"], h.get("domain"), hits, m[0], m[1], h.get("lead_text") or "", h.get("skipped"))
-
-
-@dataclass(frozen=True, slots=True)
-class NarrativesResult:
-    """Per article: ``(article_id, content_hash, packed blob, annotations)``."""
-
-    rows: tuple[tuple[str, str, bytes, tuple[Annotation, ...]], ...]
 
 
 def annotations_of(hits: Sequence[NarrativeHit]) -> tuple[Annotation, ...]:
@@ -159,14 +122,6 @@ def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any, lan
 
 
 # -- discovery -------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DiscoveryResult:
-    topics: tuple[Topic, ...]
-    compared: tuple[str, ...]
-    claims: int = 0
-    uncovered: int = 0
-
-
 @stage("narrative_discovery", version="narrative_discovery.v2", level="corpus",
        requires=["article.narratives", "article.claims", "article.claim_vectors"],
        produces=["corpus.narrative_topics"], save=save_discovery, encoder=True,

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from narratrace.narratives.discovery import Topic
     from narratrace.narratives.stories import Story
-    from narratrace.narratives.stage import ArticleNarratives, DiscoveryResult, NarrativesResult
-    from narratrace.narratives.stories_stage import StoriesResult
+    from narratrace.narratives.results import ArticleNarratives, DiscoveryResult, NarrativesResult, StoriesResult
     from narratrace.store.db import Store
 
 from narratrace.schema import Index, Migration, Table, col  # noqa: E402
@@ -81,7 +80,7 @@ def narrative_topics(store: Store) -> list[Topic]:
 
 def article_narratives(store: Store) -> list[tuple[str, ArticleNarratives]]:
     """``(article_id, stored result)`` of the ``narratives`` stage, in ingestion order."""
-    from narratrace.narratives.stage import unpack_result
+    from narratrace.narratives.results import unpack_result
 
     return [(aid, unpack_result(data)) for aid, data in store.stage_data("narratives") if data]
 

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from narratrace.errors import ConfigError
-from narratrace.narratives.stories import Story, StoryInput, StoryOptions, cluster_stories
+from narratrace.narratives.stories import StoryInput, StoryOptions, cluster_stories
 from narratrace.narratives.store import save_stories
 from narratrace.pipeline import CorpusView, stage
-from narratrace.narratives.stage import unpack_result
+from narratrace.narratives.results import StoriesResult, unpack_result
 
-__all__ = ["StoriesResult", "make_stories"]
+__all__ = ["StoriesResult", "make_stories"]  # StoriesResult lives in narratives.results
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 #: Entity kinds that say which event it is (actors and places); dates and numbers are not entities here.
 EVENT_ENTITY_KINDS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT"})
-
-
-@dataclass(frozen=True, slots=True)
-class StoriesResult:
-    stories: tuple[Story, ...]
-    compared: tuple[str, ...]
 
 
 @stage("stories", version="stories.v3", level="corpus",
