@@ -3,7 +3,9 @@
 The import graph counts every ``import`` and ``from ... import`` in a module, those inside
 functions included, and a module importing ``a.b.c`` depends on ``a.b.c`` (and on the names it
 takes from it, when they are modules). Strongly connected components are found with Tarjan's
-algorithm; one of more than 3 modules is a cycle worth breaking (issue 16).
+algorithm. The only cycles left are pairs: a facade and its backend that it imports lazily (the store and
+its PostgreSQL backend, the web package and its app, a classifier and its fine-tuned variant);
+one of 3 modules or more is a cycle to break (issue 16).
 """
 
 from __future__ import annotations
@@ -88,8 +90,8 @@ def test_architecture_finds_a_planted_cycle() -> None:
     assert sorted(map(len, strongly_connected(graph))) == [1, 3]
 
 
-def test_architecture_no_import_cycle_of_more_than_3_modules() -> None:
-    big = [c for c in strongly_connected(import_graph()) if len(c) > 3]
+def test_architecture_no_import_cycle_of_more_than_2_modules() -> None:
+    big = [c for c in strongly_connected(import_graph()) if len(c) > 2]
     assert big == [], big
 
 

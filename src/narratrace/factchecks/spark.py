@@ -45,7 +45,7 @@ def load(root: Path, store: Any, stage: str, version: str) -> int:
     stage's result rows, loaded before)."""
     import pyarrow.dataset as ds
 
-    from narratrace.factchecks.stage import ClaimMatch, FactcheckMatchResult
+    from narratrace.factchecks.results import ClaimMatch, FactcheckMatchResult
     from narratrace.factchecks.store import save_factcheck_matches
 
     manifest = json.loads((root / "_manifest.json").read_text(encoding="utf-8"))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from narratrace.errors import ConfigError
+from narratrace.factchecks.results import ClaimMatch, FactcheckMatchResult
 from narratrace.factchecks.store import save_factcheck_matches
 from narratrace.pipeline import CorpusView, stage
 
@@ -47,33 +47,6 @@ AGREE_WORDS = 3
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimMatch:
-    """One claim of an article matched to one fact-check."""
-
-    article_id: str
-    claim_id: str
-    claim_text: str
-    factcheck_key: str
-    rank: int
-    score: float
-    factcheck: Mapping[str, Any]      # FactCheck.to_dict() at matching time
-    tier: str = "match"               # "match" (score >= threshold) or "possible" (>= possible)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"article": self.article_id, "claim": self.claim_id, "claim_text": self.claim_text,
-                "factcheck_key": self.factcheck_key, "rank": self.rank, "score": round(self.score, 4),
-                "tier": self.tier, "factcheck": dict(self.factcheck)}
-
-
-@dataclass(frozen=True, slots=True)
-class FactcheckMatchResult:
-    matches: tuple[ClaimMatch, ...]
-    compared: tuple[str, ...]
-    claims: int = 0
-    factchecks: int = 0
 
 
 @stage("factcheck_matches", version="factcheck_matches.v5", level="corpus",

@@ -24,7 +24,7 @@ from narratrace.store.tables import TableColumn, TableFilter, TableSpec, article
 
 if TYPE_CHECKING:
     from narratrace.factchecks.readers import FactCheck
-    from narratrace.factchecks.stage import FactcheckMatchResult
+    from narratrace.factchecks.results import FactcheckMatchResult
 
 MIGRATIONS = (Migration(
     "004_factchecks",
