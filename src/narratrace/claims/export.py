@@ -7,7 +7,7 @@ from typing import Any
 from narratrace.claims.store import claim_groups
 from narratrace.store import Store
 
-__all__ = ["export_claim_groups", "export_claims", "export_entities", "export_section"]
+__all__ = ["claims_page", "export_claim_groups", "export_claims", "export_entities", "export_section"]
 
 
 def export_section(store: Store, ref: dict[str, str]) -> dict[str, Any]:
@@ -34,14 +34,25 @@ _CLAIM_FIELDS = ("score", "source", "source_canonical", "source_kind", "source_s
 def export_claims(store: Store, ref: dict[str, str] | None = None, *, article_id: str | None = None,
                   source: str | None = None) -> list[dict[str, Any]]:
     """Claims with their attribution (export contract), optionally of one article or one source."""
+    return claims_page(store, ref, article_id=article_id, source=source)[1]
+
+
+def claims_page(store: Store, ref: dict[str, str] | None = None, *, article_id: str | None = None,
+                source: str | None = None, limit: int | None = None, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """``(total, claims[offset:offset + limit])`` of :func:`export_claims`: every claim is counted, but
+    only the page's claims read their article's text (the cost of a page of a large corpus)."""
     ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
     texts: dict[str, str] = {}
     wanted = source.casefold() if source else None
-    out = []
+    end = None if limit is None else offset + max(0, int(limit))
+    total, out = 0, []
     for aid, ann in store.annotations_of_kind("claim", article_id=article_id):
         d = ann.data
         if wanted and wanted not in {str(d.get("source") or "").casefold(),
                                      str(d.get("source_canonical") or "").casefold()}:
+            continue
+        total += 1
+        if total <= offset or (end is not None and total > end):
             continue
         if aid not in texts:
             texts = {aid: store.article(aid).text}
@@ -51,7 +62,7 @@ def export_claims(store: Store, ref: dict[str, str] | None = None, *, article_id
         item["hedges"] = list(d.get("hedges") or [])
         item["quote"] = d.get("quote") or "none"
         out.append(item)
-    return out
+    return total, out
 
 
 def export_entities(store: Store, ref: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from narratrace.claims import report as claims_report
-from narratrace.claims.export import export_claims
+from narratrace.claims.export import claims_page, export_claims
 from narratrace.claims.store import CLAIMS_TABLE, SOURCES_TABLE, claim_groups
 from narratrace.errors import NotFound
 from narratrace.model import Article
@@ -121,9 +121,8 @@ def article_claims(store: Store, article: Article, *, limit: int = ARTICLE_TEXT_
 def claims_json(store: Store, *, article: str | None, source: str | None, limit: int,
                 offset: int) -> dict[str, Any]:
     article_id = store.article(article).id if article else None
-    claims = export_claims(store, article_id=article_id, source=source or None)
-    return {"ok": True, "total": len(claims), "limit": limit, "offset": offset,
-            "claims": claims[offset:offset + limit]}
+    total, claims = claims_page(store, article_id=article_id, source=source or None, limit=limit, offset=offset)
+    return {"ok": True, "total": total, "limit": limit, "offset": offset, "claims": claims}
 
 
 def claim_group_json(g: ClaimGroup) -> dict[str, Any]:
