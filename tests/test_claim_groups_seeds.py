@@ -79,6 +79,10 @@ def test_claim_groups_seeds_al_tanf_training_claim_spans_the_articles_that_carry
     assert attribution["000"] == "Ashab al-Kahf" and "SVR" in attribution["001"] and "SVR" in attribution["003"]
     sends = [g for g in claim_groups(store) if any(gold.get(m.claim) == "us-sends-isis" for m in g.members)]
     assert len(sends) == 1 and sorted({m.ref[:3] for m in sends[0].members}) == ["001", "003", "004"]
+    # 001 and 003 carry no date; 004 (dated 2022-03-06) credits 003 "The Cradle 5 March 2022": 003 comes first,
+    # by that credited date (before claim_groups.v2, 001 came first by ingestion order "as the others republish it")
+    assert sends[0].members[0].ref.startswith("003"), [m.ref[:3] for m in sends[0].members]
+    assert sends[0].first_seen_how == "credit" and sends[0].first_published == "2022-03-05"
     # 004 republishes 003 (The Cradle) a day later: the claims it carries first appeared in 003
     copied = [g for g in claim_groups(store) if {m.ref[:3] for m in g.members} == {"003", "004"}]
     assert copied and all(g.first_seen == store.article(g.members[0].ref).id for g in copied)

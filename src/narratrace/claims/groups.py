@@ -425,24 +425,32 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 def build_groups(indices: Sequence[Sequence[int]], claims: Sequence[ClaimRecord], vectors: np.ndarray | UnitRows,
                  index: Mapping[str, Mapping[str, Any]],
-                 copies: Iterable[tuple[str, str]] = ()) -> tuple[ClaimGroup, ...]:
+                 copies: Iterable[tuple[str, str]] = (),
+                 credited: Mapping[str, str] | None = None) -> tuple[ClaimGroup, ...]:
     """:class:`ClaimGroup` records for clusters spanning two or more articles.
 
     ``index`` maps article id to its ``article_index`` row (ref, outlet, published, seq);
-    ``copies`` are ``(copy, original)`` article ids from republication detection.
+    ``copies`` are ``(copy, original)`` article ids from republication detection;
+    ``credited`` maps an undated article to its date as a copy's credit line gives it
+    (``RepublicationPair.original_date``: "The Cradle 5 March 2022" above a repost).
 
     First appearance: an article that republishes another member article cannot be first
     (its original is earlier, even when only the copy carries a date); among the others,
-    the earliest publication date, then ingestion order. Members follow: the first
-    article's claims, then the others by date and ingestion order.
+    the earliest date (its own, else the credited one; undated articles after dated ones),
+    then ingestion order. Members follow: the first article's claims, then the others by
+    date and ingestion order.
     """
     copy_of: dict[str, set[str]] = {}
     for copy, original in copies:
         copy_of.setdefault(copy, set()).add(original)
+    credited = credited or {}
+
+    def date_of(article_id: str) -> str:
+        return str(index.get(article_id, {}).get("published") or credited.get(article_id) or "")[:10]
 
     def order(i: int) -> tuple[str, int, int]:
         row = index.get(claims[i].article_id, {})
-        return (str(row.get("published") or "9999")[:10], int(row.get("seq") or 0), claims[i].start)
+        return (date_of(claims[i].article_id) or "9999", int(row.get("seq") or 0), claims[i].start)
 
     groups = []
     for members in indices:
@@ -460,8 +468,8 @@ def build_groups(indices: Sequence[Sequence[int]], claims: Sequence[ClaimRecord]
         members = sorted(members, key=lambda i: (claims[i].article_id != first_article,
                                                  rank[claims[i].article_id], order(i)))
         first = claims[members[0]]
-        how = _first_seen_how(first.article_id, [claims[i].article_id for i in members], index,
-                              copied=len(originals) < len(members))
+        how = _first_seen_how(first.article_id, articles_in, date_of, copy_of,
+                              credit=not index.get(first.article_id, {}).get("published"))
         sims = vectors[members] @ vectors[members[0]]
         sub = vectors[members]
         k = len(members)
@@ -485,10 +493,9 @@ def build_groups(indices: Sequence[Sequence[int]], claims: Sequence[ClaimRecord]
                                              row.get("published"), "; ".join(sources) or "none", sources, stance,
                                              tuple(c.id for c in cs)))
         stances = {a.stance for a in out_articles}
-        first_row = index.get(first.article_id, {})
         groups.append(ClaimGroup(
             id="cg-" + first.id.removeprefix("c-"), label=_shorten(first.text), first_seen=first.article_id,
-            first_claim=first.id, first_published=first_row.get("published"), members=tuple(out_members),
+            first_claim=first.id, first_published=date_of(first.article_id) or None, members=tuple(out_members),
             articles=tuple(out_articles), attribution_conflict={"attributed", "fact"} <= stances,
             cohesion=cohesion, first_seen_how=how))
     groups.sort(key=lambda g: (-len(g.articles), str(g.first_published or "9999")[:10],
@@ -496,16 +503,28 @@ def build_groups(indices: Sequence[Sequence[int]], claims: Sequence[ClaimRecord]
     return tuple(groups)
 
 
-def _first_seen_how(first: str, article_ids: Sequence[str], index: Mapping[str, Mapping[str, Any]], *,
-                    copied: bool) -> str:
-    """Why ``first`` is the first appearance, in words (``date``, ``republication`` or ``order``)."""
-    dates = {a: str(index.get(a, {}).get("published") or "")[:10] for a in article_ids}
-    others = [d for a, d in dates.items() if a != first and d]
-    if dates[first] and others and all(dates[first] < d for d in others):
+def _first_seen_how(first: str, article_ids: Iterable[str], date_of: Callable[[str], str],
+                    copy_of: Mapping[str, set[str]], *, credit: bool) -> str:
+    """Why ``first`` is the first appearance, in words.
+
+    In this order: ``date``: its own date is earlier than every other dated member's (undated
+    ones count as later); ``republication``: every other member article republishes it (directly
+    or through another copy); ``credit``: as ``date``, with the date a copy's credit line gives
+    it (it carries none itself); ``order``: none of these, so ingestion order decided.
+    """
+    others = [a for a in article_ids if a != first]
+    day = date_of(first)
+    earliest = bool(day) and all(not date_of(a) or day < date_of(a) for a in others)
+
+    def copies_first(a: str, seen: frozenset[str] = frozenset()) -> bool:
+        originals = copy_of.get(a, set()) - seen
+        return first in originals or any(copies_first(o, seen | {a}) for o in originals)
+
+    if earliest and not credit:
         return "date"
-    if copied:
+    if others and all(copies_first(a) for a in others):
         return "republication"
-    return "order"
+    return "credit" if earliest else "order"
 
 
 class UnitRows:
@@ -554,7 +573,7 @@ SPACE_COSINES: dict[str, dict[str, float]] = {
 _GROUPS_DEFAULTS = {"min_cosine": 0.55, "average_cosine": 0.50, "least_cosine": 0.50}
 
 
-@stage("claim_groups", version="claim_groups.v1", level="corpus",
+@stage("claim_groups", version="claim_groups.v2", level="corpus",
        requires=["article.claims", "article.claim_vectors", "article.entities", "article.published"],
        produces=["corpus.claim_groups"], encoder=True,
        save=lambda store, stage, version, out: save_claim_groups(store, stage, version, groups=out.groups,
@@ -602,8 +621,12 @@ def make_claim_groups(*, threshold: float, entity_bonus: float, entity_cap: int,
         vectors = UnitRows(np.concatenate(blocks) if blocks else np.zeros((0, 384), dtype=np.float16))
         del blocks
         clusters = cluster(vectors, np.asarray(article_no, dtype=np.int64), claims, opts)
-        copies = [(p.copy, p.original) for p in corpus.republication_pairs()]
-        groups = build_groups(clusters, claims, vectors, index, copies)
+        pairs = corpus.republication_pairs()
+        credited: dict[str, str] = {}
+        for p in pairs:  # an undated original dated by its copies' credit lines: the earliest of them
+            if p.original_date and (p.original not in credited or p.original_date < credited[p.original]):
+                credited[p.original] = p.original_date
+        groups = build_groups(clusters, claims, vectors, index, [(p.copy, p.original) for p in pairs], credited)
         if progress:
             progress("claim_groups", len(new_ids), len(new_ids))
         log.info("claim_groups: %d claims, %d groups", len(claims), len(groups))

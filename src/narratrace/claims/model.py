@@ -72,9 +72,11 @@ class GroupArticle:
 class ClaimGroup:
     """Paraphrases of one claim in two or more articles.
 
-    ``members`` are in order of appearance (publication date, then ingestion order; an
-    article republishing another member never comes first), and ``first_seen_how`` says
-    what decided the first one: ``date``, ``republication`` or ``order`` (ingestion);
+    ``members`` are in order of appearance (publication date, or for an undated original the
+    date its copy's credit line gives it, then ingestion order; an article republishing
+    another member never comes first), and ``first_seen_how`` says what decided the first
+    one: ``date``, ``republication`` (the others republish it), ``credit`` (the credited
+    date, which ``first_published`` then shows) or ``order`` (ingestion);
     ``articles`` say per article which source it named (``attribution``, ``"none"`` if
     none) and its ``stance``: ``attributed``, ``hedged`` (no source, but "reportedly",
     "allegedly"...) or ``fact``. ``attribution_conflict`` is true when one article

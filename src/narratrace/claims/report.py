@@ -229,7 +229,7 @@ class ClaimGroupView:
     label: str
     first: ArticleRow
     first_published: str | None
-    first_seen_how: str                  # "date", "republication" or "order"
+    first_seen_how: str                  # "republication", "date", "credit" or "order"
     cohesion: float
     conflict: bool
     attributed: tuple[ConflictSide, ...]
@@ -291,6 +291,7 @@ STANCES = ("attributed", "hedged", "fact")
 STANCE_LABELS = {"attributed": "attributed", "hedged": "hedged, no source", "fact": "stated as fact"}
 
 FIRST_SEEN_LABELS = {"date": "earliest publication date", "republication": "the others republish it",
+                     "credit": "earliest date, as a copy's credit line gives it",
                      "order": "first ingested; no earlier date"}
 
 EDGE_DESCRIPTIONS = {"publishes": "outlet → article", "copies": "copy → original (republication)",
