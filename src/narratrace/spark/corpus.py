@@ -352,24 +352,27 @@ def with_originals(ctx: StepContext, frame: Any) -> Any:
 
     if not ctx.out.exists("republication_pairs"):
         return frame.withColumn("originals", F.lit(None).cast(
-            "array<struct<seq_low:bigint,seq_high:bigint,original:string>>"))
+            "array<struct<seq_low:bigint,seq_high:bigint,original:string,original_date:string>>"))
     pairs = (ctx.spark.read.parquet(ctx.out.path("republication_pairs"))
+             .withColumn("original_date", F.get_json_object("data", "$.original_date"))
              .groupBy(F.col("copy").alias("id"))
-             .agg(F.sort_array(F.collect_list(F.struct("seq_low", "seq_high", "original"))).alias("originals")))
+             .agg(F.sort_array(F.collect_list(F.struct("seq_low", "seq_high", "original", "original_date")))
+                  .alias("originals")))
     return frame.join(pairs, "id", "left")
 
 
 def save_pairs(store: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """The republication pairs among ``rows``' articles (their ``originals``), into a task store: what a
-    stage reads of them there (which article copies which) is all they carry."""
+    stage reads of them there (which article copies which, and the original's date as the copy's credit
+    line gives it) is all they carry."""
     from narratrace.model import RepublicationPair
 
     present = {r["id"] for r in rows}
-    pairs = sorted({(p["seq_low"], p["seq_high"], p["original"], r["id"]) for r in rows
+    pairs = sorted({(p["seq_low"], p["seq_high"], p["original"], r["id"], p.get("original_date") or "") for r in rows
                     for p in r.get("originals") or () if p["original"] in present})  # the local stage's order
     store.save_republications("republications", "spark-task", groups=(), compared=(), pairs=[
         RepublicationPair(original=o, copy=c, similarity=0.0, copy_share=0.0, original_share=0.0, passages=(),
-                          reason="") for _, _, o, c in pairs])
+                          reason="", original_date=day or None) for _, _, o, c, day in pairs])
 
 
 def write_groups(ctx: StepContext, table: str, rows: Any, sort: Sequence[Any]) -> int:
