@@ -22,7 +22,7 @@ from narratrace.store.reviews import ReviewItem, ReviewKind, review_items
 if TYPE_CHECKING:
     from narratrace.store import Store
 
-__all__ = ["QueueEntry", "check_review", "find_item", "queue", "review_kinds", "review_status"]
+__all__ = ["QueueEntry", "check_review", "find_item", "queue", "review_kinds", "review_status", "reviewed_items"]
 
 
 def review_kinds() -> dict[str, ReviewKind]:
@@ -121,9 +121,10 @@ def check_review(store: Store, kind: str, key: str, verdict: str, correction: Ma
         raise InputError(f"a correction of a {kind} may set label, start, end"
                          + "".join(f", {f}" for f in spec.answer_fields) + f" (not {sorted(unknown) or 'nothing'})")
     label = correction.get("label")
+    choices = tuple(v for v, _ in item.options) or spec.choices  # the item's own options (its candidates) first
     if label is not None and (not isinstance(label, str) or not label.strip()
-                              or (spec.choices and label not in spec.choices)):
-        raise InputError(f"{spec.label_name} must be one of {', '.join(spec.choices)}" if spec.choices
+                              or (choices and label not in choices)):
+        raise InputError(f"{spec.label_name} must be one of {', '.join(choices)}" if choices
                          else f"{spec.label_name} must be a non-empty text")
     length = _article_length(store, item.article_id)
     for start_key, end_key in (("start", "end"), *_span_fields(spec.answer_fields)):
@@ -155,3 +156,13 @@ def review_status(store: Store) -> list[tuple[Review, str]]:
         item = find_item(store, kind, key) if kind in review_kinds() else None
         out.append((review, "stale" if item is None else _status(item, review)))
     return out
+
+
+def reviewed_items(store: Store, kind: str) -> list[tuple[Review, ReviewItem | None, str]]:
+    """The latest review of each reviewed item of ``kind``, with the item as it stands now (None when
+    gone) and its status (:func:`review_status`), in key order."""
+    spec = _kind(kind)
+    latest = {key: r for (k, key), r in latest_reviews(store).items() if k == kind}
+    ids = sorted({r.article_id for r in latest.values()})
+    now = {item.key: item for item in review_items(store, spec, article_ids=ids)} if ids else {}
+    return [(r, now.get(key), "stale" if key not in now else _status(now[key], r)) for key, r in sorted(latest.items())]

@@ -1,0 +1,142 @@
+"""The review kinds that are not annotations: fact-check matches, republication pairs, claim groups.
+
+Each is declared by its own analysis (``Analysis.reviews``) with its own item reader; runs on the
+example corpus with the example fact-checks imported, analysed once (SQLite).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from narratrace import analyze
+from narratrace.errors import InputError
+from narratrace.factchecks import import_factchecks
+from narratrace.ingest import ingest
+from narratrace.reviews.queue import check_review, find_item, queue, review_status
+from narratrace.reviews.store import add_review
+from narratrace.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("review-kinds") / "examples.db"
+    with Store(path) as store:
+        ingest(store, [ROOT / "examples" / "corpus"], workers=1)
+        import_factchecks(store, ROOT / "examples" / "factchecks.jsonld")
+        analyze(store)
+    return path
+
+
+@pytest.fixture
+def db(analysed: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "kinds.db"
+    shutil.copy(analysed, copy)
+    return copy
+
+
+def _review(store: Store, kind: str, key: str, verdict: str, correction: dict | None = None) -> None:
+    item, fixed = check_review(store, kind, key, verdict, correction)
+    add_review(store, item, verdict=verdict, reviewer="ana", correction=fixed)
+
+
+def test_reviews_kinds_each_new_kind_is_queued_least_certain_first(db: Path) -> None:
+    with Store(db) as store:
+        for kind, threshold in (("factcheck", 0.5), ("republication", 0.3), ("claim_group", 0.78)):
+            entries = queue(store, kind=kind, limit=None)
+            assert entries, kind
+            assert {e.item.kind for e in entries} == {kind}
+            assert all(e.item.score is not None and e.item.threshold == threshold for e in entries)
+            doubts = [e.item.uncertainty for e in entries]
+            assert doubts == sorted(doubts)
+            assert doubts[0] == pytest.approx(abs(entries[0].item.score - threshold))
+            assert len({e.item.key for e in entries}) == len(entries)
+            assert find_item(store, kind, entries[-1].item.key) == entries[-1].item
+        pairs = {e.item.key for e in queue(store, kind="republication", limit=None)}
+        assert len(pairs) == store.db.execute("SELECT count(*) FROM republication_pairs").fetchone()[0]
+        matched = store.db.execute("SELECT count(DISTINCT claim_id) FROM factcheck_matches").fetchone()[0]
+        assert len(queue(store, kind="factcheck", limit=None)) == matched
+
+
+def test_reviews_kinds_a_factcheck_match_is_corrected_to_another_candidate_or_none(db: Path) -> None:
+    with Store(db) as store:
+        items = [e.item for e in queue(store, kind="factcheck", limit=None)]
+        item = next(i for i in items if len(i.options) >= 3)  # two candidates of its article and "none"
+        values = [v for v, _ in item.options]
+        assert item.label in values and values[-1] == "none"
+        other = next(v for v in values if v not in (item.label, "none"))
+        for correction in ({"label": "url:https://elsewhere.example/x"}, {"start": 0, "end": 3}):
+            with pytest.raises(InputError):  # only the article's candidates, and the claim's span stays
+                check_review(store, "factcheck", item.key, "correct", correction)
+        _review(store, "factcheck", item.key, "correct", {"label": other})
+        second = next(i for i in items if i.key != item.key)
+        _review(store, "factcheck", second.key, "correct", {"label": "none"})
+        assert {r.item_key: s for r, s in review_status(store)} == {item.key: "reviewed", second.key: "reviewed"}
+        # re-analysis ranks another fact-check first for the claim: the review is of the old answer
+        claim = item.key.split(":", 2)[2]
+        with store._transaction():
+            store.db.execute("UPDATE factcheck_matches SET rank = rank + 10 WHERE claim_id = ? AND factcheck_key = ?",
+                             (claim, item.label))
+            store.db.execute("UPDATE factcheck_matches SET factcheck_key = ?, rank = 1 WHERE claim_id = ? AND "
+                             "rank = 11", (other, claim))
+        again = {e.item.key: e.status for e in queue(store, kind="factcheck", limit=None)}
+        assert again[item.key] == "needs review again" and second.key not in again
+
+
+def test_reviews_kinds_a_republication_pair_is_reversed_or_independent(db: Path) -> None:
+    with Store(db) as store:
+        pairs = [e.item for e in queue(store, kind="republication", limit=None)]
+        first, second = pairs[0], pairs[1]
+        assert first.label == "copies" and first.answer["copy"] == first.ref
+        with pytest.raises(InputError):
+            check_review(store, "republication", first.key, "correct", {"label": "copies twice"})
+        _review(store, "republication", first.key, "correct", {"label": "reversed"})
+        _review(store, "republication", second.key, "correct", {"label": "independent"})
+        # re-analysis flips the first pair's direction: the same item (keyed by both articles), changed
+        a, b = first.key.split(":")[1:]
+        original = b if first.article_id == a else a
+        with store._transaction():
+            store.db.execute("UPDATE republication_pairs SET original = copy, copy = original WHERE original = ? "
+                             "AND copy = ?", (original, first.article_id))
+        flipped = find_item(store, "republication", first.key)
+        assert flipped is not None and flipped.answer["original"] == first.ref
+        status = {r.item_key: s for r, s in review_status(store)}
+        assert status == {first.key: "needs review again", second.key: "reviewed"}
+        # the pair is no longer found: its review is stale
+        with store._transaction():
+            store.db.execute("DELETE FROM republication_pairs WHERE ? IN (original, copy) AND ? IN (original, copy)",
+                             tuple(first.key.split(":")[1:]))
+        assert {r.item_key: s for r, s in review_status(store)}[first.key] == "stale"
+
+
+def test_reviews_kinds_a_claim_is_moved_to_another_group_or_out(db: Path) -> None:
+    with Store(db) as store:
+        members = [e.item for e in queue(store, kind="claim_group", limit=None)]
+        first = members[0]
+        groups = [v for v, _ in first.options]
+        assert first.label in groups and groups[-1] == "none" and len(groups) >= 3
+        target = next(g for g in groups if g not in (first.label, "none"))
+        with pytest.raises(InputError):
+            check_review(store, "claim_group", first.key, "correct", {"label": "cg-nowhere"})
+        _review(store, "claim_group", first.key, "correct", {"label": target})
+        out = next(m for m in members if m.label != first.label)
+        _review(store, "claim_group", out.key, "correct", {"label": "none"})
+        _review(store, "claim_group", members[2].key, "confirm")
+        # re-analysis puts the first claim in the group the reviewer named: its answer changed
+        data = {gid: json.loads(d) for gid, d in store.db.execute("SELECT id, data FROM claim_groups")}
+        claim = first.key.split(":", 2)[2]
+        member = next(m for m in data[first.label]["members"] if m["claim"] == claim and m["article"] == first.article_id)
+        data[first.label]["members"].remove(member)
+        data[target]["members"].append(member)
+        with store._transaction():
+            for gid in (first.label, target):
+                store.db.execute("UPDATE claim_groups SET data = ? WHERE id = ?", (json.dumps(data[gid]), gid))
+        moved = find_item(store, "claim_group", first.key)
+        assert moved is not None and moved.label == target
+        assert {r.item_key: s for r, s in review_status(store)}[first.key] == "needs review again"
