@@ -151,9 +151,15 @@ def _article_length(store: Store, article_id: str) -> int:
 
 def review_status(store: Store) -> list[tuple[Review, str]]:
     """Every latest review with its status now: ``reviewed``, ``needs review again`` or ``stale`` (item gone)."""
+    latest = latest_reviews(store)
+    kinds = review_kinds()
+    now: dict[tuple[str, str], ReviewItem] = {}
+    for name in sorted({kind for kind, _ in latest} & set(kinds)):  # each kind's items read once, not per review
+        ids = sorted({r.article_id for (kind, _), r in latest.items() if kind == name})
+        now.update(((item.kind, item.key), item) for item in review_items(store, kinds[name], article_ids=ids))
     out = []
-    for (kind, key), review in latest_reviews(store).items():
-        item = find_item(store, kind, key) if kind in review_kinds() else None
+    for (kind, key), review in latest.items():
+        item = now.get((kind, key))
         out.append((review, "stale" if item is None else _status(item, review)))
     return out
 
