@@ -140,3 +140,69 @@ def test_reviews_kinds_a_claim_is_moved_to_another_group_or_out(db: Path) -> Non
         moved = find_item(store, "claim_group", first.key)
         assert moved is not None and moved.label == target
         assert {r.item_key: s for r, s in review_status(store)}[first.key] == "needs review again"
+
+
+# -- assignment and the review log, through the API ---------------------------------------------------------
+
+TOKEN = "kinds-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(db: Path):
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    with TestClient(create_app(str(db), write_token=TOKEN)) as c:
+        yield c
+
+
+def test_reviews_assign_new_endpoints_need_the_token(client, db: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    for method, url, payload in (("get", "/api/reviews/log", None),
+                                 ("post", "/api/reviews/assign-queue", {"assignee": "cy", "count": 2})):
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = getattr(client, method)(url, headers=headers, **({"json": payload} if payload else {}))
+            assert r.status_code == 401, (url, r.status_code)
+    with TestClient(create_app(str(db))) as no_token:
+        assert no_token.get("/api/reviews/log", headers=AUTH).status_code == 403
+    assert client.post("/api/reviews/assign-queue", headers=AUTH, json={"assignee": "cy", "count": 0}).status_code == 422
+    assert client.post("/api/reviews/assign-queue", headers=AUTH,
+                       json={"assignee": "cy", "count": 2, "kind": "planet"}).status_code == 404
+
+
+def test_reviews_assign_the_first_n_of_the_filtered_queue_and_see_who_reviewed_what(client) -> None:
+    roles = client.get("/api/reviews/queue", params={"kind": "role", "limit": 10}, headers=AUTH).json()["items"]
+    r = client.post("/api/reviews/assign-queue", headers=AUTH,
+                    json={"assignee": "cy <b>", "count": 3, "kind": "role", "assigned_by": "ana"})
+    assert r.status_code == 200 and r.json()["assigned"] == [i["key"] for i in roles[:3]]
+    # the next call skips what is assigned already: the following three
+    again = client.post("/api/reviews/assign-queue", headers=AUTH, json={"assignee": "dee", "count": 3, "kind": "role"})
+    assert again.json()["assigned"] == [i["key"] for i in roles[3:6]]
+    mine = client.get("/api/reviews/queue", params={"assignee": "cy <b>", "limit": 50}, headers=AUTH).json()["items"]
+    assert [i["key"] for i in mine] == [i["key"] for i in roles[:3]] and {i["assignee"] for i in mine} == {"cy <b>"}
+
+    pair = client.get("/api/reviews/queue", params={"kind": "republication", "limit": 1}, headers=AUTH).json()["items"][0]
+    for who, verdict, item, correction in (("cy <b>", "confirm", mine[0], None),
+                                           ("ana", "correct", pair, {"label": "independent"}),
+                                           ("cy <b>", "reject", mine[0], None)):
+        body = {"kind": item["kind"], "key": item["key"], "verdict": verdict, "reviewer": who}
+        if correction:
+            body["correction"] = correction
+        assert client.post("/api/reviews", headers=AUTH, json=body).status_code == 200
+    log = client.get("/api/reviews/log", headers=AUTH).json()
+    assert log["total"] == 3
+    assert [(r["reviewer"], r["verdict"]) for r in log["reviews"]] == [("cy <b>", "reject"), ("ana", "correct"),
+                                                                        ("cy <b>", "confirm")]  # newest first
+    assert log["reviews"][1]["correction"] == {"label": "independent"} and log["reviews"][1]["article"] == pair["article"]
+    assert all(r["created_at"] and r["stage_version"] for r in log["reviews"])
+    assert {a["assignee"] for a in log["assignments"]} == {"cy <b>", "dee"} and len(log["assignments"]) == 6
+    cy = client.get("/api/reviews/log", params={"reviewer": "cy <b>"}, headers=AUTH).json()
+    assert cy["total"] == 2 and {a["assignee"] for a in cy["assignments"]} == {"cy <b>"}
+    page = client.get("/api/reviews/log", params={"limit": 1, "offset": 1}, headers=AUTH).json()
+    assert [r["reviewer"] for r in page["reviews"]] == ["ana"]
+    assert client.get("/api/reviews/log", params={"kind": "republication"}, headers=AUTH).json()["total"] == 1

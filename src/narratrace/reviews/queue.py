@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from narratrace.analyses import registered_analyses, resolve
 from narratrace.errors import InputError, NotFound
-from narratrace.reviews.store import VERDICTS, Review, assignments, latest_reviews
+from narratrace.reviews.store import VERDICTS, Review, assign, assignments, latest_reviews
 from narratrace.store.reviews import ReviewItem, ReviewKind, review_items
 
 if TYPE_CHECKING:
     from narratrace.store import Store
 
-__all__ = ["QueueEntry", "check_review", "find_item", "queue", "review_kinds", "review_status", "reviewed_items"]
+__all__ = ["QueueEntry", "assign_queue", "check_review", "find_item", "queue", "review_kinds", "review_status", "reviewed_items"]
 
 
 def review_kinds() -> dict[str, ReviewKind]:
@@ -172,3 +172,16 @@ def reviewed_items(store: Store, kind: str) -> list[tuple[Review, ReviewItem | N
     ids = sorted({r.article_id for r in latest.values()})
     now = {item.key: item for item in review_items(store, spec, article_ids=ids)} if ids else {}
     return [(r, now.get(key), "stale" if key not in now else _status(now[key], r)) for key, r in sorted(latest.items())]
+
+
+def assign_queue(store: Store, *, assignee: str, count: int, by: str | None = None, kind: str | None = None,
+                 outlet: str | None = None, narrative: str | None = None, unassigned_only: bool = True) -> list[str]:
+    """Assign the first ``count`` items of the filtered queue (least certain first; by default only
+    those nobody is assigned yet) to ``assignee``; returns their keys."""
+    if not assignee.strip():
+        raise InputError("name the reviewer to assign the items to")
+    entries = [e for e in queue(store, kind=kind, outlet=outlet, narrative=narrative, limit=None)
+               if not (unassigned_only and e.assignee)][:count]
+    for e in entries:
+        assign(store, e.item.kind, e.item.key, assignee=assignee, by=by)
+    return [e.item.key for e in entries]
