@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from narratrace.errors import ConfigError, NotFound
 from narratrace.web.pages import NavItem, PageContext, limit_q, offset_q
@@ -61,7 +61,7 @@ class AssignQueueIn(BaseModel):
     kind: str | None = Field(default=None, max_length=40)
     outlet: str | None = Field(default=None, max_length=500)
     narrative: str | None = Field(default=None, max_length=500)
-    unassigned_only: bool = Field(default=True, description="skip items already assigned to someone")
+    unassigned_only: StrictBool = Field(default=True, description="skip items already assigned to someone")
     assigned_by: str | None = Field(default=None, max_length=200)
 
     model_config = ConfigDict(extra="forbid")
