@@ -1,22 +1,19 @@
-"""The review kinds that are not annotations: fact-check matches, republication pairs, claim groups.
+"""The review kinds that are not annotations (fact-check matches, republication pairs, claim groups),
+assignment and the review log, and the export of reviews in the benchmark formats ``train`` reads.
 
-Each is declared by its own analysis (``Analysis.reviews``) with its own item reader; runs on the
-example corpus with the example fact-checks imported, analysed once (SQLite).
+Each kind is declared by its own analysis (``Analysis.reviews``); runs on the web tests' store
+(the example corpus and fact-checks plus hostile articles), analysed once (SQLite).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from narratrace import analyze
 from narratrace.errors import InputError
-from narratrace.factchecks import import_factchecks
-from narratrace.ingest import ingest
 from narratrace.reviews.queue import check_review, find_item, queue, review_status
 from narratrace.reviews.store import add_review
 from narratrace.store import Store
@@ -26,12 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("review-kinds") / "examples.db"
-    with Store(path) as store:
-        ingest(store, [ROOT / "examples" / "corpus"], workers=1)
-        import_factchecks(store, ROOT / "examples" / "factchecks.jsonld")
-        analyze(store)
-    return path
+    """The web tests' store: the example corpus and fact-checks, hostile articles (one a copy of
+    another) and an article the narratives stage labels."""
+    from test_web_api import build_web_store
+
+    return build_web_store(tmp_path_factory.mktemp("review-kinds") / "web.db")
 
 
 @pytest.fixture
@@ -206,3 +202,150 @@ def test_reviews_assign_the_first_n_of_the_filtered_queue_and_see_who_reviewed_w
     page = client.get("/api/reviews/log", params={"limit": 1, "offset": 1}, headers=AUTH).json()
     assert [r["reviewer"] for r in page["reviews"]] == ["ana"]
     assert client.get("/api/reviews/log", params={"kind": "republication"}, headers=AUTH).json()["total"] == 1
+
+
+# -- export in the benchmark formats that `narratrace train` reads --------------------------------------------
+
+def _export(db: Path, fmt: str, out: Path) -> dict:
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    done = CliRunner().invoke(cli, ["reviews", "export", "--db", str(db), "--format", fmt, "-o", str(out)],
+                              catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert f"-> {out}" in done.output
+    return json.loads((out / "review-export.json").read_text(encoding="utf-8"))
+
+
+def _train(task: str, data: Path, out: Path) -> None:
+    """``narratrace train TASK --data DIR --split all`` accepts the export (every article: the export's
+    ids fall in both halves of the held-out split)."""
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    done = CliRunner().invoke(cli, ["train", task, "--data", str(data), "--split", "all", "--out", str(out)],
+                              catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    assert card["data"]["path"] == str(data) or str(data) in json.dumps(card)
+
+
+def test_reviews_export_ptc_holds_fully_reviewed_articles_and_train_reads_them(db: Path, tmp_path: Path) -> None:
+    from narratrace.techniques.ptc import read_ptc
+
+    with Store(db) as store:
+        spans = [e.item for e in queue(store, kind="technique", limit=None)]
+        by_article: dict[str, list] = {}
+        for s in spans:
+            by_article.setdefault(s.article_id, []).append(s)
+        full = max(by_article.values(), key=len)
+        assert len(full) >= 4
+        other = next(t for t in ("Doubt", "Loaded_Language") if t != full[1].label)
+        _review(store, "technique", full[0].key, "confirm")
+        _review(store, "technique", full[1].key, "correct", {"label": other, "start": full[1].start,
+                                                                "end": full[1].end + 1})
+        for s in full[2:]:
+            _review(store, "technique", s.key, "reject")
+    summary = _export(db, "ptc", tmp_path / "ptc")
+    assert summary["written"] == {"articles": 1, "labels": 2} and summary["skipped"] == []
+    articles = list(read_ptc(tmp_path / "ptc", split="all"))
+    assert [a.id for a in articles] == [full[0].article_id]
+    got = {(lab.technique, lab.start, lab.end) for lab in articles[0].labels}
+    assert got == {(full[0].label, full[0].start, full[0].end), (other, full[1].start, full[1].end + 1)}
+    _train("techniques", tmp_path / "ptc", tmp_path / "model")
+    with Store(db) as store:
+        assert articles[0].text == store.article(full[0].article_id).text
+        # re-analysis finds a span in the article that nobody reviewed: the article is left out, with the reason
+        with store._transaction():
+            store.db.execute("INSERT INTO annotations SELECT article_id, stage, kind, start + 1, \"end\", label, data "
+                             "FROM annotations WHERE kind = 'technique' AND article_id = ? AND start = ?",
+                             (full[0].article_id, full[0].start))
+    summary = _export(db, "ptc", tmp_path / "ptc2")
+    assert summary["written"]["articles"] == 0
+    assert len(summary["skipped"]) == len(full) and all("not reviewed" in s["reason"] for s in summary["skipped"])
+
+
+def test_reviews_export_semeval_framing_keeps_confirmed_roles_and_says_why_others_are_not(db: Path, tmp_path: Path) -> None:
+    from narratrace.framing.data import read_framing_data
+
+    with Store(db) as store:
+        roles = [e.item for e in queue(store, kind="role", limit=None)]
+        confirmed = [r for r in roles if r.answer.get("fine_roles")][:3]
+        corrected, rejected = [r for r in roles if r not in confirmed][:2]
+        for r in confirmed:
+            _review(store, "role", r.key, "confirm")
+        _review(store, "role", corrected.key, "correct",
+                {"label": next(x for x in ("Protagonist", "Antagonist", "Innocent") if x != corrected.label)})
+        _review(store, "role", rejected.key, "reject")
+    summary = _export(db, "semeval-framing", tmp_path / "framing")
+    reasons = {s["key"]: s["reason"] for s in summary["skipped"]}
+    assert "fine roles" in reasons[corrected.key] and "rejected" in reasons[rejected.key] and len(reasons) == 2
+    docs = list(read_framing_data(tmp_path / "framing", split="all"))
+    assert {d.id for d in docs} == {r.article_id for r in confirmed}
+    got = {(d.id, m.main_role, m.fine_roles) for d in docs for m in d.mentions}
+    assert got == {(r.article_id, r.label, tuple(r.answer["fine_roles"])) for r in confirmed}
+    assert all(d.text[m.start:m.end] == m.text for d in docs for m in d.mentions)
+
+
+def test_reviews_export_semeval_narratives_writes_the_reviewed_labels(db: Path, tmp_path: Path) -> None:
+    from narratrace.narratives.evaluation import read_semeval
+
+    with Store(db) as store:
+        label = queue(store, kind="narrative", limit=None)[0].item
+        _review(store, "narrative", label.key, "confirm")
+    summary = _export(db, "semeval-narratives", tmp_path / "n1")
+    assert summary["written"] == {"documents": 1} and summary["skipped"] == []
+    [doc] = read_semeval(tmp_path / "n1", split="all")
+    assert doc.id == f"{label.article_id}.txt" and doc.subnarratives == (label.label,)
+    assert label.label.startswith(doc.narratives[0] + ": ")
+    with Store(db) as store:  # corrected to a narrative: written with its "<narrative>: Other"
+        _review(store, "narrative", label.key, "correct", {"label": "URW: Discrediting Ukraine"})
+    _export(db, "semeval-narratives", tmp_path / "n2")
+    [doc] = read_semeval(tmp_path / "n2", split="all")
+    assert doc.narratives == ("URW: Discrediting Ukraine",) and doc.subnarratives == ("URW: Discrediting Ukraine: Other",)
+    with Store(db) as store:  # outside the taxonomy, or rejected: nothing to write, and why
+        _review(store, "narrative", label.key, "correct", {"label": "Aliens built the harbour"})
+    summary = _export(db, "semeval-narratives", tmp_path / "n3")
+    assert summary["written"] == {"documents": 0} and "taxonomy" in summary["skipped"][0]["reason"]
+    with Store(db) as store:
+        _review(store, "narrative", label.key, "reject")
+    assert "rejected" in _export(db, "semeval-narratives", tmp_path / "n4")["skipped"][-1]["reason"]
+
+
+def test_reviews_export_checkthat_matching_relevant_corrected_and_none(db: Path, tmp_path: Path) -> None:
+    from narratrace.factchecks.evaluation import read_claim_retrieval
+
+    with Store(db) as store:
+        items = [e.item for e in queue(store, kind="factcheck", limit=None)]
+        moved = next(i for i in items if len(i.options) >= 3)
+        kept, nothing, rejected = [i for i in items if i.key != moved.key][:3]
+        other = next(v for v, _ in moved.options if v not in (moved.label, "none"))
+        _review(store, "factcheck", kept.key, "confirm")
+        _review(store, "factcheck", moved.key, "correct", {"label": other})
+        _review(store, "factcheck", nothing.key, "correct", {"label": "none"})
+        _review(store, "factcheck", rejected.key, "reject")
+    summary = _export(db, "checkthat-matching", tmp_path / "checkthat")
+    assert [s["key"] for s in summary["skipped"]] == [rejected.key]
+    data = read_claim_retrieval(tmp_path / "checkthat", split="all")
+    qid = lambda item: item.key.split(":", 2)[2]  # noqa: E731
+    assert data.qrels == {qid(kept): {kept.label}, qid(moved): {other}}
+    assert set(data.negatives) == {qid(nothing)} and data.queries[qid(kept)] == " ".join(kept.text.split())
+    assert {v["vclaim_id"] for v in data.vclaims} >= {kept.label, other}
+    _train("matching", tmp_path / "checkthat", tmp_path / "model")
+
+
+def test_reviews_export_an_unknown_format_or_no_folder_is_a_clear_error(db: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["reviews", "export", "--db", str(db), "--format", "conll", "-o", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "checkthat-matching" in bad.output and "Traceback" not in bad.output
+    none = runner.invoke(cli, ["reviews", "export", "--db", str(db), "--format", "ptc"])
+    assert none.exit_code == 2 and "-o/--out" in none.output
+    (tmp_path / "file").write_text("x")
+    onfile = runner.invoke(cli, ["reviews", "export", "--db", str(db), "--format", "ptc", "-o", str(tmp_path / "file")])
+    assert onfile.exit_code != 0 and "is a file" in onfile.output

@@ -108,9 +108,6 @@ def write_checkthat(store: Store, reviewed: Sequence[tuple[Any, ReviewItem | Non
             skipped.append({"key": review.item_key, "reason": "a rejection does not say which fact-check (if any) "
                             "the claim repeats; the format has no 'not this one' judgement"})
             continue
-        if status == "needs review again":
-            skipped.append({"key": review.item_key, "reason": "the match changed since the review: review it again"})
-            continue
         chosen = review.label if review.verdict == "confirm" else review.correction.get("label")
         qid = review.item_key.split(":", 2)[2]
         text = _one_line(review.text)

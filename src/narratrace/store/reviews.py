@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from narratrace.store import Store
 
-__all__ = ["BenchmarkWriter", "ItemReader", "ReviewItem", "ReviewKind", "answer_fingerprint", "review_items"]
+__all__ = ["BenchmarkWriter", "ItemReader", "ReviewItem", "ReviewKind", "answer_fingerprint", "review_items",
+           "unreviewed_items"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +154,16 @@ def review_items(store: Store, kind: ReviewKind, *, article_ids: Sequence[str] |
         yield ReviewItem(kind.name, key, aid, ref, title, art_outlet, stage, version, int(start), int(end), label,
                          (text or "")[start:end], score, answer,
                          answer_fingerprint(label, start, end, answer), kind.threshold)
+
+
+def unreviewed_items(store: Store, kind: ReviewKind, reviewed: Iterable[tuple[Any, Any, str]]
+                     ) -> dict[str, list[ReviewItem]]:
+    """Per article with a review of ``kind``: its items of that kind that have no review (a benchmark
+    whose unlabelled text means "nothing here" can take only the articles where this is empty)."""
+    keys = {r.item_key for r, _, _ in reviewed}
+    ids = sorted({r.article_id for r, _, _ in reviewed})
+    out: dict[str, list[ReviewItem]] = {aid: [] for aid in ids}
+    for item in review_items(store, kind, article_ids=ids):
+        if item.key not in keys:
+            out[item.article_id].append(item)
+    return out
