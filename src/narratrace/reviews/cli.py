@@ -18,7 +18,8 @@ def reviews() -> None:
 
 @reviews.command("queue")
 @db_option
-@click.option("--kind", default=None, help="technique, narrative, role or attribution (default: all).")
+@click.option("--kind", default=None, help="technique, narrative, role, attribution, factcheck, republication or "
+                                           "claim_group (default: all).")
 @click.option("--outlet", default=None, help="Only this outlet's articles.")
 @click.option("--narrative", default=None, help="Only articles carrying this narrative label.")
 @click.option("--limit", type=click.IntRange(1, None), default=20, show_default=True)

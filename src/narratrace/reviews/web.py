@@ -33,7 +33,8 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 class ReviewIn(BaseModel):
     """One review: confirm or reject an item, or correct it (``correction``: label, span edges, source)."""
 
-    kind: str = Field(max_length=40, description="technique, narrative, role or attribution")
+    kind: str = Field(max_length=40, description="technique, narrative, role, attribution, factcheck, republication "
+                                                 "or claim_group (GET /api/reviews/kinds)")
     key: str = Field(max_length=2000, description="the item's key, as the queue gives it")
     verdict: Literal["confirm", "reject", "correct"]
     correction: dict[str, Any] = Field(default_factory=dict, description="label, start, end, or the kind's fields")
