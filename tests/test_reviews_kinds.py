@@ -349,3 +349,28 @@ def test_reviews_export_an_unknown_format_or_no_folder_is_a_clear_error(db: Path
     (tmp_path / "file").write_text("x")
     onfile = runner.invoke(cli, ["reviews", "export", "--db", str(db), "--format", "ptc", "-o", str(tmp_path / "file")])
     assert onfile.exit_code != 0 and "is a file" in onfile.output
+
+
+def test_reviews_kinds_on_postgresql_read_the_same_items_assign_and_log(analysed: Path, pg_server: str,
+                                                                        tmp_path: Path) -> None:
+    from test_web_api import _into_postgres
+
+    from narratrace.reviews.queue import assign_queue
+    from narratrace.reviews.store import review_log
+    from narratrace.store import open_store
+
+    kinds = ("factcheck", "republication", "claim_group")
+    with Store(analysed) as store:
+        expected = {k: [(e.item.key, e.item.fingerprint, e.item.options) for e in queue(store, kind=k, limit=None)]
+                    for k in kinds}
+    url = _into_postgres(pg_server, analysed)
+    with open_store(url) as store:
+        for k in kinds:
+            got = [(e.item.key, e.item.fingerprint, e.item.options) for e in queue(store, kind=k, limit=None)]
+            assert got == expected[k], k
+        keys = assign_queue(store, assignee="cy", count=2, kind="claim_group")
+        assert keys == [key for key, _, _ in expected["claim_group"][:2]]
+        _review(store, "republication", expected["republication"][0][0], "correct", {"label": "reversed"})
+        rows, total = review_log(store, reviewer="ana")
+        assert total == 1 and rows[0].correction == {"label": "reversed"}
+        assert {r.item_key: s for r, s in review_status(store)} == {expected["republication"][0][0]: "reviewed"}
