@@ -52,7 +52,8 @@ def _results(store: Store) -> list[tuple]:
 
 
 def test_reviews_every_analysis_declares_its_kinds() -> None:
-    assert set(review_kinds()) == {"technique", "narrative", "role", "attribution"}
+    assert set(review_kinds()) == {"technique", "narrative", "role", "attribution", "factcheck", "republication",
+                                   "claim_group"}
 
 
 def test_reviews_queue_puts_the_least_certain_first_and_filters(db: Path) -> None:

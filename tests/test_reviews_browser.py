@@ -102,3 +102,47 @@ def test_reviews_browser_needs_the_token_and_keeps_hostile_text_inert(tab: Watch
     assert page.eval_on_selector_all("#nt-review-queue img, #nt-review-queue script, #nt-review-queue iframe",
                                      "els => els.length") == 0
     assert not tab.dialogs and not [p for p in tab.problems if "page error" in p], tab.problems
+
+
+def test_reviews_browser_correct_a_republication_assign_and_see_who_reviewed_what(
+        tab: Watched, served: tuple[str, Path]) -> None:
+    """A copy pair of the hostile articles is corrected to 'independent' from its own select; the role
+    queue's first two items are assigned, 'only mine' shows them; the log table shows the reviews as
+    text (the hostile copy's passage and the reviewer's name make no element)."""
+    base, db = served
+    page = tab.page
+    page.goto(f"{base}/reviews")
+    _load(page, "republication")
+    page.wait_for_function("() => document.querySelector('#nt-review-queue li')?.dataset.kind === 'republication'")
+    pairs = page.locator("#nt-review-queue li.nt-review-item")
+    keys = page.eval_on_selector_all("#nt-review-queue li", "els => els.map(e => e.dataset.key)")
+    hostile = next(k for k in keys if "alert(1)" in page.locator(f"#nt-review-queue li[data-key='{k}']").inner_text())
+    pair = page.locator(f"#nt-review-queue li[data-key='{hostile}']")
+    pair.locator("select.nt-review-label").select_option("independent")
+    pair.locator("button.nt-review-correct").click()
+    _wait_reviewed(page, hostile, "correct")
+    assert pairs.count() >= 1
+
+    page.fill("#nt-review-assign-count", "2")
+    page.fill("#nt-review-assign-to", "ana <b>")
+    page.select_option("#nt-review-kind", "role")
+    page.click("#nt-review-assign-bulk button[type=submit]")
+    page.wait_for_function("() => document.getElementById('nt-review-status').textContent.includes('assigned to')")
+    page.check("#nt-review-mine")
+    page.click("#nt-review-login button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#nt-review-queue li').length === 2 && "
+                           "[...document.querySelectorAll('#nt-review-queue li')].every(e => e.dataset.assignee === 'ana <b>')")
+    page.uncheck("#nt-review-mine")
+
+    page.click("#nt-review-log-load")
+    page.wait_for_selector("#nt-review-log tbody tr")
+    rows = page.eval_on_selector_all("#nt-review-log tbody tr", "els => els.map(e => [...e.cells].map(c => c.textContent))")
+    assert any(r[1] == "ana <b>" and r[2] == "republication" and r[5] == "correct" and "independent" in r[6] for r in rows)
+    assert page.locator("#nt-review-assigned tbody tr").count() >= 2
+    assert page.eval_on_selector_all("#nt-review-log img, #nt-review-log script, #nt-review-log b, "
+                                     "#nt-review-queue img, #nt-review-queue script, #nt-review-queue b",
+                                     "els => els.length") == 0
+    assert not tab.dialogs and not [p for p in tab.problems if "page error" in p], tab.problems
+    with Store(db) as store:
+        stored = {(r.kind, r.item_key): r for r in reviews(store)}
+    assert stored[("republication", hostile)].correction == {"label": "independent"}

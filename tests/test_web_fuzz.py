@@ -79,6 +79,13 @@ def test_web_fuzz_upload_answers_by_its_schema(case: schemathesis.Case, write_ap
     case.call_and_validate(app=write_app, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
+@SCHEMA.include(method="GET", tag="reviews").parametrize()
+@FUZZ
+def test_web_fuzz_review_reads_with_the_token_answer_by_their_schema(case: schemathesis.Case, write_app: Any) -> None:
+    """The review endpoints past the token check (the read app, without a token, answers them 403)."""
+    case.call_and_validate(app=write_app, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 # -- the HTML pages (not in the OpenAPI document): any path segment or parameter, never a 500 ----------
 
 PAGES = ["/", "/articles/{}", "/groups", "/groups/{}", "/search", "/search/claims", "/outlets", "/outlets/{}",

@@ -33,7 +33,7 @@ ANALYSIS = Analysis(
     spark={"claim_vectors": "narratrace.spark.corpus:per_article_step",
            "claim_groups": "narratrace.claims.spark:run_claim_groups"},
     spark_load={"claim_groups": "narratrace.claims.spark:load"},
-    reviews=("narratrace.claims.store:REVIEW",))
+    reviews=("narratrace.claims.store:REVIEW", "narratrace.claims.reviews:GROUP_REVIEW"))
 
 __all__ = ["ANALYSIS", "AliasEntry", "AliasTable", "Attribution", "CheckFeatures", "Claim", "ClaimOptions", "EntityMention",
            "Extraction", "alias_table", "default_aliases", "entity_key", "evaluate", "extract_claims",

@@ -34,7 +34,8 @@ ANALYSIS = Analysis(
     section="narratrace.factchecks.report:build_report_section", pages="narratrace.factchecks.web:make_pages",
     tasks={"matching": "narratrace.factchecks.evaluation"}, commands=("narratrace.factchecks.cli",),
     spark={"factcheck_matches": "narratrace.factchecks.spark:run_on_spark"},
-    spark_load={"factcheck_matches": "narratrace.factchecks.spark:load"})
+    spark_load={"factcheck_matches": "narratrace.factchecks.spark:load"},
+    reviews=("narratrace.factchecks.reviews:REVIEW",))
 
 __all__ = ["ANALYSIS", "CSV_COLUMNS", "Candidate", "FactCheck", "ImportReport", "MatchHit", "Matcher", "MatchOptions",
            "ReadResult", "claimreview_skeletons", "clean_query", "embed_pending", "import_factchecks",

@@ -89,6 +89,7 @@ FRAMING_TABLE = TableSpec(
 
 REVIEW = ReviewKind(
     "role", "Entity roles", "framing", label_name="main role", choices=MAIN_ROLES, label_in_key=False,
-    key_field="entity", answer_fields=("fine_roles",), threshold=0.0, spans_editable=False)
+    key_field="entity", answer_fields=("fine_roles",), threshold=0.0, spans_editable=False,
+    benchmark="semeval-framing", benchmark_writer="narratrace.framing.reviews:write_semeval_framing")
 """An entity's role in one article: confirm, reject or pick another main role (score: the role's
 probability, so the least sure roles come first)."""

@@ -93,6 +93,7 @@ def story_filter(article_id: str = "n.article_id") -> TableFilter:
 
 REVIEW = ReviewKind(
     "narrative", "Narrative labels", "narrative", label_name="narrative", label_in_key=True, key_field="narrative",
-    threshold=0.5, spans_editable=False)
+    threshold=0.5, spans_editable=False, benchmark="semeval-narratives",
+    benchmark_writer="narratrace.narratives.reviews:write_semeval_narratives")
 """A narrative (or subnarrative) label of one article, shown with its first evidence sentence:
 confirm, reject or name another label of the taxonomy."""

@@ -2,7 +2,7 @@
 
 * :mod:`.shingles` and :mod:`.detect` — the ``fingerprints`` and ``republications`` stages;
 * :mod:`.store` — its tables; :mod:`.export`, :mod:`.report`, :mod:`.web` — what users see;
-* :mod:`.evaluation` — the ``republication`` evaluation task.
+* :mod:`.evaluation` — the ``republication`` evaluation task; :mod:`.reviews` — its pairs as review items.
 """
 
 from __future__ import annotations
@@ -18,4 +18,5 @@ ANALYSIS = Analysis(
     migrations=MIGRATIONS, export="narratrace.republications.export:export_section",
     section="narratrace.republications.report:build_report_section", pages="narratrace.republications.web:make_pages",
     tasks={"republication": "narratrace.republications.evaluation"},
-    spark={"republications": "narratrace.republications.spark:run_on_spark"})
+    spark={"republications": "narratrace.republications.spark:run_on_spark"},
+    reviews=("narratrace.republications.reviews:REVIEW",))

@@ -18,7 +18,8 @@ def reviews() -> None:
 
 @reviews.command("queue")
 @db_option
-@click.option("--kind", default=None, help="technique, narrative, role or attribution (default: all).")
+@click.option("--kind", default=None, help="technique, narrative, role, attribution, factcheck, republication or "
+                                           "claim_group (default: all).")
 @click.option("--outlet", default=None, help="Only this outlet's articles.")
 @click.option("--narrative", default=None, help="Only articles carrying this narrative label.")
 @click.option("--limit", type=click.IntRange(1, None), default=20, show_default=True)
@@ -44,12 +45,27 @@ def queue_command(db_path: str, kind: str | None, outlet: str | None, narrative:
 
 @reviews.command("export")
 @db_option
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), default=None, help="Write here (default: stdout).")
+@click.option("--format", "fmt", default="json", show_default=True,
+              help="json (every review with its status), or a benchmark format that `narratrace train` reads: "
+                   "ptc, semeval-narratives, semeval-framing, checkthat-matching.")
+@click.option("-o", "--out", "out", type=click.Path(), default=None,
+              help="Write here (json: a file, default stdout; a benchmark format: a folder, required).")
 @library_errors
-def export_command(db_path: str, out: str | None) -> None:
-    """Every item's latest review, with its status now (reviewed, needs review again, stale), as JSON."""
-    from narratrace.reviews.export import export_section
+def export_command(db_path: str, fmt: str, out: str | None) -> None:
+    """Every item's latest review with its status now (reviewed, needs review again, stale), as JSON; or
+    the reviews of one kind in a benchmark's format, for `narratrace train TASK --data DIR`. What a
+    format needs and the reviews do not say is skipped with its reason, listed in review-export.json."""
+    from narratrace.reviews.export import export_benchmark, export_section
 
+    if fmt != "json":
+        if not out:
+            raise click.UsageError(f"--format {fmt} writes a folder: give it with -o/--out")
+        with open_store(db_path) as store:
+            summary = export_benchmark(store, fmt, out)
+        written = ", ".join(f"{n} {what}" for what, n in summary["written"].items()) or "nothing"
+        click.echo(f"{fmt}: {summary['reviews']} {summary['kind']} review(s) -> {out}: {written}; "
+                   f"{len(summary['skipped'])} skipped (reasons in {out}/review-export.json)")
+        return
     with open_store(db_path) as store:
         data = export_section(store, store.refs())
     text = json.dumps(data, indent=2, ensure_ascii=False)

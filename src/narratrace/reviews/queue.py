@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from narratrace.analyses import registered_analyses, resolve
 from narratrace.errors import InputError, NotFound
-from narratrace.reviews.store import VERDICTS, Review, assignments, latest_reviews
+from narratrace.reviews.store import VERDICTS, Review, assign, assignments, latest_reviews
 from narratrace.store.reviews import ReviewItem, ReviewKind, review_items
 
 if TYPE_CHECKING:
     from narratrace.store import Store
 
-__all__ = ["QueueEntry", "check_review", "find_item", "queue", "review_kinds", "review_status"]
+__all__ = ["QueueEntry", "assign_queue", "check_review", "find_item", "queue", "review_kinds", "review_status", "reviewed_items"]
 
 
 def review_kinds() -> dict[str, ReviewKind]:
@@ -121,9 +121,10 @@ def check_review(store: Store, kind: str, key: str, verdict: str, correction: Ma
         raise InputError(f"a correction of a {kind} may set label, start, end"
                          + "".join(f", {f}" for f in spec.answer_fields) + f" (not {sorted(unknown) or 'nothing'})")
     label = correction.get("label")
+    choices = tuple(v for v, _ in item.options) or spec.choices  # the item's own options (its candidates) first
     if label is not None and (not isinstance(label, str) or not label.strip()
-                              or (spec.choices and label not in spec.choices)):
-        raise InputError(f"{spec.label_name} must be one of {', '.join(spec.choices)}" if spec.choices
+                              or (choices and label not in choices)):
+        raise InputError(f"{spec.label_name} must be one of {', '.join(choices)}" if choices
                          else f"{spec.label_name} must be a non-empty text")
     length = _article_length(store, item.article_id)
     for start_key, end_key in (("start", "end"), *_span_fields(spec.answer_fields)):
@@ -150,8 +151,37 @@ def _article_length(store: Store, article_id: str) -> int:
 
 def review_status(store: Store) -> list[tuple[Review, str]]:
     """Every latest review with its status now: ``reviewed``, ``needs review again`` or ``stale`` (item gone)."""
+    latest = latest_reviews(store)
+    kinds = review_kinds()
+    now: dict[tuple[str, str], ReviewItem] = {}
+    for name in sorted({kind for kind, _ in latest} & set(kinds)):  # each kind's items read once, not per review
+        ids = sorted({r.article_id for (kind, _), r in latest.items() if kind == name})
+        now.update(((item.kind, item.key), item) for item in review_items(store, kinds[name], article_ids=ids))
     out = []
-    for (kind, key), review in latest_reviews(store).items():
-        item = find_item(store, kind, key) if kind in review_kinds() else None
+    for (kind, key), review in latest.items():
+        item = now.get((kind, key))
         out.append((review, "stale" if item is None else _status(item, review)))
     return out
+
+
+def reviewed_items(store: Store, kind: str) -> list[tuple[Review, ReviewItem | None, str]]:
+    """The latest review of each reviewed item of ``kind``, with the item as it stands now (None when
+    gone) and its status (:func:`review_status`), in key order."""
+    spec = _kind(kind)
+    latest = {key: r for (k, key), r in latest_reviews(store).items() if k == kind}
+    ids = sorted({r.article_id for r in latest.values()})
+    now = {item.key: item for item in review_items(store, spec, article_ids=ids)} if ids else {}
+    return [(r, now.get(key), "stale" if key not in now else _status(now[key], r)) for key, r in sorted(latest.items())]
+
+
+def assign_queue(store: Store, *, assignee: str, count: int, by: str | None = None, kind: str | None = None,
+                 outlet: str | None = None, narrative: str | None = None, unassigned_only: bool = True) -> list[str]:
+    """Assign the first ``count`` items of the filtered queue (least certain first; by default only
+    those nobody is assigned yet) to ``assignee``; returns their keys."""
+    if not assignee.strip():
+        raise InputError("name the reviewer to assign the items to")
+    entries = [e for e in queue(store, kind=kind, outlet=outlet, narrative=narrative, limit=None)
+               if not (unassigned_only and e.assignee)][:count]
+    for e in entries:
+        assign(store, e.item.kind, e.item.key, assignee=assignee, by=by)
+    return [e.item.key for e in entries]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from narratrace.store import Store
     from narratrace.store.reviews import ReviewItem
 
-__all__ = ["MIGRATIONS", "Review", "add_review", "assign", "assignments", "latest_reviews", "reviews"]
+__all__ = ["MIGRATIONS", "Review", "add_review", "assign", "assignments", "latest_reviews", "review_log", "reviews"]
 
 MIGRATIONS = (Migration("reviews_001", tables=(
     Table("reviews", (
@@ -110,3 +110,20 @@ def assignments(store: Store) -> dict[tuple[str, str], tuple[str, str | None, st
     """``(kind, key) -> (assignee, assigned_by, when)``."""
     return {(k, key): (who, by, when) for k, key, who, by, when in store.db.execute(
         "SELECT kind, item_key, assignee, assigned_by, created_at FROM review_assignments")}
+
+
+def review_log(store: Store, *, reviewer: str | None = None, kind: str | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[Review], int]:
+    """Who reviewed what and when: reviews newest first (one reviewer's, one kind's), and how many there are."""
+    where, args = [], []
+    if reviewer is not None:
+        where.append("reviewer = ?")
+        args.append(reviewer)
+    if kind is not None:
+        where.append("kind = ?")
+        args.append(kind)
+    cond = f" WHERE {' AND '.join(where)}" if where else ""
+    total = int(store.db.execute(f"SELECT count(*) FROM reviews{cond}", tuple(args)).fetchone()[0])
+    rows = store.db.execute(f"SELECT {_COLUMNS} FROM reviews{cond} ORDER BY id DESC LIMIT ? OFFSET ?",
+                            (*args, limit, offset))
+    return [Review(*row[:14], correction=json.loads(row[14] or "{}")) for row in rows], total

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from narratrace.errors import ConfigError, NotFound
-from narratrace.web.pages import NavItem, PageContext, limit_q
+from narratrace.web.pages import NavItem, PageContext, limit_q, offset_q
 from narratrace.web.schemas import ErrorOut
 
-__all__ = ["AssignIn", "ReviewIn", "make_pages"]
+__all__ = ["AssignIn", "AssignQueueIn", "ReviewIn", "make_pages"]
 
 #: What every review endpoint may answer besides its result: no or a wrong token (401), no token
 #: configured (403), no such item (404), a review the item refuses (400).
@@ -33,7 +33,8 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 class ReviewIn(BaseModel):
     """One review: confirm or reject an item, or correct it (``correction``: label, span edges, source)."""
 
-    kind: str = Field(max_length=40, description="technique, narrative, role or attribution")
+    kind: str = Field(max_length=40, description="technique, narrative, role, attribution, factcheck, republication "
+                                                 "or claim_group (GET /api/reviews/kinds)")
     key: str = Field(max_length=2000, description="the item's key, as the queue gives it")
     verdict: Literal["confirm", "reject", "correct"]
     correction: dict[str, Any] = Field(default_factory=dict, description="label, start, end, or the kind's fields")
@@ -53,6 +54,20 @@ class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AssignQueueIn(BaseModel):
+    """Ask a reviewer to review the first ``count`` items of the queue as filtered (least certain first)."""
+
+    assignee: str = Field(min_length=1, max_length=200)
+    count: int = Field(ge=1, le=500, description="how many of the queue's first items")
+    kind: str | None = Field(default=None, max_length=40)
+    outlet: str | None = Field(default=None, max_length=500)
+    narrative: str | None = Field(default=None, max_length=500)
+    unassigned_only: StrictBool = Field(default=True, description="skip items already assigned to someone")
+    assigned_by: str | None = Field(default=None, max_length=200)
+
+    model_config = ConfigDict(extra="forbid")
+
+
 SCRIPT = Path(__file__).resolve().parent / "static" / "reviews.js"
 
 
@@ -60,7 +75,7 @@ def _kinds_data() -> list[dict[str, Any]]:
     from narratrace.reviews.queue import review_kinds
 
     return [{"name": k.name, "title": k.title, "label_name": k.label_name, "choices": list(k.choices),
-             "spans_editable": k.spans_editable} for k in sorted(review_kinds().values(), key=lambda k: k.title)]
+             "spans_editable": k.spans_editable, "benchmark": k.benchmark} for k in sorted(review_kinds().values(), key=lambda k: k.title)]
 
 
 def make_pages(context: PageContext) -> APIRouter:
@@ -137,5 +152,38 @@ def make_pages(context: PageContext) -> APIRouter:
 
         write(store_assignment)
         return {"ok": True}
+
+    @router.post("/api/reviews/assign-queue", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_assign_queue(request: Request, body: AssignQueueIn) -> dict[str, Any]:
+        """Ask a reviewer to review the first ``count`` items of the filtered queue; answers their keys."""
+        from narratrace.reviews.queue import assign_queue
+
+        authorize(request)
+
+        def store_assignments(store: Any) -> list[str]:
+            return assign_queue(store, assignee=body.assignee, count=body.count, by=body.assigned_by, kind=body.kind,
+                                outlet=body.outlet, narrative=body.narrative, unassigned_only=body.unassigned_only)
+
+        return {"ok": True, "assigned": write(store_assignments)}
+
+    @router.get("/api/reviews/log", tags=["reviews"], responses=AUTH_ERRORS)
+    def api_log(request: Request, reviewer: str | None = Query(None, max_length=200),
+                kind: str | None = Query(None, max_length=40), limit: int = limit_q(100),
+                offset: int = offset_q) -> dict[str, Any]:
+        """Who reviewed what and when: every review, newest first (also those a later review replaced),
+        and who is assigned which item."""
+        from narratrace.reviews.store import assignments, review_log
+
+        authorize(request)
+        store = context.store()
+        ref = store.refs()
+        rows, total = review_log(store, reviewer=reviewer, kind=kind, limit=limit, offset=offset)
+        assigned = [{"kind": k, "key": key, "assignee": who, "assigned_by": by, "assigned_at": when}
+                    for (k, key), (who, by, when) in sorted(assignments(store).items(), key=lambda x: x[1][2],
+                                                            reverse=True)
+                    if (kind is None or k == kind) and (reviewer is None or who == reviewer)][:limit]
+        return {"total": total, "limit": limit, "offset": offset,
+                "reviews": [{**r.to_dict(), "article": ref.get(r.article_id, r.article_id)} for r in rows],
+                "assignments": assigned}
 
     return router

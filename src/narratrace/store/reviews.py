@@ -12,15 +12,18 @@ version does), so that a review of the old answer shows as *needs review again*.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from narratrace.store import Store
 
-__all__ = ["ReviewItem", "ReviewKind", "review_items"]
+__all__ = ["BenchmarkWriter", "ItemReader", "ReviewItem", "ReviewKind", "answer_fingerprint", "review_items",
+           "unreviewed_items"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,9 @@ class ReviewKind:
     score_field: str | None = "score"   # the model's score in the annotation's data
     threshold: float = 0.5              # the score at which the model is least sure
     spans_editable: bool = True         # a correction may move the span's edges
+    items: str | None = None            # "module:function" reading the items (ItemReader); None: the annotations
+    benchmark: str | None = None        # the benchmark format its reviews export to ("ptc", ...)
+    benchmark_writer: str | None = None  # "module:function" writing that format (BenchmarkWriter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,7 @@ class ReviewItem:
     answer: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""              # changes when the answer changes (label, span, answer fields)
     threshold: float = 0.5
+    options: tuple[tuple[str, str], ...] = ()  # (value, title) a correction's label may pick; () the kind's choices
 
     @property
     def uncertainty(self) -> float:
@@ -71,16 +78,50 @@ class ReviewItem:
         return {"kind": self.kind, "key": self.key, "article": self.ref, "title": self.title, "outlet": self.outlet,
                 "stage": self.stage, "stage_version": self.stage_version, "start": self.start, "end": self.end,
                 "label": self.label, "text": self.text, "score": self.score, "answer": self.answer,
-                "fingerprint": self.fingerprint}
+                "fingerprint": self.fingerprint, "options": [{"value": v, "title": t} for v, t in self.options]}
 
 
-def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+class ItemReader(Protocol):
+    """An analysis's reader of its own reviewable items (:attr:`ReviewKind.items`): those of some
+    articles (an item belongs to an article when either of its articles is one of them) or of one
+    outlet, in a stable order, each key once."""
+
+    def __call__(self, store: Store, kind: ReviewKind, *, article_ids: Sequence[str] | None,
+                 outlet: str | None) -> Iterable[ReviewItem]: ...
+
+
+class BenchmarkWriter(Protocol):
+    """Writes the latest reviews of one kind into ``out`` in a benchmark's format
+    (:attr:`ReviewKind.benchmark`). ``reviewed`` holds ``(review, item now or None, status)`` per
+    reviewed item. Returns ``{"written": {...counts}, "skipped": [{"key", "reason"}...]}``: what the
+    format cannot say (a label the reviews do not carry) is skipped with its reason, never invented."""
+
+    def __call__(self, store: Store, reviewed: Sequence[tuple[Any, ReviewItem | None, str]],
+                 out: Path) -> dict[str, Any]: ...
+
+
+def answer_fingerprint(label: str | None, start: int, end: int, answer: Any) -> str:
+    """What changes when an item's answer changes: its label, span and answer fields."""
+    return hashlib.sha256(json.dumps((label, start, end, answer), sort_keys=True, default=str).encode()
+                          ).hexdigest()[:16]
+
+
+def load_part(ref: str) -> Any:
+    """The object a ``"module:attribute"`` of a review kind names."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def review_items(store: Store, kind: ReviewKind, *, article_ids: Sequence[str] | None = None,
                  outlet: str | None = None) -> Iterator[ReviewItem]:
     """The items of ``kind`` in the store (in ingestion order), optionally of some articles or one outlet."""
+    if kind.items is not None:
+        if article_ids is not None and not list(article_ids):
+            return
+        reader: ItemReader = load_part(kind.items)
+        yield from reader(store, kind, article_ids=list(article_ids) if article_ids is not None else None,
+                          outlet=outlet)
+        return
     sql = ('SELECT n.article_id, n.stage, n.start, n."end", n.label, n.data, a.ref, a.title, a.outlet, a.text, '
            "r.version FROM annotations n JOIN articles a ON a.id = n.article_id "
            "LEFT JOIN stage_results r ON r.article_id = n.article_id AND r.stage = n.stage WHERE n.kind = ?")
@@ -112,4 +153,17 @@ def review_items(store: Store, kind: ReviewKind, *, article_ids: Sequence[str] |
         version = str(version or "")
         yield ReviewItem(kind.name, key, aid, ref, title, art_outlet, stage, version, int(start), int(end), label,
                          (text or "")[start:end], score, answer,
-                         _fingerprint(label, start, end, answer), kind.threshold)
+                         answer_fingerprint(label, start, end, answer), kind.threshold)
+
+
+def unreviewed_items(store: Store, kind: ReviewKind, reviewed: Iterable[tuple[Any, Any, str]]
+                     ) -> dict[str, list[ReviewItem]]:
+    """Per article with a review of ``kind``: its items of that kind that have no review (a benchmark
+    whose unlabelled text means "nothing here" can take only the articles where this is empty)."""
+    keys = {r.item_key for r, _, _ in reviewed}
+    ids = sorted({r.article_id for r, _, _ in reviewed})
+    out: dict[str, list[ReviewItem]] = {aid: [] for aid in ids}
+    for item in review_items(store, kind, article_ids=ids):
+        if item.key not in keys:
+            out[item.article_id].append(item)
+    return out

@@ -37,5 +37,5 @@ TECHNIQUES_TABLE = TableSpec(
 
 REVIEW = ReviewKind(
     "technique", "Technique spans", KIND, label_name="technique", choices=tuple(TECHNIQUES), label_in_key=True,
-    threshold=0.5)
+    threshold=0.5, benchmark="ptc", benchmark_writer="narratrace.techniques.reviews:write_ptc")
 """A technique span: confirm, reject, pick another technique or move its edges (scores start at 0.5)."""
