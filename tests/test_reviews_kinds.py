@@ -111,6 +111,21 @@ def test_reviews_kinds_a_republication_pair_is_reversed_or_independent(db: Path)
         assert {r.item_key: s for r, s in review_status(store)}[first.key] == "stale"
 
 
+def test_reviews_kinds_a_claim_group_item_offers_its_own_group_first_and_at_most_max_options(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A queue page stays small on a corpus of thousands of groups: each item offers its own group, then
+    its articles' other groups, then the largest ones, MAX_OPTIONS in all (plus "none")."""
+    import narratrace.claims.reviews as claim_reviews
+
+    with Store(db) as store:
+        every = [v for v, _ in queue(store, kind="claim_group", limit=1)[0].item.options]
+        assert len(every) - 1 >= 3  # the fixture has enough groups for the cap to bite
+        monkeypatch.setattr(claim_reviews, "MAX_OPTIONS", 2)
+        for entry in queue(store, kind="claim_group", limit=None):
+            values = [v for v, _ in entry.item.options]
+            assert values[0] == entry.item.label and values[-1] == "none" and len(values) == 3, values
+
+
 def test_reviews_kinds_a_claim_is_moved_to_another_group_or_out(db: Path) -> None:
     with Store(db) as store:
         members = [e.item for e in queue(store, kind="claim_group", limit=None)]
