@@ -215,3 +215,31 @@ def test_an_untagged_repeat_joins_its_entity() -> None:
     assert classified == [(0, 6)]                                        # the tagged mention is classified
     assert [text[s:e] for s, e in every] == ["Spiked", "Spiked"] and every[1][0] == text.index("Spiked took")
     assert [text[s:e] for s, e in entities["West Coast Herald"][2]] == ["West Coast Herald"]
+
+
+def _names(text: str) -> list[tuple[int, str, str, str]]:
+    """(start, surface, label, canonical) of the claims stage's entity mentions of ``text``."""
+    from narratrace.claims.extract import extract_claims
+    from narratrace.ingest import Record, build_article
+
+    article = build_article(Record(ref="t", text=text, source="t.txt", kind="txt", language="en"))
+    return [(m.start, text[m.start:m.end], m.label, m.canonical) for m in extract_claims(article).entities]
+
+
+def test_an_untagged_name_that_acts_is_a_name_mention() -> None:
+    # the tagger types neither name here; the parse shows each acting or acted on
+    text = ("Medics Beyond Frontiers set up a field clinic near the river, where volunteers treat children. "
+            "The minister has accused the West of starving the valley. The West did not answer.")
+    found = _names(text)
+    assert (0, "Medics Beyond Frontiers", "NAME", "Medics Beyond Frontiers") in found
+    assert (text.index("West"), "West", "NAME", "West") in found   # "the" is not part of the name
+    assert {c for _, s, _, c in found if s == "West"} == {"West"}    # one entity, however the tagger typed it
+
+
+def test_what_is_not_an_untagged_name() -> None:
+    text = ("Ceasefire agreed after talks\n\nCeasefire talks ended on Friday after the ceasefire held. "
+            "Mr Falk told reporters that Pamela Geller had left. "
+            "Hackers encrypted the records of St Anne's Hospital on Saturday.\n\n"
+            "Putin Says West Prepared To Scapegoat Zelensky\n\n")
+    names = [s for _, s, label, _ in _names(text) if label == "NAME"]
+    assert names == []   # a sentence's first word, a title before a name, the rest of a name, a headline

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Token
 
-__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "Unit", "load_english", "mention_syntax", "ner_spans", "parse_units",
-           "split_pieces", "token_syntax"]
+__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "PARTICIPANT_DEPS", "Unit", "load_english", "mention_syntax", "ner_spans",
+           "parse_units", "proper_name_runs", "split_pieces", "token_syntax"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -341,6 +341,67 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
                 if cut > 0 and ")" not in ent.text[cut:]:
                     end = ent.start_char + cut  # "World Health Organization (WHO": the name before its parenthesis
                 out.append((off + ent.start_char, off + end, ent.label_))
+    return out
+
+
+
+#: Relations (as :func:`token_syntax` reports them) in which a noun phrase takes part in its clause:
+#: it acts, is acted on, is what the clause is about, or owns something.
+PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
+                              "poss", "pobj"})
+#: Parts of speech that end a run of capitalised words: a title-case headline's verbs and
+#: particles ("Putin Says West Prepared To..."), pronouns, numbers, punctuation.
+_NOT_IN_NAME = frozenset({"VERB", "AUX", "PRON", "PART", "NUM", "PUNCT", "SYM", "SPACE", "X", "INTJ", "CCONJ",
+                          "SCONJ", "ADV"})
+#: Parts of speech a name may start and end with ("Doctors Without Borders", "the West": no "The").
+_NAME_EDGES = frozenset({"PROPN", "NOUN"})
+
+
+def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tuple[int, int, dict[str, object]]]:
+    """Names the entity tagger may have missed: ``(start, end, facts)`` in article offsets of each
+    run of capitalised words holding a proper noun (``PROPN``) whose head takes part in its clause
+    (:data:`PARTICIPANT_DEPS`: "Doctors Without Borders set up a clinic", "accused the West",
+    "Hollywood's Adam McKay, who pledged..."); ``facts`` is :func:`token_syntax` of the head.
+
+    A run is broken by verbs, pronouns, particles, numbers and punctuation, starts and ends with
+    a noun or proper noun (so "The" is left out) and has at most ``max_tokens`` words. Not kept:
+    a run right before or after a word the tagger put in a name (a title before a name, "Mr
+    Falk"; the rest of one, "St Anne's Hospital") or modifying a proper noun; a single word that
+    opens a sentence. The caller keeps
+    only runs that overlap none of the names it found otherwise (its alias table's).
+    """
+    out: list[tuple[int, int, dict[str, object]]] = []
+    seen: set[int] = set()
+    for unit in units:
+        for doc in {id(t.doc): t.doc for t in unit.tokens}.values():
+            if id(doc) in seen:
+                continue
+            seen.add(id(doc))
+            off = unit.offset(doc)
+            runs: list[list[Token]] = [[]]
+            for token in doc:
+                if token.text[:1].isupper() and token.pos_ not in _NOT_IN_NAME and token.ent_iob_ in ("O", ""):
+                    runs[-1].append(token)
+                elif runs[-1]:
+                    runs.append([])
+            for run in runs:
+                while run and run[0].pos_ not in _NAME_EDGES:
+                    run.pop(0)
+                while run and run[-1].pos_ not in _NAME_EDGES:
+                    run.pop()
+                if not run or len(run) > max_tokens or not any(t.pos_ == "PROPN" for t in run):
+                    continue
+                if (run[0].i > 0 and doc[run[0].i - 1].ent_iob_ in ("B", "I")) or \
+                        (run[-1].i + 1 < len(doc) and doc[run[-1].i + 1].ent_iob_ in ("B", "I")):
+                    continue  # part of a longer name or a title before one ("St Anne's Hospital", "Mr Falk")
+                if len(run) == 1 and (run[0].is_sent_start or run[0].i == 0):
+                    continue  # one capitalised word opening a sentence says nothing of a name
+                span = doc[run[0].i:run[-1].i + 1]
+                if span.root.dep_ in ("compound", "nmod") and span.root.head.pos_ == "PROPN":
+                    continue
+                facts = token_syntax(span.root)
+                if facts["dep"] in PARTICIPANT_DEPS:
+                    out.append((off + span.start_char, off + span.end_char, facts))
     return out
 
 
