@@ -243,3 +243,12 @@ def test_what_is_not_an_untagged_name() -> None:
             "Putin Says West Prepared To Scapegoat Zelensky\n\n")
     names = [s for _, s, label, _ in _names(text) if label == "NAME"]
     assert names == []   # a sentence's first word, a title before a name, the rest of a name, a headline
+
+
+def test_a_personal_name_tagged_as_a_group_is_a_person() -> None:
+    # the tagger calls "Roman Shukhevych" NORP (for the adjective "Roman"); a people or an adjective stays NORP
+    text = ("Marchers carried portraits of Roman Shukhevych through the town. "
+            "South Korean officials met Roman Catholics in the square.")
+    labels = {s: label for _, s, label, _ in _names(text)}
+    assert labels["Roman Shukhevych"] == "PERSON"
+    assert labels["South Korean"] == "NORP" and labels["Roman Catholics"] == "NORP"

@@ -325,7 +325,8 @@ def parse_units(nlp: Language, text: str, sentences: Sequence[Span], paragraphs:
 
 
 def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
-    """spaCy's entities of the parsed units, as ``(start, end, label)`` in article offsets."""
+    """spaCy's entities of the parsed units, as ``(start, end, label)`` in article offsets; a
+    personal name the tagger took for a group (:func:`_personal_name`) is a ``PERSON``."""
     seen: set[int] = set()
     out = []
     for u in units:
@@ -340,9 +341,20 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
                 cut = ent.text.rfind(" (")
                 if cut > 0 and ")" not in ent.text[cut:]:
                     end = ent.start_char + cut  # "World Health Organization (WHO": the name before its parenthesis
-                out.append((off + ent.start_char, off + end, ent.label_))
+                out.append((off + ent.start_char, off + end, "PERSON" if _personal_name(ent) else ent.label_))
     return out
 
+
+def _personal_name(ent: Any) -> bool:
+    """Whether a group the tagger found (``NORP``) is a person's name: two words or more ending in
+    a singular proper noun that heads the phrase and is no modifier ("portraits of Roman Shukhevych",
+    tagged NORP for the adjective "Roman"), not a people ("Roman Catholics") nor an adjective
+    ("South Korean officials")."""
+    if ent.label_ != "NORP" or len(ent) < 2:
+        return False
+    last = ent[-1]
+    return last.tag_ == "NNP" and ent.root.i == last.i and last.dep_ not in ("compound", "amod", "nmod") \
+        and all(t.text[:1].isupper() and not t.text.isupper() for t in ent)
 
 
 #: Relations (as :func:`token_syntax` reports them) in which a noun phrase takes part in its clause:
