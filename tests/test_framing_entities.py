@@ -236,10 +236,17 @@ def test_an_untagged_name_that_acts_is_a_name_mention() -> None:
     assert {c for _, s, _, c in found if s == "West"} == {"West"}    # one entity, however the tagger typed it
 
 
+def test_an_untagged_surname_joins_the_full_name() -> None:
+    text = ("French army veteran Erwan Castel spoke in Lyon on Monday. "
+            "\u201cThe fighters will move west when the war ends,\u201d Castel believes.")
+    found = {(s, label, c) for _, s, label, c in _names(text)}
+    assert ("Castel", "NAME", "Erwan Castel") in found
+
+
 def test_what_is_not_an_untagged_name() -> None:
     text = ("Ceasefire agreed after talks\n\nCeasefire talks ended on Friday after the ceasefire held. "
             "Mr Falk told reporters that Pamela Geller had left. "
-            "Hackers encrypted the records of St Anne's Hospital on Saturday.\n\n"
+            "Hackers encrypted the records of St Anne's Hospital on Saturday. A Bilateral Peace Agreement is needed.\n\n"
             "Putin Says West Prepared To Scapegoat Zelensky\n\n")
     names = [s for _, s, label, _ in _names(text) if label == "NAME"]
     assert names == []   # a sentence's first word, a title before a name, the rest of a name, a headline

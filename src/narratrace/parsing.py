@@ -379,7 +379,7 @@ def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tupl
     a noun or proper noun (so "The" is left out) and has at most ``max_tokens`` words. Not kept:
     a run right before or after a word the tagger put in a name (a title before a name, "Mr
     Falk"; the rest of one, "St Anne's Hospital") or modifying a proper noun; a single word that
-    opens a sentence. The caller keeps
+    opens a sentence; a run after "a" or "an" ("A Bilateral Peace Agreement"). The caller keeps
     only runs that overlap none of the names it found otherwise (its alias table's).
     """
     out: list[tuple[int, int, dict[str, object]]] = []
@@ -408,6 +408,8 @@ def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tupl
                     continue  # part of a longer name or a title before one ("St Anne's Hospital", "Mr Falk")
                 if len(run) == 1 and (run[0].is_sent_start or run[0].i == 0):
                     continue  # one capitalised word opening a sentence says nothing of a name
+                if run[0].i > 0 and doc[run[0].i - 1].lower_ in ("a", "an"):
+                    continue  # a name takes no indefinite article: "A Bilateral Peace Agreement is required"
                 span = doc[run[0].i:run[-1].i + 1]
                 if span.root.dep_ in ("compound", "nmod") and span.root.head.pos_ == "PROPN":
                     continue

@@ -117,11 +117,17 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
     preposition in their clause (:func:`narratrace.parsing.proper_name_runs`: "Doctors Without
     Borders set up a clinic", "has accused the West"), overlapping no mention already found, not
     in a headline (title case or capitals) and not words the article also writes in lower case
-    (a common noun that starts a sentence: "Ceasefire agreed after talks"). Their canonical form is the first spelling with
-    the same key in the article, so "the West" twice is one entity."""
+    (a common noun that starts a sentence: "Ceasefire agreed after talks"). Its canonical form is
+    the full name of the one person the article names with it as last name ("Castel believes"
+    after "Erwan Castel"), else the first spelling with the same key in the article, so "the West"
+    twice is one entity."""
     taken = sorted((m.start, m.end) for m in mentions)
     starts = [s for s, _ in taken]
     forms = {entity_key(m.canonical): m.canonical for m in mentions if m.label in NAME_LABELS}
+    surnames: dict[str, set[str]] = {}  # a person's last name -> the full names the article gives
+    for m in mentions:
+        if m.label == "PERSON" and len(m.canonical.split()) > 1:
+            surnames.setdefault(entity_key(m.canonical.split()[-1]), set()).add(m.canonical)
     lower = set(re.findall(r"(?<![\w\-'’])[a-z][a-z\-]*", text))
     out = []
     for s, e, facts in proper_name_runs(units):
@@ -135,7 +141,8 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
         canonical = clean_name(text[s:e])
         if not canonical:
             continue
-        canonical = forms.setdefault(entity_key(canonical), canonical)
+        full = surnames.get(entity_key(canonical), set())
+        canonical = next(iter(full)) if len(full) == 1 else forms.setdefault(entity_key(canonical), canonical)
         out.append((EntityMention(s, e, "NAME", canonical, None, "parse"), dict(facts)))
     return out
 
