@@ -369,17 +369,28 @@ _NOT_IN_NAME = frozenset({"VERB", "AUX", "PRON", "PART", "NUM", "PUNCT", "SYM", 
 _NAME_EDGES = frozenset({"PROPN", "NOUN"})
 
 
+#: Lower-case words inside a name ("Chamber of Industry", "Committee for Peace").
+_CONNECTORS = frozenset({"of", "for", "de"})
+
+
+def _name_word(token: Token) -> bool:
+    """Whether a token can be a word of an untagged name: capitalised, no verb, pronoun or
+    punctuation (:data:`_NOT_IN_NAME`), outside the tagger's entities."""
+    return token.text[:1].isupper() and token.pos_ not in _NOT_IN_NAME and token.ent_iob_ in ("O", "")
+
+
 def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tuple[int, int, dict[str, object]]]:
     """Names the entity tagger may have missed: ``(start, end, facts)`` in article offsets of each
     run of capitalised words holding a proper noun (``PROPN``) whose head takes part in its clause
     (:data:`PARTICIPANT_DEPS`: "Doctors Without Borders set up a clinic", "accused the West",
     "Hollywood's Adam McKay, who pledged..."); ``facts`` is :func:`token_syntax` of the head.
 
-    A run is broken by verbs, pronouns, particles, numbers and punctuation, starts and ends with
+    A run is broken by verbs, pronouns, particles, numbers and punctuation (it may hold "of",
+    "for" or "de" between capitalised words: "Chamber of Industry"), starts and ends with
     a noun or proper noun (so "The" is left out) and has at most ``max_tokens`` words. Not kept:
     a run right before or after a word the tagger put in a name (a title before a name, "Mr
     Falk"; the rest of one, "St Anne's Hospital") or modifying a proper noun; a single word that
-    opens a sentence; a run after "a" or "an" ("A Bilateral Peace Agreement"). The caller keeps
+    opens a sentence or a quote; a run after "a" or "an" ("A Bilateral Peace Agreement"). The caller keeps
     only runs that overlap none of the names it found otherwise (its alias table's).
     """
     out: list[tuple[int, int, dict[str, object]]] = []
@@ -392,8 +403,9 @@ def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tupl
             off = unit.offset(doc)
             runs: list[list[Token]] = [[]]
             for token in doc:
-                if token.text[:1].isupper() and token.pos_ not in _NOT_IN_NAME and token.ent_iob_ in ("O", ""):
-                    runs[-1].append(token)
+                if _name_word(token) or (token.lower_ in _CONNECTORS and runs[-1] and token.i + 1 < len(doc)
+                                         and _name_word(doc[token.i + 1])):
+                    runs[-1].append(token)  # "Marrenish Chamber of Industry": one name
                 elif runs[-1]:
                     runs.append([])
             for run in runs:
@@ -406,8 +418,8 @@ def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tupl
                 if (run[0].i > 0 and doc[run[0].i - 1].ent_iob_ in ("B", "I")) or \
                         (run[-1].i + 1 < len(doc) and doc[run[-1].i + 1].ent_iob_ in ("B", "I")):
                     continue  # part of a longer name or a title before one ("St Anne's Hospital", "Mr Falk")
-                if len(run) == 1 and (run[0].is_sent_start or run[0].i == 0):
-                    continue  # one capitalised word opening a sentence says nothing of a name
+                if len(run) == 1 and all(t.is_punct or t.is_space for t in doc[run[0].sent.start:run[0].i]):
+                    continue  # one capitalised word opening a sentence (or a quote) says nothing of a name
                 if run[0].i > 0 and doc[run[0].i - 1].lower_ in ("a", "an"):
                     continue  # a name takes no indefinite article: "A Bilateral Peace Agreement is required"
                 span = doc[run[0].i:run[-1].i + 1]

@@ -117,13 +117,14 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
     preposition in their clause (:func:`narratrace.parsing.proper_name_runs`: "Doctors Without
     Borders set up a clinic", "has accused the West"), overlapping no mention already found, not
     in a headline (title case or capitals) and not words the article also writes in lower case
-    (a common noun that starts a sentence: "Ceasefire agreed after talks"). Its canonical form is
-    the full name of the one person the article names with it as last name ("Castel believes"
-    after "Erwan Castel"), else the first spelling with the same key in the article, so "the West"
-    twice is one entity."""
+    (a common noun that starts a sentence: "Ceasefire agreed after talks"). Its canonical form and
+    label are those of the one person the article names with it as last name ("Castel believes"
+    after "Erwan Castel" is that ``PERSON``), else of the name the tagger found in the same words
+    elsewhere in the article ("the Harbour Courier's report" is the ``ORG`` tagged before), else
+    its own with the label ``NAME``, so "the West" twice is one entity."""
     taken = sorted((m.start, m.end) for m in mentions)
     starts = [s for s, _ in taken]
-    forms = {entity_key(m.canonical): m.canonical for m in mentions if m.label in NAME_LABELS}
+    forms = {entity_key(m.canonical): (m.canonical, m.label) for m in mentions if m.label in NAME_LABELS}
     surnames: dict[str, set[str]] = {}  # a person's last name -> the full names the article gives
     for m in mentions:
         if m.label == "PERSON" and len(m.canonical.split()) > 1:
@@ -142,8 +143,11 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
         if not canonical:
             continue
         full = surnames.get(entity_key(canonical), set())
-        canonical = next(iter(full)) if len(full) == 1 else forms.setdefault(entity_key(canonical), canonical)
-        out.append((EntityMention(s, e, "NAME", canonical, None, "parse"), dict(facts)))
+        if len(full) == 1:
+            canonical, label = next(iter(full)), "PERSON"
+        else:
+            canonical, label = forms.setdefault(entity_key(canonical), (canonical, "NAME"))
+        out.append((EntityMention(s, e, label, canonical, None, "parse"), dict(facts)))
     return out
 
 
