@@ -129,6 +129,8 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
     for m in mentions:
         if m.label == "PERSON" and len(m.canonical.split()) > 1:
             surnames.setdefault(entity_key(m.canonical.split()[-1]), set()).add(m.canonical)
+    breaks = [m.start() for m in re.finditer("\n", text)]
+    headline: dict[int, bool] = {}
     lower = set(re.findall(r"(?<![\w\-'’])[a-z][a-z\-]*", text))
     out = []
     for s, e, facts in proper_name_runs(units):
@@ -137,7 +139,10 @@ def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
         i = bisect.bisect_left(starts, e)
         if any(ts < e and te > s for ts, te in taken[max(0, i - 8):i]):
             continue
-        if shouting(text, s) or _title_case_line(text, s):
+        line = bisect.bisect_right(breaks, s)  # each line is judged once, however many names it holds
+        if line not in headline:
+            headline[line] = shouting(text, s) or _title_case_line(text, s)
+        if headline[line]:
             continue
         canonical = clean_name(text[s:e])
         if not canonical:
