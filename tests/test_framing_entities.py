@@ -215,3 +215,56 @@ def test_an_untagged_repeat_joins_its_entity() -> None:
     assert classified == [(0, 6)]                                        # the tagged mention is classified
     assert [text[s:e] for s, e in every] == ["Spiked", "Spiked"] and every[1][0] == text.index("Spiked took")
     assert [text[s:e] for s, e in entities["West Coast Herald"][2]] == ["West Coast Herald"]
+
+
+def _names(text: str) -> list[tuple[int, str, str, str]]:
+    """(start, surface, label, canonical) of the claims stage's entity mentions of ``text``."""
+    from narratrace.claims.extract import extract_claims
+    from narratrace.ingest import Record, build_article
+
+    article = build_article(Record(ref="t", text=text, source="t.txt", kind="txt", language="en"))
+    return [(m.start, text[m.start:m.end], m.label, m.canonical) for m in extract_claims(article).entities]
+
+
+def test_an_untagged_name_that_acts_is_a_name_mention() -> None:
+    # the tagger types neither name here; the parse shows each acting or acted on
+    text = ("Medics Beyond Frontiers set up a field clinic near the river, where volunteers treat children. "
+            "The minister has accused the West of starving the valley. The West did not answer.")
+    found = _names(text)
+    assert (0, "Medics Beyond Frontiers", "NAME", "Medics Beyond Frontiers") in found
+    # the tagger finds the second "West" only: the first, found by the parse, takes its type; "the" is left out
+    assert (text.index("West"), "West", "LOC", "West") in found
+    assert {c for _, s, _, c in found if s == "West"} == {"West"}
+
+
+def test_an_untagged_surname_joins_the_full_name() -> None:
+    text = ("French army veteran Erwan Castel spoke in Lyon on Monday. "
+            "\u201cThe fighters will move west when the war ends,\u201d Castel believes.")
+    found = {(s, label, c) for _, s, label, c in _names(text)}
+    assert ("Castel", "PERSON", "Erwan Castel") in found
+
+
+def test_an_untagged_name_spans_of_and_keeps_the_type_found_elsewhere() -> None:
+    text = ("Exporters are exposed. The Tarnish Chamber of Industry estimates that a third of exports use the port. "
+            "\u201cAttribution is the hard part,\u201d she said.")
+    found = {(s, label) for _, s, label, _ in _names(text)}
+    assert ("Tarnish Chamber of Industry", "NAME") in found      # one name, not "Tarnish Chamber" and "Industry"
+    assert not any(s == "Attribution" for s, _ in found)          # a word opening a quote is no name
+
+
+def test_what_is_not_an_untagged_name() -> None:
+    text = ("Ceasefire agreed after talks\n\nCeasefire talks ended on Friday after the ceasefire held. "
+            "Mr Falk told reporters that Pamela Geller had left. "
+            "Hackers encrypted the records of St Anne's Hospital on Saturday. A Bilateral Peace Agreement is needed.\n\n"
+            "Putin Says West Prepared To Scapegoat Zelensky\n\n")
+    names = [s for _, s, label, _ in _names(text) if label == "NAME"]
+    assert names == []   # a sentence's first word, a title before a name, the rest of a name, a headline
+
+
+def test_a_personal_name_tagged_as_a_group_is_a_person() -> None:
+    # the tagger calls "Roman Shukhevych" NORP (for the adjective "Roman"); a people or an adjective stays NORP
+    text = ("Marchers carried portraits of Roman Shukhevych through the town. "
+            "South Korean officials met Roman Catholics in the square.")
+    labels = {s: label for _, s, label, _ in _names(text)}
+    assert labels["Roman Shukhevych"] == "PERSON"
+    assert labels["South Korean"] == "NORP" and labels["Roman Catholics"] == "NORP"

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Token
 
-__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "Unit", "load_english", "mention_syntax", "ner_spans", "parse_units",
-           "split_pieces", "token_syntax"]
+__all__ = ["ENGLISH_MODEL", "PIECE_CHARS", "PARTICIPANT_DEPS", "Unit", "load_english", "mention_syntax", "ner_spans",
+           "parse_units", "proper_name_runs", "split_pieces", "token_syntax"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -325,7 +325,8 @@ def parse_units(nlp: Language, text: str, sentences: Sequence[Span], paragraphs:
 
 
 def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
-    """spaCy's entities of the parsed units, as ``(start, end, label)`` in article offsets."""
+    """spaCy's entities of the parsed units, as ``(start, end, label)`` in article offsets; a
+    personal name the tagger took for a group (:func:`_personal_name`) is a ``PERSON``."""
     seen: set[int] = set()
     out = []
     for u in units:
@@ -340,7 +341,93 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
                 cut = ent.text.rfind(" (")
                 if cut > 0 and ")" not in ent.text[cut:]:
                     end = ent.start_char + cut  # "World Health Organization (WHO": the name before its parenthesis
-                out.append((off + ent.start_char, off + end, ent.label_))
+                out.append((off + ent.start_char, off + end, "PERSON" if _personal_name(ent) else ent.label_))
+    return out
+
+
+def _personal_name(ent: Any) -> bool:
+    """Whether a group the tagger found (``NORP``) is a person's name: two words or more ending in
+    a singular proper noun that heads the phrase and is no modifier ("portraits of Roman Shukhevych",
+    tagged NORP for the adjective "Roman"), not a people ("Roman Catholics") nor an adjective
+    ("South Korean officials")."""
+    if ent.label_ != "NORP" or len(ent) < 2:
+        return False
+    last = ent[-1]
+    return last.tag_ == "NNP" and ent.root.i == last.i and last.dep_ not in ("compound", "amod", "nmod") \
+        and all(t.text[:1].isupper() and not t.text.isupper() for t in ent)
+
+
+#: Relations (as :func:`token_syntax` reports them) in which a noun phrase takes part in its clause:
+#: it acts, is acted on, is what the clause is about, or owns something.
+PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
+                              "poss", "pobj"})
+#: Parts of speech that end a run of capitalised words: a title-case headline's verbs and
+#: particles ("Putin Says West Prepared To..."), pronouns, numbers, punctuation.
+_NOT_IN_NAME = frozenset({"VERB", "AUX", "PRON", "PART", "NUM", "PUNCT", "SYM", "SPACE", "X", "INTJ", "CCONJ",
+                          "SCONJ", "ADV"})
+#: Parts of speech a name may start and end with ("Doctors Without Borders", "the West": no "The").
+_NAME_EDGES = frozenset({"PROPN", "NOUN"})
+
+
+#: Lower-case words inside a name ("Chamber of Industry", "Committee for Peace").
+_CONNECTORS = frozenset({"of", "for", "de"})
+
+
+def _name_word(token: Token) -> bool:
+    """Whether a token can be a word of an untagged name: capitalised, no verb, pronoun or
+    punctuation (:data:`_NOT_IN_NAME`), outside the tagger's entities."""
+    return token.text[:1].isupper() and token.pos_ not in _NOT_IN_NAME and token.ent_iob_ in ("O", "")
+
+
+def proper_name_runs(units: Sequence[Unit], *, max_tokens: int = 6) -> list[tuple[int, int, dict[str, object]]]:
+    """Names the entity tagger may have missed: ``(start, end, facts)`` in article offsets of each
+    run of capitalised words holding a proper noun (``PROPN``) whose head takes part in its clause
+    (:data:`PARTICIPANT_DEPS`: "Doctors Without Borders set up a clinic", "accused the West",
+    "Hollywood's Adam McKay, who pledged..."); ``facts`` is :func:`token_syntax` of the head.
+
+    A run is broken by verbs, pronouns, particles, numbers and punctuation (it may hold "of",
+    "for" or "de" between capitalised words: "Chamber of Industry"), starts and ends with
+    a noun or proper noun (so "The" is left out) and has at most ``max_tokens`` words. Not kept:
+    a run right before or after a word the tagger put in a name (a title before a name, "Mr
+    Falk"; the rest of one, "St Anne's Hospital") or modifying a proper noun; a single word that
+    opens a sentence or a quote; a run after "a" or "an" ("A Bilateral Peace Agreement"). The caller keeps
+    only runs that overlap none of the names it found otherwise (its alias table's).
+    """
+    out: list[tuple[int, int, dict[str, object]]] = []
+    seen: set[int] = set()
+    for unit in units:
+        for doc in {id(t.doc): t.doc for t in unit.tokens}.values():
+            if id(doc) in seen:
+                continue
+            seen.add(id(doc))
+            off = unit.offset(doc)
+            runs: list[list[Token]] = [[]]
+            for token in doc:
+                if _name_word(token) or (token.lower_ in _CONNECTORS and runs[-1] and token.i + 1 < len(doc)
+                                         and _name_word(doc[token.i + 1])):
+                    runs[-1].append(token)  # "Marrenish Chamber of Industry": one name
+                elif runs[-1]:
+                    runs.append([])
+            for run in runs:
+                while run and run[0].pos_ not in _NAME_EDGES:
+                    run.pop(0)
+                while run and run[-1].pos_ not in _NAME_EDGES:
+                    run.pop()
+                if not run or len(run) > max_tokens or not any(t.pos_ == "PROPN" for t in run):
+                    continue
+                if (run[0].i > 0 and doc[run[0].i - 1].ent_iob_ in ("B", "I")) or \
+                        (run[-1].i + 1 < len(doc) and doc[run[-1].i + 1].ent_iob_ in ("B", "I")):
+                    continue  # part of a longer name or a title before one ("St Anne's Hospital", "Mr Falk")
+                if len(run) == 1 and all(t.is_punct or t.is_space for t in doc[run[0].sent.start:run[0].i]):
+                    continue  # one capitalised word opening a sentence (or a quote) says nothing of a name
+                if run[0].i > 0 and doc[run[0].i - 1].lower_ in ("a", "an"):
+                    continue  # a name takes no indefinite article: "A Bilateral Peace Agreement is required"
+                span = doc[run[0].i:run[-1].i + 1]
+                if span.root.dep_ in ("compound", "nmod") and span.root.head.pos_ == "PROPN":
+                    continue
+                facts = token_syntax(span.root)
+                if facts["dep"] in PARTICIPANT_DEPS:
+                    out.append((off + span.start_char, off + span.end_char, facts))
     return out
 
 

@@ -16,12 +16,13 @@ from typing import Any
 from narratrace.model import Article, Span
 from narratrace.claims.attribution import NO_ATTRIBUTION, Attribution, attribute_units, find_quotes
 from narratrace.claims.checkworthiness import WEIGHTS, CheckFeatures, CheckModel, score_features, sentence_features
-from narratrace.claims.entities import NAME_LABELS, AliasTable, EntityMention, default_aliases, load_aliases, resolve_mentions
+from narratrace.claims.entities import (NAME_LABELS, AliasTable, EntityMention, clean_name, default_aliases, entity_key,
+                                        load_aliases, resolve_mentions, shouting)
 from narratrace.claims.hedges import find_hedges
 from narratrace.claims.lexical import LEXICONS, extract_lexical
 from narratrace.languages import normalize as normalize_language
 from narratrace.languages import supports
-from narratrace.parsing import PIECE_CHARS, load_english, mention_syntax, ner_spans, parse_units
+from narratrace.parsing import PIECE_CHARS, load_english, mention_syntax, ner_spans, parse_units, proper_name_runs
 
 __all__ = ["Claim", "ClaimOptions", "Extraction", "alias_table", "extract_claims", "score_sentences",
            "sentence_checks"]
@@ -96,6 +97,65 @@ def alias_table(path: str | Path | None = None) -> AliasTable:
     return table
 
 
+#: A line whose words are mostly capitalised: a title-case headline ("Putin Says West Prepared To...").
+_MIN_TITLE_WORDS = 4
+
+
+def _title_case_line(text: str, pos: int) -> bool:
+    """Whether the line around ``pos`` is a headline in title case or capitals (at least
+    :data:`_MIN_TITLE_WORDS` words, four in five of them capitalised)."""
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    words = re.findall(r"[^\W\d_][\w'’\-]*", text[a:b if b >= 0 else len(text)])
+    return len(words) >= _MIN_TITLE_WORDS and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def untyped_names(text: str, units: list[Any], mentions: list[EntityMention]
+                  ) -> list[tuple[EntityMention, dict[str, Any]]]:
+    """Names the entity tagger missed, as ``NAME`` mentions with their parse facts: runs of
+    capitalised words holding a proper noun that are a subject, object, possessor or object of a
+    preposition in their clause (:func:`narratrace.parsing.proper_name_runs`: "Doctors Without
+    Borders set up a clinic", "has accused the West"), overlapping no mention already found, not
+    in a headline (title case or capitals) and not words the article also writes in lower case
+    (a common noun that starts a sentence: "Ceasefire agreed after talks"). Its canonical form and
+    label are those of the one person the article names with it as last name ("Castel believes"
+    after "Erwan Castel" is that ``PERSON``), else of the name the tagger found in the same words
+    elsewhere in the article ("the Harbour Courier's report" is the ``ORG`` tagged before), else
+    its own with the label ``NAME``, so "the West" twice is one entity."""
+    taken = sorted((m.start, m.end) for m in mentions)
+    starts = [s for s, _ in taken]
+    forms = {entity_key(m.canonical): (m.canonical, m.label) for m in mentions if m.label in NAME_LABELS}
+    surnames: dict[str, set[str]] = {}  # a person's last name -> the full names the article gives
+    for m in mentions:
+        if m.label == "PERSON" and len(m.canonical.split()) > 1:
+            surnames.setdefault(entity_key(m.canonical.split()[-1]), set()).add(m.canonical)
+    breaks = [m.start() for m in re.finditer("\n", text)]
+    headline: dict[int, bool] = {}
+    lower = set(re.findall(r"(?<![\w\-'’])[a-z][a-z\-]*", text))
+    out = []
+    for s, e, facts in proper_name_runs(units):
+        if all(w.lower() in lower for w in re.findall(r"[^\W\d_]+", text[s:e])):
+            continue  # the article writes these words in lower case too: "Ceasefire agreed" heads a sentence
+        i = bisect.bisect_left(starts, e)
+        if any(ts < e and te > s for ts, te in taken[max(0, i - 8):i]):
+            continue
+        line = bisect.bisect_right(breaks, s)  # each line is judged once, however many names it holds
+        if line not in headline:
+            headline[line] = shouting(text, s) or _title_case_line(text, s)
+        if headline[line]:
+            continue
+        canonical = clean_name(text[s:e])
+        if not canonical:
+            continue
+        full = surnames.get(entity_key(canonical), set())
+        if len(full) == 1:
+            canonical, label = next(iter(full)), "PERSON"
+        else:
+            canonical, label = forms.setdefault(entity_key(canonical), (canonical, "NAME"))
+        out.append((EntityMention(s, e, label, canonical, None, "parse"), dict(facts)))
+    return out
+
+
 def extract_claims(article: Article, options: ClaimOptions | None = None) -> Extraction:
     """Entities and claims of ``article``: English through its spaCy parse, the languages of
     :data:`~narratrace.claims.lexical.LEXICONS` through their cue lexicons; others are skipped."""
@@ -152,8 +212,13 @@ def extract_claims(article: Article, options: ClaimOptions | None = None) -> Ext
                             tuple(dates), feats))
     syntax = mention_syntax(units, [(m.start, m.end) for m in mentions if m.label in NAME_LABELS])
     named = iter(syntax)
-    return Extraction(claims=tuple(claims), entities=tuple(mentions),
-                      syntax=tuple(next(named) if m.label in NAME_LABELS else None for m in mentions),
+    facts = [next(named) if m.label in NAME_LABELS else None for m in mentions]
+    untyped = untyped_names(text, units, mentions)
+    if untyped:
+        both = sorted(zip(mentions + [m for m, _ in untyped], facts + [f for _, f in untyped]),
+                      key=lambda x: (x[0].start, x[0].end))
+        mentions, facts = [m for m, _ in both], [f for _, f in both]
+    return Extraction(claims=tuple(claims), entities=tuple(mentions), syntax=tuple(facts),
                       sentences=len(units), truncated=truncated,
                       stats={"sentences": len(units), "quotes": len(quotes)})
 

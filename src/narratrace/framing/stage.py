@@ -25,6 +25,7 @@ from narratrace.claims.entities import entity_key, shouting
 from narratrace.framing.store import save_framing
 from narratrace.framing.syntax import vote
 from narratrace.languages import supports
+from narratrace.parsing import PARTICIPANT_DEPS
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, encoder_languages, load_sentence_vectors, space_of
 
@@ -39,8 +40,7 @@ ENTITY_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "NAME")  # NAME: a name 
 
 #: Relations in which a mention is a participant of its clause: it acts, is acted on, or is what
 #: the clause is about ("Zelensky wants…", "blame China", "lies about Saddam Hussein's tubes").
-_PARTICIPANT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "dobj", "iobj", "dative", "agent", "attr", "oprd",
-                               "poss", "pobj"})
+_PARTICIPANT_DEPS = PARTICIPANT_DEPS
 #: Prepositions of a setting or of a name's parts: "a mosque in Brendale", "the port of Tolvik",
 #: "the waters off Skarre" place, they do not cast ("victims of X" still counts: the parse votes).
 _SETTING_PREPS = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout", "around", "within",
@@ -303,7 +303,8 @@ def _version() -> str:
 
     (A model given as a directory is hashed by the pipeline from its card; one given by name is not.)
     v2: which entities take part and which mentions are theirs changed ("of" before a non-place,
-    untagged repeats), so stores framed before re-run the stage.
+    untagged repeats), so stores framed before re-run the stage. v3: names the tagger missed
+    (``NAME`` mentions of the claims stage, claims.rules.v6) are framed.
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -314,7 +315,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v2." + ".".join(hashes) if any(hashes) else "framing.v2"
+    return "framing.v3." + ".".join(hashes) if any(hashes) else "framing.v3"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
