@@ -199,3 +199,15 @@ def test_reviews_simulation_unknown_task_or_order() -> None:
     with pytest.raises(ConfigError, match="orders"):
         simulate_reviews("techniques", ROOT, steps=[0], orders=["sideways"])
 
+
+
+def test_reviews_simulation_section_survives_make_quality() -> None:
+    """``make quality`` rewrites docs/quality.md from its runs: the simulation's section is carried over."""
+    from narratrace.quality import REVIEWS_HEAD, keep_section
+
+    old = f"# Quality\n\n## Table\n\nold rows\n\n{REVIEWS_HEAD}\n\n### techniques\n\ncurve\n\n## Quality gate\n\nx\n"
+    new = "# Quality\n\n## Table\n\nnew rows\n\n## Quality gate\n\ny\n"
+    kept = keep_section(old, new, REVIEWS_HEAD)
+    assert "new rows" in kept and "old rows" not in kept and "curve" in kept
+    assert kept.index(REVIEWS_HEAD) < kept.index("## Quality gate") and kept.endswith("y\n")
+    assert keep_section(new, new, REVIEWS_HEAD) == new

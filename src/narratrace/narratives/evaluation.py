@@ -501,6 +501,13 @@ def train_fine_tuned(path: Path, out: Path, *, split: str = "train", seed: int =
     return card
 
 
+def simulate_narratives(data: Path, **options: Any) -> Any:
+    """The review simulation on SemEval folders (:mod:`narratrace.narratives.simulation`)."""
+    from narratrace.narratives.simulation import make_simulation
+
+    return make_simulation(data, **options)
+
+
 TASK = Task(
     name="narratives",
     summary="narratives and subnarratives of articles (SemEval-2025 Task 10 subtask 2), with evidence sentences",
@@ -518,4 +525,5 @@ TASK = Task(
     default_model="zero-shot-v1",
     fine_tunes=True,
     from_reviews=True,
+    simulate=simulate_narratives,
 )

@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from narratrace.commands.common import library_errors
+from narratrace.quality import REVIEWS_HEAD as HEAD
 
-__all__ = ["COMMANDS", "simulate_reviews_command"]
-
-HEAD = "## How many reviews move each measure"
+__all__ = ["COMMANDS", "HEAD", "simulate_reviews_command", "splice_task"]
 
 
 def splice_task(document: str, task: str, body: str) -> str:
