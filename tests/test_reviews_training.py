@@ -169,6 +169,7 @@ def test_reviews_simulation_replays_gold_as_reviews(tmp_path: Path) -> None:
 
     sim = TechniquesSimulation(sample, base=sample)
     first = sim.candidates(None)
+    sim.close()
     queued = sorted(first, key=lambda c: (c.item.uncertainty, c.item.key))
     assert {c.item.key for c in queued[:2]} == {r.item_key for r in written[:2]}  # least certain first
 
@@ -211,3 +212,29 @@ def test_reviews_simulation_section_survives_make_quality() -> None:
     assert "new rows" in kept and "old rows" not in kept and "curve" in kept
     assert kept.index(REVIEWS_HEAD) < kept.index("## Quality gate") and kept.endswith("y\n")
     assert keep_section(new, new, REVIEWS_HEAD) == new
+
+
+def test_reviews_simulation_narratives_on_our_sample(tmp_path: Path) -> None:
+    """Narratives: the zero-shot default first, then models trained from the replayed reviews alone;
+    each review is a confirm when gold has the label and a reject otherwise."""
+    from narratrace.narratives.evaluation import read_semeval
+    from narratrace.narratives.simulation import NarrativesSimulation
+    from narratrace.reviews.simulation import simulate_reviews
+    from narratrace.reviews.store import reviews
+
+    sample = ROOT / "tests" / "data" / "narratives"
+    result = simulate_reviews("narratives", sample, steps=[0, 3], orders=["queue"], seed=2, work=tmp_path)
+    points = result["curves"]["queue"]
+    assert [p["reviews"] for p in points] == [0, 3] and points[0]["model"] == "shipped default"
+    assert set(points[1]["measures"]) == {"f1_samples.narratives", "f1_samples.subnarratives"}
+    gold = {d.id: {*d.narratives, *d.subnarratives} for d in read_semeval(sample, split="train")}
+    with Store(tmp_path / "queue" / "reviews.db") as store:
+        written = list(reviews(store, kind="narrative"))
+        refs = {r.article_id: store.article(r.article_id).ref for r in written}
+    assert len(written) == 3
+    assert all((r.verdict == "confirm") == (r.label in gold[refs[r.article_id]]) for r in written)
+    sim = NarrativesSimulation(sample)
+    try:
+        assert sim.describe()["pool"] == len(gold) and all(c.item.kind == "narrative" for c in sim.candidates(None))
+    finally:
+        sim.close()

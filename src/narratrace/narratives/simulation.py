@@ -8,14 +8,17 @@ dev folder (``--heldout``), as in the quality table; without ``--heldout``, the 
 carries the label and *reject* when it does not. Training is ``narratrace train narratives
 --from-reviews STORE`` alone (no benchmark): the shipped default is zero-shot, and what the reviews
 teach is the whole of the trained model. Sentence vectors are encoded once
-(``$NARRATRACE_CACHE``, a temporary folder when unset).
+(``$NARRATRACE_CACHE``, a temporary folder removed by :meth:`close` when unset).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +36,32 @@ class NarrativesSimulation:
                  **_: Any) -> None:
         from narratrace.narratives.evaluation import document_vectors, read_semeval
 
-        if not os.environ.get("NARRATRACE_CACHE"):  # train_narratives re-reads the reviewed documents' vectors
-            self._tmp = tempfile.TemporaryDirectory(prefix="narratrace-simulate-vectors-")
-            os.environ["NARRATRACE_CACHE"] = self._tmp.name
+        # train_narratives reads the reviewed documents' vectors again: from this cache, not the encoder
+        self._cache = os.environ.get("NARRATRACE_CACHE") or tempfile.mkdtemp(prefix="narratrace-simulate-vectors-")
+        self._own_cache = not os.environ.get("NARRATRACE_CACHE")
         self.data, self.heldout_path = data, heldout or data
         self.heldout_split = "all" if heldout else "heldout"
         self.pool = read_semeval(data, split="all" if heldout else "train", limit=pool)
         self.heldout = read_semeval(self.heldout_path, split=self.heldout_split)
-        self._pool_vectors = document_vectors(self.pool)
-        self._heldout_vectors = document_vectors(self.heldout)
+        with self._cached():
+            self._pool_vectors = document_vectors(self.pool)
+            self._heldout_vectors = document_vectors(self.heldout)
+
+    @contextlib.contextmanager
+    def _cached(self) -> Iterator[None]:
+        before = os.environ.get("NARRATRACE_CACHE")
+        os.environ["NARRATRACE_CACHE"] = self._cache
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["NARRATRACE_CACHE"]
+            else:
+                os.environ["NARRATRACE_CACHE"] = before
+
+    def close(self) -> None:
+        if self._own_cache:
+            shutil.rmtree(self._cache, ignore_errors=True)
 
     def describe(self) -> dict[str, Any]:
         return {"pool": len(self.pool), "pool_data": str(self.data), "heldout": len(self.heldout),
@@ -75,7 +95,8 @@ class NarrativesSimulation:
     def train(self, store: str, out: Path, *, seed: int) -> str:
         from narratrace.evaluation import run_training
 
-        run_training("narratives", None, out, seed=seed, reviews=store)
+        with self._cached():
+            run_training("narratives", None, out, seed=seed, reviews=store)
         return str(out)
 
     def score(self, model: str | None) -> dict[str, float]:

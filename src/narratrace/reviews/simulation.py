@@ -69,6 +69,8 @@ class Simulation(Protocol):
 
     def score(self, model: str | None) -> dict[str, float]: ...  # flattened measures on the held-out part
 
+    def close(self) -> None: ...                  # drop caches (called once the run is over)
+
 
 def simulate_reviews(task_name: str, data: str | Path, *, steps: Sequence[int] = (0, 25, 50, 100, 200, 400),
                      orders: Sequence[str] = ORDERS, seed: int = 13, heldout: str | Path | None = None,
@@ -92,6 +94,16 @@ def simulate_reviews(task_name: str, data: str | Path, *, steps: Sequence[int] =
     say = log_to or log.info
     started = time.perf_counter()
     sim = task.simulate(Path(data), heldout=Path(heldout) if heldout else None, seed=seed, **options)
+    try:
+        return _simulate(task_name, sim, wanted, orders, seed, work, say, started)
+    finally:
+        close = getattr(sim, "close", None)
+        if close is not None:
+            close()
+
+
+def _simulate(task_name: str, sim: Simulation, wanted: Sequence[int], orders: Sequence[str], seed: int,
+              work: str | Path | None, say: Callable[[str], None], started: float) -> dict[str, Any]:
     say(f"{task_name}: {sim.describe()}")
     tick = time.perf_counter()
     start = sim.score(None)

@@ -67,9 +67,9 @@ class TechniquesSimulation:
         self._stack = contextlib.ExitStack()
         from narratrace.techniques.learned import memoized_embeddings
 
-        self._stack.enter_context(memoized_embeddings())  # released with the object (one run)
+        self._stack.enter_context(memoized_embeddings())  # until close()
 
-    def __del__(self) -> None:
+    def close(self) -> None:
         self._stack.close()
 
     def describe(self) -> dict[str, Any]:
