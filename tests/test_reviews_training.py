@@ -238,3 +238,28 @@ def test_reviews_simulation_narratives_on_our_sample(tmp_path: Path) -> None:
         assert sim.describe()["pool"] == len(gold) and all(c.item.kind == "narrative" for c in sim.candidates(None))
     finally:
         sim.close()
+
+
+def test_reviews_simulate_command_writes_table_plot_and_section(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narratrace.cli import cli
+
+    sample = ROOT / "tests" / "data" / "techniques"
+    doc = tmp_path / "quality.md"
+    doc.write_text("# Quality\n\n## Quality gate\n\nfloors\n", encoding="utf-8")
+    svg = tmp_path / "reviews-techniques.svg"
+    args = ["simulate-reviews", "techniques", "--data", str(sample), "--base", str(sample), "--steps", "0,2",
+            "--order", "random", "--svg", str(svg), "--doc", str(doc)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "| 2 |" in result.stdout and "(random)" in result.stdout and "(queue)" not in result.stdout
+    text = doc.read_text(encoding="utf-8")
+    assert "## How many reviews move each measure" in text and "### techniques" in text
+    assert "![techniques: measure against reviews](reviews-techniques.svg)" in text and text.endswith("floors\n")
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+
+    bad = CliRunner().invoke(cli, ["simulate-reviews", "techniques", "--data", str(sample), "--steps", "0,x"])
+    assert bad.exit_code != 0 and "--steps" in bad.output and "Traceback" not in bad.output
+    nobase = CliRunner().invoke(cli, ["simulate-reviews", "techniques", "--data", str(sample), "--steps", "0"])
+    assert nobase.exit_code != 0 and "--base" in nobase.output
