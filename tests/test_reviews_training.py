@@ -66,7 +66,7 @@ def _probability(model_dir: Path, db: Path, article_id: str, label: str) -> floa
 
 
 def test_reviews_train_narratives_learns_the_reviewed_way(ingested: Path, tmp_path: Path) -> None:
-    """Confirmed labels become positives and rejected ones negatives: trained on reviews alone, the
+    """Confirmed labels become positives and rejected ones negatives: trained from the reviews (no benchmark), the
     model gives a confirmed article's label more probability than the same reviews flipped do, and
     ``analyze --model narratives=DIR`` then labels the confirmed articles and not the rejected ones."""
     from narratrace.evaluation import run_training, stage_config_for_models
@@ -92,7 +92,7 @@ def test_reviews_train_narratives_learns_the_reviewed_way(ingested: Path, tmp_pa
     run_training("narratives", None, tmp_path / "from-flipped", seed=3, reviews=str(flipped))
     subs = len(load_taxonomies().subnarratives(label))  # a rejected narrative: its subnarratives are not there either
     assert card["data"]["reviews"] == {"store": str(reviewed), "articles": 4, "positives": 2,
-                                       "negatives": 2 * (1 + subs)}
+                                       "negatives": 2 * (1 + subs), "default_labelled": 14}  # the English ones
     assert "--from-reviews" in card["command"] and card["measures"]["values"]["reviewed"]["labels"] == 2 + 2 * (1 + subs)
 
     p_a = _probability(tmp_path / "from-reviews", reviewed, a, label)
@@ -215,7 +215,7 @@ def test_reviews_simulation_section_survives_make_quality() -> None:
 
 
 def test_reviews_simulation_narratives_on_our_sample(tmp_path: Path) -> None:
-    """Narratives: the zero-shot default first, then models trained from the replayed reviews alone;
+    """Narratives: the zero-shot default first, then models trained from the replayed reviews (no benchmark);
     each review is a confirm when gold has the label and a reject otherwise."""
     from narratrace.narratives.evaluation import read_semeval
     from narratrace.narratives.simulation import NarrativesSimulation

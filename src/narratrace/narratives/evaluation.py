@@ -241,23 +241,24 @@ def _reviewed_documents(found: Sequence[tuple[str, str, dict[str, int]]]) -> lis
             for aid, text, _ in found]
 
 
-def _reviewed_measures(X: np.ndarray, targets: Sequence[dict[str, int]], reviewed: range, labels: Sequence[str],
-                       *, c: float, seed: int, threshold: float, sub_threshold: float,
+def _reviewed_measures(X: np.ndarray, targets: Sequence[dict[str, int]], checks: dict[int, dict[str, int]],
+                       labels: Sequence[str], *, c: float, seed: int, threshold: float, sub_threshold: float,
                        parent: dict[str, str | None], folds: int = 3) -> dict[str, Any]:
-    """Each reviewed label predicted by heads fitted without its article (``folds`` folds of the
-    reviewed articles; the benchmark's documents, if any, always in): agreement with the reviews."""
-    fold_of = {k: int(hashlib.sha256(str(k).encode()).hexdigest(), 16) % folds for k in reviewed}
+    """Each reviewed label (``checks``: document index -> its reviewed labels) predicted by heads fitted
+    without its article (``folds`` folds of the reviewed articles; the other documents always in):
+    agreement with the reviews."""
+    fold_of = {k: int(hashlib.sha256(str(k).encode()).hexdigest(), 16) % folds for k in checks}
+    column = {lab: i for i, lab in enumerate(labels)}
     tp = fp = fn = right = n = 0
     for f in range(folds):
-        held = [k for k in reviewed if fold_of[k] == f]
+        held = {k for k in checks if fold_of[k] == f}
         if not held:
             continue
-        train = [k for k in range(len(targets)) if k not in set(held)]
+        train = [k for k in range(len(targets)) if k not in held]
         W, b = _fit_partial(X[train], [targets[k] for k in train], labels, c=c, seed=seed)
-        column = {lab: i for i, lab in enumerate(labels)}
-        for k in held:
+        for k in sorted(held):
             probs = 1.0 / (1.0 + np.exp(-(W @ X[k] + b)))
-            for lab, want in targets[k].items():
+            for lab, want in checks[k].items():
                 if lab not in column:
                     continue
                 said = int(probs[column[lab]] >= (sub_threshold if parent.get(lab) else threshold))
@@ -268,6 +269,37 @@ def _reviewed_measures(X: np.ndarray, targets: Sequence[dict[str, int]], reviewe
                 fn += int(want and not said)
     return {"labels": n, "accuracy": round(right / n, 4) if n else 0.0,
             "f1": round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0}
+
+
+#: At most this many articles of a corpus are labelled by the shipped default when a model learns
+#: from that corpus's reviews alone (:func:`_default_labelled`).
+WEAK_ARTICLES = 5000
+
+
+def _default_labelled(db: str, taxonomy: Any, labels: Sequence[str], *, limit: int = WEAK_ARTICLES
+                      ) -> list[tuple[Document, dict[str, int]]]:
+    """The corpus's articles (the first ``limit``, in a language the encoder reads) with the labels the
+    shipped default gives them, as complete targets: what the reviews then correct."""
+    from narratrace.narratives.classifier import load_model
+    from narratrace.store import open_store
+    from narratrace.text import paragraph_spans, sentence_spans
+    from narratrace.vectors import encoder_languages
+
+    readable = encoder_languages()
+    docs = []
+    with open_store(db) as store:
+        for a in store.articles():
+            if a.text and (readable is None or a.language is None or a.language in readable):
+                docs.append(Document(a.id, a.text, tuple(sentence_spans(a.text, paragraph_spans(a.text))), (), ()))
+            if len(docs) >= limit:
+                break
+    teacher = load_model(None)
+    out = []
+    for d, (units, vectors) in zip(docs, document_vectors(docs)):
+        said = teacher.predict(vectors, units)
+        given = {*said.narratives, *(h.subnarrative for h in said.hits if h.subnarrative)}
+        out.append((d, {lab: int(lab in given) for lab in labels}))
+    return out
 
 
 #: Decision thresholds tried by :func:`_cv_thresholds` (narratives, subnarratives).
@@ -314,9 +346,12 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
     3-fold cross-validation on the training documents themselves (they depend on the encoder).
 
     ``reviews`` (a corpus's store): its reviewed labels (:func:`reviewed_labels`) join the benchmark's
-    documents as partial labels, or are the only examples without ``data``; then the thresholds are
-    0.5 (balanced heads) unless given, and the card's measures are the reviewed labels predicted by
-    heads fitted without their article (3 folds of the reviewed articles).
+    documents as partial labels (a label nobody reviewed on an article is unknown there). Without
+    ``data``, the corpus's articles (at most :data:`WEAK_ARTICLES`) are labelled by the shipped
+    default and the reviews correct those labels (:func:`_default_labelled`): the model learns what
+    the default says except where analysts said otherwise. Then the thresholds are 0.5 (balanced
+    heads) unless given, and the card's measures are the reviewed labels predicted by heads fitted
+    without their article (3 folds of the reviewed articles).
     """
     from narratrace.cards import data_sha256, write_card
     from narratrace.narratives.classifier import LinearModel, pooled
@@ -337,10 +372,17 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
     found = reviewed_labels(reviews, taxonomy) if reviews else []
     if reviews and not found and not docs:
         raise InputError(f"{reviews} has no reviewed narrative labels to learn from", path=str(reviews))
-    reviewed_docs = _reviewed_documents(found)
-    vectors = document_vectors([*docs, *reviewed_docs])
+    by_id = {aid: t for aid, _, t in found}
+    # reviews alone: the corpus's articles as the shipped default labels them, corrected by the reviews
+    weak = _default_labelled(str(reviews), taxonomy, labels) if reviews and path is None and found else []
+    weak_ids = {d.id for d, _ in weak}
+    extra = [d for d in _reviewed_documents(found) if d.id not in weak_ids]  # reviewed, not default-labelled
+    every = [*docs, *(d for d, _ in weak), *extra]
+    targets = ([_full_targets(d, labels) for d in docs] + [{**t, **by_id.get(d.id, {})} for d, t in weak]
+               + [by_id[d.id] for d in extra])
+    checks = {k: by_id[d.id] for k, d in enumerate(every) if k >= len(docs) and d.id in by_id}
+    vectors = document_vectors(every)
     X = np.stack([pooled(v) for _, v in vectors])
-    targets = [_full_targets(d, labels) for d in docs] + [t for _, _, t in found]
     if docs and (threshold is None or sub_threshold is None):
         cv_t, cv_u = _cv_thresholds(X[:len(docs)], docs, vectors[:len(docs)], labels, taxonomy, c=c, seed=seed)
         threshold = cv_t if threshold is None else threshold
@@ -366,10 +408,10 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
             measures = {"data": str(path), "split": heldout, "n": result["n"], "values": result["measures"]}
         except InputError:
             measures = {}
-    elif found:
+    elif checks:
         parent = {lab.label: lab.parent for lab in taxonomy.labels}
-        values = _reviewed_measures(X, targets, range(len(docs), len(targets)), labels, c=c, seed=seed,
-                                    threshold=threshold, sub_threshold=sub_threshold, parent=parent)
+        values = _reviewed_measures(X, targets, checks, labels, c=c, seed=seed, threshold=threshold,
+                                    sub_threshold=sub_threshold, parent=parent)
         measures = {"data": str(reviews), "split": "reviewed labels, 3 folds of the reviewed articles",
                     "n": len(found), "values": {"reviewed": values}}
     described: dict[str, Any] = (
@@ -378,15 +420,17 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
     if reviews:
         described["reviews"] = {"store": str(reviews), "articles": len(found),
                                 "positives": sum(v for _, _, t in found for v in t.values()),
-                                "negatives": sum(1 - v for _, _, t in found for v in t.values())}
+                                "negatives": sum(1 - v for _, _, t in found for v in t.values()),
+                                "default_labelled": len(weak)}
     command = ("narratrace train narratives" + (f" --data {path}" if path is not None else "")
                + (f" --from-reviews {reviews}" if reviews else "") + f" --out {out} --split {split}")
     card = write_card(out, task="narratives", name=out.name, kind="trained", data=described,
                       measures=measures, seed=seed,
                       notes="One logistic regression per label on the mean MiniLM sentence embedding; "
                             "subnarratives only under predicted narratives."
-                            + (" Reviewed labels are partial examples: only the labels reviewed on an article "
-                               "teach their heads there." if reviews else ""),
+                            + (" Reviewed labels correct the shipped default's labels of the corpus's articles."
+                               if weak else " Reviewed labels are partial examples: only the labels reviewed on "
+                               "an article teach their heads there." if reviews else ""),
                       extra={"command": command, "threshold": threshold, "sub_threshold": sub_threshold})
     from narratrace.narratives import classifier as _c
 

@@ -6,8 +6,8 @@ dev folder (``--heldout``), as in the quality table; without ``--heldout``, the 
 (a subnarrative, or a narrative without one), named as the review queue names it
 (``narrative:ARTICLE:NARRATIVE:LABEL``), with its score. Gold says *confirm* when the document
 carries the label and *reject* when it does not. Training is ``narratrace train narratives
---from-reviews STORE`` alone (no benchmark): the shipped default is zero-shot, and what the reviews
-teach is the whole of the trained model. Sentence vectors are encoded once
+--from-reviews STORE`` with no benchmark: the pool's articles as the shipped (zero-shot) default
+labels them, corrected by the reviews so far. Sentence vectors are encoded once
 (``$NARRATRACE_CACHE``, a temporary folder removed by :meth:`close` when unset).
 """
 
@@ -66,7 +66,7 @@ class NarrativesSimulation:
     def describe(self) -> dict[str, Any]:
         return {"pool": len(self.pool), "pool_data": str(self.data), "heldout": len(self.heldout),
                 "heldout_data": f"{self.heldout_path} (split {self.heldout_split})",
-                "shipped_default": "zero-shot-v1", "trained_on": "the reviews alone"}
+                "shipped_default": "zero-shot-v1", "trained_on": "the default's labels of the pool, corrected by the reviews"}
 
     def articles(self) -> list[Article]:
         return [Article(id=article_id_for(d.id), ref=d.id, text=d.text) for d in self.pool]
