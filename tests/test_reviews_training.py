@@ -227,6 +227,10 @@ def test_reviews_simulation_narratives_on_our_sample(tmp_path: Path) -> None:
     points = result["curves"]["queue"]
     assert [p["reviews"] for p in points] == [0, 3] and points[0]["model"] == "shipped default"
     assert set(points[1]["measures"]) == {"f1_samples.narratives", "f1_samples.subnarratives"}
+    assert result["base"]["reviews"] == 0  # the default's labels learned with no review: the copy's own row
+    card = json.loads((tmp_path / "base" / "model-0" / "card.json").read_text())
+    assert card["data"]["reviews"]["articles"] == 0 and card["data"]["reviews"]["default_labelled"] == len(
+        read_semeval(sample, split="train"))
     gold = {d.id: {*d.narratives, *d.subnarratives} for d in read_semeval(sample, split="train")}
     with Store(tmp_path / "queue" / "reviews.db") as store:
         written = list(reviews(store, kind="narrative"))

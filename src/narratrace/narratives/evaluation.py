@@ -336,7 +336,7 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
                      c: float = 1.0, threshold: float | None = None, sub_threshold: float | None = None,
                      fine_tune: bool = False, epochs: int | None = None, max_minutes: float | None = None,
                      on_epoch: Callable[[dict[str, Any]], None] | None = None, reviews: str | None = None,
-                     **_: Any) -> dict[str, Any]:
+                     default_only: bool = False, **_: Any) -> dict[str, Any]:
     """A :class:`~narratrace.narratives.classifier.LinearModel` trained on ``split``; card with held-out measures.
     ``fine_tune``: MiniLM fine-tuned on chunks of the articles instead (:func:`train_fine_tuned`).
 
@@ -351,7 +351,8 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
     default and the reviews correct those labels (:func:`_default_labelled`): the model learns what
     the default says except where analysts said otherwise. Then the thresholds are 0.5 (balanced
     heads) unless given, and the card's measures are the reviewed labels predicted by heads fitted
-    without their article (3 folds of the reviewed articles).
+    without their article (3 folds of the reviewed articles). ``default_only``: a store with no review
+    yet trains too (the default's labels alone; the review simulation's starting point).
     """
     from narratrace.cards import data_sha256, write_card
     from narratrace.narratives.classifier import LinearModel, pooled
@@ -370,11 +371,12 @@ def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "
     known = {lab.label for lab in taxonomy.labels}
     labels = [lab.label for lab in taxonomy.labels]
     found = reviewed_labels(reviews, taxonomy) if reviews else []
-    if reviews and not found and not docs:
+    if reviews and not found and not docs and not default_only:
         raise InputError(f"{reviews} has no reviewed narrative labels to learn from", path=str(reviews))
     by_id = {aid: t for aid, _, t in found}
     # reviews alone: the corpus's articles as the shipped default labels them, corrected by the reviews
-    weak = _default_labelled(str(reviews), taxonomy, labels) if reviews and path is None and found else []
+    weak = (_default_labelled(str(reviews), taxonomy, labels)
+            if reviews and path is None and (found or default_only) else [])
     weak_ids = {d.id for d, _ in weak}
     extra = [d for d in _reviewed_documents(found) if d.id not in weak_ids]  # reviewed, not default-labelled
     every = [*docs, *(d for d, _ in weak), *extra]

@@ -29,6 +29,8 @@ __all__ = ["NarrativesSimulation", "make_simulation"]
 
 class NarrativesSimulation:
     kind = "narrative"
+    trains_without_reviews = True  # the default's labels alone, learned: the row that shows what the copy loses
+    base_label = "the default's labels of the pool, no review"
     measures = (("f1_samples.narratives", "samples-F1 narratives"),
                 ("f1_samples.subnarratives", "samples-F1 subnarratives"))
 
@@ -96,7 +98,7 @@ class NarrativesSimulation:
         from narratrace.evaluation import run_training
 
         with self._cached():
-            run_training("narratives", None, out, seed=seed, reviews=store)
+            run_training("narratives", None, out, seed=seed, reviews=store, default_only=True)
         return str(out)
 
     def score(self, model: str | None) -> dict[str, float]:

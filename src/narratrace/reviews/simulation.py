@@ -119,6 +119,7 @@ def _simulate(task_name: str, sim: Simulation, wanted: Sequence[int], orders: Se
         for order in orders:
             curves[order] = [first] + _run(sim, order, [s for s in wanted if s > 0], root / order, seed, say)
     return {"task": task_name, "setup": sim.describe(), "seed": seed, "steps": wanted, "base": base,
+            "base_label": getattr(sim, "base_label", None),
             "measures": [m for m, _ in sim.measures], "labels": dict(sim.measures), "curves": curves,
             "seconds": round(time.perf_counter() - started, 1)}
 
@@ -189,7 +190,8 @@ def render_markdown(result: Mapping[str, Any], *, command: str = "") -> str:
     for n in sorted(by_n):
         rows.append((str(n) + (" (shipped default)" if n == 0 else ""), by_n[n]))
         if n == 0 and result.get("base"):
-            rows.append(("0 (retrained on the base set alone)", {o: result["base"]["measures"] for o in orders}))
+            rows.append((f"0 (retrained: {result.get('base_label') or 'base set alone'})",
+                         {o: result["base"]["measures"] for o in orders}))
     for name, values in rows:
         row = [name]
         for m in names:

@@ -48,6 +48,7 @@ def gold_review(start: int, end: int, technique: str, gold: Sequence[tuple[int, 
 class TechniquesSimulation:
     kind = "technique"
     trains_without_reviews = True  # the base set alone is a model too: its row shows what the reviews add
+    base_label = "base set alone"
     measures = (("si.f1", "span identification F1"), ("tc.micro_f1", "technique classification micro-F1"))
 
     def __init__(self, data: Path, *, heldout: Path | None = None, seed: int = 13, base: str | Path | None = None,
