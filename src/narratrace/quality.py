@@ -153,6 +153,20 @@ def render_end_to_end(entries: Sequence[dict[str, Any]]) -> list[str]:
     return [*lines, "", *commands, ""]
 
 
+#: The section ``narratrace simulate-reviews --doc`` writes; ``make quality`` keeps it as it was.
+REVIEWS_HEAD = "## How many reviews move each measure"
+
+
+def keep_section(old: str, new: str, head: str) -> str:
+    """``new`` with ``old``'s ``head`` section carried over (``new`` as it is when ``old`` has none)."""
+    lines = old.rstrip("\n").split("\n")
+    if head not in lines:
+        return new
+    start = lines.index(head)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return splice_section(new, head, lines[start:end])
+
+
 def splice_section(document: str, head: str, section: Sequence[str]) -> str:
     """``document`` with its ``head`` section replaced by ``section`` (put before the quality gate
     when it has none)."""

@@ -187,7 +187,10 @@ def quality(data_root: str, out_path: str, work_dir: str, only: tuple[str, ...],
     table = build_quality(Path(data_root), Path(work_dir), tasks=list(only) or None, retrain=retrain,
                           gates=Path(gates), compare_encoder=compare_encoder or None, fine_tune=not no_fine_tune,
                           log=lambda msg: click.echo(msg, err=True))
-    Path(out_path).write_text(table, encoding="utf-8")
+    from narratrace.quality import REVIEWS_HEAD, keep_section
+
+    before = Path(out_path).read_text(encoding="utf-8") if Path(out_path).is_file() else ""
+    Path(out_path).write_text(keep_section(before, table, REVIEWS_HEAD), encoding="utf-8")
     click.echo(f"quality table written to {out_path}")
 
 

@@ -95,6 +95,9 @@ class Task:
     end_to_end: Callable[..., dict[str, Any]] | None = None
     fine_tunes: bool = False           # ``train(..., fine_tune=True)`` fine-tunes MiniLM (:mod:`narratrace.finetune`)
     from_reviews: bool = False         # ``train(..., reviews=STORE)`` learns from a corpus's reviewed items too
+    # ``simulate(data, *, heldout, seed, **options)`` -> a ``narratrace.reviews.simulation.Simulation``:
+    # the benchmark's gold labels replayed as reviews (``narratrace reviews simulate``); None: not written
+    simulate: Callable[..., Any] | None = None
 
 
 def task_names() -> list[str]:

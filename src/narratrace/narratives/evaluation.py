@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from narratrace.evaluation import Benchmark, PublishedFigure, Task, in_split
-from narratrace.errors import InputError
+from narratrace.errors import ConfigError, InputError
 from narratrace.model import Span
 
 __all__ = ["Document", "evaluate_narratives", "read_semeval", "score", "train_fine_tuned", "train_narratives"]
@@ -168,17 +168,138 @@ def evaluate_narratives(data: str | Path, *, model: str | None = None, split: st
 def _fit_heads(X: np.ndarray, docs: Sequence[Document], labels: Sequence[str], *, c: float,
                seed: int) -> tuple[np.ndarray, np.ndarray]:
     """One balanced logistic regression per label: ``(weights, biases)``."""
+    return _fit_partial(X, [_full_targets(d, labels) for d in docs], labels, c=c, seed=seed)
+
+
+def _full_targets(doc: Document, labels: Sequence[str]) -> dict[str, int]:
+    return {lab: int(lab in doc.narratives or lab in doc.subnarratives) for lab in labels}
+
+
+def _fit_partial(X: np.ndarray, targets: Sequence[dict[str, int]], labels: Sequence[str], *, c: float,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One balanced logistic regression per label over the documents whose answer for it is known
+    (``targets[i][label]`` 1 or 0; a label missing from a document's targets is unknown there)."""
     from sklearn.linear_model import LogisticRegression
 
     W = np.zeros((len(labels), X.shape[1]), dtype=np.float32)
     b = np.full(len(labels), -6.0, dtype=np.float32)   # a label never seen stays off
     for i, lab in enumerate(labels):
-        y = np.array([lab in d.narratives or lab in d.subnarratives for d in docs], dtype=int)
+        rows = [k for k, t in enumerate(targets) if lab in t]
+        y = np.array([targets[k][lab] for k in rows], dtype=int)
         if y.sum() == 0 or y.sum() == len(y):
             continue
-        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed).fit(X, y)
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed).fit(X[rows], y)
         W[i], b[i] = lr.coef_[0], lr.intercept_[0]
     return W, b
+
+
+def reviewed_labels(db: str, taxonomy: Any) -> list[tuple[str, str, dict[str, int]]]:
+    """A corpus's reviewed narrative labels, per article: ``(article id, text, {label: 1 or 0})``.
+
+    A confirmed label is a positive (a subnarrative's narrative too), a corrected one a negative and
+    the reviewer's label a positive (with its narrative); a rejected one a negative (a rejected
+    narrative makes its subnarratives negatives too). Labels nobody reviewed are unknown, not
+    negatives: only reviewed labels teach their heads. Later reviews win over earlier ones.
+    """
+    from narratrace.reviews.store import latest_reviews
+    from narratrace.store import open_store
+
+    parent = {lab.label: lab.parent for lab in taxonomy.labels}
+    children: dict[str, list[str]] = {}
+    for lab in taxonomy.labels:
+        if lab.parent:
+            children.setdefault(lab.parent, []).append(lab.label)
+    targets: dict[str, dict[str, int]] = {}
+    with open_store(db) as store:
+        latest = sorted((r for (kind, _), r in latest_reviews(store).items() if kind == "narrative"),
+                        key=lambda r: r.id)
+        for review in latest:
+            t = targets.setdefault(review.article_id, {})
+            label = review.label or ""
+            fix = review.correction if review.verdict == "correct" else {}
+            if review.verdict == "confirm" and label in parent:
+                t[label] = 1
+                if parent[label]:
+                    t[str(parent[label])] = 1
+            elif review.verdict in ("reject", "correct") and label in parent:
+                t[label] = 0
+                if review.verdict == "reject":
+                    for sub in children.get(label, []):
+                        t[sub] = 0
+            wanted = fix.get("label")
+            if isinstance(wanted, str) and wanted in parent:
+                t[wanted] = 1
+                if parent[wanted]:
+                    t[str(parent[wanted])] = 1
+        return [(aid, store.article(aid).text, t) for aid, t in sorted(targets.items()) if t]
+
+
+def _reviewed_documents(found: Sequence[tuple[str, str, dict[str, int]]]) -> list[Document]:
+    from narratrace.text import paragraph_spans, sentence_spans
+
+    return [Document(aid, text, tuple(sentence_spans(text, paragraph_spans(text))), (), ())
+            for aid, text, _ in found]
+
+
+def _reviewed_measures(X: np.ndarray, targets: Sequence[dict[str, int]], checks: dict[int, dict[str, int]],
+                       labels: Sequence[str], *, c: float, seed: int, threshold: float, sub_threshold: float,
+                       parent: dict[str, str | None], folds: int = 3) -> dict[str, Any]:
+    """Each reviewed label (``checks``: document index -> its reviewed labels) predicted by heads fitted
+    without its article (``folds`` folds of the reviewed articles; the other documents always in):
+    agreement with the reviews."""
+    fold_of = {k: int(hashlib.sha256(str(k).encode()).hexdigest(), 16) % folds for k in checks}
+    column = {lab: i for i, lab in enumerate(labels)}
+    tp = fp = fn = right = n = 0
+    for f in range(folds):
+        held = {k for k in checks if fold_of[k] == f}
+        if not held:
+            continue
+        train = [k for k in range(len(targets)) if k not in held]
+        W, b = _fit_partial(X[train], [targets[k] for k in train], labels, c=c, seed=seed)
+        for k in sorted(held):
+            probs = 1.0 / (1.0 + np.exp(-(W @ X[k] + b)))
+            for lab, want in checks[k].items():
+                if lab not in column:
+                    continue
+                said = int(probs[column[lab]] >= (sub_threshold if parent.get(lab) else threshold))
+                n += 1
+                right += int(said == want)
+                tp += int(said and want)
+                fp += int(said and not want)
+                fn += int(want and not said)
+    return {"labels": n, "accuracy": round(right / n, 4) if n else 0.0,
+            "f1": round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0}
+
+
+#: At most this many articles of a corpus are labelled by the shipped default when a model learns
+#: from that corpus's reviews alone (:func:`_default_labelled`).
+WEAK_ARTICLES = 5000
+
+
+def _default_labelled(db: str, taxonomy: Any, labels: Sequence[str], *, limit: int = WEAK_ARTICLES
+                      ) -> list[tuple[Document, dict[str, int]]]:
+    """The corpus's articles (the first ``limit``, in a language the encoder reads) with the labels the
+    shipped default gives them, as complete targets: what the reviews then correct."""
+    from narratrace.narratives.classifier import load_model
+    from narratrace.store import open_store
+    from narratrace.text import paragraph_spans, sentence_spans
+    from narratrace.vectors import encoder_languages
+
+    readable = encoder_languages()
+    docs = []
+    with open_store(db) as store:
+        for a in store.articles():
+            if a.text and (readable is None or a.language is None or a.language in readable):
+                docs.append(Document(a.id, a.text, tuple(sentence_spans(a.text, paragraph_spans(a.text))), (), ()))
+            if len(docs) >= limit:
+                break
+    teacher = load_model(None)
+    out = []
+    for d, (units, vectors) in zip(docs, document_vectors(docs)):
+        said = teacher.predict(vectors, units)
+        given = {*said.narratives, *(h.subnarrative for h in said.hits if h.subnarrative)}
+        out.append((d, {lab: int(lab in given) for lab in labels}))
+    return out
 
 
 #: Decision thresholds tried by :func:`_cv_thresholds` (narratives, subnarratives).
@@ -211,10 +332,11 @@ def _cv_thresholds(X: np.ndarray, docs: Sequence[Document], vectors: Sequence[tu
     return max(totals, key=lambda k: (totals[k], -abs(k[0] - 0.725)))
 
 
-def train_narratives(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
+def train_narratives(data: str | Path | None, out: str | Path, *, split: str = "train", seed: int = 13,
                      c: float = 1.0, threshold: float | None = None, sub_threshold: float | None = None,
                      fine_tune: bool = False, epochs: int | None = None, max_minutes: float | None = None,
-                     on_epoch: Callable[[dict[str, Any]], None] | None = None, **_: Any) -> dict[str, Any]:
+                     on_epoch: Callable[[dict[str, Any]], None] | None = None, reviews: str | None = None,
+                     default_only: bool = False, **_: Any) -> dict[str, Any]:
     """A :class:`~narratrace.narratives.classifier.LinearModel` trained on ``split``; card with held-out measures.
     ``fine_tune``: MiniLM fine-tuned on chunks of the articles instead (:func:`train_fine_tuned`).
 
@@ -222,36 +344,64 @@ def train_narratives(data: str | Path, out: str | Path, *, split: str = "train",
     ``Other``), then their subnarratives at or above ``sub_threshold``. C 1 was chosen by 5-fold
     cross-validation on SemEval train/EN (docs/decisions.md); the thresholds, unless given, by
     3-fold cross-validation on the training documents themselves (they depend on the encoder).
+
+    ``reviews`` (a corpus's store): its reviewed labels (:func:`reviewed_labels`) join the benchmark's
+    documents as partial labels (a label nobody reviewed on an article is unknown there). Without
+    ``data``, the corpus's articles (at most :data:`WEAK_ARTICLES`) are labelled by the shipped
+    default and the reviews correct those labels (:func:`_default_labelled`): the model learns what
+    the default says except where analysts said otherwise. Then the thresholds are 0.5 (balanced
+    heads) unless given, and the card's measures are the reviewed labels predicted by heads fitted
+    without their article (3 folds of the reviewed articles). ``default_only``: a store with no review
+    yet trains too (the default's labels alone; the review simulation's starting point).
     """
     from narratrace.cards import data_sha256, write_card
     from narratrace.narratives.classifier import LinearModel, pooled
     from narratrace.narratives.taxonomy import load_taxonomies
 
-    path, out = Path(data), Path(out)
+    path, out = (Path(data) if data is not None else None), Path(out)
     if fine_tune:
+        if path is None or reviews:
+            raise ConfigError("narratives: fine-tuning learns from a benchmark (--data) only, not from reviews")
         return train_fine_tuned(path, out, split=split, seed=seed, epochs=epochs, max_minutes=max_minutes,
                                 on_epoch=on_epoch)
-    docs = read_semeval(path, split=split)
+    if path is None and not reviews:
+        raise ConfigError("narratives: training needs --data, --from-reviews, or both")
+    docs = read_semeval(path, split=split) if path is not None else []
     taxonomy = load_taxonomies()
     known = {lab.label for lab in taxonomy.labels}
-    vectors = document_vectors(docs)
-    X = np.stack([pooled(v) for _, v in vectors])
     labels = [lab.label for lab in taxonomy.labels]
-    if threshold is None or sub_threshold is None:
-        cv_t, cv_u = _cv_thresholds(X, docs, vectors, labels, taxonomy, c=c, seed=seed)
+    found = reviewed_labels(reviews, taxonomy) if reviews else []
+    if reviews and not found and not docs and not default_only:
+        raise InputError(f"{reviews} has no reviewed narrative labels to learn from", path=str(reviews))
+    by_id = {aid: t for aid, _, t in found}
+    # reviews alone: the corpus's articles as the shipped default labels them, corrected by the reviews
+    weak = (_default_labelled(str(reviews), taxonomy, labels)
+            if reviews and path is None and (found or default_only) else [])
+    weak_ids = {d.id for d, _ in weak}
+    extra = [d for d in _reviewed_documents(found) if d.id not in weak_ids]  # reviewed, not default-labelled
+    every = [*docs, *(d for d, _ in weak), *extra]
+    targets = ([_full_targets(d, labels) for d in docs] + [{**t, **by_id.get(d.id, {})} for d, t in weak]
+               + [by_id[d.id] for d in extra])
+    checks = {k: by_id[d.id] for k, d in enumerate(every) if k >= len(docs) and d.id in by_id}
+    vectors = document_vectors(every)
+    X = np.stack([pooled(v) for _, v in vectors])
+    if docs and (threshold is None or sub_threshold is None):
+        cv_t, cv_u = _cv_thresholds(X[:len(docs)], docs, vectors[:len(docs)], labels, taxonomy, c=c, seed=seed)
         threshold = cv_t if threshold is None else threshold
         sub_threshold = cv_u if sub_threshold is None else sub_threshold
-    W, b = _fit_heads(X, docs, labels, c=c, seed=seed)
+    threshold = 0.5 if threshold is None else threshold
+    sub_threshold = 0.5 if sub_threshold is None else sub_threshold
+    W, b = _fit_partial(X, targets, labels, c=c, seed=seed)
     ignored = sorted({x for d in docs for x in (*d.narratives, *d.subnarratives)} - known - {"Other"}
                      - {x for x in (x for d in docs for x in d.subnarratives) if x.endswith(": Other")})
     from narratrace.vectors import active_encoder, stored_name
 
     LinearModel(taxonomy, labels, W, b, threshold=threshold, sub_threshold=sub_threshold, hierarchical=True,
                 name=out.name, encoder=stored_name(active_encoder())).save(out, taxonomies=["urw.json", "cc.json"], c=c, ignored_labels=ignored)
-    heldout = "heldout" if split == "train" else None
+    heldout = "heldout" if split == "train" and path is not None else None
     measures: dict[str, Any] = {}
     write_card(out, task="narratives", name=out.name, kind="trained", data={})  # provisional: found as a model
-    if heldout:
+    if heldout and path is not None:
         from narratrace.narratives import classifier as _c
 
         _c._load.cache_clear()
@@ -260,16 +410,30 @@ def train_narratives(data: str | Path, out: str | Path, *, split: str = "train",
             measures = {"data": str(path), "split": heldout, "n": result["n"], "values": result["measures"]}
         except InputError:
             measures = {}
-    licence = ("research only (SemEval-2025 Task 10 data agreement)" if "semeval" in str(path.resolve()).lower()
-               else "see the data's own README")
-    card = write_card(out, task="narratives", name=out.name, kind="trained",
-                      data={"path": str(path), "sha256": data_sha256(path), "licence": licence, "split": split,
-                            "n": len(docs)},
+    elif checks:
+        parent = {lab.label: lab.parent for lab in taxonomy.labels}
+        values = _reviewed_measures(X, targets, checks, labels, c=c, seed=seed, threshold=threshold,
+                                    sub_threshold=sub_threshold, parent=parent)
+        measures = {"data": str(reviews), "split": "reviewed labels, 3 folds of the reviewed articles",
+                    "n": len(found), "values": {"reviewed": values}}
+    described: dict[str, Any] = (
+        {"path": str(path), "sha256": data_sha256(path), "licence": _licence(path), "split": split, "n": len(docs)}
+        if path is not None else {"path": None, "licence": "the corpus's own reviews", "split": "none", "n": 0})
+    if reviews:
+        described["reviews"] = {"store": str(reviews), "articles": len(found),
+                                "positives": sum(v for _, _, t in found for v in t.values()),
+                                "negatives": sum(1 - v for _, _, t in found for v in t.values()),
+                                "default_labelled": len(weak)}
+    command = ("narratrace train narratives" + (f" --data {path}" if path is not None else "")
+               + (f" --from-reviews {reviews}" if reviews else "") + f" --out {out} --split {split}")
+    card = write_card(out, task="narratives", name=out.name, kind="trained", data=described,
                       measures=measures, seed=seed,
                       notes="One logistic regression per label on the mean MiniLM sentence embedding; "
-                            "subnarratives only under predicted narratives.",
-                      extra={"command": f"narratrace train narratives --data {path} --out {out} --split {split}",
-                             "threshold": threshold, "sub_threshold": sub_threshold})
+                            "subnarratives only under predicted narratives."
+                            + (" Reviewed labels correct the shipped default's labels of the corpus's articles."
+                               if weak else " Reviewed labels are partial examples: only the labels reviewed on "
+                               "an article teach their heads there." if reviews else ""),
+                      extra={"command": command, "threshold": threshold, "sub_threshold": sub_threshold})
     from narratrace.narratives import classifier as _c
 
     _c._load.cache_clear()
@@ -383,6 +547,13 @@ def train_fine_tuned(path: Path, out: Path, *, split: str = "train", seed: int =
     return card
 
 
+def simulate_narratives(data: Path, **options: Any) -> Any:
+    """The review simulation on SemEval folders (:mod:`narratrace.narratives.simulation`)."""
+    from narratrace.narratives.simulation import make_simulation
+
+    return make_simulation(data, **options)
+
+
 TASK = Task(
     name="narratives",
     summary="narratives and subnarratives of articles (SemEval-2025 Task 10 subtask 2), with evidence sentences",
@@ -399,4 +570,6 @@ TASK = Task(
     stage="narratives",
     default_model="zero-shot-v1",
     fine_tunes=True,
+    from_reviews=True,
+    simulate=simulate_narratives,
 )

@@ -18,6 +18,6 @@ from narratrace.reviews.store import MIGRATIONS
 
 ANALYSIS = Analysis(name="reviews", title="Reviews", migrations=MIGRATIONS,
                     export="narratrace.reviews.export:export_section", pages="narratrace.reviews.web:make_pages",
-                    commands=("narratrace.reviews.cli",))
+                    commands=("narratrace.reviews.cli", "narratrace.reviews.simulation_cli"))
 
 __all__ = ["ANALYSIS"]

@@ -152,6 +152,13 @@ def train_techniques(data: str | Path | None, out: str | Path, *, split: str = "
     return train_model(Path(data) if data is not None else None, Path(out), split=split, seed=seed, **options)
 
 
+def simulate_techniques(data: Path, **options: Any) -> Any:
+    """The review simulation on a PTC folder (:mod:`narratrace.techniques.simulation`)."""
+    from narratrace.techniques.simulation import make_simulation
+
+    return make_simulation(data, **options)
+
+
 TASK = Task(
     name="techniques",
     summary="persuasion technique spans and classes (SemEval-2020 Task 11: SI span F1, TC micro-F1)",
@@ -161,6 +168,7 @@ TASK = Task(
     end_to_end=evaluate_techniques_end_to_end,
     train=train_techniques,
     from_reviews=True,
+    simulate=simulate_techniques,
     published=(PublishedFigure("si.f1", "span identification F1 (partial overlap)", 0.5155,
                                "Hitachi (Morio et al., SemEval 2020), PTC test set"),
                PublishedFigure("tc.micro_f1", "technique classification micro-F1 (gold spans)", 0.6207,

@@ -23,13 +23,14 @@ directory holds ``features.json`` (feature names, classes, thresholds) and ``wei
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import logging
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -227,12 +228,37 @@ ENCODER = "all-MiniLM-L6-v2"
 DENSE_SCALE = 2.0  # unit vectors, scaled so their weight is comparable to the sparse indicators
 
 
+#: ``(encoder, text) -> vector`` while :func:`memoized_embeddings` is active (a review simulation
+#: trains and scores many models on the same texts); None: no memo.
+_MEMO: dict[tuple[str, str], np.ndarray] | None = None
+
+
+@contextlib.contextmanager
+def memoized_embeddings() -> Iterator[None]:
+    """Within the block, :func:`embed` encodes each text once (kept in memory, dropped after)."""
+    global _MEMO
+    before, _MEMO = _MEMO, ({} if _MEMO is None else _MEMO)
+    try:
+        yield
+    finally:
+        _MEMO = before
+
+
 def embed(texts: Sequence[str], encoder: str = ENCODER) -> np.ndarray:
     """Scaled unit-length sentence embeddings of ``texts`` (the claim_vectors stage's loader)."""
     from narratrace.vectors import encode
 
     cleaned = [" ".join(t.split())[:1000] or "-" for t in texts]
-    return encode(cleaned, model=encoder) * DENSE_SCALE
+    memo = _MEMO
+    if memo is None:
+        return encode(cleaned, model=encoder) * DENSE_SCALE
+    todo = list(dict.fromkeys(t for t in cleaned if (encoder, t) not in memo))
+    if todo:
+        for t, v in zip(todo, encode(todo, model=encoder)):
+            memo[(encoder, t)] = v
+    if not cleaned:
+        return encode(cleaned, model=encoder) * DENSE_SCALE
+    return np.stack([memo[(encoder, t)] for t in cleaned]) * DENSE_SCALE
 
 
 class _Linear:
