@@ -345,6 +345,11 @@ def test_reviews_train_techniques_from_a_rejected_span(db: Path, tmp_path: Path)
     card = run_training("techniques", sample, tmp_path / "with", split="train", seed=3, reviews=str(db))
     assert card["data"]["reviews"]["negatives"] == 1 and card["data"]["reviews"]["positives"] == 1
     assert "--from-reviews" in card["data"]["command"]
+    # measured on reviewed spans it did not learn from (one of the two reviewed articles held out)
+    held = card["measures"]
+    assert held["data"] == str(db) and held["split"].startswith("reviewed items") and held["n"] == 1, held
+    assert set(held["values"]) == {"agreement", "confirmed_found", "rejected_avoided"}
+    assert card["benchmark_measures"]["split"] == "heldout"
 
     def span_prob(folder: str) -> float:
         model = load_model(tmp_path / folder)

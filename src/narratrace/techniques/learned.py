@@ -502,10 +502,13 @@ def reviewed_spans(db: str) -> list[tuple[str, str, list[tuple[int, int, str]], 
 
 def train_model(data: Path | None, out: Path, *, split: str = "train", seed: int = 13, si_c: float = 0.25,
                 sent_c: float = 0.5, tc_c: float = 1.0, min_count: int = 2, embeddings: bool = True,
-                reviews: str | None = None, **_: Any) -> dict[str, Any]:
+                reviews: str | None = None, score: bool = True, leave_out: frozenset[str] = frozenset(),
+                **_: Any) -> dict[str, Any]:
     """Train on the ``split`` articles of a PTC folder, score on the others, write ``out``; with
     ``reviews`` (a corpus's store), its reviewed spans (:func:`reviewed_spans`) join the tagger's and
-    the classifier's examples."""
+    the classifier's examples, and the card's measures are on reviewed spans the model did not learn
+    from (:func:`_reviewed_measures`; the benchmark's are kept as ``benchmark_measures``).
+    ``score=False`` writes no measures; ``leave_out`` names reviewed articles not to learn from."""
     from sklearn.linear_model import LogisticRegression
 
     from narratrace.evaluation import SPLITS
@@ -522,8 +525,8 @@ def train_model(data: Path | None, out: Path, *, split: str = "train", seed: int
     lexicon_dir = resolve_model("techniques", "rules-v1")  # the tagger's lexicon features
     patterns = read_lexicon(lexicon_dir / "lexicon.tsv")
     articles = list(read_ptc(data, split=split))
-    partial = [(aid, _Doc(text, patterns), pos, neg) for aid, text, pos, neg in reviewed_spans(reviews)] \
-        if reviews else []
+    partial = [(aid, _Doc(text, patterns), pos, neg) for aid, text, pos, neg in reviewed_spans(reviews)
+               if aid not in leave_out] if reviews else []
     if not any(a.labels for a in articles):
         raise InputError(f"no labelled PTC articles in split {split!r} of {data}", path=str(data))
     docs = [(a, _Doc(a.text, patterns)) for a in articles]
@@ -642,14 +645,54 @@ def train_model(data: Path | None, out: Path, *, split: str = "train", seed: int
              "encoder": ENCODER if embeddings else None}
     write_card(out, data=data_info, extra=extra, **card_base)  # so the model can be loaded to score itself
     measures: dict[str, Any] = {}
-    if unseen is not None:
+    if unseen is not None and score:
         from narratrace.evaluation import run_evaluation
 
         result = run_evaluation("techniques", data, model=str(out), split=unseen)
         measures = {"data": str(data), "split": unseen, "n": result["n"], "values": result["measures"]}
+    if reviews and score and partial:
+        extra["benchmark_measures"] = measures
+        measures = _reviewed_measures(data, reviews, partial, split=split, seed=seed, si_c=si_c, sent_c=sent_c,
+                                      tc_c=tc_c, min_count=min_count, embeddings=embeddings)
     return write_card(out, data=data_info, measures=measures, extra=extra, **card_base,
                       notes="Sentence model + token tagger + span classifier (logistic regressions); "
                             "see narratrace.techniques.learned.")
+
+
+def _reviewed_measures(data: Path, reviews: str, partial: Sequence[tuple[str, _Doc, Any, Any]], *, split: str,
+                       **options: Any) -> dict[str, Any]:
+    """How a model trained without a fifth of the reviewed articles (by hash; one at least) answers
+    their reviewed spans: a confirmed or corrected span counts as agreed when a detected span
+    overlaps it with the reviewer's technique, a rejected one when no detected span overlaps it."""
+    import tempfile
+
+    ids = sorted(aid for aid, *_ in partial)
+    held = {aid for aid in ids if _fold(aid, "reviews") == 0} or \
+        ({min(ids, key=lambda a: _fold(a, "reviews", 1 << 30))} if len(ids) > 1 else set())
+    if not held or len(held) == len(ids):
+        return {"data": str(reviews), "split": "reviewed items", "n": 0, "values": {},
+                "note": "too few reviewed articles to hold any out (two at least)"}
+    with tempfile.TemporaryDirectory(prefix="narratrace-reviews-") as tmp:
+        train_model(data, Path(tmp) / "model", split=split, reviews=reviews, score=False,
+                    leave_out=frozenset(held), **options)
+        model = LearnedModel(Path(tmp) / "model", name="held-out")
+        found = {"confirmed": [0, 0], "rejected": [0, 0]}
+        for aid, doc, pos, neg in partial:
+            if aid not in held:
+                continue
+            hits = model.detect(doc.text)
+            for start, end, technique in pos:
+                found["confirmed"][0] += any(h.start < end and start < h.end and h.technique == technique for h in hits)
+                found["confirmed"][1] += 1
+            for start, end in neg:
+                found["rejected"][0] += not any(h.start < end and start < h.end for h in hits)
+                found["rejected"][1] += 1
+    agreed, n = found["confirmed"][0] + found["rejected"][0], found["confirmed"][1] + found["rejected"][1]
+    values = {"agreement": round(agreed / n, 4) if n else None,
+              "confirmed_found": round(found["confirmed"][0] / found["confirmed"][1], 4) if found["confirmed"][1] else None,
+              "rejected_avoided": round(found["rejected"][0] / found["rejected"][1], 4) if found["rejected"][1] else None}
+    return {"data": str(reviews), "split": f"reviewed items of {len(held)} held-out article(s)", "n": n,
+            "values": values}
 
 
 def _best_decoding(docs: Sequence[tuple[Any, _Doc]], tagger: _Linear) -> tuple[float, int, float | None]:

@@ -104,7 +104,7 @@ class TechniquesSimulation:
     def train(self, store: str, out: Path, *, seed: int) -> str:
         from narratrace.evaluation import run_training
 
-        run_training("techniques", self.base, out, split="all", seed=seed, reviews=store)
+        run_training("techniques", self.base, out, split="all", seed=seed, reviews=store, score=False)
         return str(out)
 
     def score(self, model: str | None) -> dict[str, float]:
