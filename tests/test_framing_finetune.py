@@ -46,6 +46,7 @@ def test_framing_finetune_card_records_data_base_options_decoding_and_history(tr
     assert len(card["data"]["sha256"]) == 64 and card["data"]["n"] == n_train and card["data"]["split"] == "train"
     assert card["data"]["train"] + card["data"]["dev"] == n_train and card["data"]["dev"] >= 1
     assert "all-MiniLM-L6-v2" in card["base"] and card["options"]["epochs"] == 1 and card["options"]["seed"] == 5
+    assert card["languages"] == ["en"]  # `analyze --model framing=DIR` analyses English articles only
     assert len(card["history"]) == 1 and "dev_loss" in card["history"][0] and card["training_minutes"] > 0
     held = card["measures"]  # scored on the documents it did not learn from, with its speed
     assert held["split"] == "heldout" and held["n"] == n_held > 0 and held["mentions_per_second"] > 0

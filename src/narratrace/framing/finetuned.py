@@ -229,7 +229,8 @@ def train_fine_tuned(docs: Sequence[Any], out: Path, *, data: Path, split: str, 
                             f"{len(classifier.history)} epoch(s) in {minutes} min; parse-vote weight "
                             f"{model.rule_weight}, second-fine-role ratio {model.second_ratio} (chosen on the "
                             "development tenth).",
-                      extra={"base": base_version(), "options": asdict(classifier.options),
+                      extra={"languages": ["en"],  # MiniLM reads English (`analyze --model` analyses only it)
+                             "base": base_version(), "options": asdict(classifier.options),
                              "history": classifier.history, "training_minutes": minutes,
                              "command": f"narratrace train framing --data {data} --split {split} --out {out} "
                                         f"--seed {seed} --fine-tune"})
