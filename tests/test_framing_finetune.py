@@ -106,3 +106,12 @@ def test_framing_finetune_refuses_reviews_and_a_broken_model(trained: Path, tmp_
         (broken / name).write_bytes((trained / name).read_bytes())
     with pytest.raises(ConfigError, match="not a fine-tuned framing model"):
         FineTunedFramingModel.load(broken)  # no model.json
+
+
+def test_framing_finetune_is_reproducible(trained: Path, tmp_path: Path) -> None:
+    again = tmp_path / "framing-fine"
+    card = run_training("framing", SAMPLE, again, split="train", seed=5, fine_tune=True, epochs=1)
+    first = json.loads((trained / "card.json").read_text())
+    assert card["history"][0]["dev_loss"] == first["history"][0]["dev_loss"]
+    assert (again / "classifier.pt").read_bytes() == (trained / "classifier.pt").read_bytes()  # same weights
+    assert json.loads((again / "model.json").read_text()) == json.loads((trained / "model.json").read_text())
