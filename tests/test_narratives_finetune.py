@@ -86,6 +86,22 @@ def test_narratives_finetune_decodes_hierarchically_with_evidence_from_the_best_
         model.predict(np.zeros((1, 384), dtype=np.float32), spans[:1])
 
 
+def test_narratives_finetune_reads_english_only_whatever_the_run_encoder() -> None:
+    from narratrace.narratives.stage import readable_languages
+
+    tax = load_taxonomies()
+    model = FineTunedNarrativeModel(tax, _Fixed([lab.label for lab in tax.labels], []))
+    model.encoder = "e5-int8"  # a multilingual run: its vectors read ~100 languages, the fine-tuned MiniLM English
+    assert readable_languages(model, ["*"]) == ["en"] and readable_languages(model, ["ru", "en"]) == ["en"]
+    assert readable_languages(model, ["ru"]) == []
+
+    class Linear:  # a model over the run's vectors reads what its encoder reads
+        encoder = "e5-int8"
+    assert readable_languages(Linear(), ["*"]) == ["*"]
+    Linear.encoder = "minilm"
+    assert readable_languages(Linear(), ["*"]) == ["en"]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "narr-fine"
@@ -101,6 +117,7 @@ def test_narratives_finetune_card_records_data_base_options_thresholds_and_histo
     assert card["data"]["chunks"] >= card["data"]["train"]
     assert "all-MiniLM-L6-v2" in card["base"] and card["options"]["epochs"] == 1 and card["options"]["seed"] == 5
     assert len(card["history"]) == 1 and "dev_loss" in card["history"][0] and card["training_minutes"] > 0
+    assert card["languages"] == ["en"]  # `analyze --model narratives=DIR` analyses English articles only
     assert card["pooling"] in ("max", "top2") and 0 < card["threshold"] < 1 and 0 < card["sub_threshold"] < 1
     held = card["measures"]  # scored on the 4 documents it did not learn from, with its speed
     assert held["split"] == "heldout" and held["n"] == 4 and held["articles_per_second"] > 0

@@ -81,7 +81,7 @@ def evaluate(task: str, data_path: str, model: str | None, split: str, corpus: s
 @click.option("--fine-tune", "fine_tune", is_flag=True,
               help="Fine-tune MiniLM as the model (slower to train and to run, stronger) instead of a head over "
                    "frozen features; uses the GPU when torch sees one.")
-@click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Fine-tuning: most epochs (default 3).")
+@click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Fine-tuning: most epochs (default: the task's, 3 for check-worthiness, 8 for narratives and framing).")
 @click.option("--max-minutes", type=click.FloatRange(0.1), default=None,
               help="Fine-tuning: stop after this many minutes (the best epoch so far is kept).")
 @language_option

@@ -168,10 +168,21 @@ def reviewed_documents(db: str) -> list[FramingDocument]:
 
 
 def train_framing(data: Path | None, out: Path, *, split: str = "train", seed: int = 13, reviews: str | None = None,
-                  **_: Any) -> dict[str, Any]:
+                  fine_tune: bool = False, epochs: int | None = None, max_minutes: float | None = None,
+                  on_epoch: Callable[[dict[str, Any]], None] | None = None, **_: Any) -> dict[str, Any]:
     """Fit a framing model on ``data`` (its ``split`` part) and/or the reviewed roles of the corpus
     ``reviews`` into ``out``; returns the card. With reviews, the measures are on the reviewed items:
-    a cross-validation by article in which each fold's reviewed articles are held out."""
+    a cross-validation by article in which each fold's reviewed articles are held out.
+    ``fine_tune``: MiniLM fine-tuned as a mention-marked classifier instead
+    (:func:`narratrace.framing.finetuned.train_fine_tuned`; ``data`` only)."""
+    if fine_tune:
+        from narratrace.framing.finetuned import train_fine_tuned
+
+        if data is None or reviews:
+            raise InputError("train framing --fine-tune learns from --data only (not --from-reviews)")
+        return train_fine_tuned(list(read_framing_data(data, split=split)), out, data=data, split=split, seed=seed,
+                                licence=_licence(data), epochs=epochs, max_minutes=max_minutes, on_epoch=on_epoch,
+                                heldout=list(read_framing_data(data, split="heldout")) if split == "train" else ())
     docs = list(read_framing_data(data, split=split)) if data is not None else []
     reviewed = reviewed_documents(reviews) if reviews else []
     ctx, main, fine, doc_of, per_doc = _mentions(docs + reviewed)
@@ -260,4 +271,5 @@ TASK = Task(
                         languages=("en", "bg", "hi", "pt", "ru")),
     stage="framing",
     default_model=DEFAULT_MODEL,
+    fine_tunes=True,
 )

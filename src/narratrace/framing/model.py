@@ -201,14 +201,20 @@ class FramingModel:
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: str, stamp: float) -> FramingModel:
+    from narratrace.finetune import is_fine_tuned
+
+    if is_fine_tuned(Path(path)):  # ``train framing --fine-tune``: same interface (:mod:`.finetuned`)
+        from narratrace.framing.finetuned import FineTunedFramingModel
+
+        return FineTunedFramingModel.load(path)  # type: ignore[return-value]
     return FramingModel.load(path)
 
 
 def load_framing_model(model: str | Path | None = None) -> tuple[FramingModel, Path]:
     """The model named or found at ``model`` (default: the shipped one), loaded once per process."""
     path = resolve_model(TASK, model, default=DEFAULT_MODEL)
-    return _load_cached(str(path.resolve()), (path / "weights.npz").stat().st_mtime if (path / "weights.npz").exists()
-                        else 0.0), path
+    weights = next((path / f for f in ("weights.npz", "classifier.pt") if (path / f).exists()), None)
+    return _load_cached(str(path.resolve()), weights.stat().st_mtime if weights is not None else 0.0), path
 
 
 def train_model(x: np.ndarray, main: Sequence[str], fine: Sequence[Sequence[str]], *, features: Sequence[str],

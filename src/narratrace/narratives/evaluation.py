@@ -527,7 +527,7 @@ def train_fine_tuned(path: Path, out: Path, *, split: str = "train", seed: int =
                      f"{totals[(pooling, threshold, sub_threshold)] / 2:.3f}).",
             "extra": {"base": base_version(), "options": asdict(classifier.options), "history": classifier.history,
                       "training_minutes": minutes, "threshold": threshold, "sub_threshold": sub_threshold,
-                      "pooling": pooling, "chunk_words": words,
+                      "pooling": pooling, "chunk_words": words, "languages": list(model.languages),
                       "command": f"narratrace train narratives --data {path} --out {out} --split {split} --fine-tune"}}
     write_card(out, **card)  # resolvable, so it can be scored on what it did not see
     _c._load.cache_clear()

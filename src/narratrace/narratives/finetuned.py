@@ -72,6 +72,9 @@ class FineTunedNarrativeModel:
     """A :class:`~narratrace.finetune.TextClassifier` over article chunks, decoded hierarchically."""
 
     reads_text = True
+    #: What it reads: MiniLM was trained on English, and so was its fine-tuning. The stage's document
+    #: vectors (stories) still come from the run's encoder (``encoder``), which may be multilingual.
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(self, taxonomy: Taxonomy, classifier: Any, *, threshold: float = 0.5, sub_threshold: float = 0.5,
                  pooling: str = "max", chunk_words: int = CHUNK_WORDS, max_narratives: int = 4,

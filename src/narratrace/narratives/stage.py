@@ -37,6 +37,7 @@ from narratrace.cosines import to_reference
 from narratrace.vectors import encoder_languages, encoder_name, load_sentence_vectors, sentence_matrix, space_of
 
 __all__ = ["ArticleNarratives", "DiscoveryResult", "NarrativesResult", "make_narrative_discovery", "make_narratives",
+           "readable_languages",
            "pack_result", "unpack_result"]
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,7 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
     if int(max_sentences) < 1:
         raise ConfigError(f"narratives: max_sentences must be at least 1, not {max_sentences!r}")
     clf = load_model(model, taxonomies=taxonomies)  # fails before a run on a bad model or taxonomy
-    readable = encoder_languages(clf.encoder)  # a model's vectors mean something in its encoder's languages only
-    if readable is not None:
-        languages = [x for x in readable if supports(languages, x)]
+    languages = readable_languages(clf, languages)
 
     def classify(corpus: CorpusView, *, new_ids: Sequence[str],
                  progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> NarrativesResult:
@@ -101,6 +100,17 @@ def make_narratives(*, model: str, taxonomies: Sequence[str] | None, max_sentenc
                 progress("narratives", done, len(ids))
         return NarrativesResult(tuple(rows))
     return classify
+
+
+def readable_languages(clf: Any, languages: Sequence[str]) -> list[str]:
+    """Of ``languages``, those the stage analyses with ``clf``: a model's vectors mean something in
+    its encoder's languages only, and a model that reads the text itself (the fine-tuned MiniLM)
+    says which languages it reads (``languages``), whatever the run's encoder."""
+    readable = encoder_languages(clf.encoder)
+    own = getattr(clf, "languages", None)
+    if own is not None:
+        readable = [x for x in own if readable is None or x in readable]
+    return list(languages) if readable is None else [x for x in readable if supports(languages, x)]
 
 
 def _one(art: Article, units: Sequence[Span], vectors: np.ndarray, clf: Any, languages: Sequence[str],
