@@ -63,7 +63,10 @@ BANDS = 200
 _SEED = 21
 #: Pairs of claims sharing a canonical entity are candidates (a link under cosine 0.78 needs one) unless
 #: more than this many claims name the entity: that bounds those candidates at ENTITY_BUCKET² / 2 an entity.
-ENTITY_BUCKET = 2000
+ENTITY_BUCKET = 500
+#: Candidates are verified against a broadcast copy of every claim's vector when they fit in this many
+#: bytes (float32); above it each candidate row is joined to both claims' rows (a shuffle of ~3 KB a pair).
+BROADCAST_BYTES = 512 * 2**20
 #: The least pair F1 of "these two claims share a group" against the local engine (docs/scale.md).
 GROUP_PAIR_F1 = 0.95
 _CLAIMS = pa.schema([("seq", pa.int64()), ("id", pa.string()), ("node", pa.int64()), ("claim", pa.string()),
@@ -154,10 +157,11 @@ def band_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 _SLACK = 1e-4
 
 
-def verified_pairs(config: Mapping[str, Any], floor: float) -> Any:
-    """A ``mapInArrow`` body: candidate pairs with both claims' vectors, entities and numbers in; out, the
-    pairs the stage would link: cosine at least ``floor`` and :func:`~narratrace.claims.groups.pair_score`
-    at least its ``threshold``."""
+def verified_pairs(config: Mapping[str, Any], floor: float, shared: Any = None) -> Any:
+    """A ``mapInArrow`` body: candidate pairs in; out, the pairs the stage would link: cosine at least
+    ``floor`` and :func:`~narratrace.claims.groups.pair_score` at least its ``threshold``. Each row holds
+    both claims' vectors, entities and numbers (``va``, ``ea``, ``na``, ``vb``, ...), or, with ``shared``
+    (a broadcast ``(nodes, matrix, entities, numbers)``, nodes sorted), only ``src`` and ``dst``."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from narratrace.claims.groups import ClaimRecord, GroupingOptions, pair_score
 
@@ -169,23 +173,47 @@ def verified_pairs(config: Mapping[str, Any], floor: float) -> Any:
         def record(entities: Any, numbers: Any) -> ClaimRecord:
             return ClaimRecord("", "", 0, 0, "", entities=frozenset(entities or ()), numbers=frozenset(numbers or ()))
 
+        table = shared.value if shared is not None else None
         for batch in batches:
             if not batch.num_rows:
                 continue
-            a = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("va").to_pylist()])
-            b = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("vb").to_pylist()])
-            cos = np.einsum("ij,ij->i", a, b)
-            cols = [batch.column(c).to_pylist() for c in ("src", "dst", "ea", "na", "eb", "nb")]
-            out = {"src": [], "dst": [], "cosine": []}
+            src, dst = batch.column("src").to_numpy(), batch.column("dst").to_numpy()
+            if table is not None:
+                nodes, matrix, entities, numbers = table
+                ia, ib = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
+                cos = np.einsum("ij,ij->i", matrix[ia], matrix[ib])
+
+                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
+                    return (record(entities[ia[k]], numbers[ia[k]]), record(entities[ib[k]], numbers[ib[k]]))
+            else:
+                a = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("va").to_pylist()])
+                b = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("vb").to_pylist()])
+                cos = np.einsum("ij,ij->i", a, b)
+                cols = [batch.column(c).to_pylist() for c in ("ea", "na", "eb", "nb")]
+
+                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
+                    return record(cols[0][k], cols[1][k]), record(cols[2][k], cols[3][k])
+            out: dict[str, list[Any]] = {"src": [], "dst": [], "cosine": []}
             for k in np.flatnonzero(cos >= floor - _SLACK).tolist():
                 c = float(cos[k])
-                if pair_score(c, record(cols[2][k], cols[3][k]), record(cols[4][k], cols[5][k]), opts) \
-                        >= opts.threshold - _SLACK:
-                    out["src"].append(cols[0][k])
-                    out["dst"].append(cols[1][k])
+                if pair_score(c, *sides(k), opts) >= opts.threshold - _SLACK:
+                    out["src"].append(int(src[k]))
+                    out["dst"].append(int(dst[k]))
                     out["cosine"].append(c)
             yield pa.RecordBatch.from_pydict(out, schema=_PAIRS)
     return run
+
+
+def _broadcast_claims(spark: Any, claims: Any) -> Any:
+    """Every claim's ``(nodes, unit float32 matrix, entities, numbers)``, nodes sorted, broadcast."""
+    table = claims.select("node", "vector", "entities", "numbers").toArrow().sort_by("node")
+    nodes = table.column("node").to_numpy()
+    vectors = table.column("vector").to_pylist()
+    matrix = (np.stack([np.frombuffer(v, dtype=np.float32) for v in vectors]) if vectors
+              else np.zeros((0, 384), dtype=np.float32))
+    entities = [frozenset(e or ()) for e in table.column("entities").to_pylist()]
+    numbers = [frozenset(n or ()) for n in table.column("numbers").to_pylist()]
+    return spark.sparkContext.broadcast((nodes, matrix, entities, numbers))
 
 
 def keep_component_vectors(store: Any, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -270,11 +298,17 @@ def run_claim_groups(ctx: Any) -> dict[str, Any]:
     candidates = banded.unionByName(shared).distinct()
     out.write_table("_work/claim_candidates", candidates)
     candidates = spark.read.parquet(out.path("_work/claim_candidates"))
-    def side(end: str, suffix: str) -> Any:
-        return claims.select(F.col("node").alias(end), F.col("vector").alias("v" + suffix),
-                             F.col("entities").alias("e" + suffix), F.col("numbers").alias("n" + suffix))
-    both = candidates.join(side("src", "a"), "src").join(side("dst", "b"), "dst")
-    out.write_table("_work/claim_pairs", both.mapInArrow(verified_pairs(config, floor), from_arrow_schema(_PAIRS)))
+    n_claims = claims.count()
+    if n_claims * 384 * 4 <= BROADCAST_BYTES:  # the vectors go to each executor once, not to each pair
+        shared = _broadcast_claims(spark, claims)
+        verified = candidates.mapInArrow(verified_pairs(config, floor, shared), from_arrow_schema(_PAIRS))
+    else:
+        def side(end: str, suffix: str) -> Any:
+            return claims.select(F.col("node").alias(end), F.col("vector").alias("v" + suffix),
+                                 F.col("entities").alias("e" + suffix), F.col("numbers").alias("n" + suffix))
+        both = candidates.join(side("src", "a"), "src").join(side("dst", "b"), "dst")
+        verified = both.mapInArrow(verified_pairs(config, floor), from_arrow_schema(_PAIRS))
+    out.write_table("_work/claim_pairs", verified)
     edges = spark.read.parquet(out.path("_work/claim_pairs"))
     labels, rounds = connected_components(edges)
     members = (spark.read.parquet(out.path("_work/claim_rows")).join(labels, "node")
@@ -291,7 +325,7 @@ def run_claim_groups(ctx: Any) -> dict[str, Any]:
                                            F.lit("9999")))
              .join(index, "first", "left").select("key", "data", "n", "day", "first_seq"))
     groups = write_groups(ctx, TABLE, found, [F.col("n").desc(), "day", "first_seq", "key"])
-    stats = {"claims": claims.count(), "candidates": candidates.count(), "pairs": edges.count(), "rounds": rounds,
+    stats = {"claims": n_claims, "candidates": candidates.count(), "pairs": edges.count(), "rounds": rounds,
              "groups": groups, "cosine_floor": round(floor, 4),
              "banding": {"bands": BANDS, "bits": BITS, "entity_bucket": ENTITY_BUCKET}}
     out.write_json(f"_work/{TABLE}.json", stats)
