@@ -48,7 +48,8 @@ KEY_ROW_BYTES = 24
 #: Seconds per article of both engines together, measured at 100k (203 s local + 181 s Spark on 2 cores),
 #: for the republication stages; every stage costs about 100 times that (spaCy's parse, the encoder).
 SECONDS_PER_ARTICLE = 3.84e-3
-SECONDS_PER_ARTICLE_ALL = 0.4
+#: Every stage, both engines: 1,408 s for 2,000 generated articles (tests/test_spark_scale.py, 2 shared cores).
+SECONDS_PER_ARTICLE_ALL = 0.7
 #: Stages whose time grows with the square of the corpus (all pairs of claims), for the extrapolation.
 QUADRATIC = ("claim_groups",)
 #: Peak RSS per article of the local engine at 100k (1,992 MiB): it holds every fingerprint in memory.
