@@ -2,14 +2,17 @@
 
 * ``narratives`` classifies each article on its own: per partition
   (:func:`narratrace.spark.corpus.per_article_step`), identical to the local engine.
-* ``stories`` is single-pass clustering in arrival order with a ``window_days`` date window: it
-  runs once per time window of :data:`WINDOW_DAYS` days (``applyInArrow`` over the window of each
-  article's publication date; undated articles form one more group), each on a task store holding
-  that window's articles, their narratives and entities, and the republication pairs among them.
-  Tolerance, stated: a story whose articles straddle a window boundary is cut in two there, an
-  undated article joins only other undated articles, and key terms (c-TF-IDF) are weighed against
-  the stories of the same window. Identical wherever a corpus lies within one window and has all
-  or none of its articles dated (the example corpus; ``tests/test_spark.py``).
+* ``stories`` is single-pass clustering in arrival order with a ``window_days`` date window, which has
+  no exact cut. Three passes: (1) the local stage once per window of :data:`WINDOW_DAYS` days, windows
+  starting every :data:`STRIDE_DAYS` days (each dated article in two; undated articles one more group),
+  on a task store with the window's articles, their narratives and entities and the republication
+  pairs among them; (2) chains: articles sharing a story in any window, and the two articles of each
+  republication pair (a copy joins its original's story whatever the dates), are linked and their
+  connected components taken; (3) the local stage once per chain, in arrival order. Tolerance, stated
+  and asserted (:data:`STORY_PAIR_F1`, pairs of articles sharing a story against the local engine):
+  the stage sees only a chain's articles, so a story may form differently; an undated article joins
+  only undated ones; key terms (c-TF-IDF) are weighed against the chain's stories. Measured pair F1
+  0.97 at 200 generated articles and 0.992 at 2,000 (docs/scale.md).
 * ``narrative_discovery`` clusters at most ``max_claims`` uncovered claims (HDBSCAN). Executors pick
   the uncovered claims of each partition (outside the narratives' evidence, under ``covered`` against
   every label: the stage's own test, with a 10⁻⁴ margin so that the pick is a superset), Spark
@@ -29,7 +32,8 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["STRIDE_DAYS", "STORY_PAIR_F1", "WINDOW_DAYS", "load_discovery", "load_stories", "run_discovery", "run_stories", "story_rows",
+__all__ = ["STORY_PAIR_F1", "STRIDE_DAYS", "WINDOW_DAYS", "load_discovery", "load_stories", "run_discovery",
+           "run_stories", "story_rows",
            "topic_rows", "uncovered_batches"]
 
 #: The first pass of ``stories`` runs the stage on windows of ``WINDOW_DAYS`` days starting every
