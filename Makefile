@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
 	@echo "make fuzz   - the fuzz tests (ingest readers, JSON API, pages) with a long budget (NARRATRACE_FUZZ=1)"
-	@echo "make spark-scale - 5,000 generated articles through every stage on both engines (hours on 2 cores; NARRATRACE_SPARK_SCALE=1)"
+	@echo "make spark-scale - 5,000 generated articles through every stage on both engines (about 1.5 h on 2 cores; NARRATRACE_SPARK_SCALE=1)"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
 	@echo "make screenshots - regenerate docs/screenshots/*.png (the web app's and the report's pictures, headless chromium)"
 	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"
@@ -40,7 +40,7 @@ fuzz: $(STAMP)
 
 # Outside `make test` (CI): both engines on 5,000 generated articles, every stage (tests/test_spark_scale.py).
 spark-scale: $(STAMP)
-	NARRATRACE_SPARK_SCALE=1 $(BIN)/python -m pytest -q tests/test_spark_scale.py
+	NARRATRACE_SPARK_SCALE=1 $(BIN)/python -m pytest -q -s tests/test_spark_scale.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/republication.py

@@ -18,7 +18,11 @@ fact-checks of both engines; ``--stages fingerprints,republications`` is the ear
 Printed: articles/s and peak memory of both, the ratio Spark / local, per stage the rate of both
 engines and Spark's shuffle per 1,000 articles, and for the capacity plan (docs/scale.md):
 exploded band-key rows and bytes, Spark's total shuffle bytes, candidates and pairs, and output
-sizes per 1,000 articles. A size is skipped with a reason when the time budget cannot hold it.
+sizes per 1,000 articles. A size is skipped with a reason when the time budget cannot hold it; then,
+if a smaller size was measured in the same run, its per-stage figures are printed **extrapolated**
+from the largest measured size, labelled as such: each stage's rate held (time linear in articles),
+but claim_groups, whose pairs grow with the square of the claims, scaled by ``(n / measured)²`` on
+both engines (an upper bound for Spark, whose fixed costs do not grow at all).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ KEY_ROW_BYTES = 24
 #: Seconds per article of both engines together, measured at 100k (203 s local + 181 s Spark on 2 cores),
 #: for the republication stages; every stage costs about 100 times that (spaCy's parse, the encoder).
 SECONDS_PER_ARTICLE = 3.84e-3
-SECONDS_PER_ARTICLE_ALL = 0.4
+#: Every stage, both engines: 1,408 s for 2,000 generated articles (tests/test_spark_scale.py, 2 shared cores).
+SECONDS_PER_ARTICLE_ALL = 0.7
+#: Stages whose time grows with the square of the corpus (all pairs of claims), for the extrapolation.
+QUADRATIC = ("claim_groups",)
 #: Peak RSS per article of the local engine at 100k (1,992 MiB): it holds every fingerprint in memory.
 LOCAL_RSS_PER_ARTICLE = 1992 * 2**20 / 100_000
 #: A size whose estimated time is above this is skipped, with the reason printed.
@@ -165,6 +172,21 @@ def store_section(args: argparse.Namespace) -> None:
     print(store_backends.report(store_backends.run(store_args)), flush=True)
 
 
+def extrapolate(n: int, measured: int, local: dict[str, Any], spark: dict[str, Any], stages: str) -> None:
+    """Per-stage rates at ``n`` articles EXTRAPOLATED from the run at ``measured`` (see the module docstring)."""
+    def seconds(t: float, name: str) -> float:
+        return t * (n / measured) ** (2 if name in QUADRATIC else 1)
+    print(f"  EXTRAPOLATED from the {measured:,}-article run above (not measured): per stage, articles/s on 2 cores")
+    total_l, total_s = seconds(local["ingest_s"], "parse"), seconds(spark["steps"].get("parse", 0.0), "parse")
+    for name in stages.split(","):
+        ls = seconds(local["stages"].get(name, 0.0), name)
+        ss = seconds(spark["steps"].get(name, 0.0), name)
+        total_l, total_s = total_l + ls, total_s + ss
+        print(f"    {name:<20} local {n / max(ls, 1e-9):9.1f}  spark {n / max(ss, 1e-9):9.1f}"
+              f"{'  (grows with the square of the corpus)' if name in QUADRATIC else ''}")
+    print(f"  EXTRAPOLATED totals: local {total_l / 60:.0f} min, spark {total_s / 60:.0f} min")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated corpus sizes")
@@ -182,12 +204,15 @@ def main() -> None:
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="narratrace-scale-"))
     print(f"machine: {os.cpu_count()} cores; Spark master local[2], {args.partitions} shuffle partitions; "
           f"stages {stages}; baseline: the local engine (ingest + pipeline on SQLite)")
+    measured: tuple[int, dict[str, Any], dict[str, Any]] | None = None
     for n in (int(s) for s in args.sizes.split(",")):
         if n * per_article > TIME_BUDGET_S:
             print(f"\n{n:,} articles: skipped - both engines would need about {n * per_article / 60:.0f} min "
                   f"on this {os.cpu_count()}-core machine ({per_article * 1e3:.2f} ms/article), over the "
                   f"{TIME_BUDGET_S // 60}-min budget, and the local engine would peak near "
                   f"{n * LOCAL_RSS_PER_ARTICLE / 2**30:.0f} GiB")
+            if measured:
+                extrapolate(n, *measured, stages)
             continue
         work = base / f"n{n}"
         shutil.rmtree(work, ignore_errors=True)
@@ -219,6 +244,7 @@ def main() -> None:
         print(f"  candidates {spark['candidates']:,}, verified pairs {spark['pairs']:,}")
         sizes = ", ".join(f"{t} {b * per_k / 2**10:.0f} KiB" for t, b in spark["tables"].items())
         print(f"  output per 1k articles: Parquet {sizes}; SQLite (local) {local['bytes'] * per_k / 2**10:.0f} KiB")
+        measured = (n, local, spark)
     store_section(args)
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)

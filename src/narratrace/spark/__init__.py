@@ -3,7 +3,7 @@
 ``narratrace spark analyze`` parses inputs and runs every stage: the per-article stages as
 partitioned Spark work (``mapInArrow`` calling the very functions the local runner calls), each
 corpus stage by its analysis's Spark step (``Analysis.spark``: the republications' joins, the
-claim groups' LSH pairs and components, and the stage's own code on task stores,
+claim groups' banded candidate links and components, and the stage's own code on task stores,
 :mod:`narratrace.spark.corpus`); it writes Parquet tables shaped like the JSON export.
 ``narratrace load`` brings them into a store, where ``narratrace analyze`` has nothing left to do.
 

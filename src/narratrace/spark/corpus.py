@@ -37,7 +37,8 @@ from narratrace.model import Annotation
 from narratrace.spark.article_stages import STAGE_OUTPUT_SCHEMA
 from narratrace.spark.rows import article_from_row, encode_stage_data
 
-__all__ = ["EXTRA_SCHEMA", "StepContext", "done_rows", "input_stages", "per_partition", "run_groups",
+__all__ = ["EXTRA_SCHEMA", "StepContext", "connected_components", "done_rows", "input_stages", "per_partition",
+           "run_groups",
            "per_article_step", "run_in_store", "save_pairs", "stage_tables_done", "with_inputs", "with_originals",
            "write_groups", "write_stage_rows"]
 
@@ -380,3 +381,30 @@ def write_groups(ctx: StepContext, table: str, rows: Any, sort: Sequence[Any]) -
     sorted write makes each part file a range, so reading the part files by name reads them in order."""
     ctx.out.write_table(table, rows.orderBy(*sort))
     return int(ctx.spark.read.parquet(ctx.out.path(table)).count())
+
+
+def connected_components(edges: Any) -> tuple[Any, int]:
+    """``(node, group)`` for every node of ``edges`` (``src``, ``dst``): the least node of its component.
+
+    Min-label propagation with pointer jumping: each round a node takes the least label among itself and
+    its neighbours, then the label of its label (a shortcut that halves long chains, so a path of ``n``
+    links takes about ``log n`` rounds rather than ``n``). Labels only decrease and stay inside the
+    component, so the loop ends, at the least node. Returns the labels and the rounds taken."""
+    from pyspark.sql import functions as F
+
+    both = edges.select("src", "dst").unionByName(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = both.localCheckpoint()
+    labels = both.select(F.col("src").alias("node")).distinct().withColumn("group", F.col("node")).localCheckpoint()
+    rounds = 0
+    while True:
+        rounds += 1
+        pushed = both.join(labels, both.src == labels.node).select(F.col("dst").alias("node"), "group")
+        step = pushed.unionByName(labels).groupBy("node").agg(F.min("group").alias("group"))
+        jumped = (step.alias("s").join(step.alias("t"), F.col("s.group") == F.col("t.node"), "left")
+                  .select(F.col("s.node").alias("node"),
+                          F.least(F.col("s.group"), F.coalesce(F.col("t.group"), F.col("s.group"))).alias("group")))
+        new = jumped.localCheckpoint()
+        changed = new.alias("n").join(labels.alias("o"), "node").where(F.col("n.group") != F.col("o.group")).count()
+        labels = new
+        if not changed:
+            return labels, rounds
