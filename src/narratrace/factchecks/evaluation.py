@@ -377,9 +377,18 @@ def choose_agreement(ranked: Mapping[str, Sequence[Any]], nearest: Mapping[str, 
 
 
 def train_matching(data: str | Path, out: str | Path, *, split: str = "train", seed: int = 13,
-                   cache: str | Path | None = DEFAULT_CACHE, c: float = 1.0, **options: Any) -> dict[str, Any]:
+                   cache: str | Path | None = DEFAULT_CACHE, c: float = 1.0, fine_tune: bool = False,
+                   epochs: int | None = None, max_minutes: float | None = None,
+                   on_epoch: Any = None, **options: Any) -> dict[str, Any]:
     """Fit the re-ranker (logistic regression over the fused candidates' features) on ``split``;
-    write ``weights.json`` and the card, with measures on the other split."""
+    write ``weights.json`` and the card, with measures on the other split. ``fine_tune``: instead,
+    fine-tune MiniLM as a bi-encoder that re-scores hybrid-v1's best candidates
+    (:func:`narratrace.factchecks.finetuned.train_fine_tuned`)."""
+    if fine_tune:
+        from narratrace.factchecks.finetuned import train_fine_tuned
+
+        return train_fine_tuned(Path(data), Path(out), split=split, seed=seed, cache=cache, epochs=epochs,
+                                max_minutes=max_minutes, on_epoch=on_epoch)
     from sklearn.linear_model import LogisticRegression
 
     from narratrace.factchecks.matching import FEATURES, Reranker, load_reranker
@@ -447,4 +456,5 @@ TASK = Task(
                         "checkthat-claim-retrieval-en", eval_split="heldout"),
     stage="factcheck_matches",
     default_model="hybrid-v1",
+    fine_tunes=True,
 )
