@@ -167,11 +167,12 @@ class Rescorer:
         return out
 
     def base_min(self, min_score: float) -> float | None:
-        """The hybrid score a candidate needs for its re-scored score to reach ``min_score`` (cosine at most
-        1; None when no bound follows: a non-positive weight on the hybrid score)."""
+        """The hybrid score a candidate needs for its re-scored score to reach ``min_score`` (the cosine term
+        is at most ``|b|``, a cosine lying in [-1, 1]; None when no bound follows: a non-positive weight on
+        the hybrid score)."""
         if self.a <= 0 or not 0.0 < min_score < 1.0:
             return None
-        z = (math.log(min_score / (1 - min_score)) - max(self.b, 0.0) - self.intercept) / self.a
+        z = (math.log(min_score / (1 - min_score)) - abs(self.b) - self.intercept) / self.a
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     @classmethod
