@@ -81,3 +81,14 @@ def test_factchecks_finetune_model_is_evaluated_and_changes_analyze(trained: Pat
         exports.append({(m["article"], m["factcheck"]["key"]): round(float(m["score"]), 4) for m in rows})
     default, fine = exports
     assert default and fine and default != fine  # the fine-tuned model's scores are not hybrid-v1's
+
+
+@pytest.mark.parametrize("b", [3.0, -0.6, 0.0])
+def test_factchecks_finetune_base_min_is_a_true_bound_whatever_the_cosine_weight(b: float) -> None:
+    rescorer = Rescorer(None, a=1.5, b=b, intercept=0.4)  # type: ignore[arg-type]  # no encoder needed
+    rng = np.random.default_rng(1)
+    hybrid, cos = rng.uniform(0.001, 0.999, 5000), rng.uniform(-1, 1, 5000)
+    z = np.log(hybrid / (1 - hybrid))
+    floor = rescorer.base_min(0.3)
+    assert floor is not None and np.all(hybrid[rescorer.combine(z, cos) >= 0.3] >= floor - 1e-9)
+    assert Rescorer(None, a=0.0, b=1.0, intercept=0.0).base_min(0.3) is None  # type: ignore[arg-type]
