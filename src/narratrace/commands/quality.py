@@ -92,8 +92,10 @@ def train(task: str, data_path: str | None, reviews_db: str | None, out_dir: str
     from narratrace.evaluation import run_training
 
     def epoch_done(record: dict[str, Any]) -> None:  # an epoch takes minutes: say so as it ends
-        click.echo(f"epoch {record['epoch']}: train loss {record['train_loss']}, development loss "
-                   f"{record['dev_loss']}, {record['minutes']} min", err=True)
+        dev = (f"development loss {record['dev_loss']}" if "dev_loss" in record
+               else f"development MRR {record.get('dev_mrr')}")  # matching: the re-scored candidates' MRR
+        click.echo(f"epoch {record['epoch']}: train loss {record.get('train_loss', '-')}, {dev}, "
+                   f"{record.get('minutes', 0)} min", err=True)
 
     options = ({"fine_tune": True, "epochs": epochs, "max_minutes": max_minutes, "on_epoch": epoch_done}
                if fine_tune else {})

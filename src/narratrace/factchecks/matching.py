@@ -140,6 +140,9 @@ class Reranker:
     # date: :meth:`Matcher.rank`'s ``published``); None: no prior. Set on data like ``lead``.
     date_weight: float | None = None
     date_window: tuple[int, int] = (7, 30)
+    # A fine-tuned bi-encoder that scores the best candidates again (``train matching --fine-tune``:
+    # :class:`narratrace.factchecks.finetuned.Rescorer`); None: the score above is final.
+    rescorer: Any = field(default=None, compare=False, repr=False)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef, dtype=np.float64) + self.intercept
@@ -171,12 +174,17 @@ def load_reranker(model: str | Path | None = None) -> Reranker:
     if features != FEATURES or len(coef) != len(FEATURES):
         raise ConfigError(f"matching model {path} uses features {list(features)}; this version computes {list(FEATURES)}")
     lead, agree, dated = weights.get("lead"), weights.get("agree_ratio"), weights.get("date_weight")
+    rescorer = None
+    from narratrace.factchecks.finetuned import Rescorer, is_fine_tuned
+
+    if is_fine_tuned(path):
+        rescorer = Rescorer.load(path)
     try:
         before, after = (int(d) for d in weights.get("date_window", (7, 30)))
         return Reranker(coef, float(weights["intercept"]), features, load_card(path).get("name", path.name),
                         float(weights.get("threshold", 0.5)), None if lead is None else float(lead),
                         float(weights.get("lead_ratio", 2.0)), None if agree is None else float(agree),
-                        None if dated is None else float(dated), (before, after))
+                        None if dated is None else float(dated), (before, after), rescorer)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"matching model {path}: unreadable weights.json ({exc})") from None
 
@@ -316,7 +324,13 @@ class Matcher:
     def cosine_floor(self, min_score: float) -> float | None:
         """The best cosine below which no candidate of a query can score ``min_score``, whatever its other
         features (each at most 1, reciprocal-rank fusion at most 2/(k+1)); None when the model gives
-        no such bound (a negative weight on a cosine). Exact: a query under it is not worth ranking."""
+        no such bound (a negative weight on a cosine). Exact: a query under it is not worth ranking.
+        With a fine-tuned re-scorer, the bound is the one of the hybrid score it needs (:meth:`Rescorer.base_min`)."""
+        if self.reranker.rescorer is not None:
+            base = self.reranker.rescorer.base_min(min_score)
+            if base is None:
+                return None
+            min_score = base
         floors = [_cosine_floor(r, min_score, self.options.rrf_k)
                   for r in ((self.reranker, CROSS_LANGUAGE) if self.multilingual else (self.reranker,))]
         return None if any(f is None for f in floors) else min(floors)  # type: ignore[type-var]
@@ -379,6 +393,8 @@ class Matcher:
                       1 / dr if dr else 0.0, 1 / br if br else 0.0,
                       shared / len(fset) if fset else 0.0, shared / len(qset) if qset else 0.0)
         scores = self.reranker.score(x)
+        if self.reranker.rescorer is not None:
+            scores = self.reranker.rescorer.rescore(query, scores, [texts[r] for r in rowids])
         near = np.zeros(len(pool))
         day = _day(published)
         if self.reranker.date_weight and day == day and pool:
