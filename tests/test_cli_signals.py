@@ -43,8 +43,9 @@ def _signal_when(db: Path, args: list[str], table: str, at_least: int, sig: sign
                  *, group: bool = False) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run ``narratrace ARGS``; once ``table`` has ``at_least`` rows, send ``sig``; the result and the seconds
     it took to exit after the signal."""
-    proc = subprocess.Popen([*EXE, *args, "--db", str(db), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    # -X faulthandler: a command that hangs after the signal is made to print every thread's stack (SIGABRT)
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", *EXE[1:], *args, "--db", str(db), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and _count(db, table) < at_least and proc.poll() is None:
         time.sleep(0.02)
@@ -56,9 +57,15 @@ def _signal_when(db: Path, args: list[str], table: str, at_least: int, sig: sign
         proc.send_signal(sig)
     try:
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints where each thread of the command is stuck
+        time.sleep(2)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers: a hang fails this test only
+        except ProcessLookupError:
+            pass
+        out, err = proc.communicate()  # and closes the pipes (else another test's setup reports them unclosed)
+        pytest.fail(f"narratrace {args[0]} still ran 30 s after {sig.name}; its threads then:\n{err[-6000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), time.monotonic() - sent
 
 
