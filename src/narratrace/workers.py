@@ -27,10 +27,35 @@ _STOP = {signal.SIGINT, signal.SIGTERM}
 
 
 def _start_worker(initializer: Callable[..., None] | None, initargs: Sequence[Any]) -> None:
+    """In each worker, before the signals it inherited blocked are let through: SIGTERM kills it (the
+    kernel's default) and SIGINT is ignored (the parent ends the pool).
+
+    Not a Python handler: one runs only when the main thread next executes Python, and the kernel may
+    hand the signal to another thread of the worker (OpenBLAS's, onnxruntime's), so a worker waiting
+    for its next task in ``sem_wait`` never ran it. ``Pool.terminate`` then waited for it for ever,
+    the command hung after "Aborted!" (about one SIGTERM in three to ``analyze``), and its workers
+    outlived it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_forker()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)  # the mask was inherited from the fork
     blas_limit(1)
     if initializer is not None:
         initializer(*initargs)
+
+
+def _die_with_forker() -> None:
+    """Linux: this worker is killed when the thread that forked it ends (``PR_SET_PDEATHSIG``).
+
+    A worker that the pool's own thread forks to replace one that ended can miss ``Pool.terminate``
+    (seen after a SIGTERM to ``analyze``: the command exited, the new worker waited for a task for
+    ever and held its pipes open); it ends with that thread, or with the command. Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        return
 
 
 def blas_limit(threads: int = 1) -> AbstractContextManager[Any]:
