@@ -69,3 +69,26 @@ def test_workers_run_one_blas_thread_each() -> None:
         pool.terminate()
         pool.join()
     assert seen and all(threads and set(threads) == {1} for threads in seen)
+
+
+def _dispositions(_: int) -> tuple[Any, Any, int]:
+    import ctypes
+
+    died_with = ctypes.c_int(-1)
+    ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(died_with))  # 2: PR_GET_PDEATHSIG
+    return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), died_with.value
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_of_sigterm_by_the_kernel_ignore_sigint_and_die_with_their_forker() -> None:
+    """A Python handler of SIGTERM (the CLI's, inherited by the fork) may never run in a worker: the
+    kernel can hand the signal to one of its other threads (OpenBLAS's) while the main one waits for a
+    task, and Pool.terminate then waits for ever (analyze hung after "Aborted!")."""
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        with fork_pool(2) as pool:
+            seen = pool.map(_dispositions, range(4))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert {(term, intr) for term, intr, _ in seen} == {(signal.SIG_DFL, signal.SIG_IGN)}
+    assert {died for _, _, died in seen} == {int(signal.SIGKILL)}
