@@ -331,6 +331,17 @@ def _token_at(doc: _Doc, pos: int) -> int:
     return max(0, bisect.bisect_right(doc.starts, pos) - 1)
 
 
+def _score_sentences(doc: _Doc, sentence: _Linear, dense: np.ndarray | None, encoder: str | None) -> None:
+    """The sentence model's probability of each of ``doc``'s sentences, into ``doc.sent_prob`` (a
+    feature of the tagger): the sparse features' scores, plus the embeddings' when ``encoder``."""
+    if not doc.sentences:
+        return
+    scores = sentence.scores(sentence_features(doc, k) for k in range(len(doc.sentences)))[:, 0]
+    if dense is not None and encoder:
+        scores = scores + (embed([doc.text[a:b] for a, b in doc.sentences], encoder) @ dense.T)[:, 0]
+    doc.sent_prob = [float(p) for p in _sigmoid(scores)]
+
+
 class LearnedModel:
     """A trained tagger + classifier read from a model directory (see the module docstring)."""
 
@@ -362,12 +373,7 @@ class LearnedModel:
 
     def _doc(self, text: str, sentences: Sequence[Span] | None = None) -> _Doc:
         doc = _Doc(text, self.patterns, sentences)
-        if doc.sentences:
-            scores = self.sentence.scores(sentence_features(doc, k) for k in range(len(doc.sentences)))[:, 0]
-            if self.sent_dense is not None and self.sent_encoder:
-                scores = scores + (embed([text[a:b] for a, b in doc.sentences], self.sent_encoder)
-                                   @ self.sent_dense.T)[:, 0]
-            doc.sent_prob = [float(p) for p in _sigmoid(scores)]
+        _score_sentences(doc, self.sentence, self.sent_dense, self.sent_encoder)
         return doc
 
     def token_probs(self, doc: _Doc) -> np.ndarray:
@@ -552,12 +558,7 @@ def train_model(data: Path | None, out: Path, *, split: str = "train", seed: int
     sent_coef, sent_dense = coef[:, :len(sent_names)], coef[:, len(sent_names):]
 
     for _, doc, _, _ in partial:  # reviewed articles: sentence probabilities from the final sentence model
-        if doc.sentences:
-            scores = _Linear(sent_names, sent_coef, sent_icpt).scores(
-                sentence_features(doc, k) for k in range(len(doc.sentences)))[:, 0]
-            if embeddings:
-                scores = scores + (embed([doc.text[x:y] for x, y in doc.sentences]) @ sent_dense.T)[:, 0]
-            doc.sent_prob = [float(p) for p in _sigmoid(scores)]
+        _score_sentences(doc, _Linear(sent_names, sent_coef, sent_icpt), sent_dense, ENCODER if embeddings else None)
 
     # 2. token tagger; threshold and gap chosen on a fifth of the articles held out of a first fit
     t_rows, t_y, t_owner = _token_rows(docs)
