@@ -64,6 +64,7 @@ class FineTunedFramingModel:
     combine = FramingModel.combine
     votes = FramingModel.votes
     blend = FramingModel.blend
+    predict = FramingModel.predict  # over this model's own features_of and probabilities
 
     def __init__(self, classifier: Any, *, name: str = KIND, second_ratio: float = 0.6, rule_weight: float = 0.0,
                  window_chars: int = WINDOW_CHARS) -> None:
@@ -99,15 +100,6 @@ class FineTunedFramingModel:
         main = p[:, self._main]
         main = main / np.maximum(main.sum(axis=1, keepdims=True), 1e-9)
         return main, p[:, self._fine]
-
-    def predict(self, docs: Sequence[tuple[str, Sequence[Any], Sequence[MentionContext], Any]]) -> list[Any]:
-        """Roles of every mention of ``docs``, as :meth:`FramingModel.predict`."""
-        ctx = [c for _, _, cs, _ in docs for c in cs]
-        if not ctx:
-            return []
-        main_p, fine_p = self.probabilities(self.features_of(docs))
-        main_p = self.blend(main_p, ctx)
-        return [self.decide(mp, fp) for mp, fp in zip(main_p, fine_p)]
 
     def save(self, out: Path, **meta: Any) -> None:
         """``classifier.pt``/``classifier.json`` (the network) and ``model.json`` (decoding)."""
