@@ -258,3 +258,40 @@ def test_ingest_malformed_reader_raises_input_error_for_whole_file(tmp_path: Pat
     with pytest.raises(InputError) as err:
         list(readers.read_txt(path))
     assert err.value.code == "NT211" and err.value.path == str(path)
+
+
+def test_ingest_malformed_jsonl_nested_too_deeply(tmp_path: Path) -> None:
+    """A line of 100,000 nested brackets raised RecursionError out of the reader and ended the whole
+    ingest; now it is that line's skip, and the lines around it are read."""
+    path = tmp_path / "deep.jsonl"
+    good = '{"title": "Budget", "text": "The council approved the budget after a long debate on Monday."}'
+    path.write_text(good + "\n" + "[" * 100_000 + "]" * 100_000 + "\n" + good.replace("Budget", "Again") + "\n")
+    items = list(read_file(path))
+    skips = [i for i in items if isinstance(i, Skipped)]
+    assert [s.code for s in skips] == ["NT206"] and "nested too deeply" in skips[0].reason
+    assert skips[0].path.endswith("deep.jsonl#2")
+    assert [r.title for r in items if isinstance(r, Record)] == ["Budget", "Again"]
+
+
+BODY = ("<p>The council approved the new budget on a narrow vote after a long debate, its chair said on "
+        "Monday, and the opposition promised to fight it in court.</p>")
+
+
+@pytest.mark.parametrize("head, body, published", [
+    # htmldate made these days up: from a bare year in the text, an impossible day, a month alone
+    ("", "<p>Posted in 2021</p>", None),
+    ("<meta name='date' content='99/99/2022'>", "", None),
+    ("<meta name='date' content='31/02/2022'>", "", None),
+    ("<meta name='date' content='2022-01'>", "", None),
+    # written days are kept, in any of their usual forms
+    ("<meta property='article:published_time' content='2022-03-03T10:00:00Z'>", "", "2022-03-03"),
+    ("<meta name='date' content='01/02/2022'>", "", "2022-02-01"),
+    ("", "<p>March 1, 2022</p>", "2022-03-01"),
+    ("", "<div class='date'>05.03.2022</div>", "2022-03-05"),
+])
+def test_ingest_malformed_html_dates_are_not_made_up(head: str, body: str, published: str | None) -> None:
+    found = readers.extract_html(f"<html><head><title>Budget</title>{head}</head><body>{body}{BODY}</body></html>")
+    assert not isinstance(found, str)
+    assert found.published == published
+    if published is None and head:
+        assert found.meta["published_unconfirmed"]  # what htmldate said is kept, not used

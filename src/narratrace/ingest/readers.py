@@ -268,6 +268,32 @@ def _body_text(body: Any) -> str:
     return "\n\n".join(blocks)
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _day_written(html: str, iso: str) -> bool:
+    """Whether the page writes the day of ``iso`` (htmldate completes a partial date with a day).
+
+    htmldate turns "Posted in 2021" anywhere in the text into 2021-01-01, a meta date "31/02/2022"
+    (no such day) into 2022-02-01 and "2022-01" into the 1st or today's day of that month. So a
+    date is kept only when the page has it verbatim, or its year with the day's number and the
+    month (another number, or a month name) just before or after it ("5 March 2022", "March 5th,
+    2022", "05.03.2022", a URL's "/2022/03/05/").
+    """
+    if iso in html:
+        return True
+    year, month, day = iso[:4], int(iso[5:7]), int(iso[8:10])
+    lower = html.lower()
+    for hit in re.finditer(rf"(?<!\d){year}(?!\d)", lower):
+        tokens = re.findall(r"\d+|[a-z]+", lower[max(0, hit.start() - 22):hit.start()]
+                            + " " + lower[hit.end():hit.end() + 8])
+        numbers = [int(t) for t in tokens if t.isdigit() and len(t) <= 2]
+        named = any(t.startswith(_MONTH_NAMES[month - 1]) and len(t) >= 3 for t in tokens)
+        if day in numbers and (named or numbers.count(month) >= (2 if month == day else 1)):
+            return True
+    return False
+
+
 def extract_html(data: bytes | str, *, url: str | None = None) -> HtmlExtract | str:
     """Main text and metadata of one HTML page, or the reason (a string) why there is none.
 
@@ -308,6 +334,9 @@ def extract_html(data: bytes | str, *, url: str | None = None) -> HtmlExtract | 
     if links:
         meta["links"] = links
     published = doc.date or None
+    if published and not _day_written(html, published):
+        meta["published_unconfirmed"] = published
+        published = None
     return HtmlExtract(
         text=text, title=_strip_markup(doc.title or "").strip() or None, author=doc.author or None, url=canonical,
         outlet=doc.sitename or None, published=published,
@@ -467,6 +496,9 @@ def read_jsonl(path: Path) -> Iterator[Record | Skipped]:
                 obj = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield Skipped(where, f"line {lineno} is not valid JSON: {exc}", "NT206")
+                continue
+            except RecursionError:  # [[[[...]]]]: Python's parser recurses once per level
+                yield Skipped(where, f"line {lineno} is JSON nested too deeply to read", "NT206")
                 continue
             if not isinstance(obj, dict):
                 yield Skipped(where, f"line {lineno} is JSON {type(obj).__name__}, not an object", "NT206")
