@@ -288,9 +288,13 @@ BODY = ("<p>The council approved the new budget on a narrow vote after a long de
     ("<meta name='date' content='01/02/2022'>", "", "2022-02-01"),
     ("", "<p>March 1, 2022</p>", "2022-03-01"),
     ("", "<div class='date'>05.03.2022</div>", "2022-03-05"),
+    ("https://news.example.org/2022/03/05/budget.html", "", "2022-03-05"),  # the URL the page was fetched from
 ])
 def test_ingest_malformed_html_dates_are_not_made_up(head: str, body: str, published: str | None) -> None:
-    found = readers.extract_html(f"<html><head><title>Budget</title>{head}</head><body>{body}{BODY}</body></html>")
+    url = head if head.startswith("https:") else None
+    head = "" if url else head
+    found = readers.extract_html(f"<html><head><title>Budget</title>{head}</head><body>{body}{BODY}</body></html>",
+                                 url=url)
     assert not isinstance(found, str)
     assert found.published == published
     if published is None and head:

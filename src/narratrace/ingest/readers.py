@@ -334,7 +334,7 @@ def extract_html(data: bytes | str, *, url: str | None = None) -> HtmlExtract | 
     if links:
         meta["links"] = links
     published = doc.date or None
-    if published and not _day_written(html, published):
+    if published and not _day_written(f"{html} {canonical or ''} {url or ''}", published):
         meta["published_unconfirmed"] = published
         published = None
     return HtmlExtract(
