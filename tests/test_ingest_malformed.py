@@ -273,6 +273,18 @@ def test_ingest_malformed_jsonl_nested_too_deeply(tmp_path: Path) -> None:
     assert [r.title for r in items if isinstance(r, Record)] == ["Budget", "Again"]
 
 
+def test_ingest_malformed_jsonl_number_too_long(tmp_path: Path) -> None:
+    """An integer of 5,000 digits is a ValueError in json.loads (Python's int-from-string limit);
+    it used to skip the whole file from that line on, losing the records after it."""
+    path = tmp_path / "big.jsonl"
+    good = '{"title": "%s", "text": "The council approved the budget after a long debate on Monday."}'
+    path.write_text("\n".join([good % "one", '{"title": "big", "text": "x", "published": ' + "9" * 5000 + "}",
+                               good % "two"]) + "\n")
+    items = list(read_file(path))
+    assert [r.title for r in items if isinstance(r, Record)] == ["one", "two"]
+    assert [(s.code, s.path.rsplit("#", 1)[1]) for s in items if isinstance(s, Skipped)] == [("NT206", "2")]
+
+
 BODY = ("<p>The council approved the new budget on a narrow vote after a long debate, its chair said on "
         "Monday, and the opposition promised to fight it in court.</p>")
 

@@ -494,7 +494,7 @@ def read_jsonl(path: Path) -> Iterator[Record | Skipped]:
                 continue
             try:
                 obj = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or an int of over 4,300 digits
                 yield Skipped(where, f"line {lineno} is not valid JSON: {exc}", "NT206")
                 continue
             except RecursionError:  # [[[[...]]]]: Python's parser recurses once per level
