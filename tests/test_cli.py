@@ -128,3 +128,17 @@ def test_cli_analyze_exits_non_zero_when_a_stage_fails(tmp_path: Path, monkeypat
     assert result.exit_code == 1
     assert "parser exploded" in result.output and "stage(s) failed" in result.output
     assert "fingerprints: 1 article(s) processed" in result.output  # what could run, ran and was kept
+
+
+def test_cli_unwritable_output_is_one_line_error(tmp_path: Path) -> None:
+    """`export -o missing/dir/file` raised FileNotFoundError as a traceback; any command's file
+    error is now `Error: FILE: reason` with status 1."""
+    runner = CliRunner()
+    db = str(tmp_path / "c.db")
+    (tmp_path / "a.txt").write_text("Council Approves Budget\n\nThe council approved the budget on Monday.\n")
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "a.txt"), "--db", db, "-q"]).exit_code == 0
+    target = tmp_path / "missing" / "out.json"
+    result = runner.invoke(cli, ["export", "--db", db, "-o", str(target)])
+    assert result.exit_code == 1, result.output
+    assert f"Error: {target}: No such file or directory" in result.output
+    assert not isinstance(result.exception, OSError) and "Traceback" not in result.output

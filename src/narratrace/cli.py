@@ -27,7 +27,7 @@ progress_options = common.progress_options
 Progress = common.Progress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=common.Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="narratrace")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each step does to stderr.")
 @click.option("--encoder", type=click.Choice(ENCODERS), default=None, envvar="NARRATRACE_ENCODER",

@@ -17,7 +17,7 @@ from narratrace.errors import NarratraceError
 from narratrace.store import Store, is_postgres_url
 from narratrace.store import open_store as store_at
 
-__all__ = ["Progress", "db_option", "library_errors", "open_store", "progress_options", "write_output"]
+__all__ = ["Commands", "Progress", "db_option", "library_errors", "open_store", "progress_options", "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,20 @@ def library_errors(fn: F) -> F:
         except NarratraceError as exc:
             raise click.ClickException(str(exc)) from exc
     return wrapper  # type: ignore[return-value]
+
+
+class Commands(click.Group):
+    """The command group: a file a command cannot read or write (``-o`` in a folder that does not
+    exist, a folder given as the output file, a full disk) is a one-line ``Error:`` naming the
+    file, whatever the command, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is None or isinstance(exc, (BlockingIOError, InterruptedError)):
+                raise
+            raise click.ClickException(f"{exc.filename}: {exc.strerror or exc}") from exc
 
 
 def open_store(db_path: str, *, must_exist: bool = True) -> Store:
