@@ -170,3 +170,19 @@ def test_factchecks_readers_real_claimreview_samples() -> None:
     assert sum(f.published is not None for f in r.records) >= 40
     assert sum(f.verdict != "unrated" for f in r.records) >= 40
     assert len({f.key for f in r.records}) == 44
+
+
+@pytest.mark.parametrize("tail", ["[" * 50_000 + "]" * 50_000, '{"claimReviewed": "x", "n": ' + "9" * 5000 + "}"])
+def test_factchecks_readers_too_deep_or_too_long_is_a_skip(tmp_path: Path, tail: str) -> None:
+    """A record nested 50,000 deep raised RecursionError (and a 5,000-digit number ValueError) out
+    of the import, a traceback; now that record is skipped (NT223) and the one before it is kept."""
+    good = {"@type": "ClaimReview", "claimReviewed": "The toll on the Arlen bridge will be abolished in May.",
+            "url": "https://checkers.example/1", "reviewRating": {"alternateName": "False"}}
+    path = tmp_path / "deep.json"
+    path.write_text("[" + json.dumps(good) + "," + tail + "]")
+    r = read_factchecks(path)
+    assert [f.claim for f in r.records] == [good["claimReviewed"]]
+    assert [s.code for s in r.skipped] == ["NT223"]
+    (tmp_path / "deep.jsonl").write_text(json.dumps(good) + "\n" + tail + "\n")
+    r = read_factchecks(tmp_path / "deep.jsonl")
+    assert len(r.records) == 1 and [s.code for s in r.skipped] == ["NT223"]

@@ -100,6 +100,20 @@ class ReadResult:
 
 
 # -- keys and URLs ---------------------------------------------------------------------------
+
+def _loads(text: str, **options: Any) -> Any:
+    """``json.loads``; a document nested too deeply (RecursionError) or with a number of over
+    4,300 digits (a plain ValueError) raises ``JSONDecodeError`` too, so every reader's skip
+    (NT223) covers it instead of the import stopping there."""
+    try:
+        return json.loads(text, **options)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+
 def normalise_url(url: str | None) -> str | None:
     """Scheme and host lower-cased, no fragment, no trailing slash; ``None`` for a non-URL."""
     if not url:
@@ -437,7 +451,7 @@ def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int
         if size <= max_bytes:
             text = file.read_text(encoding="utf-8-sig")
             try:
-                value = json.loads(text)
+                value = _loads(text)
             except json.JSONDecodeError as exc:
                 if exc.msg == "Extra data":  # JSON Lines
                     yield from _read_lines(io.StringIO(text), where, max_record_bytes)
@@ -449,7 +463,7 @@ def _read_file(file: Path, csv_mapping: Mapping[str, str] | None, max_bytes: int
             with open(file, encoding="utf-8-sig") as fh:
                 line = fh.readline(max_record_bytes + 1)
                 try:
-                    json.loads(line)
+                    _loads(line)
                 except json.JSONDecodeError:
                     yield Skipped(where, f"one JSON document of {size / 2**20:,.0f} MB is over the "
                                          f"{max_bytes / 2**20:,.0f} MB limit; split it into a JSON list or JSON Lines",
@@ -493,7 +507,7 @@ def _read_tar(file: Path, max_bytes: int) -> Iterator[FactCheck | Skipped]:
                 raw = archive.extractfile(member)
                 data = raw.read() if raw is not None else b""
                 try:
-                    value = json.loads(data.decode("utf-8-sig"))
+                    value = _loads(data.decode("utf-8-sig"))
                 except UnicodeDecodeError as exc:
                     yield Skipped(at, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "NT221")
                     continue
@@ -516,7 +530,7 @@ def _read_lines(fh: Iterable[str], where: str, max_record_bytes: int) -> Iterato
                                           f"{max_record_bytes:,}-byte record limit", "NT225")
             continue
         try:
-            value = json.loads(line)
+            value = _loads(line)
         except json.JSONDecodeError as exc:
             yield Skipped(f"{where}#{n}", f"malformed JSON line: {exc.msg} at column {exc.colno}", "NT223")
             continue
@@ -541,7 +555,7 @@ def _read_html(file: Path, size: int, max_bytes: int) -> Iterator[FactCheck | Sk
     found = False
     for n, block in enumerate(blocks, start=1):
         try:
-            value = json.loads(block.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
+            value = _loads(block.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
         except json.JSONDecodeError as exc:
             yield Skipped(f"{where}#script{n}", f"malformed JSON-LD: {exc.msg} at line {exc.lineno}", "NT223")
             continue
@@ -582,7 +596,7 @@ def _read_array(file: Path, max_record_bytes: int, chunk: int = 1 << 20) -> Iter
                                                f"{max_record_bytes:,}-byte record limit", "NT225")
         elif text:
             try:
-                value = json.loads(text)
+                value = _loads(text)
             except json.JSONDecodeError as exc:
                 yield Skipped(f"{where}[{index}]", f"malformed JSON: {exc.msg}", "NT223")
             else:
