@@ -64,6 +64,9 @@ def test_factchecks_matching_finds_the_checked_claim_and_rejects_unrelated(check
     assert unrelated and not any(h.matched for h in unrelated)
     assert all(h.score < 0.2 for h in unrelated)
     assert match_text(checked, "   ") == []
+    # the stage's tiers: a match, and candidates under the possible tier that are not matches at all
+    assert hits[0].tier == "match" and hits[0].to_dict()["tier"] == "match"
+    assert [h.tier for h in unrelated] == [None] * len(unrelated)
 
 
 def test_factchecks_matching_query_cleaning() -> None:

@@ -110,18 +110,23 @@ class MatchHit:
     score: float
     matched: bool          # score reaches the threshold
     factcheck: FactCheck
+    tier: str | None = None  # "match", "possible" (the stage's tiers for a short text), or None: neither
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "score": round(self.score, 4), "matched": self.matched,
+        return {"rank": self.rank, "score": round(self.score, 4), "matched": self.matched, "tier": self.tier,
                 "factcheck": self.factcheck.to_dict()}
 
 
 def match_text(store: Store, text: str, *, model: str | None = None, top: int = 5,
                threshold: float | None = None) -> list[MatchHit]:
-    """The ``top`` stored fact-checks for ``text``, best first, each saying whether it passes the threshold.
+    """The ``top`` stored fact-checks for ``text``, best first, each saying whether it passes the threshold
+    and in which tier it falls, as the ``factcheck_matches`` stage tiers a short text matched whole:
+    *match* from the threshold, *possible* from :data:`~narratrace.factchecks.stage.POSSIBLE` or as the
+    clear best (the model's ``lead``), else none (a candidate, not a finding).
 
     A pasted post that ends in its embedded-post signature is ranked with that date, as the
     ``factcheck_matches`` stage ranks a short text (:func:`narratrace.factchecks.matching.post_date`)."""
+    from narratrace.factchecks.stage import POSSIBLE, is_lead
     from narratrace.factchecks.store import factchecks_by_rowid
 
     reranker = load_reranker(model)
@@ -131,7 +136,16 @@ def match_text(store: Store, text: str, *, model: str | None = None, top: int = 
 
     ranked = matcher.rank(text, language=detect_language(text), published=post_date(text))
     checks = factchecks_by_rowid(store, (c.rowid for c in ranked))
-    return [MatchHit(c.rank, c.score, c.score >= thr, checks[c.rowid]) for c in ranked if c.rowid in checks]
+    low = min(POSSIBLE, thr)
+    lead = is_lead(ranked, None if reranker.lead is None else min(reranker.lead, low), reranker.lead_ratio)
+
+    def tier(n: int, score: float) -> str | None:
+        if score >= thr:
+            return "match"
+        return "possible" if score >= low or (n == 0 and lead) else None
+
+    return [MatchHit(c.rank, c.score, c.score >= thr, checks[c.rowid], tier(n, c.score))
+            for n, c in enumerate(ranked) if c.rowid in checks]
 
 
 def claimreview_skeletons(store: Store, *, claim_ids: Iterable[str] | None = None, article: str | None = None,

@@ -112,12 +112,15 @@ def match(text: str, db_path: str, top: int, model: str | None, threshold: float
         return
     for h in hits:
         f = h.factcheck
-        mark = "MATCH" if h.matched else "     "
+        mark = {"match": "MATCH   ", "possible": "possible"}.get(h.tier or "", "        ")
         click.echo(f"{mark} {h.score:.3f}  {f.rating or 'unrated'} ({f.verdict}) · {f.publisher or 'unknown publisher'}"
                    f"{' · ' + f.published if f.published else ''}")
-        click.echo(f"       {f.claim}")
+        click.echo(f"         {f.claim}")
         if f.url:
-            click.echo(f"       {f.url}")
+            click.echo(f"         {f.url}")
+    from narratrace.factchecks.tiers import tiers_note
+
+    click.echo(tiers_note() + " Unmarked: the nearest fact-checks, not matches.", err=True)
 
 
 COMMANDS: list[click.Command] = [factchecks, match]

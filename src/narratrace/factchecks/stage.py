@@ -49,10 +49,13 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 
+#: The lowest score of a *possible* match (the stage's default ``possible``; ``narratrace match`` uses it too).
+POSSIBLE = 0.2
+
 @stage("factcheck_matches", version="factcheck_matches.v5", level="corpus",
        requires=["article.claims", "article.claim_vectors"], produces=["article.factcheck_matches"],
        uses=["article.sentence_vectors"], save=save_factcheck_matches, encoder=True,
-       default_config={"model": "hybrid-v1", "threshold": None, "possible": 0.2, "top": 3, "candidates": 50,
+       default_config={"model": "hybrid-v1", "threshold": None, "possible": POSSIBLE, "top": 3, "candidates": 50,
                        "whole_text_chars": 600, "sentences": True, "sentence_words": SENTENCE_WORDS,
                        "sentence_threshold": SENTENCE_THRESHOLD,
                        "lead": None, "lead_ratio": None, "agree_ratio": None})
