@@ -264,3 +264,17 @@ def test_report_segment_text_clips_and_marks_points() -> None:
     # an edit point at the very end of the text still shows
     (end,) = segment_text("ab", [(2, 2, "edit", 1)])[1:]
     assert (end.text, [m.kind for m in end.markers]) == ("", ["edit-point"])
+
+
+@pytest.mark.parametrize("days", [2, 5, 9, 31, 92])
+def test_report_day_labels_do_not_overlap(days: int) -> None:
+    """Five days' labels ("2025-04-03", 11px, about 65px wide) were drawn under 60px bars, into each other."""
+    from datetime import date, timedelta
+
+    from narratrace.report import Count, _chart
+
+    counts = [Count((date(2025, 4, 2) + timedelta(d)).isoformat(), d % 3 + 1) for d in range(days)]
+    bars, _ = _chart(counts, 900, 160)
+    centres = [b.x + b.width / 2 for b in bars if b.tick]
+    assert centres[0] == bars[0].x + bars[0].width / 2 and bars[-1].tick  # the first and last days are labelled
+    assert all(b - a >= 6.5 * 10 for a, b in zip(centres, centres[1:])), centres

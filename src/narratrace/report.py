@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -290,10 +291,12 @@ def _chart(counts: Sequence[Count], width: int, height: int) -> tuple[list[Bar],
         return [], 0
     top = max(c.count for c in counts) or 1
     left, bottom, plot_h = 40.0, 30.0, height - 30.0 - 10.0
-    step = min((width - left - 10.0) / len(counts), 60.0)  # few periods: narrow bars, left-aligned
+    # 11px digits are about 6.5px wide: five days' "2025-04-03" labels under 60px bars ran into each other
+    label_px = 6.5 * max(len(c.key) for c in counts) + 8.0
+    step = min((width - left - 10.0) / len(counts), max(60.0, label_px))  # few periods: bars left-aligned
     gap = min(2.0, step * 0.2)
     n = len(counts)
-    every = max(1, -(-n // 8))  # at most ~9 labels under the axis
+    every = max(1, -(-n // 8), math.ceil(label_px / step))  # at most ~9 labels, never closer than one's width
     ticks = set(range(0, n, every))
     if n - 1 not in ticks:
         last = max(ticks)
