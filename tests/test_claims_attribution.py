@@ -160,3 +160,15 @@ def test_claims_attribution_quotes_found_in_all_styles() -> None:
     paras = [(0, text.index("\n\n")), (text.index("“Unclosed"), text.rindex("\n\n")), (text.rindex("N"), len(text))]
     spans = [text[a:b] for a, b in find_quotes(text, paras)]
     assert spans == ["“one two”", "«three four»", '"five six"', "“Unclosed quote runs to the end"]
+
+
+def test_claims_attribution_pronoun_after_a_new_subject_is_that_subject() -> None:
+    """The nearest person, the subject of the paragraph's sentence before the quote, is who "he" is; the
+    speaker quoted earlier (a paragraph before) is not. "he" went to Freya Dahl here, a woman."""
+    text = ("Athletic manager Freya Dahl changed shape at the break, and the game turned.\n\n"
+            "\"We were second best for 45 minutes,\" Dahl said afterwards.\n\n"
+            "Brenmoor manager Erik Tolle was gracious in defeat. \"Over ninety minutes, maybe a draw was fair. "
+            "But you cannot switch off at set pieces at this level, and we did,\" he said.")
+    _, claims = _claims(text)
+    quoted = [c for key, c in claims.items() if key.startswith("But you cannot")]
+    assert [c.attribution.source_canonical for c in quoted] == ["Erik Tolle"]

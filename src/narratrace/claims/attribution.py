@@ -17,7 +17,8 @@ clauses or noun phrases do not attribute the sentence. Of several cues the one w
 source wins, then the outermost ("According to a Telegram channel, the movement confirmed ..." is
 attributed to the channel, which is what the article vouches for).
 
-Sources are resolved within the article: pronouns ("he said") to the nearest person named before,
+Sources are resolved within the article: pronouns ("he said") to the speaker before, or to a nearer
+person who is the subject of a main clause in the same paragraph,
 short forms ("the intelligence service", "the ministry", "the militia") to the nearest earlier
 entity whose description contains them, document nouns ("the statement said", "its sources") to
 their issuer, capital cities speaking ("Washington has insisted") to their governments.
@@ -219,6 +220,8 @@ class _Referent:
     words: frozenset[str]
     is_source: bool
     named: bool = True
+    subject: bool = False  # the subject of its sentence's main clause ("Erik Tolle was gracious in defeat")
+    paragraph: int = -1
 
 
 def _lemma_words(text: str) -> frozenset[str]:
@@ -245,23 +248,33 @@ class _Memory:
             for t in u.tokens:
                 token_at[u.end_of(t)] = t
         unit_starts = [u.start for u in units]
+        self._units = list(units)
+        self._unit_starts = unit_starts
         for m in mentions:
             if m.label not in ("PERSON", "ORG", "GPE", "FAC", "NORP", "PRODUCT"):
                 continue
             start = m.start
             head = token_at.get(m.end)
+            subject = False
             if head is not None:
                 u = units[bisect.bisect_right(unit_starts, m.start) - 1]
                 left = head.left_edge
                 if left.i < head.i:
                     start = min(start, u.start_of(left))
+                subject = head.dep_ in ("nsubj", "nsubjpass") and head.head.dep_ == "ROOT"
             words = _lemma_words(text[start:m.end])
             kind = m.kind or {"PERSON": "person", "GPE": "government", "NORP": "anonymous"}.get(m.label) or (
                 "media" if words & _MEDIA else "government" if words & _GOV else "organisation")
-            self.items.append(_Referent(m.start, m.canonical, kind, words, False))
+            self.items.append(_Referent(m.start, m.canonical, kind, words, False, subject=subject,
+                                        paragraph=self.paragraph_of(m.start)))
         self.items.sort(key=lambda r: r.pos)
         self._positions = [r.pos for r in self.items]
         self.gender: dict[str, str] = {}  # person canonical -> "he"/"she", learned from resolved pronouns
+
+    def paragraph_of(self, pos: int) -> int:
+        """The paragraph of the unit at ``pos`` (-1 before the first unit)."""
+        i = bisect.bisect_right(self._unit_starts, pos) - 1
+        return self._units[i].paragraph if i >= 0 else -1
 
     def add_source(self, pos: int, canonical: str, kind: str, description: str, named: bool = True) -> None:
         i = bisect.bisect_right(self._positions, pos)
@@ -957,6 +970,12 @@ class _Sentence:
                 continue
             if gender and self.memory.gender.get(r.canonical, gender) != gender:
                 continue  # "she" is not the man "he" was
+            if (person and best_mention is None and found is None and r.subject and not r.is_source
+                    and r.paragraph == self.memory.paragraph_of(pos)):
+                # the nearest person, the subject of a main clause in this paragraph, comes before any
+                # earlier speaker: 'Brenmoor manager Erik Tolle was gracious in defeat. "..." he said'
+                found = r
+                break
             if gender and self.memory.gender.get(r.canonical) == gender:
                 found = r  # the one this pronoun already stood for
                 break
