@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from narratrace.ingest import Record, build_article
@@ -172,3 +174,25 @@ def test_claims_attribution_pronoun_after_a_new_subject_is_that_subject() -> Non
     _, claims = _claims(text)
     quoted = [c for key, c in claims.items() if key.startswith("But you cannot")]
     assert [c.attribution.source_canonical for c in quoted] == ["Erik Tolle"]
+
+
+def test_claims_attribution_a_name_keeps_the_label_the_article_gives_it_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger called "Veloria" a person once among many GPE mentions ("Veloria announced it had
+    found parts"), and the examples' claim got a person as its source; the article's most frequent
+    label for the name decides its kind."""
+    import narratrace.claims.extract as extract
+
+    text = ("Korvania closed its border crossings on Monday. Trucks bound for Korvania were turned back at the "
+            "frontier.\n\nKorvania announced that it had found parts for 40 drones in a cargo ship.")
+    spans = extract.ner_spans
+
+    def one_person(units):  # noqa: ANN001, ANN202 - a country the tagger calls a person at its last mention
+        found = [(s, e, label) for s, e, label in spans(units) if text[s:e] != "Korvania"]
+        at = [m.start() for m in re.finditer("Korvania", text)]
+        found += [(s, s + 8, "PERSON" if s == at[-1] else "GPE") for s in at]
+        return sorted(found)
+
+    monkeypatch.setattr(extract, "ner_spans", one_person)
+    _, claims = _claims(text)
+    a = claims["Korvania announced that"].attribution
+    assert (a.source, a.source_kind) == ("Korvania", "government")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -250,6 +251,14 @@ class _Memory:
         unit_starts = [u.start for u in units]
         self._units = list(units)
         self._unit_starts = unit_starts
+        # one sense per article: a name the tagger labels now PERSON, now GPE keeps its most frequent label
+        # ("Veloria announced" tagged PERSON among a dozen GPE "Veloria"s speaks for a government)
+        counts = Counter((m.canonical, m.label) for m in mentions)
+        self._label_counts = counts
+        self._labels: dict[str, tuple[str, int]] = {}
+        for (canonical, label), n in counts.items():
+            if n > self._labels.get(canonical, ("", 0))[1]:
+                self._labels[canonical] = (label, n)
         for m in mentions:
             if m.label not in ("PERSON", "ORG", "GPE", "FAC", "NORP", "PRODUCT"):
                 continue
@@ -270,6 +279,11 @@ class _Memory:
         self.items.sort(key=lambda r: r.pos)
         self._positions = [r.pos for r in self.items]
         self.gender: dict[str, str] = {}  # person canonical -> "he"/"she", learned from resolved pronouns
+
+    def label_of(self, mention: EntityMention) -> str:
+        """The label the article gives ``mention``'s name most often (its own when it is as frequent)."""
+        label, n = self._labels.get(mention.canonical, (mention.label, 0))
+        return label if n > self._label_counts.get((mention.canonical, mention.label), 0) else mention.label
 
     def paragraph_of(self, pos: int) -> int:
         """The paragraph of the unit at ``pos`` (-1 before the first unit)."""
@@ -748,8 +762,9 @@ class _Sentence:
             capital = CAPITAL_METONYMS.get(entity_key(self.text[main.start:main.end] if main else name_text))
             known_kind = (main.kind if main else None) or (entry.kind if entry else None)
             role_head = self._role_head(toks, ns, ne)
-            person_name = main is not None and main.label == "PERSON"
-            if capital and (main is None or main.label == "GPE"):
+            label = self.memory.label_of(main) if main is not None else None
+            person_name = label == "PERSON"
+            if capital and (main is None or label == "GPE"):
                 kind, canonical = "government", capital
             elif known_kind:
                 kind = known_kind
@@ -765,9 +780,9 @@ class _Sentence:
                 kind = "person"
             elif role_words & _MEDIA:
                 kind = "media"
-            elif main is not None and main.label in ("GPE",):
+            elif label == "GPE":
                 kind = "government"
-            elif main is not None and main.label == "NORP":
+            elif label == "NORP":
                 kind = "anonymous"
             elif words & _GOV:
                 kind = "government"
