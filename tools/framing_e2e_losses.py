@@ -17,8 +17,8 @@ mention gets one cause:
   than the mention and has no item: "Biden administration" for "Biden"), ``not salient``
   (filtered by :func:`narratrace.framing.stage._entities`: named once, not taking part, cited,
   singular NORP), ``low score`` (framed, below ``min_score``);
-- item with another role: ``other entity`` (the item overlapping most is another entity's),
-  ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
+- item with another role: ``quoted-source vote`` (a person named only as a cited source,
+  framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
   role: the entity's other mentions moved it), ``context`` (classified alone in the ingested
   text it already differs: other sentence split or vectors).
 Prints the breakdown as JSON; ``--list`` writes one row per lost or gained mention.
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from narratrace.framing.data import read_framing_data
     from narratrace.framing.features import contexts, sentences_of
     from narratrace.framing.model import load_framing_model, model_for_run
-    from narratrace.framing.stage import ENTITY_LABELS, _entities, frame_entities
+    from narratrace.framing.stage import ENTITY_LABELS, QUOTED_VOTE, _entities, frame_entities
     from narratrace.ingest import ingest
     from narratrace.pipeline import Pipeline, default_stages
     from narratrace.store import Store
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                         cause = "no item: " + _why_no_item(article, anns_of[aid], start, end, loaded, ENTITY_LABELS,
                                                            _entities, items_of[aid])
                     else:
-                        cause = "item"
+                        cause = "item: quoted" if QUOTED_VOTE[1] in (best.data.get("parse") or ()) else "item"
                         solo_wanted.append((len(rows), article, start, end))
             e2e_ok = e2e_role == m.main_role
             counts["e2e_right"] += e2e_ok
@@ -137,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
             rows[r][9] = p.main_role
     for row in rows:
         _, _, _, gold, g, e2e, gold_ok, e2e_ok, cause, solo = row
-        if cause == "item" and e2e != g:
+        if cause == "item: quoted" and e2e != g:
+            row[8] = "role differs: quoted-source vote (a person named only as a cited source)"
+        elif cause == "item" and e2e != g:
             row[8] = ("role differs: aggregation (alone it gets the gold-input role)" if solo == g
                       else "role differs: context (alone in the ingested text it differs)")
-        elif cause == "item":
+        elif cause.startswith("item"):
             row[8] = "same role"
         key = row[8].split(" [")[0]
         if gold_ok and not e2e_ok:
