@@ -6,7 +6,11 @@
   evidence mention;
 * an entity named once gets a role when the parse shows it acted on ("shelled Kharkiv"), not
   when it is only where something happens ("a mosque in Brendale");
-* a source who accuses acts in the story and gets a role; one who only "said" is cited, not cast.
+* a source who accuses acts in the story and gets a role; a person who only "said" is the
+  article's voice (Protagonist, "quoted as a source"); an organisation only cited is not cast;
+* a nationality word the tagger calls ``NORP`` is cast when it is itself the noun that takes part
+  ("Klitschko said") or modifies a noun of actors ("the Democrat party"), not as an adjective
+  ("Syrian fighters").
 """
 
 from __future__ import annotations
@@ -155,10 +159,62 @@ def test_the_employer_of_a_cited_source_is_cited_too(text: str, cited: bool) -> 
     assert _affiliation(text, end, [(source, source + 8)]) is cited
 
 
-def test_a_source_that_accuses_is_cast_one_that_says_is_cited(export: dict) -> None:
+def test_a_source_that_accuses_is_cast_one_that_says_is_quoted(export: dict) -> None:
     items = _items(export, "sources")
     assert "Anna Brekke" in items and "Jonas Falk" in items
-    assert "Tom Rask" not in items
+    assert items["Tom Rask"]["main_role"] == "Protagonist"   # "hydrologist Tom Rask said": the article's voice
+
+
+def _claim(text: str, source: str, cue: str) -> object:
+    from narratrace.model import Annotation
+
+    s = text.index(source)
+    return Annotation("claim", 0, len(text), None, {"source_start": s, "source_end": s + len(source), "cue": cue})
+
+
+def test_a_person_quoted_only_is_framed_as_a_voice_an_organisation_is_not() -> None:
+    from narratrace.framing.stage import QUOTED_VOTE, frame_entities
+    from narratrace.model import Annotation, Article
+
+    text = ("The dam held through the night, hydrologist Tom Rask said. "
+            "The Lindau Water Board said the river would fall by Friday.")
+    rask, board = text.index("Tom Rask"), text.index("Lindau Water Board")
+    annotations = [Annotation("entity", rask, rask + 8, "PERSON", {"canonical": "Tom Rask",
+                                                                  "syntax": {"dep": "nsubj", "gov": "say"}}),
+                   Annotation("entity", board - 4, board + 18, "ORG", {"canonical": "Lindau Water Board",
+                                                                      "syntax": {"dep": "nsubj", "gov": "say"}}),
+                   _claim(text, "Tom Rask", "said"), _claim(text, "The Lindau Water Board", "said")]
+    [(data, framed)] = frame_entities([(Article(id="a", ref="a", text=text), annotations)])
+    roles = {a.data["entity"]: a for a in framed}
+    assert set(roles) == {"Tom Rask"}, data
+    assert roles["Tom Rask"].label == QUOTED_VOTE[0] and roles["Tom Rask"].data["parse"] == [QUOTED_VOTE[1]]
+    # a person who acts too is classified on the mentions where they act (the quote is not a vote)
+    acting = text + " Tom Rask opened the sluices."
+    annotations.append(Annotation("entity", acting.rindex("Tom Rask"), acting.rindex("Tom Rask") + 8, "PERSON",
+                                  {"canonical": "Tom Rask", "syntax": {"dep": "nsubj", "gov": "open"}}))
+    [(_, framed)] = frame_entities([(Article(id="b", ref="b", text=acting), annotations)])
+    assert [a.data["parse"] for a in framed if a.data["entity"] == "Tom Rask"] in ([], [[]])
+    assert all(a.start == acting.rindex("Tom Rask") for a in framed if a.data["entity"] == "Tom Rask")
+
+
+@pytest.mark.parametrize("text, name, words, kept", [
+    ("Klitschko said the city would hold.", "Klitschko", ["klitschko"], True),          # the tagger's NORP for a person
+    ("Klitschko, who was a boxer, insisted.", "Klitschko", [",", "be", "klitschko"], True),
+    ("That is the Democrat party.", "Democrat", ["democrat", "party", "the"], True),     # a noun of actors
+    ("Syrian fighters attacked the town.", "Syrian", ["fighter", "fighters", "syrian"], False),  # an adjective
+    ("The Vessan cause is lost.", "Vessan", ["cause", "the", "vessan"], False),
+    ("Dag Ruud is a Vessan from Tolvik.", "Vessan", ["a", "vessan"], False),                # one person, not the people
+])
+def test_a_nationality_word_is_cast_as_a_noun_not_as_an_adjective(text: str, name: str, words: list[str],
+                                                                   kept: bool) -> None:
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    s = text.index(name)
+    annotations = [Annotation("entity", s, s + len(name), "NORP",
+                              {"canonical": name, "syntax": {"dep": "nsubj" if s == 0 else "dobj", "gov": "say",
+                                                             "words": words}})]
+    assert (name in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)) is kept
 
 
 @pytest.mark.parametrize("text, name, label, taking_part", [
@@ -211,7 +267,8 @@ def test_an_untagged_repeat_joins_its_entity() -> None:
                    Annotation("entity", text.index("West Coast"), text.index(" agreed"), "ORG",
                               {"canonical": "West Coast Herald", "syntax": {"dep": "nsubj", "gov": "agree"}})]
     entities = _entities(article, annotations, ENTITY_LABELS, max_mentions=6)
-    label, classified, every = entities["Spiked"]
+    label, classified, every, quoted = entities["Spiked"]
+    assert not quoted
     assert classified == [(0, 6)]                                        # the tagged mention is classified
     assert [text[s:e] for s, e in every] == ["Spiked", "Spiked"] and every[1][0] == text.index("Spiked took")
     assert [text[s:e] for s, e in entities["West Coast Herald"][2]] == ["West Coast Herald"]

@@ -70,7 +70,11 @@ _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompile
 _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
     authorities authority officials official leaders leader leadership president ministry ministries state states
     police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
-    people nationalists nationalist politicians side command commanders junta parliament""".split())
+    people nationalists nationalist politicians side command commanders junta parliament party parties""".split())
+#: The next word after a mention, on its line.
+_NEXT_WORD = re.compile(r"[ \t]*([\w'’\-]+)")
+#: The main role a person quoted only as a source gets (:func:`_entities`), and the vote's reason.
+QUOTED_VOTE = ("Protagonist", "quoted as a source")
 
 
 #: Entity labels of places: only a place can be the setting of "the port of X"; "of" before a
@@ -128,6 +132,19 @@ def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
     return bool(facts) and bool(set(facts.get("words") or ()) & _ACTOR_NOUNS)  # type: ignore[union-attr]
 
 
+def _names_itself(text: str, end: int, facts: Mapping[str, Any] | None) -> bool:
+    """Whether a singular ``NORP`` mention ending at ``end`` is a noun taking part in its clause
+    ("Klitschko said", "the Chinese are buying", "hired the Dutch"), not an adjective before a
+    noun ("Syrian fighters"): the parse's phrase of an adjective holds the noun it modifies
+    (:func:`narratrace.parsing.token_syntax`), so the word after the mention is one of its words.
+    Nor one person of that people ("a Syrian from Idlib", "an ethnic Uzbek"): not the group."""
+    words = set(facts.get("words") or ()) if facts else set()
+    if not facts or facts.get("dep") not in _PARTICIPANT_DEPS or words & {"a", "an"}:
+        return False
+    after = _NEXT_WORD.match(text, end)
+    return not (after and after.group(1).lower() in words)
+
+
 @dataclass(frozen=True, slots=True)
 class FramingResult:
     """Per article ``(article_id, content_hash, data, annotations)``; the runner stores each."""
@@ -137,18 +154,22 @@ class FramingResult:
 
 def _entities(article: Article, annotations: Sequence[Annotation], labels: Sequence[str], max_mentions: int,
               min_mentions: int = 2, max_entities: int = 60, once: bool = True
-              ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]:
-    """canonical -> (label, mention spans to classify, every mention span) of the entities an article is about.
+              ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]], bool]]:
+    """canonical -> (label, mention spans to classify, every mention span, quoted) of the entities an
+    article is about; ``quoted``: a person named only as a cited source.
 
     Kept: entities named at least ``min_mentions`` times, and (``once``) those named fewer times
     whose parse shows them taking part in a clause: subject, object, agent, possessor, object of
-    a preposition other than a setting's ("in Brendale"; :func:`_participant`). Not kept: an
-    entity named only as a cited source, that is the source of a claim whose cue just reports
-    ("according to X", "X said": cited, not cast; "X accused" acts, :func:`_reports`) or that
-    source's employer ("Russian Defense Ministry spokesman Igor Konashenkov"); the article's own
-    outlet (bylines, credit lines); a nationality adjective (``NORP`` in the singular, "Syrian
-    fighters"; the plural "Americans" is kept) unless it modifies a noun of actors ("the
-    Ukrainian government", "British imperialism": it stands for the state). At most
+    a preposition other than a setting's ("in Brendale"; :func:`_participant`), and a person
+    named only as a cited source (``quoted``: the article relays their words; framing votes
+    :data:`QUOTED_VOTE` for them). Not kept: any other entity named only as a cited source, that
+    is the source of a claim whose cue just reports ("according to The Namal", "X said": cited,
+    not cast; "X accused" acts, :func:`_reports`) or that source's employer ("Russian Defense
+    Ministry spokesman Igor Konashenkov"); the article's own outlet (bylines, credit lines); a
+    nationality adjective (``NORP`` in the singular, "Syrian fighters"; the plural "Americans" is
+    kept) unless it modifies a noun of actors ("the Ukrainian government", "British imperialism",
+    "the Democrat party": it stands for the state or the group) or is itself the noun that takes
+    part ("Klitschko said": the tagger's NORP for a person, :func:`_names_itself`). At most
     ``max_entities`` per article, the most mentioned first, and ``max_mentions`` mentions each,
     spread over the article and not cited, are classified; every mention of a kept entity is
     returned too (the role is the entity's, so it is shown, exported and scored at each of them).
@@ -169,7 +190,8 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
             continue
         surface = article.text[a.start:a.end]
         facts = (a.data or {}).get("syntax")
-        if a.label == "NORP" and not surface.endswith("s") and not _stands_for_actor(facts):
+        if a.label == "NORP" and not surface.endswith("s") and not _stands_for_actor(facts) \
+                and not _names_itself(article.text, a.end, facts):
             continue
         canonical = str((a.data or {}).get("canonical") or surface).strip()
         if not canonical:
@@ -181,19 +203,21 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         elif _participant(article.text, a.start, a.end, facts, a.label):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
+    quoted = {c for c, v in found.items() if v[0] == "PERSON" and cited.get(c, 0) >= len(v[1])}
     kept = {c: v for c, v in found.items()
-            if cited.get(c, 0) < len(v[1]) and entity_key(c) != outlet
-            and (len(v[1]) >= min_mentions or (once and c in taking_part))}
+            if entity_key(c) != outlet and (c in quoted or (
+                cited.get(c, 0) < len(v[1]) and (len(v[1]) >= min_mentions or (once and c in taking_part))))}
     ranked = sorted(kept, key=lambda c: (-len(kept[c][1]), kept[c][1][0][0]))[:max_entities]
     out = {}
     for canonical in sorted(ranked, key=lambda c: kept[c][1][0][0]):
         label, every = kept[canonical]
-        spans = [sp for sp in every if sp not in cited_spans]
+        spans = every if canonical in quoted else [sp for sp in every if sp not in cited_spans]
         if len(spans) > max_mentions:
             step = len(spans) / max_mentions
             spans = [spans[int(i * step)] for i in range(max_mentions)]
         mentions = set(every) | named.get(canonical, set())
-        out[canonical] = (label, spans, sorted(mentions | repeats(article.text, mentions, tagged)))
+        out[canonical] = (label, spans, sorted(mentions | repeats(article.text, mentions, tagged)),
+                          canonical in quoted)
     return out
 
 
@@ -249,7 +273,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
     facts: list[dict[str, Any] | None] = []
     for article, annotations in batch:
         entities = _entities(article, annotations, labels, max_mentions, min_mentions, max_entities, once)
-        spans = [s for _, (_, ss, _) in entities.items() for s in ss]
+        spans = [s for _, (_, ss, _, _) in entities.items() for s in ss]
         first = len(ctx)
         sentences = article.sentences or sentences_of(article.text)
         found = contexts(article.text, spans, sentences)
@@ -273,9 +297,11 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
             continue
         anns = []
         pos = first
-        for canonical, (label, spans, every) in entities.items():
+        for canonical, (label, spans, every, quoted) in entities.items():
             rows = slice(pos, pos + len(spans))
             pos += len(spans)
+            if quoted:  # named only as a source the article quotes: its voice (a model without votes ignores it)
+                votes[rows] = [QUOTED_VOTE] * len(spans)
             prediction = loaded.decide(loaded.combine(main_p[rows], votes[rows]), fine_p[rows].mean(axis=0))
             if prediction.score < min_score:
                 continue
@@ -304,7 +330,9 @@ def _version() -> str:
     (A model given as a directory is hashed by the pipeline from its card; one given by name is not.)
     v2: which entities take part and which mentions are theirs changed ("of" before a non-place,
     untagged repeats), so stores framed before re-run the stage. v3: names the tagger missed
-    (``NAME`` mentions of the claims stage, claims.rules.v6) are framed.
+    (``NAME`` mentions of the claims stage, claims.rules.v6) are framed. v4: a person named only as
+    a cited source is framed (the quoted-source vote), and so is a singular ``NORP`` that is itself
+    the noun taking part ("Klitschko said") or modifies "party".
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -315,7 +343,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v3." + ".".join(hashes) if any(hashes) else "framing.v3"
+    return "framing.v4." + ".".join(hashes) if any(hashes) else "framing.v4"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
