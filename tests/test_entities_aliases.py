@@ -109,3 +109,19 @@ def test_entities_aliases_default_table_is_well_formed() -> None:
     assert len(table) > 80 and isinstance(table, AliasTable)
     assert all(e.kind in (None, "person", "organisation", "government", "media", "social_media")
                for e in table.entries.values())
+
+
+def test_acronym_long_name_is_the_words_that_spell_it() -> None:
+    """The tagger's WORK_OF_ART "Facebook claims the National Aeronautics and Space Administration" before
+    "(NASA)" became NASA's canonical name; the long name is the end of the span whose initials spell it."""
+    from narratrace.claims.entities import find_acronym_definitions
+    from narratrace.claims.extract import alias_table
+
+    text = "Facebook claims the National Aeronautics and Space Administration (NASA) faked the landing."
+    end = text.index(" (NASA)")
+    ((acronym, long, entry),) = find_acronym_definitions(text, [(0, end, "WORK_OF_ART")], alias_table(None))
+    assert (acronym, long, entry.canonical, entry.label) == (
+        "NASA", "National Aeronautics and Space Administration", "National Aeronautics and Space Administration", "ORG")
+    text = "Fighters of the Syrian Arab Army (SAA) and the Organisation for the Prohibition of Chemical Weapons (OPCW)."
+    assert [d[1] for d in find_acronym_definitions(text, [], alias_table(None))] == [
+        "Syrian Arab Army", "Organisation for the Prohibition of Chemical Weapons"]

@@ -307,6 +307,10 @@ def find_acronym_definitions(text: str, mentions: Sequence[tuple[int, int, str]]
             s, label = _capitalised_run(text, j), "ORG"
         if s is None or s >= j:
             continue
+        spelled = _spelled_from(text, s, j, acr)
+        if spelled != s and label in ("WORK_OF_ART", "PRODUCT", "EVENT", "LAW"):
+            label = "ORG"  # the tagger's span ran over the name: its label is no better than its span
+        s = spelled
         long = text[s:j]
         if entity_key(long) == entity_key(acr):
             continue
@@ -317,6 +321,24 @@ def find_acronym_definitions(text: str, mentions: Sequence[tuple[int, int, str]]
             entry = AliasEntry(entry.canonical, label, entry.kind)
         out.append((acr, long, entry))
     return out
+
+
+def _spelled_from(text: str, start: int, end: int, acronym: str) -> int:
+    """The start of the shortest end of ``text[start:end]`` whose initials spell ``acronym`` (connectors
+    such as "and", "of" may be skipped), else ``start``: the tagger's "Facebook claims the National
+    Aeronautics and Space Administration" before "(NASA)" is the agency's name from "National"."""
+    letters = [c for c in acronym.upper() if c.isalpha()]
+    words = list(re.finditer(r"[^\W_][\w\-'’]*", text[start:end]))
+    for i in range(len(words) - 1, -1, -1):
+        if words[i].group().lower() in _CONNECTORS:
+            continue
+        initials = [w.group()[0].upper() for w in words[i:] if w.group().lower() not in _CONNECTORS]
+        every = [w.group()[0].upper() for w in words[i:]]
+        if initials == letters or every == letters:
+            return start + words[i].start()
+        if len(initials) > len(letters):
+            break
+    return start
 
 
 def _capitalised_run(text: str, end: int) -> int | None:
