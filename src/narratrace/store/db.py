@@ -330,16 +330,7 @@ class Store:
 
     def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
         """Full-text search (FTS5, BM25); plain words are matched as words, not as syntax."""
-        terms = _fts_terms(query)
-        if not terms:
-            return []
-        fts_query = " ".join(f'"{t}"' for t in terms)
-        sql = ("SELECT a.ref, a.title, a.outlet, a.published, "
-               "snippet(articles_fts, 1, '[', ']', ' … ', 16), bm25(articles_fts) "
-               "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-               "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) LIMIT ?")
-        return [SearchHit(r[0], r[1], r[2], r[3], r[4], -float(r[5]))
-                for r in self.db.execute(sql, (fts_query, limit))]
+        return self.search_page(query, limit=limit)[0]
 
     def search_page(self, query: str, *, limit: int, offset: int = 0,
                     window: int | None = None) -> tuple[list[SearchHit], bool]:
@@ -366,10 +357,16 @@ class Store:
             "ORDER BY bm25(articles_fts) LIMIT ? OFFSET ?", (fts_query, bound or 0, limit, offset)).fetchall()
         hits = []
         for rowid, score in ranked:
-            row = self.db.execute(
-                "SELECT a.ref, a.title, a.outlet, a.published, snippet(articles_fts, 1, '[', ']', ' … ', 16) "
-                "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-                "WHERE articles_fts MATCH ? AND articles_fts.rowid = ?", (fts_query, rowid)).fetchone()
+            length = self.db.execute("SELECT length(text) FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+            if length is not None and length[0] > LONG_TEXT_CHARS:  # FTS5's snippet() reads every hit: seconds
+                row = self.db.execute("SELECT ref, title, outlet, published, substr(text, 1, ?) FROM articles "
+                                      "WHERE rowid = ?", (SNIPPET_SCAN_CHARS, rowid)).fetchone()
+                row = (*row[:4], first_snippet(row[4], terms, more=length[0] > SNIPPET_SCAN_CHARS))
+            else:
+                row = self.db.execute(
+                    "SELECT a.ref, a.title, a.outlet, a.published, snippet(articles_fts, 1, '[', ']', ' … ', 16) "
+                    "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                    "WHERE articles_fts MATCH ? AND articles_fts.rowid = ?", (fts_query, rowid)).fetchone()
             if row is not None:
                 hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], -float(score)))
         return hits, bound is not None
@@ -537,6 +534,58 @@ class _Transaction:
 
 
 _NOT_FTS = re.compile(r'["\x00-\x1f\x7f\ud800-\udfff]')
+
+
+#: A text longer than this gets its search snippet from :func:`first_snippet`: SQLite's ``snippet()``
+#: scores every hit of the document (6 s for a 1.2 MB text with 40,000 hits of "officials").
+LONG_TEXT_CHARS = 100_000
+#: How much of a long text :func:`first_snippet` reads for its first hit.
+SNIPPET_SCAN_CHARS = 200_000
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _fold(word: str) -> str:
+    """A token as FTS5's unicode61 tokenizer compares it: case and diacritics folded."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(c))
+
+
+def first_snippet(text: str, terms: Sequence[str], *, tokens: int = 16, more: bool = False) -> str:
+    """A snippet in the form of FTS5's ``snippet(..., '[', ']', ' … ', 16)`` around the first hit of a
+    query term in ``text``: up to ``tokens`` words, hits in brackets, ``' … '`` where the text goes on
+    (``more``: the text goes on after ``text``, a prefix of it)."""
+    words = list(_TOKEN.finditer(text))
+    folded = [_fold(w.group()) for w in words]
+    phrases = [[_fold(t) for t in _TOKEN.findall(term)] for term in terms]
+    phrases = [p for p in phrases if p]
+    hits: list[tuple[int, int]] = []  # (first word, past the last word) of each phrase hit
+    for i in range(len(words)):
+        for p in phrases:
+            if folded[i:i + len(p)] == p:
+                hits.append((i, i + len(p)))
+    if not words:
+        return ""
+    first = hits[0][0] if hits else 0
+    start = max(0, min(first - tokens // 4, len(words) - tokens))
+    end = min(len(words), start + tokens)
+    marks = {a: b for a, b in hits if start <= a < end}
+    out = [" … "] if start > 0 else []
+    pos = words[start].start()
+    i = start
+    while i < end:
+        a = words[i].start()
+        out.append(text[pos:a])
+        b = min(marks.get(i, i + 1), end)
+        piece = text[a:words[b - 1].end()]
+        out.append(f"[{piece}]" if i in marks else piece)
+        pos = words[b - 1].end()
+        i = b
+    if end < len(words) or more:
+        out.append(" … ")
+    else:
+        out.append(text[pos:].rstrip())  # the text's last words: what follows them too (".")
+    return "".join(out)
 
 
 def _fts_terms(query: str) -> list[str]:
