@@ -196,3 +196,19 @@ def test_claims_attribution_a_name_keeps_the_label_the_article_gives_it_most(mon
     _, claims = _claims(text)
     a = claims["Korvania announced that"].attribution
     assert (a.source, a.source_kind) == ("Korvania", "government")
+
+
+def test_claims_attribution_a_company_name_is_no_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger's PERSON "Nordhavn Line" (a shipping line, in the examples) was a person as a source."""
+    import narratrace.claims.extract as extract
+
+    text = "Nordhavn Line, which runs a weekly feeder service, told customers that it would add a surcharge of 140 velor."
+    spans = extract.ner_spans
+
+    def as_person(units):  # noqa: ANN001, ANN202 - the tagger's spans, the line's name a PERSON
+        return sorted([(s, e, lab) for s, e, lab in spans(units) if s > 0] + [(0, 13, "PERSON")])
+
+    monkeypatch.setattr(extract, "ner_spans", as_person)
+    _, claims = _claims(text)
+    (claim,) = claims.values()
+    assert (claim.attribution.source, claim.attribution.source_kind) == ("Nordhavn Line", "organisation")

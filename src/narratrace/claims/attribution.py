@@ -93,6 +93,10 @@ _ORG = frozenset({"group", "groups", "movement", "militia", "organisation", "org
                   "institute", "charity", "network", "coalition", "alliance", "faction", "battalion", "brigade",
                   "division", "legion", "front", "club", "church", "university", "bank", "ngo", "team",
                   "operator", "federation", "society", "centre", "center", "consultancy", "insurer", "insurers"})
+# The last word of a company's or body's name, which the tagger may still take for a person ("Nordhavn Line").
+_ORG_NAME_ENDS = frozenset({"line", "lines", "group", "holdings", "ltd", "inc", "corp", "corporation", "company",
+                            "bank", "airlines", "airways", "shipping", "logistics", "partners", "llc", "plc", "gmbh",
+                            "union", "federation", "association", "foundation", "institute", "council", "agency"})
 _ANON_HEADS = frozenset({
     "source", "sources", "official", "officials", "expert", "experts", "analyst", "analysts", "observer",
     "observers", "diplomat", "diplomats", "insider", "insiders", "person", "people", "witness", "witnesses",
@@ -763,7 +767,7 @@ class _Sentence:
             known_kind = (main.kind if main else None) or (entry.kind if entry else None)
             role_head = self._role_head(toks, ns, ne)
             label = self.memory.label_of(main) if main is not None else None
-            person_name = label == "PERSON"
+            person_name = label == "PERSON" and name_text.split()[-1].lower().strip(".") not in _ORG_NAME_ENDS
             if capital and (main is None or label == "GPE"):
                 kind, canonical = "government", capital
             elif known_kind:
