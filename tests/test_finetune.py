@@ -57,7 +57,17 @@ def test_finetune_model_is_evaluated_and_used_by_analyze(trained: Path, tmp_path
     assert "claims: 1 article(s) processed" in out.output
 
 
-def test_finetune_is_refused_for_a_task_without_it(tmp_path: Path) -> None:
+def test_finetune_every_trainable_task_fine_tunes_and_others_are_refused(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from narratrace import evaluation
+
+    trainable = [n for n in evaluation.task_names() if evaluation.get_task(n).train is not None]
+    assert trainable and all(evaluation.get_task(n).fine_tunes for n in trainable)  # issue 20: every task
+    real = evaluation.get_task
+    monkeypatch.setattr(evaluation, "get_task", lambda name: dataclasses.replace(real(name), fine_tunes=False)
+                        if name == "techniques" else real(name))
     with pytest.raises(ConfigError, match="no fine-tuned model yet"):
         run_training("techniques", tmp_path, tmp_path / "m", fine_tune=True)
 
@@ -79,11 +89,17 @@ def test_finetune_helpers_split_and_rescale() -> None:
     assert np.allclose(rescaled(np.array([0.0, 0.3, 1.0, 0.65]), 0.3), [0.0, 0.5, 1.0, 0.75])
 
 
-def test_finetune_cli_says_each_epoch(tmp_path: Path) -> None:
+def test_finetune_cli_says_each_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from narratrace import evaluation
+
     out = CliRunner().invoke(cli, ["train", "checkworthiness", "--data", str(DATA), "--split", "all", "--out",
                                    str(tmp_path / "m"), "--fine-tune", "--epochs", "1"])
     assert out.exit_code == 0, out.output
     assert "epoch 1: train loss" in out.stderr and "checkworthiness model written to" in out.stdout
+    real = evaluation.get_task
+    monkeypatch.setattr(evaluation, "get_task", lambda name: dataclasses.replace(real(name), fine_tunes=False))
     refused = CliRunner().invoke(cli, ["train", "techniques", "--data", str(DATA), "--out", str(tmp_path / "t"),
                                        "--fine-tune"])
     assert refused.exit_code != 0 and "no fine-tuned model yet" in refused.output

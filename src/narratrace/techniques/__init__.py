@@ -7,7 +7,9 @@ the task's technique-classification setting). Two kinds exist:
 * ``rules`` — the shipped default ``rules-v1``: a lexicon of patterns written for this project
   (:mod:`.rules`);
 * ``trained`` — a token-level span tagger and a span classifier trained on CPU from data in the
-  PTC format (``narratrace train techniques --data PTC_DIR --out DIR``, :mod:`.learned`).
+  PTC format (``narratrace train techniques --data PTC_DIR --out DIR``, :mod:`.learned`);
+* ``fine-tuned`` — MiniLM fine-tuned as a BIO token tagger over the techniques, on the same data
+  (``narratrace train techniques --fine-tune ...``, :mod:`.finetuned`); it reads English only.
 
 :func:`load_model` turns a model name or directory (``narratrace models``) into a model.
 """
@@ -50,7 +52,10 @@ def _load(path: str, mtime: float) -> TechniqueModel:
     if kind == "trained":
         from narratrace.techniques.learned import LearnedModel
         return LearnedModel(directory, name=name)
-    raise ConfigError(f"techniques model {directory}: unknown kind {kind!r} (rules or trained)")
+    if kind == "fine-tuned":
+        from narratrace.techniques.finetuned import FineTunedTechniqueModel
+        return FineTunedTechniqueModel.load(directory, name=name)
+    raise ConfigError(f"techniques model {directory}: unknown kind {kind!r} (rules, trained or fine-tuned)")
 
 
 def load_model(model: str | Path | None = None) -> TechniqueModel:

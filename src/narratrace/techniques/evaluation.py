@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from narratrace.evaluation import Benchmark, PublishedFigure, Task
-from narratrace.errors import InputError
+from narratrace.errors import ConfigError, InputError
 
 __all__ = ["TASK", "evaluate_techniques", "evaluate_techniques_end_to_end", "predict_tc", "train_techniques"]
 
@@ -146,7 +146,15 @@ def evaluate_techniques_end_to_end(data: str | Path, *, model: str | None = None
 
 
 def train_techniques(data: str | Path | None, out: str | Path, *, split: str = "train", seed: int = 13,
-                     **options: Any) -> dict[str, Any]:
+                     fine_tune: bool = False, **options: Any) -> dict[str, Any]:
+    """The frozen-feature tagger and classifier (:mod:`~narratrace.techniques.learned`, fast); with
+    ``fine_tune``, MiniLM fine-tuned as a BIO token tagger (:mod:`~narratrace.techniques.finetuned`)."""
+    if fine_tune:
+        from narratrace.techniques.finetuned import train_fine_tuned
+
+        if data is None or options.get("reviews"):
+            raise ConfigError("techniques: --fine-tune learns from a PTC folder (--data) only, not from reviews")
+        return train_fine_tuned(Path(data), Path(out), split=split, seed=seed, **options)
     from narratrace.techniques.learned import train_model
 
     return train_model(Path(data) if data is not None else None, Path(out), split=split, seed=seed, **options)
@@ -168,6 +176,7 @@ TASK = Task(
     end_to_end=evaluate_techniques_end_to_end,
     train=train_techniques,
     from_reviews=True,
+    fine_tunes=True,
     simulate=simulate_techniques,
     published=(PublishedFigure("si.f1", "span identification F1 (partial overlap)", 0.5155,
                                "Hitachi (Morio et al., SemEval 2020), PTC test set"),
