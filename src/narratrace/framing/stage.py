@@ -100,6 +100,8 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     if not facts or not name[:1].isupper() or shouting(text, start):
         return False
     dep, gov = facts.get("dep"), str(facts.get("gov") or "")
+    if dep in ("nmod", "compound", "amod") and gov in _ACTOR_NOUNS:
+        return True  # stands for the actors it names ("the Brussels elite": the parse left "elite" an adjective)
     if dep not in _PARTICIPANT_DEPS:
         return False
     if dep == "pobj" and gov == "by":
@@ -197,7 +199,8 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if not canonical:
             continue
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
-        if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
+        if (any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources)) \
+                and vote(facts) is None:  # a source whose own clause casts it ("X and Y lied when they said") acts
             cited[canonical] = cited.get(canonical, 0) + 1
             cited_spans.add((a.start, a.end))
         elif _participant(article.text, a.start, a.end, facts, a.label):
