@@ -70,7 +70,13 @@ _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompile
 _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
     authorities authority officials official leaders leader leadership president ministry ministries state states
     police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
-    people nationalists nationalist politicians side command commanders junta parliament party parties""".split())
+    people nationalists nationalist politicians side command commanders junta parliament party parties countries
+    nations""".split())
+#: Verbs whose hyphened participle makes the name before it their agent ("Ankara-backed militants", "a
+#: US-led coalition", "the World Economic Forum-aligned government"); "Kyiv-based" places, it does not cast.
+_AGENT_PARTICIPLES = frozenset("""back lead align fund sponsor support arm finance control run install bankroll train
+    supply direct inspire""".split())
+_HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")
 #: The next word after a mention, on its line.
 _NEXT_WORD = re.compile(r"[ \t]*([\w'’\-]+)")
 #: The main role a person quoted only as a source gets (:func:`_entities`), and the vote's reason.
@@ -102,6 +108,8 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     dep, gov = facts.get("dep"), str(facts.get("gov") or "")
     if dep in ("nmod", "compound", "amod") and gov in _ACTOR_NOUNS:
         return True  # stands for the actors it names ("the Brussels elite": the parse left "elite" an adjective)
+    if dep == "npadvmod" and gov in _AGENT_PARTICIPLES and text[end:end + 1] in _HYPHENS:
+        return True  # the agent of a hyphened participle: "Ankara-backed militants", "the WEF-aligned government"
     if dep not in _PARTICIPANT_DEPS:
         return False
     if dep == "pobj" and gov == "by":
