@@ -292,7 +292,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
         docs.append((article.text, sentences, found, (stored or {}).get(article.id)))
         syntax = {(a.start, a.end): (a.data or {}).get("syntax") for a in annotations if a.kind == "entity"}
         facts += [syntax.get(sp) for sp in spans]
-        plan.append((article, entities, first))
+        plan.append((article, entities, first, syntax))
     if ctx:
         main_p, fine_p = loaded.probabilities(loaded.features_of(docs))
         votes = loaded.votes(ctx, facts)  # the parse (stored by claims): who does what to whom
@@ -300,7 +300,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
         main_p = fine_p = np.zeros((0, 0), dtype=np.float32)
         votes = []
     out = []
-    for article, entities, first in plan:
+    for article, entities, first, syntax in plan:
         if not entities:
             out.append(({"entities": 0, "framed": 0, "model": loaded.name,
                          "skipped": "no salient named entity (none named at least min_mentions times "
@@ -323,15 +323,31 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
             best = int(np.argmax(typical))
             evidence = ctx[rows.start + best]
             reasons = sorted({v[1] for v in votes[rows] if v is not None and v[0] == prediction.main_role})
+            own = _mention_roles(every, syntax, prediction.main_role) if loaded.rule_weight > 0 and not quoted else []
             anns.append(Annotation("framing", evidence.start, evidence.end, prediction.main_role, {
                 "entity": canonical, "entity_label": label, "main_role": prediction.main_role,
                 "fine_roles": list(prediction.fine_roles), "score": round(prediction.score, 4),
                 "main_scores": prediction.main_scores, "fine_scores": prediction.fine_scores,
                 "evidence_start": evidence.sentence.start, "evidence_end": evidence.sentence.end,
                 "mentions": len(spans), "spans": [list(sp) for sp in every], "parse": reasons,
-                "model": loaded.name}))
+                "model": loaded.name, **({"mention_roles": own} if own else {})}))
         anns.sort(key=lambda a: (a.start, a.end))
         out.append(({"entities": len(entities), "framed": len(anns), "model": loaded.name}, tuple(anns)))
+    return out
+
+
+def _mention_roles(spans: Iterable[tuple[int, int]], syntax: Mapping[tuple[int, int], Any], role: str
+                   ) -> list[list[Any]]:
+    """``[start, end, main role, reason]`` of each mention of ``spans`` whose own parse votes for
+    another role than the entity's ``role``: "Russia invaded..." and, later, "the West blames Russia
+    for..." cast Russia one way overall and as the one blamed in that sentence. The entity keeps its
+    role; the mention's own clause is the stronger evidence for that mention (a model that reads
+    votes gives a lone mention its vote's role too, :meth:`FramingModel.blend`)."""
+    out = []
+    for s, e in spans:
+        v = vote(syntax.get((s, e)))
+        if v is not None and v[0] != role:
+            out.append([s, e, v[0], v[1]])
     return out
 
 
@@ -343,7 +359,10 @@ def _version() -> str:
     untagged repeats), so stores framed before re-run the stage. v3: names the tagger missed
     (``NAME`` mentions of the claims stage, claims.rules.v6) are framed. v4: a person named only as
     a cited source is framed (the quoted-source vote), and so is a singular ``NORP`` that is itself
-    the noun taking part ("Klitschko said") or modifies "party".
+    the noun taking part ("Klitschko said") or modifies "party". v5: a cited source whose own clause
+    casts it, a name modifying "elite" or before "-backed"/"-led", a nationality before "countries" are
+    framed, and a mention whose own parse votes for another role than its entity's carries that role
+    (``mention_roles``).
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -354,7 +373,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v4." + ".".join(hashes) if any(hashes) else "framing.v4"
+    return "framing.v5." + ".".join(hashes) if any(hashes) else "framing.v5"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],

@@ -120,16 +120,20 @@ def export_framing(store: Store, ref: dict[str, str] | None = None) -> list[dict
     """The export contract: ``{"article", "entity", "main_role", "fine_roles", "evidence": {"start", "end"},
     "score", "mention": {"start", "end"}, "mentions": [{"start", "end"}, ...]}``: ``mention`` is the
     evidence mention, ``mentions`` every mention of the entity in the article (an annotation
-    stored before they were kept has its evidence mention only)."""
+    stored before they were kept has its evidence mention only). A mention whose own clause casts
+    the entity in another role than the item's has it too: ``{"start", "end", "main_role", "parse"}``
+    (``parse``: the reason, "object of blame")."""
     ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
     out = []
     for r in framing_annotations(store):
         d = r["data"]
+        own = {(int(x[0]), int(x[1])): {"main_role": str(x[2]), "parse": str(x[3])}
+               for x in d.get("mention_roles") or () if isinstance(x, list) and len(x) == 4}
         out.append({"article": ref.get(r["article_id"], r["ref"]), "entity": d.get("entity"),
                     "main_role": d.get("main_role") or r["label"], "fine_roles": list(d.get("fine_roles") or ()),
                     "evidence": {"start": d.get("evidence_start", r["start"]), "end": d.get("evidence_end", r["end"])},
                     "score": d.get("score"), "mention": {"start": r["start"], "end": r["end"]},
-                    "mentions": [{"start": int(a), "end": int(b)}
+                    "mentions": [{"start": int(a), "end": int(b), **own.get((int(a), int(b)), {})}
                                  for a, b in d.get("spans") or [(r["start"], r["end"])]]})
     return out
 
