@@ -380,3 +380,20 @@ def test_a_mention_cast_otherwise_by_its_own_clause_keeps_that_role() -> None:
     spans = [(0, 7), (30, 37), (50, 57), (70, 77)]      # (70, 77): an untagged repeat, no parse facts
     assert _mention_roles(spans, syntax, "Antagonist") == [[30, 37, "Innocent", "object of blame"]]
     assert _mention_roles(spans, syntax, "Innocent") == [[0, 7, "Antagonist", "subject of invade"]]
+
+
+def test_a_name_tagged_as_a_product_where_it_is_a_person_elsewhere_is_their_mention() -> None:
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    text = "Governor Ivo Lind cut the fund. Lind denied it. The reality of Lind as a leader is plain."
+    first, second, third = text.index("Ivo Lind"), text.index("Lind denied"), text.rindex("Lind")
+    subject = {"dep": "nsubj", "gov": "cut", "gov_pos": "VERB"}
+    annotations = [Annotation("entity", first, first + 8, "PERSON", {"canonical": "Ivo Lind", "syntax": subject}),
+                   Annotation("entity", second, second + 4, "PERSON", {"canonical": "Ivo Lind", "syntax": subject}),
+                   Annotation("entity", third, third + 4, "PRODUCT", {"canonical": "Lind"})]
+    article = Article(id="a", ref="a", text=text)
+    assert (third, third + 4) in _entities(article, annotations, ENTITY_LABELS, 6)["Ivo Lind"][2]
+    # a product that is no one's name elsewhere stays out
+    annotations[1] = Annotation("entity", second, second + 4, "PRODUCT", {"canonical": "Lind"})
+    assert (third, third + 4) not in _entities(article, annotations, ENTITY_LABELS, 6)["Ivo Lind"][2]

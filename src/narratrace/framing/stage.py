@@ -191,7 +191,12 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
-    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity"])
+    # one sense per article: a name the tagger labels as a person, group or place somewhere and as a product
+    # or a work elsewhere ("Ron DeSantis ... the reality of DeSantis/PRODUCT") is the same name there
+    framable = {" ".join(article.text[a.start:a.end].split()) for a in annotations
+                if a.kind == "entity" and a.label in labels}
+    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity" and (
+        a.label in labels or " ".join(article.text[a.start:a.end].split()) not in framable)])
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
         if a.kind == "entity" and a.end > a.start:
@@ -362,7 +367,8 @@ def _version() -> str:
     the noun taking part ("Klitschko said") or modifies "party". v5: a cited source whose own clause
     casts it, a name modifying "elite" or before "-backed"/"-led", a nationality before "countries" are
     framed, and a mention whose own parse votes for another role than its entity's carries that role
-    (``mention_roles``).
+    (``mention_roles``); a name tagged a product or work where it is a person's, group's or place's elsewhere
+    in the article is that entity's mention.
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
