@@ -77,7 +77,9 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
     """The measures of :func:`evaluate_framing` on what a user gets: each document ingested and
     analysed with the default stages, each gold mention found again in the ingested text (by its
     string, nearest its offset) and given the role of the exported framing item one of whose
-    mentions (``mention`` and ``mentions``: every mention of the entity) overlaps it most. A gold mention no exported item covers counts as wrong (no role)."""
+    mentions (``mention`` and ``mentions``: every mention of the entity) overlaps it most, or the
+    role that exported mention carries itself (its own clause casts it otherwise; fine roles none,
+    counted in ``losses["mention_role"]``). A gold mention no exported item covers counts as wrong (no role)."""
     from narratrace.evaluation import analyze_texts
 
     docs = list(read_framing_data(data, split=split, limit=limit))
