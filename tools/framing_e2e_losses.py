@@ -18,8 +18,8 @@ mention gets one cause:
   (filtered by :func:`narratrace.framing.stage._entities`: named once, not taking part, cited,
   singular NORP), ``low score`` (framed, below ``min_score``);
 - item with another role: ``the mention's own parse vote`` (the item keeps the entity's role, this
-  mention carries its own clause's, :func:`narratrace.framing.stage._mention_roles`), ``quoted-source vote`` (a person named only as a cited source,
-  framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
+  mention carries its own clause's, :func:`narratrace.framing.stage._mention_roles`),
+  ``quoted-source vote`` (a person named only as a cited source, framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
   role: the entity's other mentions moved it), ``context`` (classified alone in the ingested
   text it already differs: other sentence split or vectors).
 Prints the breakdown as JSON; ``--list`` writes one row per lost or gained mention.
