@@ -34,10 +34,14 @@ class EntityRole:
     evidence_end: int
     evidence: str
     mentions: int
+    #: mentions whose own clause casts the entity otherwise: ``{"start", "end", "main_role", "parse", "context"}``
+    #: (``context``: the words around the mention)
+    mention_roles: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["fine_roles"] = list(self.fine_roles)
+        d["mention_roles"] = [dict(m) for m in self.mention_roles]
         return d
 
 
@@ -80,8 +84,21 @@ def entity_roles(store: Store, *, article: str | None = None, outlet: str | None
         out.append(EntityRole(r["article_id"], r["ref"], r["title"], r["outlet"], str(d.get("entity") or ""),
                               str(d.get("entity_label") or ""), str(d.get("main_role") or r["label"]),
                               tuple(d.get("fine_roles") or ()), float(d.get("score") or 0.0), r["start"], r["end"],
-                              es, ee, " ".join(text[es:ee].split()), int(d.get("mentions") or 1)))
+                              es, ee, " ".join(text[es:ee].split()), int(d.get("mentions") or 1),
+                              _mention_roles(d, text)))
     return out
+
+
+def _mention_roles(data: dict[str, Any], text: str, *, around: int = 60) -> tuple[dict[str, Any], ...]:
+    """The stored ``mention_roles`` of a framing annotation, each with the words around its mention."""
+    out = []
+    for x in data.get("mention_roles") or ():
+        if not (isinstance(x, list) and len(x) == 4 and all(isinstance(v, int) for v in x[:2])):
+            continue
+        s, e = max(0, int(x[0])), min(len(text), int(x[1]))
+        context = " ".join(text[max(0, s - around):min(len(text), e + around)].split())
+        out.append({"start": s, "end": e, "main_role": str(x[2]), "parse": str(x[3]), "context": context})
+    return tuple(out)
 
 
 def outlet_roles(roles: Sequence[EntityRole], *, min_articles: int = 1) -> list[OutletRole]:
