@@ -325,3 +325,75 @@ def test_a_personal_name_tagged_as_a_group_is_a_person() -> None:
     labels = {s: label for _, s, label, _ in _names(text)}
     assert labels["Roman Shukhevych"] == "PERSON"
     assert labels["South Korean"] == "NORP" and labels["Roman Catholics"] == "NORP"
+
+
+@pytest.mark.parametrize("text, name, facts, taking_part", [
+    ("They fight the Lindau and Varn elite.", "Varn", {"dep": "nmod", "gov": "elite"}, True),   # stands for actors
+    ("a Varn landmark", "Varn", {"dep": "nmod", "gov": "landmark"}, False),
+    ("the Ankara-backed militants", "Ankara", {"dep": "npadvmod", "gov": "back"}, True),       # agent of a participle
+    ("the Varn-led coalition", "Varn", {"dep": "npadvmod", "gov": "lead"}, True),
+    ("a Kyiv-based charity", "Kyiv", {"dep": "npadvmod", "gov": "base"}, False),              # a setting
+    ("to Britain, Canada and the US", "Canada", {"dep": "npadvmod", "gov": "help"}, False),   # a list's misparse
+])
+def test_a_name_standing_for_actors_or_backing_them_takes_part(text: str, name: str, facts: dict,
+                                                                 taking_part: bool) -> None:
+    from narratrace.framing.stage import _participant
+
+    start = text.index(name)
+    assert _participant(text, start, start + len(name), facts, "GPE") is taking_part
+
+
+def test_a_nationality_word_before_countries_stands_for_the_states() -> None:
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    text = "It will depend on Vessan countries."
+    s = text.index("Vessan")
+    facts = {"dep": "pobj", "gov": "on", "gov_head": "depend", "words": ["countries", "country", "vessan"]}
+    annotations = [Annotation("entity", s, s + 6, "NORP", {"canonical": "Vessan", "syntax": facts})]
+    assert "Vessan" in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)
+
+
+def test_a_cited_source_whose_own_clause_casts_it_is_framed() -> None:
+    """'Lind and Ruud lied when they said...': the claim cites them, but they are cast by their own verb."""
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    text = "Lind and Ruud lied when they said the dam was safe."
+    facts = {"dep": "nsubj", "gov": "lie", "gov_pos": "VERB", "words": ["and", "lind", "ruud"]}
+    annotations = [Annotation("entity", 0, 13, "ORG", {"canonical": "Lind and Ruud", "syntax": facts}),
+                   _claim(text, "Lind and Ruud", "said")]
+    assert "Lind and Ruud" in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)
+    saying = dict(facts, gov="say")  # only said: cited, not cast
+    annotations[0] = Annotation("entity", 0, 13, "ORG", {"canonical": "Lind and Ruud", "syntax": saying})
+    assert "Lind and Ruud" not in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)
+
+
+def test_a_mention_cast_otherwise_by_its_own_clause_keeps_that_role() -> None:
+    """The entity has one role; a mention whose own parse votes for another carries it (exported
+    with the mention and read by the end-to-end evaluation at that mention)."""
+    from narratrace.framing.stage import _mention_roles
+
+    syntax = {(0, 7): {"dep": "nsubj", "gov": "invade", "gov_pos": "VERB"},
+              (30, 37): {"dep": "dobj", "gov": "blame", "gov_pos": "VERB"},
+              (50, 57): {"dep": "nsubj", "gov": "be", "gov_pos": "AUX"}}
+    spans = [(0, 7), (30, 37), (50, 57), (70, 77)]      # (70, 77): an untagged repeat, no parse facts
+    assert _mention_roles(spans, syntax, "Antagonist") == [[30, 37, "Innocent", "object of blame"]]
+    assert _mention_roles(spans, syntax, "Innocent") == [[0, 7, "Antagonist", "subject of invade"]]
+
+
+def test_a_name_tagged_as_a_product_where_it_is_a_person_elsewhere_is_their_mention() -> None:
+    from narratrace.framing.stage import ENTITY_LABELS, _entities
+    from narratrace.model import Annotation, Article
+
+    text = "Governor Ivo Lind cut the fund. Lind denied it. The reality of Lind as a leader is plain."
+    first, second, third = text.index("Ivo Lind"), text.index("Lind denied"), text.rindex("Lind")
+    subject = {"dep": "nsubj", "gov": "cut", "gov_pos": "VERB"}
+    annotations = [Annotation("entity", first, first + 8, "PERSON", {"canonical": "Ivo Lind", "syntax": subject}),
+                   Annotation("entity", second, second + 4, "PERSON", {"canonical": "Ivo Lind", "syntax": subject}),
+                   Annotation("entity", third, third + 4, "PRODUCT", {"canonical": "Lind"})]
+    article = Article(id="a", ref="a", text=text)
+    assert (third, third + 4) in _entities(article, annotations, ENTITY_LABELS, 6)["Ivo Lind"][2]
+    # a product that is no one's name elsewhere stays out
+    annotations[1] = Annotation("entity", second, second + 4, "PRODUCT", {"canonical": "Lind"})
+    assert (third, third + 4) not in _entities(article, annotations, ENTITY_LABELS, 6)["Ivo Lind"][2]

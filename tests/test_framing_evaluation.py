@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from narratrace.cli import cli
@@ -58,3 +59,34 @@ def test_framing_train_and_evaluate_cli(tmp_path: Path) -> None:
 def test_framing_evaluate_bad_data_is_a_clear_error(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["evaluate", "framing", "--data", str(tmp_path)])
     assert out.exit_code != 0 and "subtask-1-annotations.txt" in out.output
+
+
+def test_framing_end_to_end_reads_a_mention_s_own_role(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exported item gives its role to the gold mentions it covers, except at a mention that
+    carries its own role (its clause casts it otherwise): there that role is scored, fine roles none."""
+    import narratrace.evaluation as evaluation
+    from narratrace.framing.evaluation import evaluate_framing_end_to_end
+
+    text = "Kestria invaded Varn. Later Varn blamed Kestria for the cold."
+    data = tmp_path / "set"
+    (data / "raw-documents").mkdir(parents=True)
+    (data / "raw-documents" / "D1.txt").write_text(text, encoding="utf-8")
+    k1, k2 = text.index("Kestria"), text.rindex("Kestria")
+    (data / "subtask-1-annotations.txt").write_text(
+        f"D1.txt\tKestria\t{k1}\t{k1 + 6}\tAntagonist\tInstigator\n"
+        f"D1.txt\tKestria\t{k2}\t{k2 + 6}\tInnocent\tVictim\n", encoding="utf-8")
+
+    def export(with_own: bool) -> dict:
+        second = {"start": k2, "end": k2 + 7}
+        if with_own:
+            second.update({"main_role": "Innocent", "parse": "object of blame"})
+        return {"articles": [{"ref": "D1", "text": text}],
+                "framing": [{"article": "D1", "entity": "Kestria", "main_role": "Antagonist",
+                             "fine_roles": ["Instigator"], "mention": {"start": k1, "end": k1 + 7},
+                             "mentions": [{"start": k1, "end": k1 + 7}, second]}]}
+
+    for with_own, accuracy in ((False, 0.5), (True, 1.0)):
+        monkeypatch.setattr(evaluation, "analyze_texts", lambda *a, _w=with_own, **k: export(_w))
+        out = evaluate_framing_end_to_end(data)
+        assert out["measures"]["main_role_accuracy"] == accuracy
+        assert out["losses"]["covered"] == 2 and out["losses"]["mention_role"] == int(with_own)

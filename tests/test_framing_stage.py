@@ -117,3 +117,35 @@ def test_framing_report_section_escapes_text(framed: Store) -> None:
 
 def test_framing_report_section_absent_without_the_stage(store: Store) -> None:
     assert build_report(store).view("framing") is None
+
+
+def test_a_mention_cast_otherwise_is_exported_and_shown_escaped(tmp_path: Path) -> None:
+    """'Farmers in Varn blamed Kestria': in an article that casts Kestria as Antagonist, that mention
+    carries its own role (the parse: object of blame) in the export, the article's JSON and page."""
+    from fastapi.testclient import TestClient
+
+    from narratrace.web import create_app
+
+    text = ("Kestria shelled Varn again. Kestria attacked the market. Kestria plotted the raid for months. "
+            "Farmers in <i>Varn</i> blamed Kestria for the fire. Kestria sent more guns.")
+    (tmp_path / "f.jsonl").write_text(json.dumps({"id": "t1", "outlet": "Lindholt Herald", "title": "Raid",
+                                                  "text": text}) + "\n", encoding="utf-8")
+    with Store(tmp_path / "f.db") as store:
+        ingest(store, [tmp_path / "f.jsonl"])
+        Pipeline(["claims", "framing"]).run(store)
+        stored = store.article("t1").text
+        [item] = [it for it in export_corpus(store)["framing"] if it["entity"] == "Kestria"]
+        blamed = stored.index("Kestria", stored.index("blamed"))
+        assert item["main_role"] == "Antagonist"
+        own = [m for m in item["mentions"] if "main_role" in m]
+        assert own == [{"start": blamed, "end": blamed + 7, "main_role": "Innocent", "parse": "object of blame"}]
+        [role] = [r for r in entity_roles(store, article="t1") if r.entity == "Kestria"]
+        assert role.mention_roles[0]["main_role"] == "Innocent"
+        assert "<i>Varn</i> blamed Kestria" in role.mention_roles[0]["context"]
+    with TestClient(create_app(str(tmp_path / "f.db"))) as client:
+        data = client.get("/api/articles/t1").json()
+        [kestria] = [r for r in data["framing"] if r["entity"] == "Kestria"]
+        assert kestria["mention_roles"][0]["parse"] == "object of blame"
+        html = client.get("/articles/t1").text
+        assert "Cast otherwise at" in html and "object of blame" in html
+        assert "<i>Varn</i>" not in html and "&lt;i&gt;Varn&lt;/i&gt;" in html

@@ -17,8 +17,9 @@ mention gets one cause:
   than the mention and has no item: "Biden administration" for "Biden"), ``not salient``
   (filtered by :func:`narratrace.framing.stage._entities`: named once, not taking part, cited,
   singular NORP), ``low score`` (framed, below ``min_score``);
-- item with another role: ``quoted-source vote`` (a person named only as a cited source,
-  framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
+- item with another role: ``the mention's own parse vote`` (the item keeps the entity's role, this
+  mention carries its own clause's, :func:`narratrace.framing.stage._mention_roles`),
+  ``quoted-source vote`` (a person named only as a cited source, framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
   role: the entity's other mentions moved it), ``context`` (classified alone in the ingested
   text it already differs: other sentence split or vectors).
 Prints the breakdown as JSON; ``--list`` writes one row per lost or gained mention.
@@ -111,18 +112,20 @@ def main(argv: list[str] | None = None) -> int:
                     cause, e2e_role = "mention not in text", ""
                 else:
                     end = start + len(m.text)
-                    best, best_o = None, 0
+                    best, best_o, own = None, 0, None
                     for it in items_of[aid]:
-                        o = max(min(end, s) - max(start, a) for a, s in
-                                [(it.start, it.end), *[tuple(sp) for sp in it.data.get("spans", ())]])
-                        if o > best_o:
-                            best, best_o = it, o
-                    e2e_role = best.label if best is not None else ""
+                        roles = {(int(x[0]), int(x[1])): str(x[2]) for x in it.data.get("mention_roles") or ()}
+                        for a, s in [(it.start, it.end), *[tuple(sp) for sp in it.data.get("spans", ())]]:
+                            o = min(end, s) - max(start, a)
+                            if o > best_o or (o == best_o and best is it and (a, s) in roles):
+                                best, best_o, own = it, o, roles.get((a, s))
+                    e2e_role = (own or best.label) if best is not None else ""
                     if best is None:
                         cause = "no item: " + _why_no_item(article, anns_of[aid], start, end, loaded, ENTITY_LABELS,
                                                            _entities, items_of[aid])
                     else:
-                        cause = "item: quoted" if QUOTED_VOTE[1] in (best.data.get("parse") or ()) else "item"
+                        cause = ("item: mention's own vote" if own else
+                                 "item: quoted" if QUOTED_VOTE[1] in (best.data.get("parse") or ()) else "item")
                         solo_wanted.append((len(rows), article, start, end))
             e2e_ok = e2e_role == m.main_role
             counts["e2e_right"] += e2e_ok
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         elif cause == "item" and e2e != g:
             row[8] = ("role differs: aggregation (alone it gets the gold-input role)" if solo == g
                       else "role differs: context (alone in the ingested text it differs)")
+        elif cause == "item: mention's own vote" and e2e != g:
+            row[8] = "role differs: the mention's own parse vote (kept at that mention)"
         elif cause.startswith("item"):
             row[8] = "same role"
         key = row[8].split(" [")[0]

@@ -77,7 +77,9 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
     """The measures of :func:`evaluate_framing` on what a user gets: each document ingested and
     analysed with the default stages, each gold mention found again in the ingested text (by its
     string, nearest its offset) and given the role of the exported framing item one of whose
-    mentions (``mention`` and ``mentions``: every mention of the entity) overlaps it most. A gold mention no exported item covers counts as wrong (no role)."""
+    mentions (``mention`` and ``mentions``: every mention of the entity) overlaps it most, or the
+    role that exported mention carries itself (its own clause casts it otherwise; fine roles none,
+    counted in ``losses["mention_role"]``). A gold mention no exported item covers counts as wrong (no role)."""
     from narratrace.evaluation import analyze_texts
 
     docs = list(read_framing_data(data, split=split, limit=limit))
@@ -91,7 +93,8 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
         items.setdefault(item["article"], []).append(item)
     gold: list[tuple[str, tuple[str, ...]]] = []
     predicted: list[tuple[str, tuple[str, ...]]] = []
-    lost = {"mentions": 0, "document_not_ingested": 0, "mention_not_in_text": 0, "no_framing_item": 0, "covered": 0}
+    lost = {"mentions": 0, "document_not_ingested": 0, "mention_not_in_text": 0, "no_framing_item": 0, "covered": 0,
+            "mention_role": 0}
     for d in docs:
         text = texts.get(d.id)
         for m in d.mentions:
@@ -108,17 +111,21 @@ def evaluate_framing_end_to_end(data: Path, *, model: str | None = None, split: 
                 predicted.append(("", ()))
                 continue
             end = start + len(m.text)
-            overlap = [(max(min(end, sp["end"]) - max(start, sp["start"])
-                            for sp in (it["mention"], *(it.get("mentions") or ()))), it)
-                       for it in items.get(d.id, ())]
-            overlap = [(o, it) for o, it in overlap if o > 0]
+            overlap = [(min(end, sp["end"]) - max(start, sp["start"]), n, sp, it)
+                       for n, it in enumerate(items.get(d.id, ()))
+                       for sp in (it["mention"], *(it.get("mentions") or ()))]
+            overlap = [x for x in overlap if x[0] > 0]
             if not overlap:
                 lost["no_framing_item"] += 1
                 predicted.append(("", ()))
                 continue
-            best = max(overlap, key=lambda x: x[0])[1]
+            _, _, span, best = max(overlap, key=lambda x: (x[0], -x[1], bool(x[2].get("main_role"))))
             lost["covered"] += 1
-            predicted.append((str(best["main_role"]), tuple(best.get("fine_roles") or ())))
+            if span.get("main_role"):  # the mention's own clause casts it otherwise (its fine roles: not given)
+                lost["mention_role"] += 1
+                predicted.append((str(span["main_role"]), ()))
+            else:
+                predicted.append((str(best["main_role"]), tuple(best.get("fine_roles") or ())))
     measures = framing_measures(gold, predicted)
     measures["coverage"] = round(lost["covered"] / lost["mentions"], 4) if lost["mentions"] else 0.0
     return {"n": len(gold), "documents": len(docs), "model": model_for_run(model), "measures": measures,

@@ -70,7 +70,13 @@ _BYLINE = re.compile(r"(?:\bBy|\b(?:[Rr]eporting|[Ww]ritten|[Ee]dited|[Cc]ompile
 _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies military forces force troops soldiers
     authorities authority officials official leaders leader leadership president ministry ministries state states
     police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
-    people nationalists nationalist politicians side command commanders junta parliament party parties""".split())
+    people nationalists nationalist politicians side command commanders junta parliament party parties countries
+    nations""".split())
+#: Verbs whose hyphened participle makes the name before it their agent ("Ankara-backed militants", "a
+#: US-led coalition", "the World Economic Forum-aligned government"); "Kyiv-based" places, it does not cast.
+_AGENT_PARTICIPLES = frozenset("""back lead align fund sponsor support arm finance control run install bankroll train
+    supply direct inspire""".split())
+_HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")
 #: The next word after a mention, on its line.
 _NEXT_WORD = re.compile(r"[ \t]*([\w'’\-]+)")
 #: The main role a person quoted only as a source gets (:func:`_entities`), and the vote's reason.
@@ -100,6 +106,10 @@ def _participant(text: str, start: int, end: int, facts: Mapping[str, Any] | Non
     if not facts or not name[:1].isupper() or shouting(text, start):
         return False
     dep, gov = facts.get("dep"), str(facts.get("gov") or "")
+    if dep in ("nmod", "compound", "amod") and gov in _ACTOR_NOUNS:
+        return True  # stands for the actors it names ("the Brussels elite": the parse left "elite" an adjective)
+    if dep == "npadvmod" and gov in _AGENT_PARTICIPLES and text[end:end + 1] in _HYPHENS:
+        return True  # the agent of a hyphened participle: "Ankara-backed militants", "the WEF-aligned government"
     if dep not in _PARTICIPANT_DEPS:
         return False
     if dep == "pobj" and gov == "by":
@@ -181,7 +191,12 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
     taking_part: set[str] = set()
-    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity"])
+    # one sense per article: a name the tagger labels as a person, group or place somewhere and as a product
+    # or a work elsewhere ("Ron DeSantis ... the reality of DeSantis/PRODUCT") is the same name there
+    framable = {" ".join(article.text[a.start:a.end].split()) for a in annotations
+                if a.kind == "entity" and a.label in labels}
+    tagged = tagged_mask(article.text, [(a.start, a.end) for a in annotations if a.kind == "entity" and (
+        a.label in labels or " ".join(article.text[a.start:a.end].split()) not in framable)])
     named: dict[str, set[tuple[int, int]]] = {}  # canonical -> its mentions under any label ("Restore Wetlands")
     for a in annotations:
         if a.kind == "entity" and a.end > a.start:
@@ -197,7 +212,8 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
         if not canonical:
             continue
         found.setdefault(canonical, (a.label or "", []))[1].append((a.start, a.end))
-        if any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources):
+        if (any(s <= a.start and a.end <= e for s, e in sources) or _affiliation(article.text, a.end, sources)) \
+                and vote(facts) is None:  # a source whose own clause casts it ("X and Y lied when they said") acts
             cited[canonical] = cited.get(canonical, 0) + 1
             cited_spans.add((a.start, a.end))
         elif _participant(article.text, a.start, a.end, facts, a.label):
@@ -281,7 +297,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
         docs.append((article.text, sentences, found, (stored or {}).get(article.id)))
         syntax = {(a.start, a.end): (a.data or {}).get("syntax") for a in annotations if a.kind == "entity"}
         facts += [syntax.get(sp) for sp in spans]
-        plan.append((article, entities, first))
+        plan.append((article, entities, first, syntax))
     if ctx:
         main_p, fine_p = loaded.probabilities(loaded.features_of(docs))
         votes = loaded.votes(ctx, facts)  # the parse (stored by claims): who does what to whom
@@ -289,7 +305,7 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
         main_p = fine_p = np.zeros((0, 0), dtype=np.float32)
         votes = []
     out = []
-    for article, entities, first in plan:
+    for article, entities, first, syntax in plan:
         if not entities:
             out.append(({"entities": 0, "framed": 0, "model": loaded.name,
                          "skipped": "no salient named entity (none named at least min_mentions times "
@@ -312,15 +328,31 @@ def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, mod
             best = int(np.argmax(typical))
             evidence = ctx[rows.start + best]
             reasons = sorted({v[1] for v in votes[rows] if v is not None and v[0] == prediction.main_role})
+            own = _mention_roles(every, syntax, prediction.main_role) if loaded.rule_weight > 0 and not quoted else []
             anns.append(Annotation("framing", evidence.start, evidence.end, prediction.main_role, {
                 "entity": canonical, "entity_label": label, "main_role": prediction.main_role,
                 "fine_roles": list(prediction.fine_roles), "score": round(prediction.score, 4),
                 "main_scores": prediction.main_scores, "fine_scores": prediction.fine_scores,
                 "evidence_start": evidence.sentence.start, "evidence_end": evidence.sentence.end,
                 "mentions": len(spans), "spans": [list(sp) for sp in every], "parse": reasons,
-                "model": loaded.name}))
+                "model": loaded.name, **({"mention_roles": own} if own else {})}))
         anns.sort(key=lambda a: (a.start, a.end))
         out.append(({"entities": len(entities), "framed": len(anns), "model": loaded.name}, tuple(anns)))
+    return out
+
+
+def _mention_roles(spans: Iterable[tuple[int, int]], syntax: Mapping[tuple[int, int], Any], role: str
+                   ) -> list[list[Any]]:
+    """``[start, end, main role, reason]`` of each mention of ``spans`` whose own parse votes for
+    another role than the entity's ``role``: "Russia invaded..." and, later, "the West blames Russia
+    for..." cast Russia one way overall and as the one blamed in that sentence. The entity keeps its
+    role; the mention's own clause is the stronger evidence for that mention (a model that reads
+    votes gives a lone mention its vote's role too, :meth:`FramingModel.blend`)."""
+    out = []
+    for s, e in spans:
+        v = vote(syntax.get((s, e)))
+        if v is not None and v[0] != role:
+            out.append([s, e, v[0], v[1]])
     return out
 
 
@@ -332,7 +364,11 @@ def _version() -> str:
     untagged repeats), so stores framed before re-run the stage. v3: names the tagger missed
     (``NAME`` mentions of the claims stage, claims.rules.v6) are framed. v4: a person named only as
     a cited source is framed (the quoted-source vote), and so is a singular ``NORP`` that is itself
-    the noun taking part ("Klitschko said") or modifies "party".
+    the noun taking part ("Klitschko said") or modifies "party". v5: a cited source whose own clause
+    casts it, a name modifying "elite" or before "-backed"/"-led", a nationality before "countries" are
+    framed, and a mention whose own parse votes for another role than its entity's carries that role
+    (``mention_roles``); a name tagged a product or work where it is a person's, group's or place's elsewhere
+    in the article is that entity's mention.
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -343,7 +379,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v4." + ".".join(hashes) if any(hashes) else "framing.v4"
+    return "framing.v5." + ".".join(hashes) if any(hashes) else "framing.v5"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],

@@ -34,10 +34,14 @@ class EntityRole:
     evidence_end: int
     evidence: str
     mentions: int
+    #: mentions whose own clause casts the entity otherwise: ``{"start", "end", "main_role", "parse", "context"}``
+    #: (``context``: the words around the mention)
+    mention_roles: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["fine_roles"] = list(self.fine_roles)
+        d["mention_roles"] = [dict(m) for m in self.mention_roles]
         return d
 
 
@@ -80,8 +84,21 @@ def entity_roles(store: Store, *, article: str | None = None, outlet: str | None
         out.append(EntityRole(r["article_id"], r["ref"], r["title"], r["outlet"], str(d.get("entity") or ""),
                               str(d.get("entity_label") or ""), str(d.get("main_role") or r["label"]),
                               tuple(d.get("fine_roles") or ()), float(d.get("score") or 0.0), r["start"], r["end"],
-                              es, ee, " ".join(text[es:ee].split()), int(d.get("mentions") or 1)))
+                              es, ee, " ".join(text[es:ee].split()), int(d.get("mentions") or 1),
+                              _mention_roles(d, text)))
     return out
+
+
+def _mention_roles(data: dict[str, Any], text: str, *, around: int = 60) -> tuple[dict[str, Any], ...]:
+    """The stored ``mention_roles`` of a framing annotation, each with the words around its mention."""
+    out = []
+    for x in data.get("mention_roles") or ():
+        if not (isinstance(x, list) and len(x) == 4 and all(isinstance(v, int) for v in x[:2])):
+            continue
+        s, e = max(0, int(x[0])), min(len(text), int(x[1]))
+        context = " ".join(text[max(0, s - around):min(len(text), e + around)].split())
+        out.append({"start": s, "end": e, "main_role": str(x[2]), "parse": str(x[3]), "context": context})
+    return tuple(out)
 
 
 def outlet_roles(roles: Sequence[EntityRole], *, min_articles: int = 1) -> list[OutletRole]:
@@ -120,16 +137,20 @@ def export_framing(store: Store, ref: dict[str, str] | None = None) -> list[dict
     """The export contract: ``{"article", "entity", "main_role", "fine_roles", "evidence": {"start", "end"},
     "score", "mention": {"start", "end"}, "mentions": [{"start", "end"}, ...]}``: ``mention`` is the
     evidence mention, ``mentions`` every mention of the entity in the article (an annotation
-    stored before they were kept has its evidence mention only)."""
+    stored before they were kept has its evidence mention only). A mention whose own clause casts
+    the entity in another role than the item's has it too: ``{"start", "end", "main_role", "parse"}``
+    (``parse``: the reason, "object of blame")."""
     ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
     out = []
     for r in framing_annotations(store):
         d = r["data"]
+        own = {(int(x[0]), int(x[1])): {"main_role": str(x[2]), "parse": str(x[3])}
+               for x in d.get("mention_roles") or () if isinstance(x, list) and len(x) == 4}
         out.append({"article": ref.get(r["article_id"], r["ref"]), "entity": d.get("entity"),
                     "main_role": d.get("main_role") or r["label"], "fine_roles": list(d.get("fine_roles") or ()),
                     "evidence": {"start": d.get("evidence_start", r["start"]), "end": d.get("evidence_end", r["end"])},
                     "score": d.get("score"), "mention": {"start": r["start"], "end": r["end"]},
-                    "mentions": [{"start": int(a), "end": int(b)}
+                    "mentions": [{"start": int(a), "end": int(b), **own.get((int(a), int(b)), {})}
                                  for a, b in d.get("spans") or [(r["start"], r["end"])]]})
     return out
 

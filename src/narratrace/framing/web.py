@@ -37,7 +37,7 @@ def _role_json(r: EntityRole) -> dict[str, Any]:
             "fine_roles": list(r.fine_roles), "score": r.score, "mention": {"start": r.mention_start,
                                                                               "end": r.mention_end},
             "evidence": {"start": r.evidence_start, "end": r.evidence_end, "text": r.evidence},
-            "mentions": r.mentions}
+            "mentions": r.mentions, "mention_roles": [dict(m) for m in r.mention_roles]}
 
 
 def article_framing_json(store: Store, article: Article) -> dict[str, Any]:
