@@ -373,11 +373,18 @@ def cluster(vectors: np.ndarray | UnitRows, article_of: np.ndarray, claims: Sequ
     least ``average_cosine`` (exact and O(dim) per merge from the groups' vector sums) and
     the least is at least ``least_cosine`` (complete linkage), so a chain of loosely
     related claims does not collapse into one group.
+
+    Two groups refused for ``max_cluster`` or ``least_cosine`` stay refused: a root's group only
+    grows while it stays a root, and a larger group is no smaller and has no larger least cosine, so
+    the pair of roots is remembered and the test not repeated. (Repeated, it was the stage's cost on
+    a corpus with many near claims: 1,000 generated articles, 129,061 links, 10,156 least-cosine
+    refusals between 354 pairs of groups, one pair 1,878 times: 77 of the stage's 100 s.)
     """
     parent = list(range(len(claims)))
     size = [1] * len(claims)
     sums: dict[int, np.ndarray] = {}  # vector sums of merged groups, by root
     groups: dict[int, list[int]] = {}  # members of merged groups, by root (for least_cosine)
+    refused: set[tuple[int, int]] = set()  # roots whose groups may never merge (max_cluster, least_cosine)
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -390,16 +397,21 @@ def cluster(vectors: np.ndarray | UnitRows, article_of: np.ndarray, claims: Sequ
         if ri == rj:
             continue
         if size[ri] > 1 or size[rj] > 1:
+            key = (ri, rj) if ri < rj else (rj, ri)
+            if key in refused:
+                continue
             if size[ri] + size[rj] > opts.max_cluster:
+                refused.add(key)
                 continue
             sum_i = sums.get(ri, vectors[ri])
             sum_j = sums.get(rj, vectors[rj])
             mean_cos = float(sum_i @ sum_j) / (size[ri] * size[rj])
-            if mean_cos < opts.average_cosine:
+            if mean_cos < opts.average_cosine:  # not remembered: a mean may rise as the groups grow
                 continue
             if opts.least_cosine > -1.0:
                 cross = vectors[groups.get(ri, [ri])] @ vectors[groups.get(rj, [rj])].T
                 if float(cross.min()) < opts.least_cosine:
+                    refused.add(key)
                     continue
         if size[ri] < size[rj]:
             ri, rj = rj, ri
