@@ -163,6 +163,28 @@ def test_claim_groups_pair_score_entities_and_numbers() -> None:
     assert cg.pair_score(0.9, rec(set(), {"60"}), rec(set(), set()), opts) == pytest.approx(0.9)
 
 
+def test_claim_groups_pair_scores_are_pair_score_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    vocab, digits = ["SVR", "al-Tanf", "Ukraine", "Syria", "Mali"], ["60", "600", "2", "1200000"]
+
+    def some(values: list[str]) -> frozenset[str]:
+        return frozenset(v for v in values if rng.random() < 0.3)
+
+    claims = [cg.ClaimRecord(f"a{k}", f"c{k}", 0, 1, "x", entities=some(vocab), numbers=some(digits))
+              for k in range(80)]
+    features = cg.ClaimFeatures(claims)
+    ents, nums = features.shared(slice(0, 80), slice(0, 80))
+    i, j = np.triu_indices(80, k=1)
+    cosines = rng.uniform(0.4, 1.0, len(i)).astype(np.float32)
+    for opts in (cg.GroupingOptions(), cg.GroupingOptions(entity_bonus=0.13, entity_cap=1, number_penalty=0.07)):
+        got = cg.pair_scores(cosines, i, j, features, ents[i, j], nums[i, j], opts)
+        want = [cg.pair_score(float(c), claims[a], claims[b], opts) for c, a, b in zip(cosines, i, j)]
+        assert got.tolist() == want  # exact: the grouping's order of links rests on it
+    assert len(set(np.round(got - cosines, 6).tolist())) >= 4  # bonuses, penalties and none all occur
+    empty = cg.ClaimFeatures([])
+    assert empty.entities.shape[0] == 0 and not len(empty.has_numbers)
+
+
 def test_claim_records_numbers_compare_by_value() -> None:
     art = article("n", "Kessport handles roughly 1.2 million containers a year. It handles about 1,200,000 "
                        "containers a year. Some 3 men and 60 militants came.")
