@@ -335,7 +335,8 @@ class ClaimFeatures:
     """Every claim's entities and numbers as two sparse 0/1 matrices (claims x distinct values), so that
     :func:`pair_scores` counts what two claims share with a sparse product instead of set by set."""
 
-    def __init__(self, claims: Sequence[ClaimRecord]) -> None:
+    def __init__(self, claims: Sequence[ClaimRecord] = (), *, entities: Sequence[frozenset[str]] | None = None,
+                 numbers: Sequence[frozenset[str]] | None = None) -> None:
         from scipy import sparse
 
         def matrix(sets: list[frozenset[str]]) -> Any:
@@ -346,8 +347,8 @@ class ClaimFeatures:
             return sparse.csr_matrix((np.ones(len(cols), dtype=np.int32), np.asarray(cols, dtype=np.int64), ptr),
                                      shape=(len(sets), max(len(ids), 1)))
 
-        self.entities = matrix([c.entities for c in claims])
-        self.numbers = matrix([c.numbers for c in claims])
+        self.entities = matrix(list(entities) if entities is not None else [c.entities for c in claims])
+        self.numbers = matrix(list(numbers) if numbers is not None else [c.numbers for c in claims])
         self.has_entities = np.diff(self.entities.indptr) > 0
         self.has_numbers = np.diff(self.numbers.indptr) > 0
 
@@ -355,6 +356,13 @@ class ClaimFeatures:
         """Dense ``(entities, numbers)`` counts shared by claims ``rows`` x ``cols``."""
         return ((self.entities[rows] @ self.entities[cols].T).toarray(),
                 (self.numbers[rows] @ self.numbers[cols].T).toarray())
+
+    def shared_pairs(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(entities, numbers)`` shared by claims ``i[k]`` and ``j[k]``, pair by pair."""
+        def count(m: Any) -> np.ndarray:
+            return np.asarray(m[i].multiply(m[j]).sum(axis=1)).ravel().astype(np.int64) if len(i) else \
+                np.zeros(0, dtype=np.int64)
+        return count(self.entities), count(self.numbers)
 
 
 def pair_scores(cosines: np.ndarray, i: np.ndarray, j: np.ndarray, features: ClaimFeatures,

@@ -162,48 +162,43 @@ _SLACK = 1e-4
 
 def verified_pairs(config: Mapping[str, Any], floor: float, shared: Any = None) -> Any:
     """A ``mapInArrow`` body: candidate pairs in; out, the pairs the stage would link: cosine at least
-    ``floor`` and :func:`~narratrace.claims.groups.pair_score` at least its ``threshold``. Each row holds
+    ``floor`` and :func:`~narratrace.claims.groups.pair_score` at least its ``threshold`` (computed by
+    :func:`~narratrace.claims.groups.pair_scores`, as the local stage does, bit for bit). Each row holds
     both claims' vectors, entities and numbers (``va``, ``ea``, ``na``, ``vb``, ...), or, with ``shared``
     (a broadcast ``(nodes, matrix, entities, numbers)``, nodes sorted), only ``src`` and ``dst``."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from narratrace.claims.groups import ClaimRecord, GroupingOptions, pair_score
+        from narratrace.claims.groups import ClaimFeatures, GroupingOptions, pair_scores
 
         opts = GroupingOptions(threshold=float(config["threshold"]), entity_bonus=float(config["entity_bonus"]),
                                entity_cap=int(config["entity_cap"]),
                                disjoint_entity_penalty=float(config["disjoint_entity_penalty"]),
                                number_penalty=float(config["number_penalty"]))
-
-        def record(entities: Any, numbers: Any) -> ClaimRecord:
-            return ClaimRecord("", "", 0, 0, "", entities=frozenset(entities or ()), numbers=frozenset(numbers or ()))
-
         table = shared.value if shared is not None else None
+        everyone = ClaimFeatures(entities=table[2], numbers=table[3]) if table is not None else None
         for batch in batches:
             if not batch.num_rows:
                 continue
             src, dst = batch.column("src").to_numpy(), batch.column("dst").to_numpy()
             if table is not None:
-                nodes, matrix, entities, numbers = table
+                nodes, matrix = table[0], table[1]
                 ia, ib = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
                 cos = np.einsum("ij,ij->i", matrix[ia], matrix[ib])
-
-                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
-                    return (record(entities[ia[k]], numbers[ia[k]]), record(entities[ib[k]], numbers[ib[k]]))
+                features = everyone
             else:
                 a = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("va").to_pylist()])
                 b = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("vb").to_pylist()])
                 cos = np.einsum("ij,ij->i", a, b)
-                cols = [batch.column(c).to_pylist() for c in ("ea", "na", "eb", "nb")]
-
-                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
-                    return record(cols[0][k], cols[1][k]), record(cols[2][k], cols[3][k])
-            out: dict[str, list[Any]] = {"src": [], "dst": [], "cosine": []}
-            for k in np.flatnonzero(cos >= floor - _SLACK).tolist():
-                c = float(cos[k])
-                if pair_score(c, *sides(k), opts) >= opts.threshold - _SLACK:
-                    out["src"].append(int(src[k]))
-                    out["dst"].append(int(dst[k]))
-                    out["cosine"].append(c)
-            yield pa.RecordBatch.from_pydict(out, schema=_PAIRS)
+                ea, na, eb, nb = ([frozenset(x or ()) for x in batch.column(c).to_pylist()]
+                                  for c in ("ea", "na", "eb", "nb"))
+                features = ClaimFeatures(entities=ea + eb, numbers=na + nb)  # a's rows, then b's
+                ia = np.arange(len(src))
+                ib = ia + len(src)
+            near = np.flatnonzero(cos >= floor - _SLACK)
+            ents, nums = features.shared_pairs(ia[near], ib[near])  # type: ignore[union-attr]
+            score = pair_scores(cos[near], ia[near], ib[near], features, ents, nums, opts)  # type: ignore[arg-type]
+            kept = near[score >= opts.threshold - _SLACK]
+            yield pa.RecordBatch.from_arrays([pa.array(src[kept], pa.int64()), pa.array(dst[kept], pa.int64()),
+                                              pa.array(cos[kept], pa.float32())], schema=_PAIRS)
     return run
 
 
