@@ -41,9 +41,10 @@ from narratrace.claims.store import save_claim_groups, save_vector_rows
 from narratrace.pipeline import CorpusView, stage
 
 __all__ = ["ClaimFeatures", "ClaimGroup", "ClaimGroupResult", "ClaimMember", "ClaimRecord", "ClaimVectors", "ClaimVectorsResult",
-           "GroupArticle", "GroupingOptions", "build_groups", "claim_records", "cluster", "embedding_text", "encode",
+           "GroupArticle", "GroupingOptions", "build_groups", "claim_records", "cluster", "least_link_cosine",
+           "embedding_text", "encode",
            "load_encoder", "make_claim_groups", "make_claim_vectors", "pack_vectors", "pair_score", "pair_scores",
-           "unpack_vectors"]
+           "tile_links", "unpack_vectors"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -380,6 +381,35 @@ def pair_scores(cosines: np.ndarray, i: np.ndarray, j: np.ndarray, features: Cla
     return np.where(clash, score - opts.number_penalty, score)
 
 
+def least_link_cosine(opts: GroupingOptions) -> float:
+    """The least cosine :func:`pair_score` can lift to the threshold (shared entities, at most ``entity_cap``)."""
+    return max(opts.min_cosine, opts.threshold - opts.entity_bonus * opts.entity_cap)
+
+
+def tile_links(rows: np.ndarray, cols: np.ndarray, r0: int, c0: int, article_of: np.ndarray,
+               features: ClaimFeatures, opts: GroupingOptions,
+               slack: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The links of one tile: claims ``r0 + a`` (``rows[a]``) against ``c0 + b`` (``cols[b]``), unit vectors.
+
+    ``(score, i, j, cosine)`` of the pairs with ``i < j`` in different articles (``article_of``), cosine at
+    least the floor and :func:`pair_scores` at least the threshold, both less ``slack``. Both engines
+    call it: the local stage over every tile of the corpus, the Spark engine over tiles spread over
+    its executors (with a small slack, a superset for the local stage to decide again).
+    """
+    sims = rows @ cols.T
+    ii, jj = np.nonzero(sims >= least_link_cosine(opts) - slack)
+    keep = (jj + c0 > ii + r0) & (article_of[ii + r0] != article_of[jj + c0])
+    ii, jj = ii[keep], jj[keep]
+    if not len(ii):
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.float64), empty, empty, np.zeros(0, dtype=np.float32)
+    ents, nums = features.shared(slice(r0, r0 + len(rows)), slice(c0, c0 + len(cols)))
+    cos = sims[ii, jj]
+    score = pair_scores(cos, ii + r0, jj + c0, features, ents[ii, jj], nums[ii, jj], opts)
+    linked = score >= opts.threshold - slack
+    return score[linked], (ii[linked] + r0).astype(np.int64), (jj[linked] + c0).astype(np.int64), cos[linked]
+
+
 def _candidate_edges(vectors: np.ndarray | UnitRows, article_of: np.ndarray, claims: Sequence[ClaimRecord],
                      opts: GroupingOptions, block: int = 2048) -> Iterator[tuple[float, int, int]]:
     """``(score, i, j)`` with ``i < j`` in different articles and ``score >= threshold``, best first.
@@ -392,7 +422,6 @@ def _candidate_edges(vectors: np.ndarray | UnitRows, article_of: np.ndarray, cla
     230: 1.35 million edges of a 10,000-article corpus held 310 MB) and sorted once.
     """
     n = len(claims)
-    floor = max(opts.min_cosine, opts.threshold - opts.entity_bonus * opts.entity_cap)
     features = ClaimFeatures(claims)
     scores: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
@@ -400,18 +429,10 @@ def _candidate_edges(vectors: np.ndarray | UnitRows, article_of: np.ndarray, cla
     for r0 in range(0, n, block):
         rows = vectors[r0:r0 + block]
         for c0 in range(r0, n, block):
-            sims = rows @ vectors[c0:c0 + block].T
-            ii, jj = np.nonzero(sims >= floor)
-            keep = (jj + c0 > ii + r0) & (article_of[ii + r0] != article_of[jj + c0])
-            ii, jj = ii[keep], jj[keep]
-            if not len(ii):
-                continue
-            ents, nums = features.shared(slice(r0, r0 + block), slice(c0, c0 + block))
-            score = pair_scores(sims[ii, jj], ii + r0, jj + c0, features, ents[ii, jj], nums[ii, jj], opts)
-            linked = score >= opts.threshold
-            scores.append(score[linked])
-            firsts.append((ii[linked] + r0).astype(np.int32))
-            seconds.append((jj[linked] + c0).astype(np.int32))
+            score, ii, jj, _ = tile_links(rows, vectors[c0:c0 + block], r0, c0, article_of, features, opts)
+            scores.append(score)
+            firsts.append(ii.astype(np.int32))
+            seconds.append(jj.astype(np.int32))
     s_arr = np.concatenate(scores) if scores else np.zeros(0, dtype=np.float64)
     i_arr = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int32)
     j_arr = np.concatenate(seconds) if seconds else np.zeros(0, dtype=np.int32)
