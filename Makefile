@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up, run ingest -> analyze -> report on examples/corpus, print the report path"
 	@echo "make test   - set up if needed, run the test suite"
 	@echo "make fuzz   - the fuzz tests (ingest readers, JSON API, pages) with a long budget (NARRATRACE_FUZZ=1)"
-	@echo "make spark-scale - 5,000 generated articles through every stage on both engines (about 1.5 h on 2 cores; NARRATRACE_SPARK_SCALE=1)"
+	@echo "make spark-scale - 5,000 generated articles through every stage on both engines (47 min on 2 shared cores; NARRATRACE_SPARK_SCALE=1)"
 	@echo "make quality - evaluate every component on ../shared/data, regenerate docs/quality.md"
 	@echo "make screenshots - regenerate docs/screenshots/*.png (the web app's and the report's pictures, headless chromium)"
 	@echo "make bench  - benchmarks: republication, claims, web, techniques (bench/*.py; see bench/README.md)"

@@ -163,6 +163,28 @@ def test_claim_groups_pair_score_entities_and_numbers() -> None:
     assert cg.pair_score(0.9, rec(set(), {"60"}), rec(set(), set()), opts) == pytest.approx(0.9)
 
 
+def test_claim_groups_pair_scores_are_pair_score_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    vocab, digits = ["SVR", "al-Tanf", "Ukraine", "Syria", "Mali"], ["60", "600", "2", "1200000"]
+
+    def some(values: list[str]) -> frozenset[str]:
+        return frozenset(v for v in values if rng.random() < 0.3)
+
+    claims = [cg.ClaimRecord(f"a{k}", f"c{k}", 0, 1, "x", entities=some(vocab), numbers=some(digits))
+              for k in range(80)]
+    features = cg.ClaimFeatures(claims)
+    ents, nums = features.shared(slice(0, 80), slice(0, 80))
+    i, j = np.triu_indices(80, k=1)
+    cosines = rng.uniform(0.4, 1.0, len(i)).astype(np.float32)
+    for opts in (cg.GroupingOptions(), cg.GroupingOptions(entity_bonus=0.13, entity_cap=1, number_penalty=0.07)):
+        got = cg.pair_scores(cosines, i, j, features, ents[i, j], nums[i, j], opts)
+        want = [cg.pair_score(float(c), claims[a], claims[b], opts) for c, a, b in zip(cosines, i, j)]
+        assert got.tolist() == want  # exact: the grouping's order of links rests on it
+    assert len(set(np.round(got - cosines, 6).tolist())) >= 4  # bonuses, penalties and none all occur
+    empty = cg.ClaimFeatures([])
+    assert empty.entities.shape[0] == 0 and not len(empty.has_numbers)
+
+
 def test_claim_records_numbers_compare_by_value() -> None:
     art = article("n", "Kessport handles roughly 1.2 million containers a year. It handles about 1,200,000 "
                        "containers a year. Some 3 men and 60 militants came.")
@@ -188,6 +210,50 @@ def test_claim_groups_average_and_complete_linkage_stop_chains() -> None:
     # complete linkage too: claims two apart (cosine 0.36) never share a group
     guarded = cg.cluster(vectors, articles, claims, cg.GroupingOptions())
     assert sorted(map(sorted, guarded)) == [[1, 2]]
+
+
+def _cluster_testing_every_link(vectors: np.ndarray, article_of: np.ndarray, claims: list,
+                                opts: "cg.GroupingOptions") -> list[list[int]]:
+    """cluster() as it was before it remembered refused pairs: every guard tested on every link."""
+    parent, size = list(range(len(claims))), [1] * len(claims)
+    members: dict[int, list[int]] = {i: [i] for i in range(len(claims))}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for _, i, j in cg._candidate_edges(vectors, article_of, claims, opts):
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
+        cross = vectors[members[ri]] @ vectors[members[rj]].T
+        if size[ri] + size[rj] > opts.max_cluster or float(cross.mean()) < opts.average_cosine \
+                or float(cross.min()) < opts.least_cosine:
+            continue
+        if size[ri] < size[rj]:
+            ri, rj = rj, ri
+        parent[rj] = ri
+        size[ri] += size[rj]
+        members[ri] += members.pop(rj)
+    return sorted(sorted(m) for m in members.values() if len(m) > 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_claim_groups_cluster_remembering_refusals_changes_no_group(seed: int) -> None:
+    # near claims around a few centres, so that groups meet along many links and are refused again and again
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((4, 24))
+    vectors = np.concatenate([c + rng.normal(0, 0.55, (60, 24)) for c in centres]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    claims = [cg.ClaimRecord(f"a{i}", f"c{i}", 0, 1, "x") for i in range(len(vectors))]
+    articles = np.arange(len(vectors)) // 2
+    for opts in (cg.GroupingOptions(threshold=0.6, min_cosine=0.6, least_cosine=0.3, average_cosine=0.45),
+                 cg.GroupingOptions(threshold=0.6, min_cosine=0.6, least_cosine=-1.0, max_cluster=12)):
+        want = _cluster_testing_every_link(vectors, articles, claims, opts)
+        got = sorted(sorted(m) for m in cg.cluster(vectors, articles, claims, opts))
+        assert got == want
+        assert 2 < len(got) < len(vectors) // 2  # groups formed, and guards refused merges
 
 
 def test_claim_groups_incremental_embeds_only_new_articles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,11 @@ answer:
 1. every stored claim vector the stage groups becomes a row: unit float32 (as
    :class:`~narratrace.claims.groups.UnitRows` reads it) with the claim's entities and numbers (as
    :func:`~narratrace.claims.groups.claim_records` reads them from the claims stage's annotations);
-2. candidate pairs, two ways. Sign-random-projection banding: ``BANDS`` bands of ``BITS`` hyperplane
+2. while every claim's float32 vector fits :data:`BROADCAST_BYTES` (about 350,000 claims), every pair:
+   the claims broadcast, the local stage's own tiles (:func:`~narratrace.claims.groups.tile_links`,
+   :data:`TILE` claims a side) spread over executors (:func:`tile_pairs`), so the links are the local
+   stage's (a superset by :data:`_SLACK`) and steps 3-6 give its groups: identical, not approximate.
+   Above that size, candidate pairs, two ways. Sign-random-projection banding: ``BANDS`` bands of ``BITS`` hyperplane
    signs per claim (:func:`band_keys`, in ``mapInArrow``), a join on ``(band, key)``: all signs of a
    band agree (AND), in any band (OR); :func:`collision_probability` says how often: a pair at
    cosine 0.78 (the stage's threshold) with probability 0.985, at 0.3 with 0.05, at 0.1 with 0.008.
@@ -33,13 +37,13 @@ answer:
    the whole-corpus answer whenever step 2 found every link;
 6. the groups, ordered as the local stage orders them (most articles, first date, ingestion order, id).
 
-The tolerance is step 2's recall: a link both ways miss (cosine at least 0.78 but no shared band, or
+With banding (above the broadcast size only) the tolerance is step 2's recall: a link both ways miss (cosine at least 0.78 but no shared band, or
 an entity named by too many claims) can split a group. On the 200 generated articles banding alone
 found 97.4 % of the stage's links and the pairs of claims sharing a group agreed to F1 0.998; with
 entity blocking the groups were identical.
 Asserted by ``tests/test_spark.py`` (identical groups on the example corpus) and
 ``tests/test_spark_scale.py`` (the pairs of claims sharing a group, pair F1 against the local engine
-at least :data:`GROUP_PAIR_F1`).
+at least :data:`GROUP_PAIR_F1` and recall at least :data:`GROUP_PAIR_RECALL`).
 """
 
 from __future__ import annotations
@@ -53,8 +57,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["BANDS", "BITS", "BROADCAST_BYTES", "ENTITY_BUCKET", "GROUP_PAIR_F1", "TABLE", "band_keys", "band_rows", "claim_group_rows", "collision_probability",
-           "cosine_floor", "keep_component_vectors", "load", "run_claim_groups", "verified_pairs"]
+__all__ = ["BANDS", "BITS", "BROADCAST_BYTES", "ENTITY_BUCKET", "GROUP_PAIR_F1", "GROUP_PAIR_RECALL", "TABLE", "TILE", "band_keys", "band_rows", "claim_group_rows", "collision_probability",
+           "cosine_floor", "keep_component_vectors", "load", "run_claim_groups", "tile_pairs", "verified_pairs"]
 
 TABLE = "claim_groups"
 #: Sign-random-projection (SimHash) banding: ``BANDS`` bands of ``BITS`` hyperplane signs each. Two claims
@@ -72,6 +76,10 @@ ENTITY_BUCKET = 500
 BROADCAST_BYTES = 512 * 2**20
 #: The least pair F1 of "these two claims share a group" against the local engine (docs/scale.md).
 GROUP_PAIR_F1 = 0.95
+#: The least recall of those pairs: the share of the local engine's pairs sharing a group that Spark's
+#: groups keep together (a link both candidate ways miss can only split a group). Measured 0.967 at
+#: 2,000 generated articles and 0.991 at 5,000 (docs/scale.md).
+GROUP_PAIR_RECALL = 0.95
 _CLAIMS = pa.schema([("seq", pa.int64()), ("id", pa.string()), ("node", pa.int64()), ("claim", pa.string()),
                      ("vector", pa.binary()), ("entities", pa.list_(pa.string())), ("numbers", pa.list_(pa.string()))])
 _BANDS = pa.schema([("band", pa.int32()), ("key", pa.int64()), ("node", pa.int64()), ("seq", pa.int64())])
@@ -162,48 +170,70 @@ _SLACK = 1e-4
 
 def verified_pairs(config: Mapping[str, Any], floor: float, shared: Any = None) -> Any:
     """A ``mapInArrow`` body: candidate pairs in; out, the pairs the stage would link: cosine at least
-    ``floor`` and :func:`~narratrace.claims.groups.pair_score` at least its ``threshold``. Each row holds
+    ``floor`` and :func:`~narratrace.claims.groups.pair_score` at least its ``threshold`` (computed by
+    :func:`~narratrace.claims.groups.pair_scores`, as the local stage does, bit for bit). Each row holds
     both claims' vectors, entities and numbers (``va``, ``ea``, ``na``, ``vb``, ...), or, with ``shared``
     (a broadcast ``(nodes, matrix, entities, numbers)``, nodes sorted), only ``src`` and ``dst``."""
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from narratrace.claims.groups import ClaimRecord, GroupingOptions, pair_score
+        from narratrace.claims.groups import ClaimFeatures, GroupingOptions, pair_scores
 
         opts = GroupingOptions(threshold=float(config["threshold"]), entity_bonus=float(config["entity_bonus"]),
                                entity_cap=int(config["entity_cap"]),
                                disjoint_entity_penalty=float(config["disjoint_entity_penalty"]),
                                number_penalty=float(config["number_penalty"]))
-
-        def record(entities: Any, numbers: Any) -> ClaimRecord:
-            return ClaimRecord("", "", 0, 0, "", entities=frozenset(entities or ()), numbers=frozenset(numbers or ()))
-
         table = shared.value if shared is not None else None
+        everyone = ClaimFeatures(entities=table[2], numbers=table[3]) if table is not None else None
         for batch in batches:
             if not batch.num_rows:
                 continue
             src, dst = batch.column("src").to_numpy(), batch.column("dst").to_numpy()
             if table is not None:
-                nodes, matrix, entities, numbers = table
+                nodes, matrix = table[0], table[1]
                 ia, ib = np.searchsorted(nodes, src), np.searchsorted(nodes, dst)
                 cos = np.einsum("ij,ij->i", matrix[ia], matrix[ib])
-
-                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
-                    return (record(entities[ia[k]], numbers[ia[k]]), record(entities[ib[k]], numbers[ib[k]]))
+                features = everyone
             else:
                 a = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("va").to_pylist()])
                 b = np.stack([np.frombuffer(v, dtype=np.float32) for v in batch.column("vb").to_pylist()])
                 cos = np.einsum("ij,ij->i", a, b)
-                cols = [batch.column(c).to_pylist() for c in ("ea", "na", "eb", "nb")]
+                ea, na, eb, nb = ([frozenset(x or ()) for x in batch.column(c).to_pylist()]
+                                  for c in ("ea", "na", "eb", "nb"))
+                features = ClaimFeatures(entities=ea + eb, numbers=na + nb)  # a's rows, then b's
+                ia = np.arange(len(src))
+                ib = ia + len(src)
+            near = np.flatnonzero(cos >= floor - _SLACK)
+            ents, nums = features.shared_pairs(ia[near], ib[near])  # type: ignore[union-attr]
+            score = pair_scores(cos[near], ia[near], ib[near], features, ents, nums, opts)  # type: ignore[arg-type]
+            kept = near[score >= opts.threshold - _SLACK]
+            yield pa.RecordBatch.from_arrays([pa.array(src[kept], pa.int64()), pa.array(dst[kept], pa.int64()),
+                                              pa.array(cos[kept], pa.float32())], schema=_PAIRS)
+    return run
 
-                def sides(k: int) -> tuple[ClaimRecord, ClaimRecord]:
-                    return record(cols[0][k], cols[1][k]), record(cols[2][k], cols[3][k])
-            out: dict[str, list[Any]] = {"src": [], "dst": [], "cosine": []}
-            for k in np.flatnonzero(cos >= floor - _SLACK).tolist():
-                c = float(cos[k])
-                if pair_score(c, *sides(k), opts) >= opts.threshold - _SLACK:
-                    out["src"].append(int(src[k]))
-                    out["dst"].append(int(dst[k]))
-                    out["cosine"].append(c)
-            yield pa.RecordBatch.from_pydict(out, schema=_PAIRS)
+
+#: Claims per side of a tile of :func:`tile_pairs` (the local stage's block: 16 MiB of cosines).
+TILE = 2048
+
+
+def tile_pairs(config: Mapping[str, Any], floor: float, shared: Any) -> Any:
+    """A ``mapInArrow`` body: tiles ``(r0, c0)`` in; out, every pair of the tile the stage would link, by the
+    local stage's own :func:`~narratrace.claims.groups.tile_links` over the broadcast claims (``shared``,
+    as :func:`verified_pairs` takes it), with :data:`_SLACK`: every pair of claims is compared, as locally."""
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from narratrace.claims.groups import ClaimFeatures, GroupingOptions, tile_links
+
+        opts = GroupingOptions(threshold=float(config["threshold"]), entity_bonus=float(config["entity_bonus"]),
+                               entity_cap=int(config["entity_cap"]),
+                               disjoint_entity_penalty=float(config["disjoint_entity_penalty"]),
+                               number_penalty=float(config["number_penalty"]), min_cosine=floor)
+        nodes, matrix, entities, numbers = shared.value
+        features = ClaimFeatures(entities=entities, numbers=numbers)
+        article_of = nodes // 65536  # a node is seq * 65536 + the claim's place in its article
+        for batch in batches:
+            for r0, c0 in zip(batch.column("r0").to_pylist(), batch.column("c0").to_pylist()):
+                _, i, j, cos = tile_links(matrix[r0:r0 + TILE], matrix[c0:c0 + TILE], r0, c0, article_of, features,
+                                          opts, slack=_SLACK)
+                yield pa.RecordBatch.from_arrays([pa.array(nodes[i], pa.int64()), pa.array(nodes[j], pa.int64()),
+                                                  pa.array(cos, pa.float32())], schema=_PAIRS)
     return run
 
 
@@ -250,39 +280,11 @@ def claim_group_rows(store: Any) -> list[tuple[str, str, str]]:
     return [(TABLE, g.id, json.dumps(g.to_dict(), ensure_ascii=False)) for g in claim_groups(store)]
 
 
-def run_claim_groups(ctx: Any) -> dict[str, Any]:
+def _banded_pairs(spark: Any, out: Any, claims: Any, config: Mapping[str, Any], floor: float) -> Any:
+    """Candidate pairs by banding and entity blocking, verified on executors (claims too many to broadcast)."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    from narratrace.pipeline import registered_stages
-    from narratrace.spark.corpus import (connected_components, done_rows, input_stages, run_groups, stage_tables_done,
-                                         with_inputs, with_originals, write_groups, write_stage_rows)
-
-    stats = ctx.out.read_json(f"_work/{TABLE}.json") or {}
-    if stage_tables_done(ctx) and ctx.out.exists(TABLE):
-        ctx.reused.append(TABLE)
-        return {**stats, "version": ctx.version}
-    config = dict(registered_stages()[ctx.name].default_config)
-    floor = cosine_floor(config, ctx.encoder)
-    ctx.say(f"stage claim_groups: pairs from cosine {floor:.2f} ({BANDS} bands of {BITS} signs)")
-    spark, out = ctx.spark, ctx.out
-    if out.exists("stage_results/stage=claim_vectors"):
-        results = spark.read.parquet(out.path("stage_results/stage=claim_vectors")).where(F.col("skipped").isNull())
-        results = results.select("seq", "article_id", "data")
-        source = f"annotations/stage={config['claims_stage']}"
-        if out.exists(source):
-            anns = (spark.read.parquet(out.path(source)).groupBy("article_id")
-                    .agg(F.sort_array(F.collect_list(F.struct("ordinal", "kind", "start", "end", "label", "data")))
-                         .alias("anns")))
-            results = results.join(anns, "article_id", "left")
-        else:
-            results = results.withColumn("anns", F.lit(None).cast(
-                "array<struct<ordinal:int,kind:string,start:bigint,end:bigint,label:string,data:string>>"))
-        claims = results.mapInArrow(_claim_rows, from_arrow_schema(_CLAIMS))
-    else:
-        claims = spark.createDataFrame([], from_arrow_schema(_CLAIMS))
-    out.write_table("_work/claim_rows", claims)
-    claims = spark.read.parquet(out.path("_work/claim_rows"))
     out.write_table("_work/claim_bands", claims.mapInArrow(band_rows, from_arrow_schema(_BANDS)))
     bands = spark.read.parquet(out.path("_work/claim_bands"))
     a, b = bands.alias("a"), bands.alias("b")
@@ -301,16 +303,58 @@ def run_claim_groups(ctx: Any) -> dict[str, Any]:
     candidates = banded.unionByName(shared).distinct()
     out.write_table("_work/claim_candidates", candidates)
     candidates = spark.read.parquet(out.path("_work/claim_candidates"))
-    n_claims = claims.count()
-    if n_claims * 384 * 4 <= BROADCAST_BYTES:  # the vectors go to each executor once, not to each pair
-        shared = _broadcast_claims(spark, claims)
-        verified = candidates.mapInArrow(verified_pairs(config, floor, shared), from_arrow_schema(_PAIRS))
+
+    def side(end: str, suffix: str) -> Any:
+        return claims.select(F.col("node").alias(end), F.col("vector").alias("v" + suffix),
+                             F.col("entities").alias("e" + suffix), F.col("numbers").alias("n" + suffix))
+    both = candidates.join(side("src", "a"), "src").join(side("dst", "b"), "dst")
+    return both.mapInArrow(verified_pairs(config, floor), from_arrow_schema(_PAIRS))
+
+
+def run_claim_groups(ctx: Any) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from narratrace.pipeline import registered_stages
+    from narratrace.spark.corpus import (connected_components, done_rows, input_stages, run_groups, stage_tables_done,
+                                         with_inputs, with_originals, write_groups, write_stage_rows)
+
+    stats = ctx.out.read_json(f"_work/{TABLE}.json") or {}
+    if stage_tables_done(ctx) and ctx.out.exists(TABLE):
+        ctx.reused.append(TABLE)
+        return {**stats, "version": ctx.version}
+    config = dict(registered_stages()[ctx.name].default_config)
+    floor = cosine_floor(config, ctx.encoder)
+    ctx.say(f"stage claim_groups: pairs from cosine {floor:.2f}")
+    spark, out = ctx.spark, ctx.out
+    if out.exists("stage_results/stage=claim_vectors"):
+        results = spark.read.parquet(out.path("stage_results/stage=claim_vectors")).where(F.col("skipped").isNull())
+        results = results.select("seq", "article_id", "data")
+        source = f"annotations/stage={config['claims_stage']}"
+        if out.exists(source):
+            anns = (spark.read.parquet(out.path(source)).groupBy("article_id")
+                    .agg(F.sort_array(F.collect_list(F.struct("ordinal", "kind", "start", "end", "label", "data")))
+                         .alias("anns")))
+            results = results.join(anns, "article_id", "left")
+        else:
+            results = results.withColumn("anns", F.lit(None).cast(
+                "array<struct<ordinal:int,kind:string,start:bigint,end:bigint,label:string,data:string>>"))
+        claims = results.mapInArrow(_claim_rows, from_arrow_schema(_CLAIMS))
     else:
-        def side(end: str, suffix: str) -> Any:
-            return claims.select(F.col("node").alias(end), F.col("vector").alias("v" + suffix),
-                                 F.col("entities").alias("e" + suffix), F.col("numbers").alias("n" + suffix))
-        both = candidates.join(side("src", "a"), "src").join(side("dst", "b"), "dst")
-        verified = both.mapInArrow(verified_pairs(config, floor), from_arrow_schema(_PAIRS))
+        claims = spark.createDataFrame([], from_arrow_schema(_CLAIMS))
+    out.write_table("_work/claim_rows", claims)
+    claims = spark.read.parquet(out.path("_work/claim_rows"))
+    n_claims = claims.count()
+    if n_claims * 384 * 4 <= BROADCAST_BYTES:  # every pair, as locally: the local stage's tiles over executors
+        shared = _broadcast_claims(spark, claims)
+        starts = range(0, n_claims, TILE)
+        tiles = spark.createDataFrame([(r0, c0) for r0 in starts for c0 in starts if c0 >= r0], "r0 long, c0 long")
+        verified = tiles.repartition(max(1, min(len(starts) * (len(starts) + 1) // 2, 4 * ctx.partitions))) \
+            .mapInArrow(tile_pairs(config, floor, shared), from_arrow_schema(_PAIRS))
+        n_candidates, method = n_claims * (n_claims - 1) // 2, "tiles"
+    else:
+        verified = _banded_pairs(spark, out, claims, config, floor)
+        n_candidates, method = spark.read.parquet(out.path("_work/claim_candidates")).count(), "banding"
     out.write_table("_work/claim_pairs", verified)
     edges = spark.read.parquet(out.path("_work/claim_pairs"))
     labels, rounds = connected_components(edges)
@@ -328,9 +372,10 @@ def run_claim_groups(ctx: Any) -> dict[str, Any]:
                                            F.lit("9999")))
              .join(index, "first", "left").select("key", "data", "n", "day", "first_seq"))
     groups = write_groups(ctx, TABLE, found, [F.col("n").desc(), "day", "first_seq", "key"])
-    stats = {"claims": n_claims, "candidates": candidates.count(), "pairs": edges.count(), "rounds": rounds,
-             "groups": groups, "cosine_floor": round(floor, 4),
-             "banding": {"bands": BANDS, "bits": BITS, "entity_bucket": ENTITY_BUCKET}}
+    stats = {"claims": n_claims, "candidates": n_candidates, "pairs": edges.count(), "rounds": rounds,
+             "groups": groups, "cosine_floor": round(floor, 4), "method": method,
+             **({"tile": TILE} if method == "tiles" else
+                {"banding": {"bands": BANDS, "bits": BITS, "entity_bucket": ENTITY_BUCKET}})}
     out.write_json(f"_work/{TABLE}.json", stats)
     write_stage_rows(ctx, done_rows(ctx))
     return {**stats, "version": ctx.version}
