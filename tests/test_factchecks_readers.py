@@ -186,3 +186,15 @@ def test_factchecks_readers_too_deep_or_too_long_is_a_skip(tmp_path: Path, tail:
     (tmp_path / "deep.jsonl").write_text(json.dumps(good) + "\n" + tail + "\n")
     r = read_factchecks(tmp_path / "deep.jsonl")
     assert len(r.records) == 1 and [s.code for s in r.skipped] == ["NT223"]
+
+
+def test_factchecks_readers_csv_quote_that_never_closes(tmp_path: Path) -> None:
+    """`"unterminated,false` swallowed the rest of the file into one claim, imported unrated."""
+    path = tmp_path / "open.csv"
+    path.write_text('claim,verdict\n"The dam burst on Friday.",false\n"unterminated,false\nAnother line,true\n')
+    r = read_factchecks(path)
+    assert [f.claim for f in r.records] == ["The dam burst on Friday."]
+    assert [(s.code, s.path.rsplit("#", 1)[1]) for s in r.skipped] == [("NT223", "3")]
+    multi = tmp_path / "multi.csv"  # a quoted claim over two lines, every column there: a fact-check
+    multi.write_text('claim,verdict\n"The dam burst\non Friday.",false\n')
+    assert [f.claim for f in read_factchecks(multi).records] == ["The dam burst on Friday."]

@@ -722,6 +722,13 @@ def _read_csv(file: Path, mapping: Mapping[str, str] | None, max_bytes: int) -> 
             return
         try:
             for n, row in enumerate(reader, start=2):
+                if any(v is None for k, v in row.items() if k is not None) and any(
+                        "\n" in (v or "") for k, v in row.items() if k is not None):
+                    # a quote that never closes swallows the lines after it into one field (and leaves the
+                    # row's later columns empty): that is no fact-check, and no claim of the lines it ate
+                    yield Skipped(f"{where}#{n}", "a quoted field never closes: the lines after it were read "
+                                                  "into it (close the quote)", "NT223")
+                    continue
                 values = {k: (row.get(col) or "").strip() or None for k, col in columns.items()}
                 claim = values.pop("claim")
                 if not claim:
