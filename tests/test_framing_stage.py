@@ -149,3 +149,24 @@ def test_a_mention_cast_otherwise_is_exported_and_shown_escaped(tmp_path: Path) 
         html = client.get("/articles/t1").text
         assert "Cast otherwise at" in html and "object of blame" in html
         assert "<i>Varn</i>" not in html and "&lt;i&gt;Varn&lt;/i&gt;" in html
+
+
+def test_framing_stage_on_both_cores_frames_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Framing (a corpus stage, 14 ms an article) ran in one process; with its chunks spread over forked
+    workers each article gets exactly the items one process gives it."""
+    import narratrace.workers as workers
+
+    forked = []
+    real = workers.fork_pool
+    monkeypatch.setattr(workers, "fork_pool", lambda *a, **k: forked.append(a[0]) or real(*a, **k))
+    (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n", encoding="utf-8")
+    items = []
+    for n in (1, 2):
+        store = Store(tmp_path / f"w{n}.db")
+        ingest(store, [tmp_path / "feed.jsonl"])
+        report = Pipeline(["claims", "framing"], workers=n, config={"framing": {"chunk": 1}}).run(store)
+        assert report.done == {"claims": 2, "framing": 2} and not report.failed
+        items.append({aid: [(a.start, a.end, a.label, dict(a.data)) for a in store.annotations(aid, stage="framing")]
+                      for aid in (row["id"] for row in store.article_index())})
+    assert forked == [2]  # the two-worker run forked for framing (claims stays in-process for 2 articles)
+    assert items[0] == items[1] and sum(map(len, items[0].values())) >= 2

@@ -59,6 +59,7 @@ class FineTunedFramingModel:
     """A :class:`~narratrace.finetune.TextClassifier` over marked mention windows, decoded as the linear model."""
 
     reads_text = True
+    fork_safe = False  # torch's thread pool does not survive a fork: the stage runs it in-process
     # the linear model's decoding, shared rather than copied: they read only the attributes set below
     decide = FramingModel.decide
     combine = FramingModel.combine

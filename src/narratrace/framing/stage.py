@@ -404,24 +404,80 @@ def make_framing(*, model: str, min_score: float, max_mentions: int, min_mention
     readable = encoder_languages(space_of(loaded.encoder))  # its vectors mean something in these only
     allowed = tuple(x for x in readable if supports(languages, x)) if readable is not None else tuple(languages)
 
+    job = _FramingJob(model=model, min_score=float(min_score), max_mentions=int(max_mentions),
+                      min_mentions=int(min_mentions), max_entities=int(max_entities), once=bool(once),
+                      labels=tuple(labels), claims_stage=claims_stage, allowed=allowed)
+    fork_safe = getattr(loaded, "fork_safe", True)
+
     def frame(corpus: CorpusView, *, new_ids: Sequence[str],
               progress: Callable[[str, int, int], None] | None = None, workers: int = 1) -> FramingResult:
+        from narratrace.vectors import active_encoder
+
+        parts = [list(new_ids[n:n + chunk]) for n in range(0, len(new_ids), chunk)]
+        pool = None
+        if (workers > 1 and len(parts) > 1 and getattr(corpus, "shareable", False) and fork_safe
+                and getattr(active_encoder(), "fork_safe", False)):
+            from narratrace.workers import fork_pool
+
+            pool = fork_pool(workers, _framing_init, (getattr(corpus, "path"), job))
+            results: Iterable[list[tuple[str, str, Any, tuple[Annotation, ...]]]] = pool.imap(_framing_run, parts)
+        else:
+            results = (job.rows(corpus, ids) for ids in parts)
         rows = []
-        for n in range(0, len(new_ids), chunk):
-            batch = []
-            for a in corpus.articles(new_ids[n:n + chunk]):
-                if supports(allowed, a.language):
-                    batch.append((a, corpus.annotations(a.id, stage=claims_stage)))
-                else:  # a model fitted on another encoder's vectors cannot read this language
-                    rows.append((a.id, a.content_hash, {"not_analysed": f"language {a.language or 'und'}"}, ()))
-            stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
-            for (article, _), (data, anns) in zip(batch, frame_entities(
-                    batch, model=model, min_score=float(min_score), max_mentions=int(max_mentions),
-                    min_mentions=int(min_mentions), max_entities=int(max_entities), once=bool(once),
-                    labels=tuple(labels), stored=stored)):
-                rows.append((article.id, article.content_hash, data, anns))
-            if progress:
-                progress("framing", min(n + chunk, len(new_ids)), len(new_ids))
+        try:
+            for n, part in enumerate(results, start=1):
+                rows.extend(part)
+                if progress:
+                    progress("framing", min(n * chunk, len(new_ids)), len(new_ids))
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
         log.info("framing: %d articles", len(rows))
         return FramingResult(tuple(rows))
     return frame
+
+
+@dataclass(frozen=True)
+class _FramingJob:
+    """The stage's settings, for a chunk of articles read and framed here or in a forked worker (the
+    articles of a chunk are independent: framing reads each article's own claims, parse facts and vectors)."""
+
+    model: str
+    min_score: float
+    max_mentions: int
+    min_mentions: int
+    max_entities: int
+    once: bool
+    labels: tuple[str, ...]
+    claims_stage: str
+    allowed: tuple[str, ...]
+
+    def rows(self, corpus: CorpusView, ids: Sequence[str]) -> list[tuple[str, str, Any, tuple[Annotation, ...]]]:
+        rows: list[tuple[str, str, Any, tuple[Annotation, ...]]] = []
+        batch = []
+        for a in corpus.articles(ids):
+            if supports(self.allowed, a.language):
+                batch.append((a, corpus.annotations(a.id, stage=self.claims_stage)))
+            else:  # a model fitted on another encoder's vectors cannot read this language
+                rows.append((a.id, a.content_hash, {"not_analysed": f"language {a.language or 'und'}"}, ()))
+        stored = load_sentence_vectors(corpus, [a.id for a, _ in batch])
+        for (article, _), (data, anns) in zip(batch, frame_entities(
+                batch, model=self.model, min_score=self.min_score, max_mentions=self.max_mentions,
+                min_mentions=self.min_mentions, max_entities=self.max_entities, once=self.once,
+                labels=self.labels, stored=stored)):
+            rows.append((article.id, article.content_hash, data, anns))
+        return rows
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _framing_init(path: str, job: _FramingJob) -> None:
+    from narratrace.store import open_store
+
+    _WORKER["corpus"], _WORKER["job"] = open_store(path, readonly=True), job
+
+
+def _framing_run(ids: Sequence[str]) -> list[tuple[str, str, Any, tuple[Annotation, ...]]]:
+    return _WORKER["job"].rows(_WORKER["corpus"], ids)
