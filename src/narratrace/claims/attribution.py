@@ -980,6 +980,7 @@ class _Sentence:
         gender = {"he": "he", "him": "he", "his": "he", "she": "she", "her": "she"}.get(pronoun)
         best_mention = None
         found = None
+        paragraph = self.memory.paragraph_of(pos)
         for r in self.memory.before(pos):
             if pos - r.pos > 3000:
                 break
@@ -990,7 +991,7 @@ class _Sentence:
             if gender and self.memory.gender.get(r.canonical, gender) != gender:
                 continue  # "she" is not the man "he" was
             if (person and best_mention is None and found is None and r.subject and not r.is_source
-                    and r.paragraph == self.memory.paragraph_of(pos)):
+                    and r.paragraph == paragraph):
                 # the nearest person, the subject of a main clause in this paragraph, comes before any
                 # earlier speaker: 'Brenmoor manager Erik Tolle was gracious in defeat. "..." he said'
                 found = r
