@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from narratrace.claims.store import claim_groups
@@ -66,15 +67,53 @@ def claims_page(store: Store, ref: dict[str, str] | None = None, *, article_id: 
 
 
 def export_entities(store: Store, ref: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Entities by canonical form, with every mention (export contract)."""
+    """Entities by canonical form and kind, with every mention (export contract).
+
+    spaCy's small model labels one name differently from sentence to sentence ("Marrenland" GPE in one
+    sentence, ORG in the next), which listed one country as two entities. A mention's kind is the label its
+    article gives the name most often (one sense per article, as the attribution reads it; on a tie the
+    mention keeps its own), and a mention the tagger labelled otherwise than its entry says so in ``tagged``. Across articles, a name's
+    place and organisation labels are one entity under the corpus's most frequent one ("Marrenland" ORG in
+    most articles, GPE in a few); a person of the same name stays apart ("Jordan"). A name in capitals
+    ("LINDHOLT", a headline) is listed under its usual spelling."""
     ref = ref if ref is not None else {row["id"]: row["ref"] for row in store.article_index()}
-    texts: dict[str, str] = {}
-    by_canonical: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_article: dict[str, list[tuple[str, str, int, int]]] = {}
     for aid, ann in store.annotations_of_kind("entity"):
-        if aid not in texts:
-            texts = {aid: store.article(aid).text}
-        canonical = str(ann.data.get("canonical") or texts[aid][ann.start:ann.end])
-        by_canonical.setdefault((canonical, ann.label or ""), []).append(
-            {"article": ref.get(aid, aid), "start": ann.start, "end": ann.end,
-             "text": texts[aid][ann.start:ann.end]})
-    return [{"canonical": c, "kind": k, "mentions": m} for (c, k), m in sorted(by_canonical.items())]
+        by_article.setdefault(aid, []).append(
+            (str(ann.data.get("canonical") or ""), ann.label or "", ann.start, ann.end))
+    spellings: dict[str, Counter[str]] = {}
+    entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for aid, anns in by_article.items():
+        text = store.article(aid).text
+        named = [(c or text[s:e], label, s, e) for c, label, s, e in anns]
+        counts = Counter((c.casefold(), label) for c, label, _, _ in named)
+        for canonical, label, start, end in named:
+            key = canonical.casefold()
+            best = max((n, lab) for (k, lab), n in counts.items() if k == key)
+            kind = best[1] if best[0] > counts[key, label] else label
+            spellings.setdefault(key, Counter())[canonical] += 1
+            mention = {"article": ref.get(aid, aid), "start": start, "end": end, "text": text[start:end],
+                       "tagged": label}
+            entries.setdefault((key, kind), []).append(mention)
+    merged: dict[tuple[str, str], list[tuple[str, list[dict[str, Any]]]]] = {}
+    for (key, kind), mentions in entries.items():
+        merged.setdefault((key, _FAMILY.get(kind, kind)), []).append((kind, mentions))
+    out = []
+    for (key, _), kinds in merged.items():
+        kind = max(kinds, key=lambda km: (len(km[1]), km[0]))[0]
+        mentions = [m for _, ms in kinds for m in ms]
+        mentions.sort(key=lambda m: (m["article"], m["start"]))
+        for m in mentions:
+            if m["tagged"] == kind:
+                del m["tagged"]
+        out.append({"canonical": _spelling(spellings[key]), "kind": kind, "mentions": mentions})
+    return sorted(out, key=lambda e: (e["canonical"], e["kind"]))
+
+
+#: Labels that the small English model confuses for one place or body: one entity across articles.
+_FAMILY = dict.fromkeys(("GPE", "LOC", "ORG", "NORP", "FAC", "NAME"), "place-or-body")
+
+
+def _spelling(counts: Counter[str]) -> str:
+    """The name as most often written, capitals-only forms last ("Lindholt" over "LINDHOLT")."""
+    return min(counts, key=lambda s: (s.isupper() and not all(c.isupper() for c in counts), -counts[s], s))
