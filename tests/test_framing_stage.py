@@ -121,7 +121,8 @@ def test_framing_report_section_absent_without_the_stage(store: Store) -> None:
 
 def test_a_mention_cast_otherwise_is_exported_and_shown_escaped(tmp_path: Path) -> None:
     """'Farmers in Varn blamed Kestria': in an article that casts Kestria as Antagonist, that mention
-    carries its own role (the parse: object of blame) in the export, the article's JSON and page."""
+    carries its own role (the parse: object of blame) in the export, the article's JSON and page, and
+    the HTML report."""
     from fastapi.testclient import TestClient
 
     from narratrace.web import create_app
@@ -142,6 +143,9 @@ def test_a_mention_cast_otherwise_is_exported_and_shown_escaped(tmp_path: Path) 
         [role] = [r for r in entity_roles(store, article="t1") if r.entity == "Kestria"]
         assert role.mention_roles[0]["main_role"] == "Innocent"
         assert "<i>Varn</i> blamed Kestria" in role.mention_roles[0]["context"]
+        report_html = render_html(build_report(store))  # the HTML report shows it too, escaped
+        assert "Cast otherwise at" in report_html and "object of blame" in report_html
+        assert "<i>Varn</i>" not in report_html and "&lt;i&gt;Varn&lt;/i&gt;" in report_html
     with TestClient(create_app(str(tmp_path / "f.db"))) as client:
         data = client.get("/api/articles/t1").json()
         [kestria] = [r for r in data["framing"] if r["entity"] == "Kestria"]
