@@ -89,7 +89,8 @@ _AGENT_PARTICIPLES = frozenset("""back lead align fund sponsor support arm finan
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")
 #: The next word after a mention, on its line.
 _NEXT_WORD = re.compile(r"[ \t]*([\w'’\-]+)")
-#: The main role a person quoted only as a source gets (:func:`_entities`), and the vote's reason.
+#: The main role a person (or an organisation that speaks) quoted only as a source gets (:func:`_entities`), and the
+#: vote's reason.
 QUOTED_VOTE = ("Protagonist", "quoted as a source")
 
 
