@@ -7,7 +7,8 @@
 * an entity named once gets a role when the parse shows it acted on ("shelled Kharkiv"), not
   when it is only where something happens ("a mosque in Brendale");
 * a source who accuses acts in the story and gets a role; a person who only "said" is the
-  article's voice (Protagonist, "quoted as a source"); an organisation only cited is not cast;
+  article's voice (Protagonist, "quoted as a source"), and so is an organisation that speaks
+  itself ("the Kremlin said"); one only cited as a report is not cast ("Reuters reported");
 * a nationality word the tagger calls ``NORP`` is cast when it is itself the noun that takes part
   ("Klitschko said") or modifies a noun of actors ("the Democrat party"), not as an adjective
   ("Syrian fighters").
@@ -172,22 +173,39 @@ def _claim(text: str, source: str, cue: str) -> object:
     return Annotation("claim", 0, len(text), None, {"source_start": s, "source_end": s + len(source), "cue": cue})
 
 
-def test_a_person_quoted_only_is_framed_as_a_voice_an_organisation_is_not() -> None:
+def test_a_person_or_an_organisation_quoted_only_is_framed_as_a_voice_an_outlet_is_not() -> None:
     from narratrace.framing.stage import QUOTED_VOTE, frame_entities
     from narratrace.model import Annotation, Article
 
     text = ("The dam held through the night, hydrologist Tom Rask said. "
-            "The Lindau Water Board said the river would fall by Friday.")
-    rask, board = text.index("Tom Rask"), text.index("Lindau Water Board")
-    annotations = [Annotation("entity", rask, rask + 8, "PERSON", {"canonical": "Tom Rask",
-                                                                  "syntax": {"dep": "nsubj", "gov": "say"}}),
+            "The Lindau Water Board said the river would fall by Friday. The Tolvik Courier reported the "
+            "same. The heads of the Vessa Fund and the Marren Council said in a statement that aid would come.")
+    rask, board, courier = text.index("Tom Rask"), text.index("Lindau Water Board"), text.index("Tolvik Courier")
+    fund, council = text.index("Vessa Fund"), text.index("Marren Council")
+    say = {"dep": "nsubj", "gov": "say"}
+    annotations = [Annotation("entity", rask, rask + 8, "PERSON", {"canonical": "Tom Rask", "syntax": say}),
                    Annotation("entity", board - 4, board + 18, "ORG", {"canonical": "Lindau Water Board",
-                                                                      "syntax": {"dep": "nsubj", "gov": "say"}}),
-                   _claim(text, "Tom Rask", "said"), _claim(text, "The Lindau Water Board", "said")]
+                                                                      "syntax": say}),
+                   Annotation("entity", courier, courier + 14, "ORG", {"canonical": "Tolvik Courier",
+                                                                      "syntax": {"dep": "nsubj", "gov": "report"}}),
+                   Annotation("entity", fund, fund + 10, "ORG", {"canonical": "Vessa Fund",
+                                                                "syntax": {"dep": "pobj", "gov": "of"}}),
+                   Annotation("entity", council, council + 14, "ORG", {"canonical": "Marren Council",
+                                                                      "syntax": {"dep": "conj", "gov": "fund"}}),
+                   _claim(text, "Tom Rask", "said"), _claim(text, "The Lindau Water Board", "said"),
+                   _claim(text, "The Tolvik Courier", "reported"),
+                   _claim(text, "The heads of the Vessa Fund and the Marren Council", "said")]
     [(data, framed)] = frame_entities([(Article(id="a", ref="a", text=text), annotations)])
     roles = {a.data["entity"]: a for a in framed}
-    assert set(roles) == {"Tom Rask"}, data
-    assert roles["Tom Rask"].label == QUOTED_VOTE[0] and roles["Tom Rask"].data["parse"] == [QUOTED_VOTE[1]]
+    # an outlet that reports is cited, not cast; organisations that speak (or whose heads speak) are voices
+    assert set(roles) == {"Tom Rask", "Lindau Water Board", "Vessa Fund", "Marren Council"}, data
+    for name in roles:
+        assert roles[name].label == QUOTED_VOTE[0] and roles[name].data["parse"] == [QUOTED_VOTE[1]], name
+    # the same organisation only cited as reporting is not cast
+    reported = [a if a.kind != "claim" or a.data["cue"] != "said" or a.data["source_start"] != board - 4
+                else _claim(text, "The Lindau Water Board", "according to") for a in annotations]
+    [(_, framed)] = frame_entities([(Article(id="c", ref="c", text=text), reported)])
+    assert "Lindau Water Board" not in {a.data["entity"] for a in framed}
     # a person who acts too is classified on the mentions where they act (the quote is not a vote)
     acting = text + " Tom Rask opened the sluices."
     annotations.append(Annotation("entity", acting.rindex("Tom Rask"), acting.rindex("Tom Rask") + 8, "PERSON",
@@ -202,6 +220,9 @@ def test_a_person_quoted_only_is_framed_as_a_voice_an_organisation_is_not() -> N
     ("Klitschko, who was a boxer, insisted.", "Klitschko", [",", "be", "klitschko"], True),
     ("That is the Democrat party.", "Democrat", ["democrat", "party", "the"], True),     # a noun of actors
     ("Syrian fighters attacked the town.", "Syrian", ["fighter", "fighters", "syrian"], False),  # an adjective
+    ("The Vessan children were taken away.", "Vessan", ["child", "children", "the", "vessan"], True),  # the group
+    ("Marrenian civilians fled the town.", "Marrenian", ["civilian", "civilians", "marrenian"], True),
+    ("A Vessan child was taken away.", "Vessan", ["a", "child", "vessan"], False),          # one child, not the group
     ("The Vessan cause is lost.", "Vessan", ["cause", "the", "vessan"], False),
     ("Dag Ruud is a Vessan from Tolvik.", "Vessan", ["a", "vessan"], False),                # one person, not the people
 ])
@@ -254,6 +275,21 @@ def test_repeats_of_a_name_the_tagger_missed() -> None:
     gulf = "the gulf and the gulf"
     assert repeats(gulf, [(4, 8)], tagged_mask(gulf, [(4, 8)])) == set()   # lower-case words are not names
     assert list(tagged_mask("abcdef", [(-3, 2), (4, 99), (3, 3)])) == [1, 1, 0, 0, 1, 1]   # clipped, empty ignored
+
+
+def test_a_repeat_in_a_headline_in_title_case_is_a_mention() -> None:
+    """In "Lind Says Varn Prepared To Blame Ruud" every word is capitalised: the capital after "Varn"
+    does not make "Varn Prepared" a longer name. In running text it still does ("Varn Herald")."""
+    from narratrace.framing.stage import repeats, tagged_mask, title_case
+
+    text = ("Lind Says Varn Prepared To Blame Ruud For the Floods\n\n"
+            "Varn has blamed the council. The Varn Herald printed the letter. Varn Herald readers wrote in.")
+    first = (text.index("Varn has"), text.index("Varn has") + 4)
+    found = sorted(repeats(text, [first], tagged_mask(text, [first])))
+    assert found == [(10, 14)]       # the headline's "Varn"; not "Varn Herald" twice in running text
+    assert title_case(text, 12) and not title_case(text, first[0])
+    assert not title_case("Varn Says No\n", 0)                            # too short to tell
+    assert not title_case("Varn said it would Blame Ruud\n", 0)          # lower-case words: running text
 
 
 def test_an_untagged_repeat_joins_its_entity() -> None:
@@ -363,10 +399,13 @@ def test_a_cited_source_whose_own_clause_casts_it_is_framed() -> None:
     facts = {"dep": "nsubj", "gov": "lie", "gov_pos": "VERB", "words": ["and", "lind", "ruud"]}
     annotations = [Annotation("entity", 0, 13, "ORG", {"canonical": "Lind and Ruud", "syntax": facts}),
                    _claim(text, "Lind and Ruud", "said")]
-    assert "Lind and Ruud" in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)
-    saying = dict(facts, gov="say")  # only said: cited, not cast
+    article = Article(id="a", ref="a", text=text)
+    assert _entities(article, annotations, ENTITY_LABELS, 6)["Lind and Ruud"][3] is False   # cast, not quoted
+    saying = dict(facts, gov="say")  # only said: the article's voice (quoted), not cast by a clause
     annotations[0] = Annotation("entity", 0, 13, "ORG", {"canonical": "Lind and Ruud", "syntax": saying})
-    assert "Lind and Ruud" not in _entities(Article(id="a", ref="a", text=text), annotations, ENTITY_LABELS, 6)
+    assert _entities(article, annotations, ENTITY_LABELS, 6)["Lind and Ruud"][3] is True
+    annotations[1] = _claim(text, "Lind and Ruud", "according to")   # only cited: not cast
+    assert "Lind and Ruud" not in _entities(article, annotations, ENTITY_LABELS, 6)
 
 
 def test_a_mention_cast_otherwise_by_its_own_clause_keeps_that_role() -> None:

@@ -19,7 +19,8 @@ mention gets one cause:
   singular NORP), ``low score`` (framed, below ``min_score``);
 - item with another role: ``the mention's own parse vote`` (the item keeps the entity's role, this
   mention carries its own clause's, :func:`narratrace.framing.stage._mention_roles`),
-  ``quoted-source vote`` (a person named only as a cited source, framed as the article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
+  ``quoted-source vote`` (a person, or an organisation that speaks, named only as a cited source, framed as the
+  article's voice), ``aggregation`` (this mention, classified alone in the ingested text, gets the gold-input
   role: the entity's other mentions moved it), ``context`` (classified alone in the ingested
   text it already differs: other sentence split or vectors).
 Prints the breakdown as JSON; ``--list`` writes one row per lost or gained mention.
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         _, _, _, gold, g, e2e, gold_ok, e2e_ok, cause, solo = row
         if cause == "item: quoted" and e2e != g:
-            row[8] = "role differs: quoted-source vote (a person named only as a cited source)"
+            row[8] = "role differs: quoted-source vote (a person or a speaking organisation named only as a cited source)"
         elif cause == "item" and e2e != g:
             row[8] = ("role differs: aggregation (alone it gets the gold-input role)" if solo == g
                       else "role differs: context (alone in the ingested text it differs)")

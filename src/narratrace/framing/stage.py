@@ -29,7 +29,7 @@ from narratrace.parsing import PARTICIPANT_DEPS
 from narratrace.pipeline import CorpusView, stage
 from narratrace.vectors import SentenceVectors, encoder_languages, load_sentence_vectors, space_of
 
-__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing", "repeats", "tagged_mask"]
+__all__ = ["ENTITY_LABELS", "FramingResult", "frame_entities", "make_framing", "repeats", "tagged_mask", "title_case"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -56,6 +56,12 @@ _REPORTING_CUES = frozenset("""say says said saying tell tells told telling add 
     remark remarks remarked reply replies replied answer answers answered respond responds responded
     suggest suggests suggested suggesting claim claims claimed claiming argue argues argued arguing caution
     cautions cautioned cautioning""".split()) | {"according to", "pointed out", "points out"}
+#: Reporting cues by which a group speaks for itself ("the Kremlin said", "the heads of the IMF and the WTO
+#: said in a statement"); not the cues by which an outlet or a study is cited ("Reuters reported",
+#: "according to The Namal", "the study found").
+_SPEECH_CUES = frozenset("""say says said saying tell tells told telling add adds added adding state states stated
+    announce announces announced comment comments commented reply replies replied respond responds responded
+    stress stresses stressed emphasise emphasises emphasised emphasize emphasizes emphasized""".split())
 #: Lower-case words between an employer and the source it employs ("spokesman", "'s chief of staff").
 _ROLE_WORDS = re.compile(r"(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,4}\s+")
 _NOT_ROLE_WORDS = frozenset("and or but nor the a an that which who said says told tells according to as by "
@@ -72,6 +78,10 @@ _ACTOR_NOUNS = frozenset("""government governments regime regimes army armies mi
     police allies ally elite elites establishment imperialism intelligence navy propaganda propagandists media
     people nationalists nationalist politicians side command commanders junta parliament party parties countries
     nations""".split())
+#: Nouns of a people's members a nationality adjective names as a group ("the Vietnamese children abducted",
+#: "Palestinian civilians"): the group takes part in the story, not only an adjective of it.
+_PEOPLE_NOUNS = frozenset("""children civilians citizens residents refugees families orphans women workers
+    farmers migrants prisoners population populations villagers""".split())
 #: Verbs whose hyphened participle makes the name before it their agent ("Ankara-backed militants", "a
 #: US-led coalition", "the World Economic Forum-aligned government"); "Kyiv-based" places, it does not cast.
 _AGENT_PARTICIPLES = frozenset("""back lead align fund sponsor support arm finance control run install bankroll train
@@ -79,7 +89,8 @@ _AGENT_PARTICIPLES = frozenset("""back lead align fund sponsor support arm finan
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")
 #: The next word after a mention, on its line.
 _NEXT_WORD = re.compile(r"[ \t]*([\w'’\-]+)")
-#: The main role a person quoted only as a source gets (:func:`_entities`), and the vote's reason.
+#: The main role a person (or an organisation that speaks) quoted only as a source gets (:func:`_entities`), and the
+#: vote's reason.
 QUOTED_VOTE = ("Protagonist", "quoted as a source")
 
 
@@ -127,6 +138,12 @@ def _reports(cue: object) -> bool:
     return not cue or " ".join(str(cue).lower().split()) in _REPORTING_CUES
 
 
+def _speaks(cue: object) -> bool:
+    """Whether a claim's cue is its source speaking ("said", "told", "stated"), not an outlet or a
+    study being cited ("reported", "according to", "found"): an organisation that speaks is quoted."""
+    return bool(cue) and " ".join(str(cue).lower().split()) in _SPEECH_CUES
+
+
 def _affiliation(text: str, end: int, sources: Sequence[tuple[int, int]]) -> bool:
     """Whether the mention names a cited source's employer: "According to Russian Defense Ministry
     spokesman Igor Konashenkov" cites the spokesman; the ministry is not cast either."""
@@ -138,8 +155,9 @@ def _affiliation(text: str, end: int, sources: Sequence[tuple[int, int]]) -> boo
 
 
 def _stands_for_actor(facts: Mapping[str, Any] | None) -> bool:
-    """Whether a nationality adjective modifies a noun of actors ("the Ukrainian government")."""
-    return bool(facts) and bool(set(facts.get("words") or ()) & _ACTOR_NOUNS)  # type: ignore[union-attr]
+    """Whether a nationality adjective modifies a noun of actors ("the Ukrainian government") or of a
+    people's members ("the Vietnamese children", :data:`_PEOPLE_NOUNS`)."""
+    return bool(facts) and bool(set(facts.get("words") or ()) & (_ACTOR_NOUNS | _PEOPLE_NOUNS))  # type: ignore[union-attr]
 
 
 def _names_itself(text: str, end: int, facts: Mapping[str, Any] | None) -> bool:
@@ -166,19 +184,22 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
               min_mentions: int = 2, max_entities: int = 60, once: bool = True
               ) -> dict[str, tuple[str, list[tuple[int, int]], list[tuple[int, int]], bool]]:
     """canonical -> (label, mention spans to classify, every mention span, quoted) of the entities an
-    article is about; ``quoted``: a person named only as a cited source.
+    article is about; ``quoted``: a person (or an organisation that speaks) named only as a cited source.
 
     Kept: entities named at least ``min_mentions`` times, and (``once``) those named fewer times
     whose parse shows them taking part in a clause: subject, object, agent, possessor, object of
     a preposition other than a setting's ("in Brendale"; :func:`_participant`), and a person
     named only as a cited source (``quoted``: the article relays their words; framing votes
-    :data:`QUOTED_VOTE` for them). Not kept: any other entity named only as a cited source, that
-    is the source of a claim whose cue just reports ("according to The Namal", "X said": cited,
+    :data:`QUOTED_VOTE` for them), and so is an organisation named only as a cited source that
+    speaks itself at least once ("the Kremlin said", "the heads of the IMF and the WTO said";
+    not "Reuters reported", "according to the agency": :func:`_speaks`). Not kept: any other
+    entity named only as a cited source, that is the source of a claim whose cue just reports ("according to The Namal", "X said": cited,
     not cast; "X accused" acts, :func:`_reports`) or that source's employer ("Russian Defense
     Ministry spokesman Igor Konashenkov"); the article's own outlet (bylines, credit lines); a
     nationality adjective (``NORP`` in the singular, "Syrian fighters"; the plural "Americans" is
     kept) unless it modifies a noun of actors ("the Ukrainian government", "British imperialism",
-    "the Democrat party": it stands for the state or the group) or is itself the noun that takes
+    "the Democrat party": it stands for the state or the group), of a people's members ("the
+    Vietnamese children abducted": the group, :data:`_PEOPLE_NOUNS`) or is itself the noun that takes
     part ("Klitschko said": the tagger's NORP for a person, :func:`_names_itself`). At most
     ``max_entities`` per article, the most mentioned first, and ``max_mentions`` mentions each,
     spread over the article and not cited, are classified; every mention of a kept entity is
@@ -187,6 +208,10 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
     sources = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
                and isinstance(a.data.get("source_end"), int) and _reports(a.data.get("cue"))]
+    speaking = [(int(a.data["source_start"]), int(a.data["source_end"])) for a in annotations
+                if a.kind == "claim" and isinstance((a.data or {}).get("source_start"), int)
+                and isinstance(a.data.get("source_end"), int) and _speaks(a.data.get("cue"))]
+    spoke: set[str] = set()  # organisations the source of a claim they said themselves ("the Kremlin said")
     found: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     cited: dict[str, int] = {}
     cited_spans: set[tuple[int, int]] = set()
@@ -216,10 +241,13 @@ def _entities(article: Article, annotations: Sequence[Annotation], labels: Seque
                 and vote(facts) is None:  # a source whose own clause casts it ("X and Y lied when they said") acts
             cited[canonical] = cited.get(canonical, 0) + 1
             cited_spans.add((a.start, a.end))
+            if a.label == "ORG" and any(s <= a.start and a.end <= e for s, e in speaking):
+                spoke.add(canonical)
         elif _participant(article.text, a.start, a.end, facts, a.label):
             taking_part.add(canonical)
     outlet = entity_key(article.outlet or "")
-    quoted = {c for c, v in found.items() if v[0] == "PERSON" and cited.get(c, 0) >= len(v[1])}
+    quoted = {c for c, v in found.items() if (v[0] == "PERSON" or (v[0] == "ORG" and c in spoke))
+              and cited.get(c, 0) >= len(v[1])}
     kept = {c: v for c, v in found.items()
             if entity_key(c) != outlet and (c in quoted or (
                 cited.get(c, 0) < len(v[1]) and (len(v[1]) >= min_mentions or (once and c in taking_part))))}
@@ -253,7 +281,9 @@ def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: bytearray) -
     tagger misses repeats of a name it found once ("the West", "Spiked" a second time); the role
     is the entity's, so they are its mentions too. Only names starting with a capital letter, as
     whole words (``"Russia's"`` counts, ``"Russian"`` does not), not followed by another
-    capitalised word (``"Lindholt Herald"`` is another name) and not in a line of capitals."""
+    capitalised word (``"Lindholt Herald"`` is another name; except in a headline in title case,
+    "Putin Says West Prepared To...", where every word is capitalised: :func:`title_case`) and
+    not in a line of capitals."""
     surfaces = {_LEADING_THE.sub("", " ".join(text[s:e].split())) for s, e in mentions}
     surfaces = {x for x in surfaces if len(x) > 1 and x[:1].isupper()}
     if not surfaces:
@@ -262,10 +292,26 @@ def repeats(text: str, mentions: Iterable[tuple[int, int]], tagged: bytearray) -
                             for x in sorted(surfaces, key=len, reverse=True))
     out = set()
     for m in re.finditer(rf"(?<![\w\-])(?:{alternatives})(?![\w\-])", text):
-        if any(tagged[m.start():m.end()]) or shouting(text, m.start()) or _LONGER_NAME.match(text, m.end()):
+        if any(tagged[m.start():m.end()]) or shouting(text, m.start()) or (
+                _LONGER_NAME.match(text, m.end()) and not title_case(text, m.start())):
             continue
         out.add((m.start(), m.end()))
     return out
+
+
+#: Words a headline in title case may leave in lower case.
+_TITLE_SMALL_WORDS = frozenset("a an the of to for in on at by and or nor but vs via with from as per".split())
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+
+
+def title_case(text: str, pos: int) -> bool:
+    """Whether the line around ``pos`` is a headline in title case: at least four words, each
+    capitalised but for short function words ("Putin Says West Prepared To Scapegoat Zelensky For
+    War Failures"). There a capital after a name does not make it part of a longer name."""
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    words = _WORD.findall(text[a:b if b >= 0 else len(text)])
+    return len(words) >= 4 and all(w[0].isupper() or w.lower() in _TITLE_SMALL_WORDS for w in words)
 
 
 def frame_entities(batch: Sequence[tuple[Article, Sequence[Annotation]]], *, model: str | None = None,
@@ -368,7 +414,10 @@ def _version() -> str:
     casts it, a name modifying "elite" or before "-backed"/"-led", a nationality before "countries" are
     framed, and a mention whose own parse votes for another role than its entity's carries that role
     (``mention_roles``); a name tagged a product or work where it is a person's, group's or place's elsewhere
-    in the article is that entity's mention.
+    in the article is that entity's mention. v6: an organisation named only as a cited source that speaks
+    itself ("the Kremlin said") is framed as the article's voice (the quoted-source vote), a nationality
+    adjective before a noun of a people's members ("the Vietnamese children") is framed, and a headline in
+    title case holds its entities' repeats ("Putin Says West Prepared To...").
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -379,7 +428,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v5." + ".".join(hashes) if any(hashes) else "framing.v5"
+    return "framing.v6." + ".".join(hashes) if any(hashes) else "framing.v6"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],
