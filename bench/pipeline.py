@@ -168,7 +168,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(min(args.cores, os.cpu_count() or 1))))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    articles = real_articles(args.articles, args.corpus)
+    articles = real_articles(-(-args.articles // max(1, args.repeat)), args.corpus)
     if args.repeat > 1:
         articles = [(f"{name}-r{k}", text if k == 0 else f"Republished by Outlet {k}.\n\n{text}")
                     for k in range(args.repeat) for name, text in articles][:args.articles]

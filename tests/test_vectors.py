@@ -161,8 +161,9 @@ def test_vectors_minilm_int8_loads_offline_without_torch_and_gives_unit_rows() -
     assert done.stdout.strip() == "(1, 384) False False"
 
 
-def test_vectors_minilm_int8_is_batch_invariant() -> None:
-    enc = load_encoder("minilm-int8")
+def test_vectors_minilm_int8_is_batch_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(vectors.ENCODER_MEMO_ENV, "0")  # the model itself, not the remembered rows
+    enc = vectors.Int8MiniLMEncoder()
     together = enc.encode(INT8_TEXTS)
     for i, text in enumerate(INT8_TEXTS):
         assert enc.encode([text]).tobytes() == together[i].tobytes(), f"text {i} alone differs from in the batch"
@@ -170,6 +171,29 @@ def test_vectors_minilm_int8_is_batch_invariant() -> None:
     assert enc.encode([INT8_TEXTS[i] for i in shuffled]).tobytes() == together[shuffled].tobytes()
     mixed = enc.encode([INT8_TEXTS[0], "x " * 400, "", INT8_TEXTS[0]], batch_size=2)
     assert mixed[0].tobytes() == mixed[3].tobytes() == together[0].tobytes()
+
+
+def test_vectors_minilm_int8_remembers_texts_it_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A republished sentence is embedded once per process, with the same bytes; the memo is bounded."""
+    monkeypatch.setenv(vectors.ENCODER_MEMO_ENV, "0")
+    plain = vectors.Int8MiniLMEncoder().encode(INT8_TEXTS)
+    monkeypatch.setenv(vectors.ENCODER_MEMO_ENV, "3")
+    enc = vectors.Int8MiniLMEncoder()
+    calls: list[str] = []
+    one = enc._one
+    monkeypatch.setattr(enc, "_one", lambda text: calls.append(text) or one(text))
+    first = enc.encode(INT8_TEXTS[:3] + INT8_TEXTS[:3])
+    assert calls == INT8_TEXTS[:3], "each distinct text once"
+    assert first.tobytes() == np.concatenate([plain[:3], plain[:3]]).tobytes()
+    enc.encode([INT8_TEXTS[3]])  # a fourth text pushes out the least recently used (the first)
+    calls.clear()
+    kept = enc.encode(INT8_TEXTS[1:4])
+    assert calls == [] and kept.tobytes() == plain[1:4].tobytes()
+    again = enc.encode(INT8_TEXTS[:1])
+    assert calls == [INT8_TEXTS[0]] and again.tobytes() == plain[:1].tobytes()
+    monkeypatch.setenv(vectors.ENCODER_MEMO_ENV, "-1")
+    with pytest.raises(ConfigError, match="0 or more"):
+        vectors.Int8MiniLMEncoder().encode(["x"])
 
 
 def test_vectors_minilm_int8_agrees_with_the_torch_minilm() -> None:

