@@ -24,6 +24,7 @@ db_option = common.db_option
 _library_errors = common.library_errors
 _open = common.open_store
 progress_options = common.progress_options
+wait_option = common.wait_option
 Progress = common.Progress
 
 
@@ -70,16 +71,19 @@ def _stop_on_signals(ctx: click.Context) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @progress_options
+@wait_option
 @_library_errors
-def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str) -> None:
+def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str, wait: bool) -> None:
     """Ingest files, directories or glob patterns (.txt .html .jsonl .csv .warc .warc.gz).
 
     Re-running is safe: unchanged files and records are skipped, an interrupted run
     resumes. Unreadable inputs are skipped with a reason (see `narratrace export`).
+    One writer at a time: while another ingest or analyze writes the database this
+    stops with an error naming it (NT320), or waits with --wait.
     """
     from narratrace.ingest import discover, ingest as ingest_paths
 
-    with _open(db_path, must_exist=False) as store:
+    with _open(db_path, must_exist=False) as store, common.writing(store, "ingest", wait):
         files, missing = discover(paths)
         if missing:
             store.add_skips(missing)
@@ -109,15 +113,21 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str
                    "--model checkworthiness=out/cw; repeatable.")
 @click.option("--encoder", type=click.Choice(ENCODERS), default=None,
               help="Sentence encoder of this run (as `narratrace --encoder`).")
+@wait_option
 @_library_errors
-def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ...], encoder: str | None) -> None:
-    """Run every analysis stage on what it has not processed yet."""
+def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ...], encoder: str | None,
+            wait: bool) -> None:
+    """Run every analysis stage on what it has not processed yet.
+
+    One writer at a time: while another analyze or ingest writes the database this stops
+    with an error naming it (NT320), or waits with --wait. Readers are never blocked."""
     from narratrace.evaluation import stage_config_for_models
     from narratrace.pipeline import Pipeline
 
     progress = Progress(progress_mode, quiet=quiet)
     with _open(db_path) as store:
-        report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
+        with common.writing(store, "analyze", wait):
+            report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
         progress.close()
         for name, n in report.done.items():
             skipped = report.not_analysed.get(name) or {}

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sqlite3
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ import numpy as np
 
 from narratrace.errors import NotFound, StoreError
 from narratrace.model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
+from narratrace.store.lock import LockHolder, file_lock
 from narratrace.store.migrations import apply_migrations
 
 
@@ -121,6 +123,18 @@ class Store:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
+
+    def write_lock(self, command: str, *, wait: float | None = 0,
+                   on_wait: Callable[[LockHolder | None], None] | None = None,
+                   on_takeover: Callable[[LockHolder], None] | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the writers' lock of this store for a whole command (``ingest``, ``analyze``):
+        :class:`~narratrace.errors.StoreLocked` (NT320, naming the holder) when another process holds
+        it after ``wait`` seconds (0: at once, None: wait for ever; ``on_wait(holder)`` is called once
+        when it starts waiting). Re-entrant within a process; a lock left by a killed process is taken
+        over (``on_takeover(holder)``). Readers never take it (:mod:`narratrace.store.lock`)."""
+        if self.readonly or self.path == ":memory:":  # nobody else can write this connection's data
+            return contextlib.nullcontext()
+        return file_lock(self.path, command, wait=wait, on_wait=on_wait, on_takeover=on_takeover)
 
     # -- ingestion ---------------------------------------------------------------------
     def article_states(self, refs: Iterable[str]) -> dict[str, ArticleState]:
