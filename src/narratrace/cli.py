@@ -18,6 +18,7 @@ from narratrace import __version__
 from narratrace.commands import common, register
 from narratrace.languages import describe_reasons
 from narratrace.store import shown
+from narratrace.text import display_text
 from narratrace.vectors import DEFAULT_ENCODER, ENCODERS
 
 db_option = common.db_option
@@ -156,7 +157,7 @@ def report(db_path: str, output: str, title: str | None) -> None:
     with _open(db_path) as store:
         html = render_html(build_report(store, title=title))
     Path(output).write_text(html, encoding="utf-8")
-    click.echo(f"report written to {Path(output).resolve()}")
+    click.echo(f"report written to {display_text(str(Path(output).resolve()))}")
 
 
 @cli.command()
@@ -178,7 +179,8 @@ def export(db_path: str, fmt: str, output: str, include_text: bool) -> None:
 @cli.command()
 @click.argument("query")
 @db_option
-@click.option("-n", "--limit", default=20, show_default=True, help="Most hits to show.")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Most hits to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 @_library_errors
 def search(query: str, db_path: str, limit: int, as_json: bool) -> None:

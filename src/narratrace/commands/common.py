@@ -69,6 +69,11 @@ class Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UnicodeEncodeError as exc:  # an argument with bytes that are not UTF-8 reached a database or file
+            if "surrogate" not in str(exc.reason):
+                raise
+            raise click.ClickException("an argument holds bytes that are not UTF-8 text (this locale could not decode "
+                                       f"them): {exc.object[max(0, exc.start - 20):exc.end + 20]!a}") from exc
         except OSError as exc:
             if exc.filename is None or isinstance(exc, (BlockingIOError, InterruptedError)):
                 raise
@@ -77,6 +82,8 @@ class Commands(click.Group):
 
 def open_store(db_path: str, *, must_exist: bool = True) -> Store:
     """The store ``--db`` names; a missing SQLite file is an error unless the command creates it."""
+    if not db_path.strip():
+        raise click.ClickException("--db is empty: give a database file or a postgresql:// URL")
     if is_postgres_url(db_path):
         return store_at(db_path)
     if must_exist and db_path != ":memory:" and not Path(db_path).exists():

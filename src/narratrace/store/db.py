@@ -302,7 +302,10 @@ class Store:
         return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
 
     def article(self, key: str) -> Article:
-        """An article by ref or by id."""
+        """An article by ref or by id (:class:`NotFound` for a key no article can have, e.g. bytes that
+        are not UTF-8 from a shell's argument)."""
+        if not _storable(key):
+            raise NotFound(f"no article with ref or id {key!r}")
         row = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE ref = ? OR id = ?",
                               (key, key)).fetchone()
         if row is None:
@@ -357,6 +360,7 @@ class Store:
         BM25 has to score every match it ranks, so this bounds the work of a query like "the".
         """
         terms = _fts_terms(query)
+        limit, offset = clamp_page(limit, offset)
         if not terms or limit <= 0:
             return [], False
         fts_query = " ".join(f'"{t}"' for t in terms)
@@ -600,6 +604,25 @@ def first_snippet(text: str, terms: Sequence[str], *, tokens: int = 16, more: bo
     else:
         out.append(text[pos:].rstrip())  # the text's last words: what follows them too (".")
     return "".join(out)
+
+
+#: The largest LIMIT/OFFSET either database takes (a signed 64-bit integer); more is as good as all.
+_MAX_ROWS = 2 ** 62
+
+
+def clamp_page(limit: int, offset: int) -> tuple[int, int]:
+    """``limit`` and ``offset`` as a database takes them: no past 64 bits (an ``OverflowError``
+    in the driver), a negative offset is the first page."""
+    return min(int(limit), _MAX_ROWS), max(0, min(int(offset), _MAX_ROWS))
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be stored at all (UTF-8): a lone surrogate cannot, so nothing stored equals it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fts_terms(query: str) -> list[str]:

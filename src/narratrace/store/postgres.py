@@ -25,7 +25,8 @@ import numpy as np
 
 from narratrace.errors import MigrationError, StoreError
 from narratrace.model import Annotation, Article
-from narratrace.store.db import _ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now
+from narratrace.store.db import (_ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now,
+                                 clamp_page)
 from narratrace.schema import render
 from narratrace.store.lock import LockHolder, reentrant, wait_for
 from narratrace.store.migrations import all_migrations
@@ -329,6 +330,7 @@ class PostgresStore(Store):
     def search_page(self, query: str, *, limit: int, offset: int = 0,
                     window: int | None = None) -> tuple[list[SearchHit], bool]:
         terms = _terms(query)
+        limit, offset = clamp_page(limit, offset)
         if not terms or limit <= 0:
             return [], False
         q = " ".join(terms)
