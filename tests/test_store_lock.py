@@ -15,20 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from narratrace.errors import StoreLocked
+from narratrace.errors import StoreError, StoreLocked
 from narratrace.store import open_store
+from narratrace.store.lock import current_holders
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "corpus"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
-#: A process that takes the writers' lock of argv[1] as command argv[2], says so, and holds it for argv[3]
-#: seconds; with argv[4] == "fork" it first forks a child that outlives it (as a run's workers may).
+#: A process that takes the writers' lock of argv[1] as command argv[2] (shared for "ingest"), says so, and
+#: holds it for argv[3] seconds; with argv[4] == "fork" it first forks a child that outlives it (as a run's
+#: workers may).
 HOLDER = r"""
 import os, sys, time
 from narratrace.store import open_store
 store = open_store(sys.argv[1])
-with store.write_lock(sys.argv[2]):
+with store.write_lock(sys.argv[2], shared=sys.argv[2] == "ingest"):
     if len(sys.argv) > 4 and sys.argv[4] == "fork":
         if os.fork() == 0:
             os.close(1), os.close(2)  # the pipes to the test end with the parent
@@ -82,20 +84,30 @@ def test_store_lock_second_writer_is_told_who_holds_it(db: str, hold) -> None:  
         assert "Traceback" not in result.stderr
     with open_store(db, readonly=True) as store:
         assert store.count_articles() == 1  # the refused ingest wrote nothing
-    lock = json.loads(Path(db + ".lock").read_text())
-    assert lock["pid"] == holder.pid and lock["command"] == "analyze"
+    assert [(h.pid, h.command) for h in current_holders(db)] == [(holder.pid, "analyze")]
+
+
+def test_store_lock_ingests_share_it_but_not_with_analyze(db: str, hold) -> None:  # type: ignore[no-untyped-def]
+    """Several ingests at once are fine (each batch settles its refs in its transaction); an analyze
+    under an ingest is refused, naming the ingest."""
+    holder = hold(db, "ingest")
+    result = cli("ingest", str(EXAMPLES), "--db", db, "-q")
+    assert result.returncode == 0, result.stderr
+    refused = cli("analyze", "--db", db, "-q")
+    assert refused.returncode == 1 and "[NT320]" in refused.stderr and f"pid {holder.pid} (ingest" in refused.stderr
+    assert [(h.pid, h.command) for h in current_holders(db)] == [(holder.pid, "ingest")]  # the CLI's ingest ended
 
 
 def test_store_lock_library_writers_raise_with_the_holder(db: str, hold) -> None:  # type: ignore[no-untyped-def]
     from narratrace.ingest import ingest
     from narratrace.pipeline import Pipeline
 
-    holder = hold(db, "ingest")
+    holder = hold(db, "analyze")
     with open_store(db) as store:
         with pytest.raises(StoreLocked) as err:
             ingest(store, [EXAMPLES])
         assert err.value.code == "NT320" and err.value.holder.pid == holder.pid  # type: ignore[attr-defined]
-        assert err.value.holder.command == "ingest"  # type: ignore[attr-defined]
+        assert err.value.holder.command == "analyze"  # type: ignore[attr-defined]
         with pytest.raises(StoreLocked):
             Pipeline(["boilerplate"]).run(store)
         with pytest.raises(StoreLocked):  # a deadline: it waits, then gives up
@@ -126,7 +138,7 @@ def test_store_lock_wait_runs_after_the_holder(db: str, hold) -> None:  # type: 
     assert time.monotonic() - started >= 1.0  # it did wait for the holder
     with open_store(db, readonly=True) as store:
         assert store.count_articles() > 1
-    assert Path(db + ".lock").read_text() == ""  # released: nobody holds it
+    assert current_holders(db) == []  # released: nobody holds it
 
 
 def test_store_lock_killed_holder_is_taken_over(db: str, hold) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +149,19 @@ def test_store_lock_killed_holder_is_taken_over(db: str, hold) -> None:  # type:
     result = cli("ingest", str(EXAMPLES), "--db", db, "-q")
     assert result.returncode == 0, result.stderr
     assert f"took over the writers' lock left by pid {holder.pid} (analyze" in result.stderr
-    assert Path(db + ".lock").read_text() == ""
+    assert current_holders(db) == []
+    again = cli("analyze", "--db", db, "-q")  # told once: the takeover was written down
+    assert "took over" not in again.stderr and again.returncode == 0, again.stderr
+
+
+def test_store_lock_killed_shared_holder_is_taken_over(db: str, hold) -> None:  # type: ignore[no-untyped-def]
+    holder = hold(db, "ingest")
+    holder.kill()
+    holder.communicate()
+    result = cli("analyze", "--db", db, "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"took over the writers' lock left by pid {holder.pid} (ingest" in result.stderr
+    assert Path(db + ".lock").read_text() == ""  # an exclusive holder empties it when it is done
 
 
 def test_store_lock_is_not_kept_by_a_killed_holders_forked_child(db: str, hold) -> None:  # type: ignore[no-untyped-def]
@@ -153,9 +177,13 @@ def test_store_lock_is_not_kept_by_a_killed_holders_forked_child(db: str, hold) 
 def test_store_lock_is_reentrant_in_one_process(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     with open_store(db) as store, open_store(db) as other:
-        with store.write_lock("analyze"), other.write_lock("ingest"), store.write_lock("analyze"):
+        with store.write_lock("analyze"), other.write_lock("ingest", shared=True), store.write_lock("analyze"):
             assert json.loads(Path(db + ".lock").read_text())["command"] == "analyze"
         assert Path(db + ".lock").read_text() == ""
+        with store.write_lock("ingest", shared=True):
+            with pytest.raises(StoreError, match="shared"):  # a shared lock is not upgraded
+                with other.write_lock("analyze"):
+                    pass
         with open_store(":memory:") as memory, memory.write_lock("x"):
             pass
 
@@ -183,9 +211,9 @@ def test_store_lock_two_real_analyze_runs(db: str) -> None:
     first = subprocess.Popen([sys.executable, "-m", "narratrace.cli", "analyze", "--db", db, "-q"], env=ENV,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lock = Path(db + ".lock")
         deadline = time.monotonic() + 60
-        while not (lock.exists() and lock.read_text()) and first.poll() is None and time.monotonic() < deadline:
+        while (first.pid not in [h.pid for h in current_holders(db)] and first.poll() is None
+               and time.monotonic() < deadline):
             time.sleep(0.05)
         assert first.poll() is None, "the first analyze ended before the second could start"
         second = cli("analyze", "--db", db, "-q")
@@ -219,6 +247,9 @@ def test_store_lock_postgres_names_the_holder_and_frees_on_kill(pg_server: str) 
                 with store.write_lock("ingest"):
                     pass
             assert f"pid {p.pid} (analyze, since 20" in str(err.value)
+            with pytest.raises(StoreLocked):
+                with store.write_lock("ingest", shared=True):
+                    pass
             p.kill()
             p.communicate()
             with store.write_lock("ingest", wait=10):  # the server ends the killed client's session

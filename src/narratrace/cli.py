@@ -79,12 +79,12 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str
 
     Re-running is safe: unchanged files and records are skipped, an interrupted run
     resumes. Unreadable inputs are skipped with a reason (see `narratrace export`).
-    One writer at a time: while another ingest or analyze writes the database this
+    Several ingests may run at once, but not beside an analyze: while one runs this
     stops with an error naming it (NT320), or waits with --wait.
     """
     from narratrace.ingest import discover, ingest as ingest_paths
 
-    with _open(db_path, must_exist=False) as store, common.writing(store, "ingest", wait):
+    with _open(db_path, must_exist=False) as store, common.writing(store, "ingest", wait, shared=True):
         files, missing = discover(paths)
         if missing:
             store.add_skips(missing)
@@ -120,7 +120,7 @@ def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ..
             wait: bool) -> None:
     """Run every analysis stage on what it has not processed yet.
 
-    One writer at a time: while another analyze or ingest writes the database this stops
+    One at a time: while another analyze or an ingest writes the database this stops
     with an error naming it (NT320), or waits with --wait. Readers are never blocked."""
     from narratrace.evaluation import stage_config_for_models
     from narratrace.pipeline import Pipeline

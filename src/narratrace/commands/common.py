@@ -35,7 +35,7 @@ wait_option = click.option(
 
 
 @contextlib.contextmanager
-def writing(store: Store, command: str, wait: bool) -> Iterator[None]:
+def writing(store: Store, command: str, wait: bool, *, shared: bool = False) -> Iterator[None]:
     """Hold the store's writers' lock for a writing command; say on stderr when it waits for another
     writer and when it takes over a lock whose holder was killed."""
     def waiting(holder: Any) -> None:
@@ -46,7 +46,7 @@ def writing(store: Store, command: str, wait: bool) -> Iterator[None]:
         click.echo(f"note: took over the writers' lock left by {holder.describe()}, which is no longer running",
                    err=True)
 
-    with store.write_lock(command, wait=None if wait else 0, on_wait=waiting, on_takeover=took_over):
+    with store.write_lock(command, shared=shared, wait=None if wait else 0, on_wait=waiting, on_takeover=took_over):
         yield
 
 

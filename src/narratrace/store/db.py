@@ -124,17 +124,17 @@ class Store:
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
-    def write_lock(self, command: str, *, wait: float | None = 0,
+    def write_lock(self, command: str, *, shared: bool = False, wait: float | None = 0,
                    on_wait: Callable[[LockHolder | None], None] | None = None,
                    on_takeover: Callable[[LockHolder], None] | None = None) -> contextlib.AbstractContextManager[None]:
-        """Hold the writers' lock of this store for a whole command (``ingest``, ``analyze``):
-        :class:`~narratrace.errors.StoreLocked` (NT320, naming the holder) when another process holds
-        it after ``wait`` seconds (0: at once, None: wait for ever; ``on_wait(holder)`` is called once
+        """Hold the writers' lock of this store for a whole command: exclusively (``analyze``), or
+        ``shared`` with other shared holders (``ingest``). :class:`~narratrace.errors.StoreLocked`
+        (NT320, naming the holder) when another process holds it so after ``wait`` seconds (0: at once, None: wait for ever; ``on_wait(holder)`` is called once
         when it starts waiting). Re-entrant within a process; a lock left by a killed process is taken
         over (``on_takeover(holder)``). Readers never take it (:mod:`narratrace.store.lock`)."""
         if self.readonly or self.path == ":memory:":  # nobody else can write this connection's data
             return contextlib.nullcontext()
-        return file_lock(self.path, command, wait=wait, on_wait=on_wait, on_takeover=on_takeover)
+        return file_lock(self.path, command, shared=shared, wait=wait, on_wait=on_wait, on_takeover=on_takeover)
 
     # -- ingestion ---------------------------------------------------------------------
     def article_states(self, refs: Iterable[str]) -> dict[str, ArticleState]:

@@ -1,19 +1,23 @@
-"""The writers' lock of a store: one writing command (``ingest``, ``analyze``, ...) per corpus at a time.
+"""The writers' lock of a store: no two ``analyze`` runs at once, and no ``ingest`` under an ``analyze``.
 
 SQLite and PostgreSQL already serialise each *transaction*; this lock serialises whole
 *commands*, so a second ``analyze`` in another terminal does not compute the same stages
 again and interleave its writes with the first, and an ``ingest`` does not change the
-corpus under a running ``analyze``. It is advisory: readers (``export``, ``report``,
-``search``, the web app's pages) never take it and are never blocked.
+corpus under a running ``analyze``. ``analyze`` (and the web upload, which analyses) takes
+it exclusively; ``ingest`` takes it shared, so several ingests still run at once (their
+batches settle refs inside each transaction) but never beside an ``analyze``. It is
+advisory: readers (``export``, ``report``, ``search``, the web app's pages) never take it
+and are never blocked.
 
-On SQLite it is a POSIX record lock (``fcntl.lockf``) on ``DB.lock`` beside the database
-file, which holds who took it (pid, host, command, start time) so the second writer's
-error can name the holder. The operating system drops the lock when its process ends,
-however it ends (``kill -9``, a crash), so a stale lock never blocks anyone: the next
-writer takes it over and is told whose it was. A record lock belongs to a process, so
-the forked worker processes of a run neither hold nor release it. The file is never
-removed (removing a lock file races with a process opening it); an empty file means
-nobody holds the lock. Without ``fcntl`` (Windows) writers are not locked: a warning says so.
+On SQLite it is a POSIX record lock (``fcntl.lockf``, on one byte far past the text) of
+``DB.lock`` beside the database file, whose lines say who took it (pid, host, command, start
+time; a shared holder adds a line when it releases), so the refused writer's error names the
+holder. The operating system drops the lock when its process ends, however it ends
+(``kill -9``, a crash), so a stale lock never blocks anyone: the next writer takes it over and
+is told whose it was. A record lock belongs to a process, so the forked worker processes of a
+run neither hold nor keep it. The file is never removed (removing a lock file races with a
+process opening it); it is emptied whenever an exclusive holder takes or releases the lock.
+Without ``fcntl`` (Windows) writers are not locked: a warning says so.
 
 The lock is re-entrant within one process (the CLI takes it with ``--wait``, then the
 library's ``ingest``/``analyze`` take it again), keyed by the database's resolved path.
@@ -36,7 +40,7 @@ from pathlib import Path
 
 from narratrace.errors import StoreError, StoreLocked
 
-__all__ = ["LockHolder", "file_lock", "held_here"]
+__all__ = ["LockHolder", "current_holders", "file_lock", "held_here"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -84,10 +88,11 @@ class LockHolder:
 
 
 class _Held:
-    """One lock this process holds: the open file (SQLite) or connection (PostgreSQL), and a count."""
+    """One lock this process holds: how to release it, whether shared, and a count."""
 
-    def __init__(self, release: Callable[[], None]) -> None:
+    def __init__(self, release: Callable[[], None], shared: bool) -> None:
         self.release = release
+        self.shared = shared
         self.count = 0
         self.pid = os.getpid()
 
@@ -103,13 +108,18 @@ def held_here(key: str) -> bool:
 
 
 @contextlib.contextmanager
-def reentrant(key: str, acquire: Callable[[], Callable[[], None]]) -> Iterator[None]:
+def reentrant(key: str, acquire: Callable[[], Callable[[], None]], *, shared: bool = False,
+              command: str = "") -> Iterator[None]:
     """Hold the lock ``key`` for the block: ``acquire()`` (which raises, or returns how to release)
-    runs only when this process does not hold it already."""
+    runs only when this process does not hold it already. Holding it exclusively covers a shared
+    request; a process that holds it shared cannot take it exclusively (:class:`StoreError`)."""
     with _GUARD:
         held = _HELD.get(key)
         if held is None or held.pid != os.getpid():
-            held = _HELD[key] = _Held(acquire())
+            held = _HELD[key] = _Held(acquire(), shared)
+        elif held.shared and not shared:
+            raise StoreError(f"cannot take the writers' lock for {command or 'a writer'}: this process holds it "
+                             "shared (an ingest) and a lock is not upgraded")
         held.count += 1
     try:
         yield
@@ -145,21 +155,69 @@ def lock_path(db_path: str) -> Path:
     return Path(db_path + ".lock")
 
 
-def read_holder(path: Path) -> LockHolder | None:
-    """Who the lock file says holds the lock (None: empty, unreadable, or written by something else).
-    Never called by the holder: opening and closing the file would drop its lock."""
+#: Where in the lock file the lock itself lies (a byte past any text the file holds: record locks
+#: need not cover data).
+LOCK_AT = 2 ** 30
+
+
+def _alive(holder: LockHolder) -> bool:
+    """Whether the holder's process still runs (assumed, for a process on another host)."""
+    if holder.pid is None or holder.host != socket.gethostname():
+        return True
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
+
+
+def _entries(text: str) -> list[tuple[LockHolder, bool]]:
+    """``(holder, shared)`` of each line that took the lock and has not said it released it."""
+    taken: dict[tuple[str, int | None], tuple[LockHolder, bool]] = {}
+    for line in text.splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue  # a line being written
+        if not isinstance(d, dict):
+            continue
+        key = (str(d.get("host") or ""), d.get("pid"))
+        if d.get("released"):
+            taken.pop(key, None)
+        elif (holder := LockHolder.from_text(line)) is not None:
+            taken[key] = (holder, bool(d.get("shared")))
+    return list(taken.values())
+
+
+def _read(fd: int) -> str:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0).decode("utf-8", "replace") if size else ""
+
+
+def current_holders(db_path: str) -> list[LockHolder]:
+    """Who holds the writers' lock of the SQLite file ``db_path`` now, as its lock file says (processes
+    of this host that ended are left out). Never call it while holding that lock: opening and closing
+    the file would drop this process's record lock (POSIX)."""
+    try:
+        text = lock_path(db_path).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return None
-    return LockHolder.from_text(text) if text.strip() else None
+        return []
+    return [h for h, _ in _entries(text) if _alive(h)]
+
+
+def _line(holder: LockHolder, shared: bool) -> bytes:
+    d = json.loads(holder.to_json())
+    return (json.dumps({**d, "shared": shared}) + "\n").encode()
 
 
 @contextlib.contextmanager
-def file_lock(db_path: str, command: str, *, wait: float | None = 0,
+def file_lock(db_path: str, command: str, *, shared: bool = False, wait: float | None = 0,
               on_wait: Callable[[LockHolder | None], None] | None = None,
               on_takeover: Callable[[LockHolder], None] | None = None) -> Iterator[None]:
-    """Hold the writers' lock of the SQLite file ``db_path`` for the block (see the module's docstring)."""
+    """Hold the writers' lock of the SQLite file ``db_path`` for the block (see the module's docstring);
+    ``shared``: with other shared holders (ingests), never with an exclusive one."""
     path = lock_path(db_path)
     key = "sqlite:" + str(Path(db_path).resolve())
 
@@ -167,43 +225,57 @@ def file_lock(db_path: str, command: str, *, wait: float | None = 0,
         if fcntl is None:  # pragma: no cover - Windows
             log.warning("no fcntl on this platform: writers of %s are not locked against each other", db_path)
             return lambda: None
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # O_APPEND: lines that shared holders add at once never overwrite each other
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
             raise StoreError(f"cannot open the writers' lock file {path}: {exc.strerror or exc}") from exc
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
 
         def try_once() -> LockHolder | None | bool:
             try:
-                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(fd, mode | fcntl.LOCK_NB, 1, LOCK_AT)
                 return True
             except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):  # someone else holds it
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):  # EAGAIN/EACCES: someone else holds it
                     raise StoreError(f"cannot lock {path}: {exc.strerror or exc}") from exc
-                return read_holder(path)
+            # read through our own descriptor: closing any other one of the file would drop a lock we held
+            holders = [h for h, sh in _entries(_read(fd)) if _alive(h) and (shared is False or not sh)]
+            return holders[0] if holders else None
 
+        me = LockHolder.me(command)
         try:
             wait_for(try_once, wait=wait, on_wait=on_wait, what=db_path)
-            # what a holder that never released it left behind; read through our own descriptor: closing any
-            # other descriptor of the file would drop this process's record lock (POSIX)
-            text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
-            left = LockHolder.from_text(text) if text.strip() else None
-            if left is not None and on_takeover is not None:
-                on_takeover(left)
-            if left is not None:
+            # what holders that never released it left behind: with the lock exclusive, every line; shared,
+            # an exclusive holder's line or a shared one whose process is gone
+            left = [h for h, sh in _entries(_read(fd)) if not shared or not sh or not _alive(h)]
+            left = [h for h in left if (h.host, h.pid) != (me.host, me.pid)]
+            for holder in left:
                 log.warning("took over the writers' lock of %s from %s, which ended without releasing it",
-                            db_path, left.describe())
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, LockHolder.me(command).to_json().encode(), 0)
+                            db_path, holder.describe())
+                if on_takeover is not None:
+                    on_takeover(holder)
+            if shared:
+                os.write(fd, b"".join(_released(h) for h in left) + _line(me, True))
+            else:
+                os.ftruncate(fd, 0)
+                os.write(fd, _line(me, False))
         except BaseException:
             os.close(fd)  # closing drops a record lock this process holds
             raise
 
         def release() -> None:
-            try:
-                os.ftruncate(fd, 0)  # empty: nobody holds it (a killed holder leaves its line: "stale")
+            try:  # exclusive: empty, nobody holds it; shared: say so (a killed holder says nothing: "stale")
+                if shared:
+                    os.write(fd, _released(me))
+                else:
+                    os.ftruncate(fd, 0)
             finally:
                 os.close(fd)
         return release
 
-    with reentrant(key, acquire):
+    with reentrant(key, acquire, shared=shared, command=command):
         yield
+
+
+def _released(holder: LockHolder) -> bytes:
+    return (json.dumps({"pid": holder.pid, "host": holder.host, "released": True}) + "\n").encode()

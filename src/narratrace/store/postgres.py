@@ -245,7 +245,7 @@ class PostgresStore(Store):
     def reader(self) -> Store:
         return PostgresStore(self.path, readonly=True)
 
-    def write_lock(self, command: str, *, wait: float | None = 0,
+    def write_lock(self, command: str, *, shared: bool = False, wait: float | None = 0,
                    on_wait: Callable[[LockHolder | None], None] | None = None,
                    on_takeover: Callable[[LockHolder], None] | None = None) -> contextlib.AbstractContextManager[None]:
         """The writers' lock as a session-level advisory lock on a connection of its own, named
@@ -254,9 +254,10 @@ class PostgresStore(Store):
         (``on_takeover`` is never called: nothing is left behind to tell)."""
         if self.readonly:
             return contextlib.nullcontext()
-        return reentrant("postgres:" + self.path, lambda: self._take_command_lock(command, wait, on_wait))
+        return reentrant("postgres:" + self.path, lambda: self._take_command_lock(command, shared, wait, on_wait),
+                         shared=shared, command=command)
 
-    def _take_command_lock(self, command: str, wait: float | None,
+    def _take_command_lock(self, command: str, shared: bool, wait: float | None,
                            on_wait: Callable[[LockHolder | None], None] | None) -> Callable[[], None]:
         psycopg = self.db._psycopg
         name = f"narratrace {command} pid={os.getpid()}"[:63]  # application_name holds 63 bytes
@@ -266,13 +267,15 @@ class PostgresStore(Store):
             raise StoreError(f"cannot connect to {_redact(self.path)}: {str(exc).strip()}") from exc
 
         def try_once() -> LockHolder | None | bool:
-            if conn.execute("SELECT pg_try_advisory_lock(%s)", (COMMAND_LOCK,)).fetchone()[0]:
+            take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            if conn.execute(f"SELECT {take}(%s)", (COMMAND_LOCK,)).fetchone()[0]:
                 return True
             row = conn.execute(
                 "SELECT a.pid, a.application_name, a.backend_start, a.client_hostname, a.client_addr::text "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
                 "AND l.granted AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1 "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "ORDER BY l.mode = 'ExclusiveLock' DESC, a.backend_start",  # a shared request waits for that one
                 (COMMAND_LOCK,)).fetchone()
             if row is None:
                 return None
