@@ -262,3 +262,14 @@ def test_store_lock_postgres_names_the_holder_and_frees_on_kill(pg_server: str) 
                 q.kill()
                 q.communicate()
         drop_database(pg_server, name)
+
+
+def test_store_lock_other_writers_take_it(db: str, hold, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A fact-check import (shared, as an ingest) and a migrate into the store are refused under an analyze."""
+    holder = hold(db, "analyze")
+    imported = cli("factchecks", "import", str(ROOT / "examples" / "factchecks.jsonld"), "--db", db, "--no-embed", "-q")
+    assert imported.returncode == 1 and "[NT320]" in imported.stderr and f"pid {holder.pid}" in imported.stderr
+    target = str(tmp_path / "target.db")
+    hold(target, "analyze")
+    migrated = cli("migrate", "--from", db, "--to", target, "-q")
+    assert migrated.returncode == 1 and "[NT320]" in migrated.stderr, migrated.stderr
