@@ -201,6 +201,7 @@ def test_store_lock_web_upload_is_a_409_while_a_command_writes(db: str, hold) ->
         body = r.json()
         assert body["ok"] is False and "NT320" in body["error"] and f"pid {holder.pid}" in body["error"]
         assert client.get("/api/articles").status_code == 200  # reading goes on
+        assert "409" in client.app.openapi()["paths"]["/api/articles"]["post"]["responses"]  # type: ignore[attr-defined]
     with open_store(db, readonly=True) as store:
         assert store.count_articles() == 1
 

@@ -439,7 +439,9 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.post("/api/articles", response_model=schemas.UploadOut, tags=["write"],
               responses={400: {"model": schemas.ErrorOut}, 401: {"model": schemas.ErrorOut},
-                         403: {"model": schemas.ErrorOut}, 413: {"model": schemas.ErrorOut}},
+                         403: {"model": schemas.ErrorOut}, 413: {"model": schemas.ErrorOut},
+                         409: {"model": schemas.ErrorOut,
+                               "description": "a command (analyze, ingest) is writing the corpus (NT320)"}},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": schemas.UploadIn.model_json_schema()}}}})
     async def api_upload(request: Request) -> dict[str, Any]:
