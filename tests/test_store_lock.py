@@ -174,6 +174,14 @@ def test_store_lock_is_not_kept_by_a_killed_holders_forked_child(db: str, hold) 
         pass
 
 
+def test_store_lock_through_a_link_is_the_same_lock(db: str, hold, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    holder = hold(str(link), "analyze")
+    result = cli("analyze", "--db", db, "-q")
+    assert result.returncode == 1 and f"pid {holder.pid}" in result.stderr
+
+
 def test_store_lock_is_reentrant_in_one_process(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     with open_store(db) as store, open_store(db) as other:

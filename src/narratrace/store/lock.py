@@ -152,7 +152,8 @@ def wait_for(try_once: Callable[[], LockHolder | None | bool], *, wait: float | 
 
 
 def lock_path(db_path: str) -> Path:
-    return Path(db_path + ".lock")
+    """``DB.lock`` beside the database file itself (a link to the database shares its lock)."""
+    return Path(os.path.realpath(db_path) + ".lock")
 
 
 #: Where in the lock file the lock itself lies (a byte past any text the file holds: record locks
