@@ -149,6 +149,7 @@ def test_store_lock_killed_holder_is_taken_over(db: str, hold) -> None:  # type:
     result = cli("ingest", str(EXAMPLES), "--db", db, "-q")
     assert result.returncode == 0, result.stderr
     assert f"took over the writers' lock left by pid {holder.pid} (analyze" in result.stderr
+    assert result.stderr.count("took over") == 1  # the CLI's note, not a log warning besides
     assert current_holders(db) == []
     again = cli("analyze", "--db", db, "-q")  # told once: the takeover was written down
     assert "took over" not in again.stderr and again.returncode == 0, again.stderr

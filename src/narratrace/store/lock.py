@@ -40,7 +40,7 @@ from pathlib import Path
 
 from narratrace.errors import StoreError, StoreLocked
 
-__all__ = ["LockHolder", "current_holders", "file_lock", "held_here"]
+__all__ = ["LockHolder", "current_holders", "file_lock", "reentrant", "wait_for"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -99,12 +99,6 @@ class _Held:
 
 _HELD: dict[str, _Held] = {}
 _GUARD = threading.Lock()
-
-
-def held_here(key: str) -> bool:
-    """Whether this process holds the lock named ``key`` (a forked child inherits the table, not the lock)."""
-    held = _HELD.get(key)
-    return held is not None and held.pid == os.getpid()
 
 
 @contextlib.contextmanager
@@ -250,9 +244,10 @@ def file_lock(db_path: str, command: str, *, shared: bool = False, wait: float |
             # an exclusive holder's line or a shared one whose process is gone
             left = [h for h, sh in _entries(_read(fd)) if not shared or not sh or not _alive(h)]
             left = [h for h in left if (h.host, h.pid) != (me.host, me.pid)]
-            for holder in left:
-                log.warning("took over the writers' lock of %s from %s, which ended without releasing it",
-                            db_path, holder.describe())
+            for holder in left:  # said once: by the caller (the CLI's note) or by a warning in the log
+                log.log(logging.INFO if on_takeover else logging.WARNING,
+                        "took over the writers' lock of %s from %s, which ended without releasing it",
+                        db_path, holder.describe())
                 if on_takeover is not None:
                     on_takeover(holder)
             if shared:
