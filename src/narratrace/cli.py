@@ -18,12 +18,14 @@ from narratrace import __version__
 from narratrace.commands import common, register
 from narratrace.languages import describe_reasons
 from narratrace.store import shown
+from narratrace.text import display_text
 from narratrace.vectors import DEFAULT_ENCODER, ENCODERS
 
 db_option = common.db_option
 _library_errors = common.library_errors
 _open = common.open_store
 progress_options = common.progress_options
+wait_option = common.wait_option
 Progress = common.Progress
 
 
@@ -70,16 +72,19 @@ def _stop_on_signals(ctx: click.Context) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @progress_options
+@wait_option
 @_library_errors
-def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str) -> None:
+def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str, wait: bool) -> None:
     """Ingest files, directories or glob patterns (.txt .html .jsonl .csv .warc .warc.gz).
 
     Re-running is safe: unchanged files and records are skipped, an interrupted run
     resumes. Unreadable inputs are skipped with a reason (see `narratrace export`).
+    Several ingests may run at once, but not beside an analyze: while one runs this
+    stops with an error naming it (NT320), or waits with --wait.
     """
     from narratrace.ingest import discover, ingest as ingest_paths
 
-    with _open(db_path, must_exist=False) as store:
+    with _open(db_path, must_exist=False) as store, common.writing(store, "ingest", wait, shared=True):
         files, missing = discover(paths)
         if missing:
             store.add_skips(missing)
@@ -109,15 +114,21 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, progress_mode: str
                    "--model checkworthiness=out/cw; repeatable.")
 @click.option("--encoder", type=click.Choice(ENCODERS), default=None,
               help="Sentence encoder of this run (as `narratrace --encoder`).")
+@wait_option
 @_library_errors
-def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ...], encoder: str | None) -> None:
-    """Run every analysis stage on what it has not processed yet."""
+def analyze(db_path: str, quiet: bool, progress_mode: str, models: tuple[str, ...], encoder: str | None,
+            wait: bool) -> None:
+    """Run every analysis stage on what it has not processed yet.
+
+    One at a time: while another analyze or an ingest writes the database this stops
+    with an error naming it (NT320), or waits with --wait. Readers are never blocked."""
     from narratrace.evaluation import stage_config_for_models
     from narratrace.pipeline import Pipeline
 
     progress = Progress(progress_mode, quiet=quiet)
     with _open(db_path) as store:
-        report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
+        with common.writing(store, "analyze", wait):
+            report = Pipeline(config=stage_config_for_models(models), encoder=encoder).run(store, progress=progress)
         progress.close()
         for name, n in report.done.items():
             skipped = report.not_analysed.get(name) or {}
@@ -146,7 +157,7 @@ def report(db_path: str, output: str, title: str | None) -> None:
     with _open(db_path) as store:
         html = render_html(build_report(store, title=title))
     Path(output).write_text(html, encoding="utf-8")
-    click.echo(f"report written to {Path(output).resolve()}")
+    click.echo(f"report written to {display_text(str(Path(output).resolve()))}")
 
 
 @cli.command()
@@ -168,7 +179,8 @@ def export(db_path: str, fmt: str, output: str, include_text: bool) -> None:
 @cli.command()
 @click.argument("query")
 @db_option
-@click.option("-n", "--limit", default=20, show_default=True, help="Most hits to show.")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Most hits to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 @_library_errors
 def search(query: str, db_path: str, limit: int, as_json: bool) -> None:

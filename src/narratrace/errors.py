@@ -7,7 +7,8 @@ short stable ``code`` so that logs, skips and API responses can be grepped::
     ├── ConfigError          bad option, unknown stage, unmet stage requirement
     ├── InputError           a file or record that cannot be read (becomes a skip)
     ├── StoreError           the database cannot be opened or written
-    │   └── MigrationError   a schema migration failed or the file is newer than us
+    │   ├── MigrationError   a schema migration failed or the file is newer than us
+    │   └── StoreLocked      another process is writing the store (carries its holder)
     ├── StageError           a stage failed on one article (carries stage and article)
     └── NotFound             an article, group or record that does not exist
 """
@@ -22,6 +23,7 @@ __all__ = [
     "NotFound",
     "StageError",
     "StoreError",
+    "StoreLocked",
 ]
 
 
@@ -58,6 +60,17 @@ class StoreError(NarratraceError):
 
 class MigrationError(StoreError):
     code = "NT310"
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store's writers' lock; ``holder`` says who, when known
+    (a :class:`narratrace.store.lock.LockHolder`: pid, host, command, start time)."""
+
+    code = "NT320"
+
+    def __init__(self, message: str, *, holder: object = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class StageError(NarratraceError):

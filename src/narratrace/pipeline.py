@@ -291,11 +291,16 @@ class Pipeline:
 
     def run(self, store: Store, *, batch_size: int = 500,
             progress: Callable[[str, int, int], None] | None = None) -> RunReport:
-        """Run every stage on what it has not processed yet; returns what was done."""
-        if not any(s.encoder for s in self.stages):  # no stage reads vectors: no encoder to load
-            return self._run(store, batch_size, progress, None)
-        with use_encoder(self.encoder) as encoder:
-            return self._run(store, batch_size, progress, encoder.version)
+        """Run every stage on what it has not processed yet; returns what was done.
+
+        The run holds the store's writers' lock (``Store.write_lock``): while another process writes
+        the store (an ``analyze`` in another terminal, an ``ingest``) this raises
+        :class:`~narratrace.errors.StoreLocked` at once instead of doing the same work twice."""
+        with store.write_lock("analyze"):
+            if not any(s.encoder for s in self.stages):  # no stage reads vectors: no encoder to load
+                return self._run(store, batch_size, progress, None)
+            with use_encoder(self.encoder) as encoder:
+                return self._run(store, batch_size, progress, encoder.version)
 
     def _run(self, store: Store, batch_size: int, progress: Callable[[str, int, int], None] | None,
              encoder_version: str | None) -> RunReport:

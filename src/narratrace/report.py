@@ -42,6 +42,7 @@ from narratrace.languages import normalize as normalize_language
 from narratrace.sections import ArticleRow, Count, Limits, Section, SectionContext, day_of as _day, template_dirs
 from narratrace.model import RepublicationGroup, RepublicationPair
 from narratrace.store import Store
+from narratrace.text import display_text
 
 if TYPE_CHECKING:
 
@@ -199,9 +200,9 @@ def build_report(store: Store, *, title: str | None = None, limits: Limits | Non
         return rows.get(article_id) or ArticleRow(id=article_id, ref=article_id, missing=True)
 
     return Report(
-        title=title or "narratrace report",
+        title=display_text(title or "") or "narratrace report",  # a --title from a shell: any bytes
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        store=store.path,
+        store=display_text(store.path),
         overview=replace(_overview(index, pairs, groups, skipped, limits), coverage=tuple(
             CoverageRow(stage, analysed, sum(reasons.values()), describe_reasons(reasons))
             for stage, (analysed, reasons) in in_run_order(store.stage_coverage()))),

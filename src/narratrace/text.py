@@ -11,7 +11,7 @@ import unicodedata
 
 from narratrace.model import Span
 
-__all__ = ["normalize_text", "normalized_offsets", "paragraph_spans", "sentence_spans", "word_spans", "words"]
+__all__ = ["display_text", "normalize_text", "normalized_offsets", "paragraph_spans", "sentence_spans", "word_spans", "words"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"(?:[\t\u00a0\u2009\u202f]| (?=[ \t\u00a0\u2009\u202f]))[ \t\u00a0\u2009\u202f]*")
@@ -33,6 +33,16 @@ _ABBREV = re.compile(
     r"г|гг|ул|им|др|пр|тыс|млн|млрд|руб|долл|т\.е|т\.к|т\.нар|бр|стр|"  # Russian and Bulgarian
     r"[A-Z]|(?:[A-Z]\.){1,3}[A-Z])\."
 )
+
+
+def display_text(value: str) -> str:
+    """``value`` (a command-line option, a path) as it can be written out as UTF-8 and shown: bytes that
+    were not UTF-8 (Python's lone surrogates, ``surrogateescape``) become U+FFFD, control characters go."""
+    try:
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate no operating system gave
+        value = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    return _CONTROL.sub("", value)
 
 
 def normalize_text(raw: str) -> str:

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+import contextlib
+from collections.abc import Iterator
 
 import click
 
@@ -17,12 +19,35 @@ from narratrace.errors import NarratraceError
 from narratrace.store import Store, is_postgres_url
 from narratrace.store import open_store as store_at
 
-__all__ = ["Commands", "Progress", "db_option", "library_errors", "open_store", "progress_options", "write_output"]
+__all__ = ["Commands", "Progress", "db_option", "library_errors", "open_store", "progress_options", "wait_option",
+           "write_output", "writing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 db_option = click.option("--db", "db_path", default="narratrace.db", show_default=True, metavar="FILE|URL",
                          help="The corpus: a SQLite database file, or postgresql://USER@HOST/DB.")
+
+
+wait_option = click.option(
+    "--wait", "wait", is_flag=True,
+    help="If another process is writing this database (ingest, analyze), wait for it to finish "
+         "instead of stopping with an error (NT320).")
+
+
+@contextlib.contextmanager
+def writing(store: Store, command: str, wait: bool, *, shared: bool = False) -> Iterator[None]:
+    """Hold the store's writers' lock for a writing command; say on stderr when it waits for another
+    writer and when it takes over a lock whose holder was killed."""
+    def waiting(holder: Any) -> None:
+        click.echo(f"waiting for {holder.describe() if holder else 'another process'} to finish writing "
+                   f"{store.path if not is_postgres_url(store.path) else 'the database'}...", err=True)
+
+    def took_over(holder: Any) -> None:
+        click.echo(f"note: took over the writers' lock left by {holder.describe()}, which is no longer running",
+                   err=True)
+
+    with store.write_lock(command, shared=shared, wait=None if wait else 0, on_wait=waiting, on_takeover=took_over):
+        yield
 
 
 def library_errors(fn: F) -> F:
@@ -44,6 +69,11 @@ class Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UnicodeEncodeError as exc:  # an argument with bytes that are not UTF-8 reached a database or file
+            if "surrogate" not in str(exc.reason):
+                raise
+            raise click.ClickException("an argument holds bytes that are not UTF-8 text (this locale could not decode "
+                                       f"them): {exc.object[max(0, exc.start - 20):exc.end + 20]!a}") from exc
         except OSError as exc:
             if exc.filename is None or isinstance(exc, (BlockingIOError, InterruptedError)):
                 raise
@@ -52,6 +82,8 @@ class Commands(click.Group):
 
 def open_store(db_path: str, *, must_exist: bool = True) -> Store:
     """The store ``--db`` names; a missing SQLite file is an error unless the command creates it."""
+    if not db_path.strip():
+        raise click.ClickException("--db is empty: give a database file or a postgresql:// URL")
     if is_postgres_url(db_path):
         return store_at(db_path)
     if must_exist and db_path != ":memory:" and not Path(db_path).exists():

@@ -60,22 +60,24 @@ class ImportReport:
 
 def import_factchecks(store: Store, path: str | Path, *, csv_mapping: Mapping[str, str] | None = None,
                       embed: bool = True, progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Read fact-checks from ``path`` (file or folder) into ``store``; unreadable parts are skipped with a reason."""
+    """Read fact-checks from ``path`` (file or folder) into ``store``; unreadable parts are skipped with a reason.
+    The writes hold the store's writers' lock shared, as an ingest does (never beside an ``analyze``)."""
     from narratrace.factchecks.store import upsert_factchecks
     from narratrace.factchecks.readers import with_language
 
     read = read_factchecks(path, csv_mapping=csv_mapping)
     report = ImportReport(skipped=list(read.skipped))
     records = [with_language(r) for r in read.records]
-    for n in range(0, len(records), 5000):
-        counts = upsert_factchecks(store, records[n:n + 5000])
-        report.added += counts.added
-        report.updated += counts.updated
-        report.unchanged += counts.unchanged
-    if report.added or report.updated:
-        store.optimize()
-    if embed:
-        report.embedded = embed_pending(store, progress=progress)
+    with store.write_lock("factchecks import", shared=True):
+        for n in range(0, len(records), 5000):
+            counts = upsert_factchecks(store, records[n:n + 5000])
+            report.added += counts.added
+            report.updated += counts.updated
+            report.unchanged += counts.unchanged
+        if report.added or report.updated:
+            store.optimize()
+        if embed:
+            report.embedded = embed_pending(store, progress=progress)
     return report
 
 

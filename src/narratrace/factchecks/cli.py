@@ -85,7 +85,8 @@ def export_(db_path: str, claim_ids: tuple[str, ...], article: str | None, unmat
 @click.command()
 @click.argument("text")
 @db_option
-@click.option("-n", "--top", default=5, show_default=True, help="Most fact-checks to show.")
+@click.option("-n", "--top", default=5, show_default=True, type=click.IntRange(1, 10_000),
+              help="Most fact-checks to show.")
 @click.option("--model", default=None, help="Matching model name or directory (default: hybrid-v1).")
 @click.option("--threshold", type=float, default=None, help="Score a match needs (default: the model's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the ranked fact-checks as JSON.")

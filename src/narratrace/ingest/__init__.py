@@ -263,8 +263,16 @@ def ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int = BATCH
     process alone writes. Each batch is one transaction; a file is marked finished (by
     size and mtime) in the transaction of its last batch, so a re-run skips finished
     files and redoes at most the batches of an interrupted one, where unchanged records
-    are no-ops.
+    are no-ops. The whole run holds the store's writers' lock shared (``Store.write_lock``): other
+    ingests may run at once, but while an ``analyze`` runs this is :class:`~narratrace.errors.StoreLocked`.
     """
+    with store.write_lock("ingest", shared=True):
+        return _ingest(store, paths, batch_size=batch_size, on_file=on_file, files=files, workers=workers)
+
+
+def _ingest(store: Store, paths: Sequence[str | Path], *, batch_size: int,
+            on_file: Callable[[Path, IngestReport], None] | None, files: Sequence[Path] | None,
+            workers: int | None) -> IngestReport:
     report = IngestReport()
     if files is None:
         files, skips = discover(paths)

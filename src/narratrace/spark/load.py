@@ -69,7 +69,14 @@ def _in_seq_order(directory: Path, size: int) -> Iterator[list[dict[str, Any]]]:
 
 def load_output(directory: str | Path, store: Store, *, batch_size: int = BATCH_SIZE,
                 progress: Callable[[str, int, int], None] | None = None) -> LoadReport:
-    """Write the tables under ``directory`` into ``store`` (idempotent; see the module docstring)."""
+    """Write the tables under ``directory`` into ``store`` (idempotent; see the module docstring), holding
+    the store's writers' lock as ``analyze`` does."""
+    with store.write_lock("load"):
+        return _load_output(directory, store, batch_size=batch_size, progress=progress)
+
+
+def _load_output(directory: str | Path, store: Store, *, batch_size: int,
+                 progress: Callable[[str, int, int], None] | None) -> LoadReport:
     root = Path(directory)
     manifest_path = root / "_manifest.json"
     if not manifest_path.is_file():

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sqlite3
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ import numpy as np
 
 from narratrace.errors import NotFound, StoreError
 from narratrace.model import (Annotation, Article, RepublicationGroup, RepublicationPair, Skipped, Span)
+from narratrace.store.lock import LockHolder, file_lock
 from narratrace.store.migrations import apply_migrations
 
 
@@ -121,6 +123,18 @@ class Store:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
+
+    def write_lock(self, command: str, *, shared: bool = False, wait: float | None = 0,
+                   on_wait: Callable[[LockHolder | None], None] | None = None,
+                   on_takeover: Callable[[LockHolder], None] | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the writers' lock of this store for a whole command: exclusively (``analyze``), or
+        ``shared`` with other shared holders (``ingest``). :class:`~narratrace.errors.StoreLocked`
+        (NT320, naming the holder) when another process holds it so after ``wait`` seconds (0: at once, None: wait for ever; ``on_wait(holder)`` is called once
+        when it starts waiting). Re-entrant within a process; a lock left by a killed process is taken
+        over (``on_takeover(holder)``). Readers never take it (:mod:`narratrace.store.lock`)."""
+        if self.readonly or self.path == ":memory:":  # nobody else can write this connection's data
+            return contextlib.nullcontext()
+        return file_lock(self.path, command, shared=shared, wait=wait, on_wait=on_wait, on_takeover=on_takeover)
 
     # -- ingestion ---------------------------------------------------------------------
     def article_states(self, refs: Iterable[str]) -> dict[str, ArticleState]:
@@ -288,7 +302,10 @@ class Store:
         return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
 
     def article(self, key: str) -> Article:
-        """An article by ref or by id."""
+        """An article by ref or by id (:class:`NotFound` for a key no article can have, e.g. bytes that
+        are not UTF-8 from a shell's argument)."""
+        if not _storable(key):
+            raise NotFound(f"no article with ref or id {key!r}")
         row = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE ref = ? OR id = ?",
                               (key, key)).fetchone()
         if row is None:
@@ -343,6 +360,7 @@ class Store:
         BM25 has to score every match it ranks, so this bounds the work of a query like "the".
         """
         terms = _fts_terms(query)
+        limit, offset = clamp_page(limit, offset)
         if not terms or limit <= 0:
             return [], False
         fts_query = " ".join(f'"{t}"' for t in terms)
@@ -586,6 +604,25 @@ def first_snippet(text: str, terms: Sequence[str], *, tokens: int = 16, more: bo
     else:
         out.append(text[pos:].rstrip())  # the text's last words: what follows them too (".")
     return "".join(out)
+
+
+#: The largest LIMIT/OFFSET either database takes (a signed 64-bit integer); more is as good as all.
+_MAX_ROWS = 2 ** 62
+
+
+def clamp_page(limit: int, offset: int) -> tuple[int, int]:
+    """``limit`` and ``offset`` as a database takes them: no past 64 bits (an ``OverflowError``
+    in the driver), a negative offset is the first page."""
+    return min(int(limit), _MAX_ROWS), max(0, min(int(offset), _MAX_ROWS))
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be stored at all (UTF-8): a lone surrogate cannot, so nothing stored equals it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fts_terms(query: str) -> list[str]:

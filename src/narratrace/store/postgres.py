@@ -12,25 +12,32 @@ file while readers never wait.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from narratrace.errors import MigrationError, StoreError
 from narratrace.model import Annotation, Article
-from narratrace.store.db import _ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now
+from narratrace.store.db import (_ARTICLE_COLUMNS, SearchHit, Store, _article_from_row, _text_article_from_row, _now,
+                                 clamp_page)
 from narratrace.schema import render
+from narratrace.store.lock import LockHolder, reentrant, wait_for
 from narratrace.store.migrations import all_migrations
 
 __all__ = ["PostgresStore", "translate"]
 
 #: Key of the advisory lock every write transaction holds: one writer at a time, like SQLite.
 WRITE_LOCK = 0x6E747263  # "ntrc"
+#: Key of the writers' lock a whole writing command holds (``Store.write_lock``), on a session of its own.
+COMMAND_LOCK = 0x6E747277  # "ntrw"
+_HOLDER_NAME = re.compile(r"^narratrace (?P<command>.*) pid=(?P<pid>\d+)$")
 #: Text indexed for search per article (the text itself is stored whole): a tsvector is at most 1 MB.
 #: Claim embeddings in the pgvector table (all-MiniLM-L6-v2); claims of another width stay in their blobs only.
 CLAIM_VECTOR_DIM = 384
@@ -238,6 +245,55 @@ class PostgresStore(Store):
     def reader(self) -> Store:
         return PostgresStore(self.path, readonly=True)
 
+    def write_lock(self, command: str, *, shared: bool = False, wait: float | None = 0,
+                   on_wait: Callable[[LockHolder | None], None] | None = None,
+                   on_takeover: Callable[[LockHolder], None] | None = None) -> contextlib.AbstractContextManager[None]:
+        """The writers' lock as a session-level advisory lock on a connection of its own, named
+        ``narratrace COMMAND pid=N`` (what the second writer's error shows, with the session's start).
+        The server drops it when that connection ends, so a killed holder leaves no stale lock
+        (``on_takeover`` is never called: nothing is left behind to tell)."""
+        if self.readonly:
+            return contextlib.nullcontext()
+        return reentrant("postgres:" + self.path, lambda: self._take_command_lock(command, shared, wait, on_wait),
+                         shared=shared, command=command)
+
+    def _take_command_lock(self, command: str, shared: bool, wait: float | None,
+                           on_wait: Callable[[LockHolder | None], None] | None) -> Callable[[], None]:
+        psycopg = self.db._psycopg
+        name = f"narratrace {command} pid={os.getpid()}"[:63]  # application_name holds 63 bytes
+        try:
+            conn = psycopg.connect(self.path, autocommit=True, application_name=name)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {_redact(self.path)}: {str(exc).strip()}") from exc
+
+        def try_once() -> LockHolder | None | bool:
+            take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            if conn.execute(f"SELECT {take}(%s)", (COMMAND_LOCK,)).fetchone()[0]:
+                return True
+            row = conn.execute(
+                "SELECT a.pid, a.application_name, a.backend_start, a.client_hostname, a.client_addr::text "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                "AND l.granted AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1 "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "ORDER BY l.mode = 'ExclusiveLock' DESC, a.backend_start",  # a shared request waits for that one
+                (COMMAND_LOCK,)).fetchone()
+            if row is None:
+                return None
+            m = _HOLDER_NAME.match(row[1] or "")
+            started = row[2].isoformat(timespec="seconds") if row[2] is not None else ""
+            return LockHolder(int(m["pid"]) if m else None, row[3] or row[4] or "", m["command"] if m else "",
+                              started)
+
+        try:
+            wait_for(try_once, wait=wait, on_wait=on_wait, what=_redact(self.path))
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"PostgreSQL: {str(exc).strip()}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn.close  # the session ends, and its advisory lock with it
+
     every_table_has_rowid = False
 
     @property
@@ -277,6 +333,7 @@ class PostgresStore(Store):
     def search_page(self, query: str, *, limit: int, offset: int = 0,
                     window: int | None = None) -> tuple[list[SearchHit], bool]:
         terms = _terms(query)
+        limit, offset = clamp_page(limit, offset)
         if not terms or limit <= 0:
             return [], False
         q = " ".join(terms)

@@ -59,8 +59,15 @@ def copy_corpus(source: Store, target: Store, *,
                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Copy every row of ``source`` into the empty ``target``; rows copied per table.
 
-    Refuses a target that already holds articles or fact-checks (a merge is not a copy).
+    Refuses a target that already holds articles or fact-checks (a merge is not a copy). Holds the
+    target's writers' lock (no ``analyze`` or ``ingest`` writes it meanwhile).
     """
+    with target.write_lock("migrate"):
+        return _copy_corpus(source, target, progress=progress)
+
+
+def _copy_corpus(source: Store, target: Store, *,
+                 progress: Callable[[str, int, int], None] | None) -> dict[str, int]:
     if source.schema_version != target.schema_version:
         raise StoreError(f"schema versions differ: {source.schema_version} -> {target.schema_version}")
     for table in ("articles", "factchecks"):

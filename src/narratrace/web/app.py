@@ -48,7 +48,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from narratrace import __version__
-from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError
+from narratrace.errors import ConfigError, InputError, NarratraceError, NotFound, StoreError, StoreLocked
 from narratrace.report import TEMPLATES as REPORT_TEMPLATES
 from narratrace.analyses import registered_analyses, resolve
 from narratrace.languages import describe_reasons
@@ -342,7 +342,8 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.exception_handler(NarratraceError)
     async def library_error(request: Request, exc: NarratraceError) -> Response:
-        status = 404 if isinstance(exc, NotFound) else 400 if isinstance(exc, (ConfigError, InputError)) else 500
+        status = (404 if isinstance(exc, NotFound) else 400 if isinstance(exc, (ConfigError, InputError))
+                  else 409 if isinstance(exc, StoreLocked) else 500)  # 409: a command is writing the corpus
         if status == 500:
             log.error("%s %s: %s", request.method, request.url.path, exc)
         return error_response(request, status, str(exc))
@@ -438,7 +439,9 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
 
     @app.post("/api/articles", response_model=schemas.UploadOut, tags=["write"],
               responses={400: {"model": schemas.ErrorOut}, 401: {"model": schemas.ErrorOut},
-                         403: {"model": schemas.ErrorOut}, 413: {"model": schemas.ErrorOut}},
+                         403: {"model": schemas.ErrorOut}, 413: {"model": schemas.ErrorOut},
+                         409: {"model": schemas.ErrorOut,
+                               "description": "a command (analyze, ingest) is writing the corpus (NT320)"}},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": schemas.UploadIn.model_json_schema()}}}})
     async def api_upload(request: Request) -> dict[str, Any]:

@@ -67,7 +67,9 @@ def ingest_objects(store: Store, objects: Sequence[Mapping[str, Any]], *, source
 
 
 def upload(store: Store, objects: Sequence[Mapping[str, Any]]) -> UploadResult:
-    """Ingest ``objects`` and run every analysis stage on what is new (in this process, no workers)."""
-    result = ingest_objects(store, objects)
-    result.run = Pipeline(workers=1).run(store)
+    """Ingest ``objects`` and run every analysis stage on what is new (in this process, no workers),
+    under the store's writers' lock (:class:`~narratrace.errors.StoreLocked` while a command writes it)."""
+    with store.write_lock("upload"):
+        result = ingest_objects(store, objects)
+        result.run = Pipeline(workers=1).run(store)
     return result
