@@ -93,6 +93,13 @@ def test_cli_hostile_search_syntax_is_plain_words(db: str, query: str) -> None:
     assert result.exit_code == 0 and result.output.strip().startswith("[")  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("query", ["", "  ", '"', "*?!"])
+def test_cli_hostile_search_without_a_word_says_so(db: str, query: str) -> None:
+    result = run("search", query, "--db", db)
+    assert result.exit_code == 0 and "no word to search for" in result.output  # type: ignore[attr-defined]
+    assert "no word" not in run("search", "zzzqqq", "--db", db).output  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("n", ["-1", "0", HUGE])
 def test_cli_hostile_match_top_out_of_range_is_a_usage_error(db: str, n: str) -> None:
     result = run("match", "drones", "--db", db, "-n", n)

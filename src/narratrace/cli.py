@@ -192,7 +192,8 @@ def search(query: str, db_path: str, limit: int, as_json: bool) -> None:
                               ensure_ascii=False, indent=2))
         return
     if not hits:
-        click.echo("no match")
+        # a query of punctuation alone is searched as no word at all: say so, not "no match"
+        click.echo("no match" if any(ch.isalnum() for ch in query) else "no word to search for in the query")
     for h in hits:
         head = " | ".join(x for x in (h.ref, h.outlet, h.published, h.title) if x)
         click.echo(f"{head}\n    {h.snippet.strip()}")
