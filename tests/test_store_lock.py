@@ -283,3 +283,19 @@ def test_store_lock_other_writers_take_it(db: str, hold, tmp_path: Path) -> None
     hold(target, "analyze")
     migrated = cli("migrate", "--from", db, "--to", target, "-q")
     assert migrated.returncode == 1 and "[NT320]" in migrated.stderr, migrated.stderr
+
+
+def test_store_lock_other_writers_wait_with_the_option(db: str, hold, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`factchecks import --wait` and `migrate --wait` wait for the holder, as ingest and analyze do."""
+    holder = hold(db, "analyze", seconds=2)
+    imported = cli("factchecks", "import", str(ROOT / "examples" / "factchecks.jsonld"), "--db", db, "--no-embed",
+                   "-q", "--wait")
+    assert imported.returncode == 0, imported.stderr
+    assert f"waiting for pid {holder.pid} (analyze" in imported.stderr
+    holder.communicate(timeout=30)
+    target = str(tmp_path / "target.db")
+    holder = hold(target, "analyze", seconds=2)
+    migrated = cli("migrate", "--from", db, "--to", target, "-q", "--wait")
+    assert migrated.returncode == 0 and "copied" in migrated.stdout, migrated.stderr
+    assert f"waiting for pid {holder.pid} (analyze" in migrated.stderr
+    assert current_holders(db) == [] and current_holders(target) == []

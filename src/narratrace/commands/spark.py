@@ -7,7 +7,7 @@ import json
 import click
 
 from narratrace.store import shown
-from narratrace.commands.common import Progress, db_option, library_errors, open_store, progress_options
+from narratrace.commands.common import Progress, db_option, library_errors, open_store, progress_options, wait_option, writing
 
 __all__ = ["COMMANDS", "load", "spark"]
 
@@ -60,13 +60,14 @@ def spark_analyze(inputs: tuple[str, ...], output: str, stages: str | None, mast
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @db_option
 @progress_options
+@wait_option
 @library_errors
-def load(directory: str, db_path: str, quiet: bool, progress_mode: str) -> None:
+def load(directory: str, db_path: str, quiet: bool, progress_mode: str, wait: bool) -> None:
     """Load the output of `narratrace spark analyze` into a store (loading twice adds nothing)."""
     from narratrace.spark.load import load_output
 
     shown_progress = Progress(progress_mode, quiet=quiet)
-    with open_store(db_path, must_exist=False) as store:
+    with open_store(db_path, must_exist=False) as store, writing(store, "load", wait):
         report = load_output(directory, store, progress=shown_progress)
     shown_progress.close()
     click.echo(f"{report.articles_added} added, {report.articles_updated} updated, {report.articles_unchanged} "

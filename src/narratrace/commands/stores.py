@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from narratrace.commands.common import library_errors, open_store
+from narratrace.commands.common import library_errors, open_store, wait_option, writing
 
 
 @click.command("migrate")
@@ -14,8 +14,9 @@ from narratrace.commands.common import library_errors, open_store
 @click.option("--to", "target", required=True, metavar="FILE|URL",
               help="An empty store to copy it into: a new SQLite file, or postgresql://USER@HOST/DB.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@wait_option
 @library_errors
-def migrate(source: str, target: str, quiet: bool) -> None:
+def migrate(source: str, target: str, quiet: bool, wait: bool) -> None:
     """Copy a whole corpus between backends (SQLite <-> PostgreSQL), losslessly: articles, analyses, fact-checks."""
     from narratrace.store.transfer import copy_corpus
 
@@ -23,7 +24,7 @@ def migrate(source: str, target: str, quiet: bool) -> None:
         if not quiet:
             click.echo(f"\r{table}: {done}/{total}", nl=done >= total, err=True)
 
-    with open_store(source) as src, open_store(target, must_exist=False) as dst:
+    with open_store(source) as src, open_store(target, must_exist=False) as dst, writing(dst, "migrate", wait):
         copied = copy_corpus(src, dst, progress=progress)
     rows = ", ".join(f"{n} {t}" for t, n in copied.items() if n)
     click.echo(f"copied {copied['articles']} article(s) ({rows or 'nothing else'})")

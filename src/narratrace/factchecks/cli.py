@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from narratrace.commands.common import Progress, db_option, library_errors, open_store, progress_options, write_output
+from narratrace.commands.common import (Progress, db_option, library_errors, open_store, progress_options, wait_option,
+                                        write_output, writing)
 
 
 @click.group()
@@ -26,9 +27,10 @@ def factchecks() -> None:
                    "import without this flag embeds every one still missing.")
 @progress_options
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@wait_option
 @library_errors
 def import_(path: str, db_path: str, mapping: tuple[str, ...], no_embed: bool, quiet: bool, progress_mode: str,
-            as_json: bool) -> None:
+            as_json: bool, wait: bool) -> None:
     """Import fact-checks from PATH: ClaimReview JSON-LD (objects, lists, @graph, pages' ld+json),
     Google Fact Check Tools JSON, JSON Lines, CSV, or the CheckThat! verified claims (vclaims.jsonl,
     a vclaims/ folder of JSON files, or vclaims.tar.gz). Re-importing updates, never duplicates."""
@@ -45,7 +47,7 @@ def import_(path: str, db_path: str, mapping: tuple[str, ...], no_embed: bool, q
     def progress(done: int, total: int) -> None:
         shown("embedding", done, total)
 
-    with open_store(db_path, must_exist=False) as store:
+    with open_store(db_path, must_exist=False) as store, writing(store, "factchecks import", wait, shared=True):
         report = import_factchecks(store, path, csv_mapping=csv_mapping or None, embed=not no_embed,
                                    progress=progress)
     shown.close()
