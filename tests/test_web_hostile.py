@@ -289,3 +289,14 @@ def test_web_hostile_openapi_documents_the_error_shape(client: TestClient) -> No
             for status in ("404", "422"):
                 ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
                 assert ref.endswith("/ErrorOut"), (method, path, status)
+
+
+@pytest.mark.parametrize("path", ["/", "/articles", "/api/overview", "/search?q=drones", "/no/such/page"])
+def test_web_head_answers_as_get_without_a_body(client: TestClient, path: str) -> None:
+    """Link checkers and uptime monitors send HEAD: the page's status and headers, no body (was 405)."""
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+    assert client.request("HEAD", "/api/reviews").status_code == client.get("/api/reviews").status_code

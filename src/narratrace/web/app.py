@@ -177,8 +177,9 @@ def _error_json(status: int, message: str, errors: list[dict[str, Any]] | None =
 
 
 class _Guard:
-    """ASGI middleware: caps request bodies (413), adds security headers to every response, and answers
-    an unexpected error with a 500 in the error shape itself.
+    """ASGI middleware: caps request bodies (413), adds security headers to every response, answers
+    an unexpected error with a 500 in the error shape itself, and answers ``HEAD`` as ``GET`` without
+    the body (FastAPI's routes take no ``HEAD``: link checkers and monitors got 405 for every page).
 
     Left to Starlette, an unexpected error is re-raised after its 500, and uvicorn then closes
     the connection: the client's next request on it was reset.
@@ -194,11 +195,16 @@ class _Guard:
             await self.app(scope, receive, send)
             return
         api = _is_api(scope["path"])
+        head = scope.get("method") == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         started = False
 
         async def send_with_headers(message: Any) -> None:
             nonlocal started
+            if head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
