@@ -247,14 +247,21 @@ def _read_config(path: Path, name: str) -> dict[str, Any]:
         raise ConfigError(f"encoder {name!r}: no readable config in {path}: {exc}") from None
 
 
+def _env_count(var: str, default: int, what: str) -> int:
+    """The whole number ``$var`` holds (``default`` when unset or blank), or a ConfigError naming it."""
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r}: not a number of {what}") from None
+
+
 def _encoder_threads(name: str, threads: int | None) -> int:
     """``threads``, else ``$NARRATRACE_ENCODER_THREADS``, else 1."""
     if threads is None:
-        raw = os.environ.get(ENCODER_THREADS_ENV, "").strip() or "1"
-        try:
-            threads = int(raw)
-        except ValueError:
-            raise ConfigError(f"{ENCODER_THREADS_ENV}={raw!r}: not a number of threads") from None
+        threads = _env_count(ENCODER_THREADS_ENV, 1, "threads")
     if threads < 1:
         raise ConfigError(f"encoder {name!r}: threads must be at least 1, not {threads}")
     return threads
@@ -291,13 +298,9 @@ def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
 
 def _memo_texts() -> int:
     """``$NARRATRACE_ENCODER_MEMO`` (texts an encoder remembers per process; 0: none), else 20,000."""
-    raw = os.environ.get(ENCODER_MEMO_ENV, "").strip() or "20000"
-    try:
-        n = int(raw)
-    except ValueError:
-        raise ConfigError(f"{ENCODER_MEMO_ENV}={raw!r}: not a number of texts") from None
+    n = _env_count(ENCODER_MEMO_ENV, 20_000, "texts")
     if n < 0:
-        raise ConfigError(f"{ENCODER_MEMO_ENV}={raw!r}: must be 0 or more")
+        raise ConfigError(f"{ENCODER_MEMO_ENV}={n}: must be 0 or more")
     return n
 
 
