@@ -275,3 +275,30 @@ def test_heuristics_credited_date_of_the_original() -> None:
     # another name's dated line is not the original's date; nor is a date far below the credit
     assert first_credit_date("By The Harbour Courier\n\nGulf Wire 5 March 2025\n\nText.") is None
     assert first_credit_date("By The Harbour Courier\none\ntwo\nthree\n5 March 2025\n") is None
+
+
+@pytest.mark.parametrize(("line", "outlet"), [
+    ("Harwick Evening News", "Harwick Evening News"),
+    ("Tessel Valley Gazette, Sport", "Tessel Valley Gazette"),
+    ("NORTH SEA WIRE, PORTHAVEN", "NORTH SEA WIRE"),
+    ("Der Inselbote", "Der Inselbote"),
+])
+def test_ingest_heuristics_outlet_line_of_a_newspapers_name(line: str, outlet: str) -> None:
+    """A header line that is a newspaper's or an agency's name (alone, or with its section or city)."""
+    rec = infer(f"Harbour pilots strike over night shifts\n5 Apr 2025\n{line}\n\n"
+                "Pilots at the port walked out on Friday after talks with the authority broke down.\n")
+    assert (rec.outlet, rec.meta["inferred"]["outlet"]) == (outlet, "text:outlet-line")
+    assert rec.title == "Harbour pilots strike over night shifts"
+
+
+@pytest.mark.parametrize("line", [
+    "Oda Fenmark, Political Correspondent",  # a person and a title
+    "Portland, Oregon",  # a dateline's place
+    "Analysis and Opinion",  # a section alone
+    "The Lighthouse Post",  # named by the text's credits: the origin, not this outlet
+])
+def test_ingest_heuristics_outlet_line_needs_a_newspapers_word(line: str) -> None:
+    rec = infer(f"Harbour pilots strike over night shifts\n5 Apr 2025\n{line}\n\n"
+                "Pilots at the port walked out on Friday after talks with the authority broke down.\n\n"
+                "The original source of this article is The Lighthouse Post\n")
+    assert rec.outlet is None

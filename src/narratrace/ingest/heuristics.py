@@ -367,6 +367,24 @@ _NAME_LINE = re.compile(r"^[“\"]?(?P<name>[A-Z0-9][\w'’.&-]*"
                         r"(?:[ \t]+(?:[A-Z0-9][\w'’.&-]*|of|the|for|and|de|al|&)){0,5})"
                         r"[”\"]?[ \t]*(?P<comma>,)?$")
 _BYLINE = re.compile(r"^(?:By|BY)[ \t]+(?=\S)")
+#: A header line of an outlet's name alone ("Kessport Evening News"), or with its section or city after
+#: a comma ("Arlen Valley Gazette, Sport", "GULF WIRE, LINDHOLT"): taken only when the name has a word
+#: that newspapers and agencies are named with, so that a subtitle or a person's name is not an outlet.
+_OUTLET_LINE = re.compile(r"^(?P<name>[A-Z0-9][\w'’.&-]*(?:[ \t]+(?:[A-Z0-9][\w'’.&-]*|of|the|for|and|de|al|&)){0,5})"
+                          r"(?:,[ \t]*[A-Z][\w'’.-]*(?:[ \t]+[A-Z&][\w'’.-]*){0,2})?$")
+_OUTLET_WORDS = frozenset({
+    "news", "post", "times", "gazette", "herald", "wire", "tribune", "journal", "observer", "monitor", "ledger",
+    "courier", "bulletin", "daily", "press", "telegraph", "guardian", "mail", "express", "chronicle", "standard",
+    "dispatch", "examiner", "inquirer", "sentinel", "messenger", "globe", "gazeta", "pravda", "izvestia",
+    "zeitung", "nachrichten", "kurier", "rundschau", "anzeiger", "presse", "agency", "newswire", "weekly"})
+#: Word endings that name a newspaper in German compounds ("Küstenbote", "Tageblatt").
+_OUTLET_ENDINGS = ("bote", "blatt", "zeitung", "kurier")
+
+
+def _outlet_named(name: str) -> bool:
+    """Whether ``name`` has a word newspapers and agencies are named with ("Evening News", "Küstenbote")."""
+    words = [w.strip("'’.&-").lower() for w in name.split()]
+    return any(w in _OUTLET_WORDS or (len(w) > 6 and w.endswith(_OUTLET_ENDINGS)) for w in words)
 _FOOTER_OUTLET = re.compile(
     r"\b(?:exclusively|specially|especially|written)[ \t]+for[ \t]+(?:the[ \t]+)?(?:online[ \t]+)?"
     r"(?:magazine|journal|newspaper|website|web[ \t]+site|portal|site|outlet|publication|news[ \t]+agency)?[ \t]*"
@@ -547,6 +565,11 @@ def analyze_header(text: str) -> _Header:
                 meta_lines.add(i)
                 outlets.append((1, name, "text:outlet-line"))
                 continue
+        own = _OUTLET_LINE.match(line) if len(line) <= 60 and i > 0 else None
+        if own and _outlet_named(own["name"]) and not credited(own["name"]):
+            meta_lines.add(i)
+            outlets.append((1, own["name"], "text:outlet-line"))
+            continue
     for i, line in enumerate(lines):
         if i in meta_lines:
             continue
