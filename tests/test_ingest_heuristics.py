@@ -296,6 +296,9 @@ def test_ingest_heuristics_outlet_line_of_a_newspapers_name(line: str, outlet: s
     "Portland, Oregon",  # a dateline's place
     "Analysis and Opinion",  # a section alone
     "The Lighthouse Post",  # named by the text's credits: the origin, not this outlet
+    "READ MORE IN WORLD NEWS",  # a widget
+    "ASSOCIATED PRESS.",  # a photo's credit
+    "News Analysis",  # a section
 ])
 def test_ingest_heuristics_outlet_line_needs_a_newspapers_word(line: str) -> None:
     rec = infer(f"Harbour pilots strike over night shifts\n5 Apr 2025\n{line}\n\n"

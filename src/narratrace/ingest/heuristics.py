@@ -381,10 +381,22 @@ _OUTLET_WORDS = frozenset({
 _OUTLET_ENDINGS = ("bote", "blatt", "zeitung", "kurier")
 
 
+#: Words of a widget's or a section's line, never of a newspaper's name ("READ MORE IN WORLD NEWS").
+_NOT_IN_OUTLET = frozenset({"read", "more", "in", "on", "at", "to", "from", "click", "here", "subscribe", "follow",
+                            "share", "sign", "join", "watch", "listen", "see", "also", "related", "latest", "top",
+                            "breaking", "analysis", "opinion", "photo", "image", "video", "credit"})
+
+
 def _outlet_named(name: str) -> bool:
-    """Whether ``name`` has a word newspapers and agencies are named with ("Evening News", "Küstenbote")."""
-    words = [w.strip("'’.&-").lower() for w in name.split()]
-    return any(w in _OUTLET_WORDS or (len(w) > 6 and w.endswith(_OUTLET_ENDINGS)) for w in words)
+    """Whether ``name`` ends with a word newspapers and agencies are named with ("Evening News",
+    "Küstenbote"), and holds no word of a widget or a caption ("READ MORE IN NEWS", "Washington Post.")."""
+    if name.endswith("."):
+        return False  # a caption's or a sentence's end ("ASSOCIATED PRESS.")
+    words = [w.strip("'’&-").lower() for w in name.split()]
+    if any(w in _NOT_IN_OUTLET for w in words):
+        return False
+    last = words[-1]
+    return last in _OUTLET_WORDS or (len(last) > 6 and last.endswith(_OUTLET_ENDINGS))
 _FOOTER_OUTLET = re.compile(
     r"\b(?:exclusively|specially|especially|written)[ \t]+for[ \t]+(?:the[ \t]+)?(?:online[ \t]+)?"
     r"(?:magazine|journal|newspaper|website|web[ \t]+site|portal|site|outlet|publication|news[ \t]+agency)?[ \t]*"
