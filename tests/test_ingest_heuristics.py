@@ -305,3 +305,16 @@ def test_ingest_heuristics_outlet_line_needs_a_newspapers_word(line: str) -> Non
                 "Pilots at the port walked out on Friday after talks with the authority broke down.\n\n"
                 "The original source of this article is The Lighthouse Post\n")
     assert rec.outlet is None
+
+
+def test_ingest_heuristics_copyright_of_a_repost_is_its_outlet() -> None:
+    """A text that credits its origin and is copyrighted by someone else is that someone's repost."""
+    body = "Pilots at the port walked out on Friday after talks with the authority broke down.\n\n"
+    rec = infer("Harbour pilots strike\n\n" + body + "This article was first published by Harwick Evening News.\n"
+                "Copyright © Tessel Ledger 2025. Tessel Ledger, 4 Quay Street.\n")
+    assert (rec.outlet, rec.meta["inferred"]["outlet"]) == ("Tessel Ledger", "text:copyright-line")
+    # the original's copyright kept under a repost that credits the same original names no outlet
+    assert infer("Harbour pilots strike\n\n" + body + "The original source of this article is Harwick Evening News\n"
+                 "Copyright © Harwick Evening News, 2025\n").outlet is None
+    # a copyright line alone may be the original's: no outlet from it
+    assert infer("Harbour pilots strike\n\n" + body + "Copyright © Tessel Ledger 2025\n").outlet is None

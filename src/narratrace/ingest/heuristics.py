@@ -596,9 +596,36 @@ def analyze_header(text: str) -> _Header:
         if m:
             outlets.append((2, m["quoted"].strip(), "text:footer-line"))
             break
+    if not outlets:
+        own = _copyright_of_a_repost(text)
+        if own:
+            outlets.append((4, own, "text:copyright-line"))
     if outlets:
         _, out.outlet, out.outlet_how = min(outlets, key=lambda o: o[0])
     return out
+
+
+#: Credits that name where a text comes from (not who holds its copyright).
+_ORIGIN_CUES = ("original-source", "first-published", "republished")
+
+
+def _copyright_of_a_repost(text: str) -> str | None:
+    """The copyright holder of a text that credits another outlet as its origin: the republisher.
+
+    "This article was first published by Harbour Courier. Copyright © Northern Ledger 2025" is
+    Northern Ledger's repost. A copyright line alone names no outlet here: a repost may keep the
+    original's ("Copyright © The Cradle" under Global Research's repost, which credits The Cradle too).
+    """
+    credits = find_credits(text)
+    origins = {_squash(c.name) for c in credits if c.cue in _ORIGIN_CUES}
+    if not origins:
+        return None
+    for c in credits:
+        if c.cue == "copyright":
+            name = re.sub(r"[\s,.]*(?:\(c\)|©)?[\s,.]*(?:19|20)\d\d(?:[-–]\d{2,4})?$", "", c.name).strip(" ,.")
+            if name and _squash(name) not in origins and len(name) <= 60:
+                return name
+    return None
 
 
 def infer_metadata(record: Record) -> Record:
