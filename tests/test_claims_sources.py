@@ -49,3 +49,16 @@ def test_names_keep_their_abbreviation_out_and_titles_join_the_full_name(
         sources: dict[str, tuple[str | None, str | None, str]]) -> None:
     assert sources["The World Health Organiz"][1] == "World Health Organization"  # not "... (WHO"
     assert sources["Ms Geller said the mosqu"][1:] == ("Pamela Geller", "person")
+
+
+def test_a_name_the_tagger_cut_keeps_its_given_name() -> None:
+    """spaCy tags only "Ekholt" of "Sonja Ekholt": the source is the name as written, and the surname
+    alone later is the same person (was "Ekholt" twice, apart from any "Sonja Ekholt")."""
+    text = ("Freight delays spread\n\nThe exporters' association represents 300 firms. Its director general, "
+            "Sonja Ekholt, said several member firms had begun trucking consignments through Lindholt. "
+            "Ekholt said costs had risen by 12 percent since March.\n")
+    art = build_article(Record(ref="t", text=text, source="t.txt", kind="txt"))
+    found = [(c.attribution.source, c.attribution.source_canonical, c.attribution.source_kind)
+             for c in extract_claims(art).claims if c.attribution is not None]
+    assert ("Sonja Ekholt", "Sonja Ekholt", "person") in found
+    assert ("Ekholt", "Sonja Ekholt", "person") in found

@@ -749,6 +749,10 @@ class _Sentence:
             entry = self.table.lookup(name_text)
             main = mention_list[0] if mention_list else None
             canonical = main.canonical if main else (entry.canonical if entry else clean_name(name_text))
+            if main is not None and main.label == "PERSON" and entry is None and canonical == self.text[main.start:main.end] \
+                    and name_text != canonical and name_text.endswith(" " + canonical) and len(name_text.split()) <= 4 \
+                    and all(w[:1].isupper() for w in name_text.split()) and not _HONORIFIC.match(name_text):
+                canonical = clean_name(name_text)  # the tagger kept "Ekholt" of "Sonja Ekholt": the name as written
             role = self._role(toks, ns, ne)
             role_words = {w.lower() for w in re.findall(r"\w+", role or "")}
             titled = _HONORIFIC.match(name_text)
@@ -758,7 +762,9 @@ class _Sentence:
                                and r.canonical.split()[-1] == surname.split()[-1] and " " in r.canonical), None)
                 return _Source(ns, ne, name_text, person.canonical if person else clean_name(surname)
                                if " " not in surname and main is None else canonical, "person", role, np_text)
-            if (main is None or main.label != "PERSON") and len(name_text.split()) == 1 and entry is None:
+            if (main is None or main.label != "PERSON" or " " not in canonical) and len(name_text.split()) == 1 \
+                    and entry is None:  # a surname alone: the person named in full before (also when only a source's
+                # words gave the full name: the tagger kept "Ekholt" of "Sonja Ekholt")
                 person = next((r for r in self.memory.before(ns) if r.kind == "person"
                                and r.canonical.split()[-1] == name_text and " " in r.canonical), None)
                 if person is not None:
