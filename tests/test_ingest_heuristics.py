@@ -318,3 +318,16 @@ def test_ingest_heuristics_copyright_of_a_repost_is_its_outlet() -> None:
                  "Copyright © Harwick Evening News, 2025\n").outlet is None
     # a copyright line alone may be the original's: no outlet from it
     assert infer("Harbour pilots strike\n\n" + body + "Copyright © Tessel Ledger 2025\n").outlet is None
+
+
+def test_ingest_heuristics_newspapers_name_before_the_date_is_the_outlet() -> None:
+    """'Tessel Evening Post 4 April 2025' under the headline names the outlet of a text that credits
+    nobody; a repost that credits its origin may carry the original's line, so it names none there."""
+    body = "Pilots at the port walked out on Friday after talks with the authority broke down.\n"
+    rec = infer("Harbour pilots strike\nTessel Evening Post 4 April 2025\n\nBy Mara Quill\n\n" + body)
+    assert (rec.outlet, rec.meta["inferred"]["outlet"]) == ("Tessel Evening Post", "text:dateline")
+    assert rec.published == "2025-04-04" and rec.author == "Mara Quill"
+    repost = infer("Harbour pilots strike\nTessel Evening Post 4 April 2025\n\n" + body +
+                   "\nThe original source of this article is Tessel Evening Post\n")
+    assert repost.outlet is None
+    assert infer("Harbour pilots strike\nReuters 4 April 2025\n\n" + body).outlet is None  # no newspaper's word

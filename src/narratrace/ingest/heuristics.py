@@ -542,6 +542,10 @@ def analyze_header(text: str) -> _Header:
             credits.append({_squash(c.name) for c in find_credits(text)})
         return _squash(name) in credits[0]
 
+    def credits_someone() -> bool:
+        """Whether the text credits anyone but a byline's person (then a "Name DATE" line may be a credit)."""
+        return any(c.cue != "byline" or _outlet_named(c.name) for c in find_credits(text))
+
     best_date: tuple[int, int, _DateLine] | None = None
     outlets: list[tuple[int, str, str]] = []  # (priority, name, how)
     meta_lines: set[int] = set()
@@ -553,6 +557,10 @@ def analyze_header(text: str) -> _Header:
             if best_date is None or rank < best_date[:2]:
                 best_date = (*rank, dl)
             if dl.kind == "named" and dl.name and dl.comma and not credited(dl.name):
+                outlets.append((3, dl.name.strip(), "text:dateline"))
+            elif dl.kind == "named" and dl.name and i > 0 and _outlet_named(dl.name.strip()) and not credits_someone():
+                # "Coastline Post 4 April 2025": a newspaper's name before the date, in a text that credits
+                # nobody (a repost's "The Cradle 5 March 2022" comes with its other credits)
                 outlets.append((3, dl.name.strip(), "text:dateline"))
             continue
         if _URL_LINE.match(line) or re.fullmatch(r"[\d\s.,:|•·–—-]*", line):
