@@ -87,10 +87,12 @@ def export_entities(store: Store, ref: dict[str, str] | None = None) -> list[dic
         text = store.article(aid).text
         named = [(c or text[s:e], label, s, e) for c, label, s, e in anns]
         counts = Counter((c.casefold(), label) for c, label, _, _ in named)
+        best: dict[str, tuple[int, str]] = {}  # per name: its most frequent label in this article
+        for (key, label), n in counts.items():
+            best[key] = max(best.get(key, (0, "")), (n, label))
         for canonical, label, start, end in named:
             key = canonical.casefold()
-            best = max((n, lab) for (k, lab), n in counts.items() if k == key)
-            kind = best[1] if best[0] > counts[key, label] else label
+            kind = best[key][1] if best[key][0] > counts[key, label] else label
             spellings.setdefault(key, Counter())[canonical] += 1
             mention = {"article": ref.get(aid, aid), "start": start, "end": end, "text": text[start:end],
                        "tagged": label}

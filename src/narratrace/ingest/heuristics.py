@@ -21,7 +21,7 @@ dates given in JSONL/CSV fields.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlsplit
@@ -535,16 +535,19 @@ def analyze_header(text: str) -> _Header:
     """Title, date, outlet and byline stated in the header of ``text`` (see module doc)."""
     out = _Header()
     lines = _header_lines(text)
-    credits: list[set[str]] = []
+    found: list[list[Credit]] = []
 
-    def credited(name: str) -> bool:  # credits are looked for only when a header line needs them
-        if not credits:
-            credits.append({_squash(c.name) for c in find_credits(text)})
-        return _squash(name) in credits[0]
+    def text_credits() -> list[Credit]:  # looked for once, and only when a line needs them
+        if not found:
+            found.append(find_credits(text))
+        return found[0]
+
+    def credited(name: str) -> bool:
+        return _squash(name) in {_squash(c.name) for c in text_credits()}
 
     def credits_someone() -> bool:
         """Whether the text credits anyone but a byline's person (then a "Name DATE" line may be a credit)."""
-        return any(c.cue != "byline" or _outlet_named(c.name) for c in find_credits(text))
+        return any(c.cue != "byline" or _outlet_named(c.name) for c in text_credits())
 
     best_date: tuple[int, int, _DateLine] | None = None
     outlets: list[tuple[int, str, str]] = []  # (priority, name, how)
@@ -605,7 +608,7 @@ def analyze_header(text: str) -> _Header:
             outlets.append((2, m["quoted"].strip(), "text:footer-line"))
             break
     if not outlets:
-        own = _copyright_of_a_repost(text)
+        own = _copyright_of_a_repost(text_credits())
         if own:
             outlets.append((4, own, "text:copyright-line"))
     if outlets:
@@ -617,14 +620,13 @@ def analyze_header(text: str) -> _Header:
 _ORIGIN_CUES = ("original-source", "first-published", "republished")
 
 
-def _copyright_of_a_repost(text: str) -> str | None:
+def _copyright_of_a_repost(credits: Sequence[Credit]) -> str | None:
     """The copyright holder of a text that credits another outlet as its origin: the republisher.
 
     "This article was first published by Harbour Courier. Copyright © Northern Ledger 2025" is
     Northern Ledger's repost. A copyright line alone names no outlet here: a repost may keep the
     original's ("Copyright © The Cradle" under Global Research's repost, which credits The Cradle too).
     """
-    credits = find_credits(text)
     origins = {_squash(c.name) for c in credits if c.cue in _ORIGIN_CUES}
     if not origins:
         return None
