@@ -300,3 +300,22 @@ def test_web_head_answers_as_get_without_a_body(client: TestClient, path: str) -
     assert head.headers["content-type"] == got.headers["content-type"]
     assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
     assert client.request("HEAD", "/api/reviews").status_code == client.get("/api/reviews").status_code
+
+
+def test_web_json_twin_link_keeps_only_the_pages_own_parameters(client: TestClient) -> None:
+    """The "JSON" link of a page carries its query on, but not parameters the page does not know
+    (a visitor appending thousands of them made the page grow with them)."""
+    import re
+
+    junk = "&".join(f"junk{i}=x" for i in range(2000))
+    page = client.get(f"/search?q=drones&limit=5&{junk}")
+    assert page.status_code == 200
+    link = re.search(r'<link rel="alternate" type="application/json" href="([^"]*)"', page.text)
+    assert link is not None
+    href = link.group(1).replace("&amp;", "&")
+    assert href.startswith("/api/search?") and "junk" not in href
+    assert sorted(href.split("?", 1)[1].split("&")) == ["limit=5", "q=drones"]
+    assert len(page.text) < 60_000
+    assert client.get(href).status_code == 200
+    plain = client.get(f"/?{junk}")
+    assert 'href="/api/overview"' in plain.text

@@ -163,8 +163,13 @@ offset_q = Query(0, ge=0, le=MAX_OFFSET, description="items to skip")
 
 
 def twin(request: Request, api_path: str) -> str:
-    """The JSON twin's URL of the page answering ``request`` (its query kept)."""
-    return api_path + (f"?{request.url.query}" if request.url.query else "")
+    """The JSON twin's URL of the page answering ``request``: its query kept, but only the parameters
+    the page's route declares (a link need not carry whatever a visitor appended: 5,000 unknown
+    parameters made a 135 KB page)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    known = {p.alias for p in dependant.query_params} if dependant is not None else None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if known is None or k in known]
+    return api_path + (f"?{urlencode(kept)}" if kept else "")
 
 
 # -- parts of every page --------------------------------------------------------------------------------
