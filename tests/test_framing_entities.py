@@ -436,3 +436,24 @@ def test_a_name_tagged_as_a_product_where_it_is_a_person_elsewhere_is_their_ment
     # a product that is no one's name elsewhere stays out
     annotations[1] = Annotation("entity", second, second + 4, "PRODUCT", {"canonical": "Lind"})
     assert (third, third + 4) not in _entities(article, annotations, ENTITY_LABELS, 6)["Ivo Lind"][2]
+
+
+def test_an_ideological_epithet_casts_a_place_named_as_a_setting() -> None:
+    """"mined in Communist Varnia": the epithet is the text casting the country (the parse votes
+    Antagonist, so a setting named once takes part); the plain "mined in Varnia" is a setting."""
+    from narratrace.framing.stage import _participant
+    from narratrace.framing.syntax import role_votes
+    from narratrace.parsing import load_english, token_syntax
+
+    cast = "The magnets are made from rare metals which are almost all mined in Communist Varnia."
+    plain = "The magnets are made from rare metals which are almost all mined in Varnia."
+    votes = role_votes([(cast, cast.index("Varnia"), cast.index("Varnia") + 6),
+                        (plain, plain.index("Varnia"), plain.index("Varnia") + 6)])
+    assert votes[0] is not None and votes[0][0] == "Antagonist"
+    assert votes[1] is None
+    nlp = load_english()
+    for text, taking_part in ((cast, True), (plain, False)):
+        start = text.index("Varnia")
+        span = nlp(text).char_span(start, start + 6)
+        assert span is not None
+        assert _participant(text, start, start + 6, token_syntax(span.root), "GPE") is taking_part

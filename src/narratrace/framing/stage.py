@@ -417,7 +417,8 @@ def _version() -> str:
     in the article is that entity's mention. v6: an organisation named only as a cited source that speaks
     itself ("the Kremlin said") is framed as the article's voice (the quoted-source vote), a nationality
     adjective before a noun of a people's members ("the Vietnamese children") is framed, and a headline in
-    title case holds its entities' repeats ("Putin Says West Prepared To...").
+    title case holds its entities' repeats ("Putin Says West Prepared To..."). v7: "communist" casts the name it
+    modifies ("mined in Communist China": the parse votes, so a setting named once takes part).
     """
     from narratrace.errors import ConfigError as _ConfigError
     from narratrace.cards import load_card, shipped_models_dir
@@ -428,7 +429,7 @@ def _version() -> str:
             hashes.append(str(load_card(shipped_models_dir() / "framing" / name).get("weights_sha256") or "")[:8])
         except _ConfigError:
             hashes.append("")
-    return "framing.v6." + ".".join(hashes) if any(hashes) else "framing.v6"
+    return "framing.v7." + ".".join(hashes) if any(hashes) else "framing.v7"
 
 
 @stage("framing", version=_version(), level="corpus", requires=["article.entities", "article.sentences"],

@@ -52,7 +52,7 @@ LEXICON: dict[str, frozenset[str]] = {
     "pejorative": frozenset("""regime junta nazi nazis neo-nazi neo-nazis terrorist terrorists extremist
         extremists jihadist jihadists militant militants mercenary mercenaries thug thugs fascist fascists
         puppet puppets warmonger warmongers criminal criminals radical radicals propaganda dictator tyrant
-        corrupt illegal""".split()),
+        corrupt illegal communist communists""".split()),
     "admiring": frozenset("""heroic hero heroes brave courageous legitimate peaceful noble honest defender
         defenders liberator liberators""".split()),
 }
