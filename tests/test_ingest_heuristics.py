@@ -316,8 +316,28 @@ def test_ingest_heuristics_copyright_of_a_repost_is_its_outlet() -> None:
     # the original's copyright kept under a repost that credits the same original names no outlet
     assert infer("Harbour pilots strike\n\n" + body + "The original source of this article is Harwick Evening News\n"
                  "Copyright © Harwick Evening News, 2025\n").outlet is None
-    # a copyright line alone may be the original's: no outlet from it
-    assert infer("Harbour pilots strike\n\n" + body + "Copyright © Tessel Ledger 2025\n").outlet is None
+
+
+
+@pytest.mark.parametrize("footer, outlet", [
+    ("Copyright © Tessel Ledger 2025\n", "Tessel Ledger"),
+    ("© The Velorian Observer. All rights reserved.\n", "The Velorian Observer"),
+    ("© Der Küstenbote 2025\n", "Der Küstenbote"),
+    ("© 2025 AP Photo\n", None),                                   # a photo's holder
+    ("©2018 CREATORS.COM\n", None),                               # a syndicate's
+    ("© Provided by Tessel\n", None),
+    ("© Rod Lamkey\n", None),                                     # a photographer's
+    ("By Harwick Evening News\nCopyright © Tessel Ledger 2025\n", None),  # it credits an outlet: a repost's
+])
+def test_ingest_heuristics_copyright_of_a_text_crediting_nobody_is_its_outlet(footer: str, outlet: str | None) -> None:
+    """A text that credits nobody but a byline's person is its copyright holder's, when the holder
+    is named as newspapers are (on 2,831 real articles of the shared sets this names 4 outlets, all
+    "©2018 Los Angeles Times, Distributed by Tribune Content Agency")."""
+    body = "Pilots at the port walked out on Friday after talks with the authority broke down.\n\n"
+    rec = infer("Harbour pilots strike\nBy Mara Quill\n\n" + body + footer)
+    assert rec.outlet == outlet
+    if outlet:
+        assert rec.meta["inferred"]["outlet"] == "text:copyright-line" and rec.author == "Mara Quill"
 
 
 def test_ingest_heuristics_newspapers_name_before_the_date_is_the_outlet() -> None:

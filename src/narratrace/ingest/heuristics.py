@@ -608,7 +608,7 @@ def analyze_header(text: str) -> _Header:
             outlets.append((2, m["quoted"].strip(), "text:footer-line"))
             break
     if not outlets:
-        own = _copyright_of_a_repost(text_credits())
+        own = _copyright_of_a_repost(text_credits()) or _copyright_of_an_uncredited_text(text_credits())
         if own:
             outlets.append((4, own, "text:copyright-line"))
     if outlets:
@@ -636,6 +636,26 @@ def _copyright_of_a_repost(credits: Sequence[Credit]) -> str | None:
             if name and _squash(name) not in origins and len(name) <= 60:
                 return name
     return None
+
+
+def _copyright_of_an_uncredited_text(credits: Sequence[Credit]) -> str | None:
+    """The copyright holder of a text that credits nobody else (no source, agency or outlet; a
+    byline's person at most), when it is named as newspapers are (:func:`_outlet_named`): "By Oda
+    Fenmark ... © The Velorian Observer. All rights reserved." Not a photo's or a syndicate's
+    holder ("© AP Photo", "© CREATORS.COM", "© Provided by ..."), and not in a text that credits
+    another outlet: it may be a repost keeping the original's line (:func:`_copyright_of_a_repost`)."""
+    if any(c.cue not in ("byline", "copyright") or (c.cue == "byline" and _outlet_named(c.name)) for c in credits):
+        return None
+    holders = {_copyright_holder(c.name) for c in credits if c.cue == "copyright"} - {""}
+    if len(holders) != 1:
+        return None
+    name = holders.pop()
+    return name if len(name) <= 60 and _outlet_named(name) else None
+
+
+def _copyright_holder(name: str) -> str:
+    """A copyright line's holder without its years ("Der Küstenbote 2025" -> "Der Küstenbote")."""
+    return re.sub(r"[\s,.]*(?:\(c\)|©)?[\s,.]*(?:19|20)\d\d(?:[-–]\d{2,4})?$", "", name).strip(" ,.")
 
 
 def infer_metadata(record: Record) -> Record:
