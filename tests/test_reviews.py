@@ -359,3 +359,36 @@ def test_reviews_train_techniques_from_a_rejected_span(db: Path, tmp_path: Path)
         return float(probs[inside].mean())
 
     assert span_prob("with") < span_prob("without")
+
+
+def test_a_review_while_another_process_writes_is_a_clear_409(client: TestClient, db: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review posted while another process holds a write transaction longer than SQLite waits
+    (an analysis saving a stage) is refused with NT320 and a message to try again, not a 500;
+    once the writer is done the same review is saved."""
+    import subprocess
+    import sys
+
+    from narratrace.store import db as store_db
+
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 300)
+    item = client.get("/api/reviews/queue", params={"limit": 1}, headers=AUTH).json()["items"][0]
+    body = {"kind": item["kind"], "key": item["key"], "verdict": "confirm", "reviewer": "ana"}
+    script = ("import sqlite3, sys\n"
+              f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+              "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True)\n"
+              "sys.stdin.readline(); c.execute('COMMIT')\n")
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as holder:
+        assert holder.stdin is not None and holder.stdout is not None
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            r = client.post("/api/reviews", headers=AUTH, json=body)
+            assert r.status_code == 409, r.text
+            assert "another process is writing the corpus" in r.json()["error"] and "try again" in r.json()["error"]
+        finally:
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            holder.wait(timeout=30)
+    r = client.post("/api/reviews", headers=AUTH, json=body)
+    assert r.status_code == 200 and r.json()["ok"]

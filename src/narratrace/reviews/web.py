@@ -27,7 +27,9 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "a review the item refuses (verdict, label, span)"},
     404: {"model": ErrorOut, "description": "no such item or kind (re-analysed since? reload the queue)"},
     401: {"model": ErrorOut, "description": "no token, or a wrong one (send Authorization: Bearer TOKEN)"},
-    403: {"model": ErrorOut, "description": "the server was started without a token"}}
+    403: {"model": ErrorOut, "description": "the server was started without a token"},
+    409: {"model": ErrorOut, "description": "another process is writing the corpus (NT320): nothing was saved, "
+                                            "try again when it is done"}}
 
 
 class ReviewIn(BaseModel):

@@ -33,6 +33,8 @@ __all__ = ["ArticleState", "SearchHit", "Store", "WriteCounts"]
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
+BUSY_TIMEOUT_MS = 10_000
+"""How long a connection waits for another process's write transaction before SQLite says "locked"."""
 _ARTICLE_COLUMNS = ("id", "ref", "content_hash", "title", "url", "outlet", "author", "published",
                     "published_how", "language", "source", "text", "paragraphs", "sentences", "meta")
 
@@ -85,7 +87,7 @@ class Store:
             else:
                 self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA busy_timeout = 10000")
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
             self.db.execute("PRAGMA cache_size = -262144")  # 256 MiB: random-key indexes and FTS5 at scale
             if not readonly:
                 if self.path != ":memory:":

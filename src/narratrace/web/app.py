@@ -55,6 +55,7 @@ from narratrace.languages import describe_reasons
 from narratrace.pipeline import in_run_order
 from narratrace.sections import template_dirs
 from narratrace.store import Store, is_postgres_url, open_store
+from narratrace.store import db as store_db
 from narratrace.web.pages import MAX_LIMIT, Cache, NavItem, PageContext, limit_q, offset_q, twin
 from narratrace.store.browse import ArticleFilter, CorpusStats, corpus_stats, outlet_links
 from narratrace.web import schemas, tables, views
@@ -164,6 +165,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ErrorOut, "description": "no such article, group, outlet, story... or path"},
     422: {"model": schemas.ErrorOut, "description": "invalid parameters or body (`errors` lists them)"}}
 """The error answers every operation documents (in the error shape, not FastAPI's ``detail``)."""
+
+
+def _database_busy(exc: BaseException) -> bool:
+    """Whether SQLite gave up waiting for another process's write ("database is locked"), here or
+    as the cause of a :class:`StoreError` (opening the store for writing)."""
+    return any(isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e))
+               for e in (exc, exc.__cause__))
 
 
 def _is_api(path: str) -> bool:
@@ -491,6 +499,12 @@ def create_app(store_path: str, *, write_token: str | None = None, max_body: int
             try:
                 with open_store(corpus.path) as store:
                     return fn(store)
+            except (sqlite3.OperationalError, StoreError) as exc:
+                if not isinstance(exc, StoreLocked) and _database_busy(exc):
+                    raise StoreLocked("another process is writing the corpus (the database stayed locked for "
+                                      f"{store_db.BUSY_TIMEOUT_MS / 1000:g} s); nothing was saved: try again when it is done"
+                                      ) from exc
+                raise
             finally:
                 corpus.invalidate()
                 for cache in pages_context.caches:
