@@ -93,6 +93,17 @@ def seeds_dir() -> Path:
     return SEEDS
 
 
+@pytest.fixture
+def shared_data() -> Path:
+    """``../shared/data`` (the public benchmarks); required in CI, skipped locally when absent."""
+    data = ROOT.parent / "shared" / "data"
+    if not data.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the shared data at {data}")
+        pytest.skip("../shared/data not present")
+    return data
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="Rewrite the golden files under tests/golden/ from this run (review the diff).")
