@@ -110,6 +110,23 @@ def test_republications_credit_line_beats_dates(store: Store) -> None:
     assert "Harbour Courier" in pair.reason
 
 
+def test_republications_two_copies_of_a_third_text_are_not_told_as_copying_each_other() -> None:
+    """Both credit Harbour Courier and neither is it: the pair between them keeps its order by date,
+    and its reason says they may both copy the credited text rather than each other."""
+    text = article(52)
+    first = _art("first", "By Harbour Courier\n\n" + text, "2025-03-03", outlet="Northern Ledger")
+    second = _art("second", text + "\n\nThis article was first published by Harbour Courier.", "2025-03-04",
+                  outlet="Veloria Today")
+    pair = _compare(second, first)
+    assert pair is not None
+    assert (pair.original, pair.copy, pair.evidence) == (first.id, second.id, "date")
+    assert pair.reason.startswith("both credit Harbour Courier, so each may copy it rather than the other; ")
+    alone = _compare(_art("plain", text, "2025-03-04", outlet="Veloria Today"), first)
+    assert alone is not None and "both credit" not in alone.reason      # one credit: no shared origin
+    named = _compare(_art("hc", text, "2025-03-02", outlet="Harbour Courier"), first)
+    assert named is not None and named.evidence == "credit"             # the credited outlet itself
+
+
 def test_republications_pipeline_is_incremental(store: Store, tmp_path: Path) -> None:
     base = article(60)
     (tmp_path / "in").mkdir()

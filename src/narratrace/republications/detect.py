@@ -352,15 +352,29 @@ def _choose(a: Article, b: Article, *, a_seq: int, b_seq: int) -> tuple[Article,
                 quote = copy.text[max(line_start, credit.start - 80):credit.end].strip()
             return (original, copy, f"{_label(copy)} credits {credit.name} (“{quote}”), "
                     f"which is {_label(original)}", "credit", _original_date(copy, original))
+    shared = _shared_credit(a, b)
+    both = (f"both credit {shared}, so each may copy it rather than the other; " if shared else "")
     if a.published and b.published and a.published[:10] != b.published[:10]:
         original, copy = (a, b) if a.published < b.published else (b, a)
-        return (original, copy, f"{_label(original)} was published {original.published[:10]}, before "
+        return (original, copy, f"{both}{_label(original)} was published {original.published[:10]}, before "
                 f"{_label(copy)} ({copy.published[:10]})", "date", None)
     original, copy = (a, b) if a_seq <= b_seq else (b, a)
     why = ("both have the same date" if a.published and b.published and a.published[:10] == b.published[:10]
            else "no credit line and no pair of dates to compare")
-    return (original, copy, f"{why}; {_label(original)} was ingested first and is assumed to be the original",
+    return (original, copy, f"{both}{why}; {_label(original)} was ingested first and is assumed to be the original",
             "order", None)
+
+
+def _shared_credit(a: Article, b: Article) -> str | None:
+    """A name both articles credit and neither is ("By Harbour Courier" in one, "first published by
+    Harbour Courier" in the other): two copies of a third text, so the order told between them is
+    only which came first, not who copied whom."""
+    theirs = {_squash(c.name) for c in _credits(b) if not _is_named(a, c.name) and not _is_named(b, c.name)}
+    for credit in sorted(_credits(a), key=lambda c: (_CUE_STRENGTH.get(c.cue, 9), c.start)):
+        key = _squash(credit.name)
+        if len(key) >= 3 and key in theirs and not _is_named(a, credit.name) and not _is_named(b, credit.name):
+            return credit.name
+    return None
 
 
 # -- one pair ------------------------------------------------------------------------------
