@@ -65,3 +65,40 @@ def test_parsing_cached_attributes_refuse_a_ruler_pattern_outside_their_key() ->
     assert CachedAttributes.wrap(ruler, lemmatizer) is not None
     ruler.add([[{"ENT_TYPE": "GPE"}]], {"POS": "PROPN"})
     assert CachedAttributes.wrap(ruler, lemmatizer) is None
+
+
+@pytest.mark.parametrize("text, ship, others", [
+    ("Customs searched the freighter Solen Crest on Monday. The Solen Crest left port on Friday, and "
+     "Captain Ivo Lind said Solen Crest would return.", "Solen Crest", {"Ivo Lind": "PERSON"}),
+    ("Drone parts were found in containers taken off a foreign-flagged freighter, the Solen Crest. "
+     "The Solen Crest remains under guard.", "Solen Crest", {}),
+    ("The Solen Crest: an ageing freighter at the centre of a storm\n\n"
+     "Until last week, almost nobody in Kessport had heard of the Solen Crest.", "Solen Crest", {}),
+])
+def test_a_ships_name_is_a_product_at_each_of_its_mentions(text: str, ship: str, others: dict[str, str]) -> None:
+    """A name after a noun of a vessel, or beside one, is a ship's (``PRODUCT``, OntoNotes' label for
+    vehicles) wherever the article names it, whatever the tagger called it there."""
+    from narratrace.parsing import ner_spans, parse_units
+
+    units, _, _ = parse_units(load_english(), text, [], [])
+    found = [(text[s:e], label) for s, e, label in ner_spans(units)]
+    ships = [label for name, label in found if name.removeprefix("the ").removeprefix("The ") == ship]
+    assert ships and set(ships) == {"PRODUCT"}, found
+    for name, label in others.items():
+        assert (name, label) in found
+
+
+@pytest.mark.parametrize("text, name, label", [
+    ("The tanker Russia seized last year was released. Russia denied it.", "Russia", "GPE"),  # starts a clause
+    ("The ferry operator Stena Line cut its sailings.", "Stena Line", None),                 # an operator
+    ("Olaf Berg, the captain of the vessel, said Berg would stay.", "Olaf Berg", "PERSON"),
+])
+def test_a_name_near_a_vessel_noun_keeps_its_label_when_it_is_not_the_ships(text: str, name: str,
+                                                                             label: str | None) -> None:
+    from narratrace.parsing import ner_spans, parse_units
+
+    units, _, _ = parse_units(load_english(), text, [], [])
+    found = {text[s:e]: lab for s, e, lab in ner_spans(units)}
+    assert found.get(name) != "PRODUCT", found
+    if label:
+        assert found.get(name) == label, found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -324,9 +325,70 @@ def parse_units(nlp: Language, text: str, sentences: Sequence[Span], paragraphs:
     return units, docs, truncated
 
 
+#: Nouns of vessels: the name right after one is a ship's ("the freighter Solen Crest"), whatever the
+#: tagger called it; "carrier" is left out (an airline, a telecom).
+VESSEL_NOUNS = frozenset("""ship ships vessel vessels freighter freighters tanker tankers ferry ferries trawler
+    trawlers frigate frigates destroyer destroyers cruiser cruisers submarine submarines warship warships yacht
+    yachts superyacht icebreaker containership cargo-ship tugboat tug barge liner""".split())
+_VESSEL_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "FAC"})
+
+
 def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
     """spaCy's entities of the parsed units, as ``(start, end, label)`` in article offsets; a
-    personal name the tagger took for a group (:func:`_personal_name`) is a ``PERSON``."""
+    personal name the tagger took for a group (:func:`_personal_name`) is a ``PERSON``, and a
+    ship's name (after a noun of :data:`VESSEL_NOUNS` once in the article: "the freighter Solen
+    Crest") is a ``PRODUCT`` (OntoNotes' label for vehicles) at each of its mentions, not a person
+    to frame."""
+    out = _tagged_spans(units)
+    ships = {_ship_key(name) for name in _vessel_names(units)}
+    if ships:
+        return [(s, e, "PRODUCT" if label in _VESSEL_LABELS and _ship_key(text) in ships else label)
+                for s, e, label, text in out]
+    return [(s, e, label) for s, e, label, _ in out]
+
+
+def _ship_key(name: str) -> str:
+    return _LEADING_THE_WORD.sub("", " ".join(name.split())).casefold()
+
+
+_LEADING_THE_WORD = re.compile(r"^(?:the|The|THE)\s+")
+
+
+def _vessel_names(units: Sequence[Unit]) -> list[str]:
+    """Proper names right after a noun of a vessel ("the freighter Solen Crest") or in apposition
+    with one ("a foreign-flagged freighter, the Solen Crest", "The Solen Crest, an ageing
+    freighter"), tagged or not: the tagger may miss the name there and tag it elsewhere."""
+    out = []
+    for doc in _docs_of(units):
+        for v in doc:
+            if v.lower_ not in VESSEL_NOUNS or v.pos_ != "NOUN":
+                continue
+            heads = [c for c in v.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
+            if v.dep_ == "appos" and v.head.pos_ == "PROPN":
+                heads.append(v.head)
+            nxt = v.i + 1
+            if nxt < len(doc) and doc[nxt].pos_ == "PROPN":
+                while nxt + 1 < len(doc) and doc[nxt + 1].pos_ == "PROPN" and doc[nxt].head.i > nxt:
+                    nxt += 1  # "the freighter Solen Crest": the run's last word heads it
+                if v.head.i == nxt or (doc[nxt].dep_ == "appos" and doc[nxt].head.i == v.i):
+                    heads.append(doc[nxt])  # the noun modifies the name, or the name stands beside it
+                # not "the ship Russia seized": a name that starts its own clause
+            for h in heads:
+                first = min([h.i, *(c.i for c in h.children if c.dep_ == "compound" and c.pos_ == "PROPN")])
+                out.append(doc[first:h.i + 1].text)
+    return out
+
+
+def _docs_of(units: Sequence[Unit]) -> list[Any]:
+    seen: dict[int, Any] = {}
+    for u in units:
+        for t in u.tokens:
+            seen.setdefault(id(t.doc), t.doc)
+    return list(seen.values())
+
+
+def _tagged_spans(units: Sequence[Unit]) -> list[tuple[int, int, str, str]]:
+    """``(start, end, label, text)`` of spaCy's entities, in article offsets."""
     seen: set[int] = set()
     out = []
     for u in units:
@@ -341,7 +403,8 @@ def ner_spans(units: Sequence[Unit]) -> list[tuple[int, int, str]]:
                 cut = ent.text.rfind(" (")
                 if cut > 0 and ")" not in ent.text[cut:]:
                     end = ent.start_char + cut  # "World Health Organization (WHO": the name before its parenthesis
-                out.append((off + ent.start_char, off + end, "PERSON" if _personal_name(ent) else ent.label_))
+                out.append((off + ent.start_char, off + end, "PERSON" if _personal_name(ent) else ent.label_,
+                            ent.text[:end - ent.start_char]))
     return out
 
 

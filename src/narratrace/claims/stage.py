@@ -26,7 +26,7 @@ DEFAULT_CONFIG = {"threshold": 0.5, "aliases": None, "piece_chars": PIECE_CHARS,
                   "languages": ["en", "ru", "bg", "pt", "hi"], "checkworthiness_model": None}
 
 
-@stage("claims", version="claims.rules.v8", level="article",
+@stage("claims", version="claims.rules.v9", level="article",
        requires=["article.text", "article.sentences", "article.language"],
        produces=["article.entities", "article.claims"], default_config=DEFAULT_CONFIG)
 def make_claims(*, threshold: float, aliases: str | None, piece_chars: int, max_chars: int,

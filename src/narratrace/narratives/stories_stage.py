@@ -16,11 +16,12 @@ __all__ = ["StoriesResult", "make_stories"]  # StoriesResult lives in narratives
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-#: Entity kinds that say which event it is (actors and places); dates and numbers are not entities here.
-EVENT_ENTITY_KINDS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT"})
+#: Entity kinds that say which event it is (actors, places, and things such as a ship: "the freighter Solen
+#: Crest", a ``PRODUCT`` since claims.rules.v9); dates and numbers are not entities here.
+EVENT_ENTITY_KINDS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "PRODUCT"})
 
 
-@stage("stories", version="stories.v3", level="corpus",
+@stage("stories", version="stories.v4", level="corpus",
        requires=["article.narrative_vectors", "article.published", "article.entities"],
        produces=["corpus.stories"], save=save_stories, encoder=True,
        default_config={"threshold": 0.62, "entity_bonus": 0.04, "entity_cap": 3, "window_days": 10,
