@@ -351,3 +351,14 @@ def test_ingest_heuristics_newspapers_name_before_the_date_is_the_outlet() -> No
                    "\nThe original source of this article is Tessel Evening Post\n")
     assert repost.outlet is None
     assert infer("Harbour pilots strike\nReuters 4 April 2025\n\n" + body).outlet is None  # no newspaper's word
+
+
+@pytest.mark.parametrize("footer, outlet", [
+    ("(Gulf Wire, 2025. Redistribution to subscribers only.)\n", "Gulf Wire"),  # the text's own spelling
+    ("Subscribe to GULF WIRE today.\n", "GULF WIRE"),                          # capitals everywhere: kept
+    ("Read more on gulf wire forums.\n", "GULF WIRE"),                         # lower case is no spelling of a name
+])
+def test_ingest_heuristics_an_outlet_in_capitals_takes_the_texts_mixed_case_spelling(footer: str, outlet: str) -> None:
+    rec = infer("Marrenland denies drone claims\nGULF WIRE, LINDHOLT\n\n"
+                "Pilots at the port walked out on Friday after talks with the authority broke down.\n\n" + footer)
+    assert (rec.outlet, rec.meta["inferred"]["outlet"]) == (outlet, "text:outlet-line")

@@ -613,7 +613,20 @@ def analyze_header(text: str) -> _Header:
             outlets.append((4, own, "text:copyright-line"))
     if outlets:
         _, out.outlet, out.outlet_how = min(outlets, key=lambda o: o[0])
+        out.outlet = _as_spelled_elsewhere(text, out.outlet)
     return out
+
+
+def _as_spelled_elsewhere(text: str, name: str) -> str:
+    """An outlet's name found in capitals ("GULF WIRE, LINDHOLT") as the text spells it elsewhere
+    in mixed case ("(Gulf Wire, 2025. Redistribution to subscribers only.)"), if it does."""
+    if not name.isupper():
+        return name
+    for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE):
+        found = m.group(0)
+        if not found.isupper() and found[:1].isupper():
+            return found
+    return name
 
 
 #: Credits that name where a text comes from (not who holds its copyright).
