@@ -645,7 +645,7 @@ def _copyright_of_a_repost(credits: Sequence[Credit]) -> str | None:
         return None
     for c in credits:
         if c.cue == "copyright":
-            name = re.sub(r"[\s,.]*(?:\(c\)|©)?[\s,.]*(?:19|20)\d\d(?:[-–]\d{2,4})?$", "", c.name).strip(" ,.")
+            name = _copyright_holder(c.name)
             if name and _squash(name) not in origins and len(name) <= 60:
                 return name
     return None
